@@ -1,0 +1,278 @@
+//! `session.cast.zst`: asciicast v3 in a chain of zstd frames.
+//!
+//! - The encoder keeps its context across flushes: [`CastWriter::flush`] ends the current
+//!   zstd *block*, not the frame, so a once-a-second flush costs almost no ratio, and a file
+//!   cut anywhere still decodes up to the last flush (`zstd -dc` prints that much too).
+//! - A frame ends once it holds [`FRAME_LIMIT`] of text; the next one starts with a zstd
+//!   *skippable* frame (ignored by standard decoders) holding a seek mark: the byte
+//!   offset and the time of the event before it. Readers find marks by scanning the
+//!   compressed bytes and can decode any frame on its own, so seeking never decompresses
+//!   from the start, and damage in one frame does not hide the frames after it.
+//! - Frames hold whole event lines; the first frame starts with the header line.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::asciicast::{parse_v3_line, FormatError, Header, V3Encoder};
+use crate::error::{Error, Result};
+use crate::event::Event;
+
+/// Uncompressed text per zstd frame before a new one starts.
+pub const FRAME_LIMIT: u64 = 16 << 20;
+/// zstd level: fast enough to never be the bottleneck of a flooding shell.
+pub const LEVEL: i32 = 3;
+/// Long-distance window: repeated command output minutes apart still compresses.
+const WINDOW_LOG: u32 = 26;
+
+const SKIPPABLE_MAGIC: [u8; 4] = 0x184D_2A5E_u32.to_le_bytes();
+const SEEK_TAG: &[u8] = b"fixcast-seek:";
+
+struct Counted {
+    file: File,
+    written: u64,
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Appends events to a new `session.cast.zst`.
+pub struct CastWriter {
+    path: PathBuf,
+    enc: Option<zstd::stream::write::Encoder<'static, Counted>>,
+    v3: V3Encoder,
+    line: String,
+    frame_text: u64,
+    last_time: u64,
+}
+
+impl CastWriter {
+    /// Creates the file (it must not exist), locks it for as long as the writer lives
+    /// (so readers can tell a live recording from a dead one), and writes the header.
+    pub fn create(path: &Path, header: &Header) -> Result<Self> {
+        let err = Error::io(path);
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(err)?;
+        file.try_lock().map_err(|e| Error::Io {
+            path: path.to_owned(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        let mut w = CastWriter {
+            path: path.to_owned(),
+            enc: None,
+            v3: V3Encoder::new(),
+            line: String::new(),
+            frame_text: 0,
+            last_time: 0,
+        };
+        w.enc = Some(w.new_frame(Counted { file, written: 0 })?);
+        let head = w.v3.header(header);
+        w.put(head.as_bytes())?;
+        Ok(w)
+    }
+
+    fn new_frame(
+        &self,
+        out: Counted,
+    ) -> Result<zstd::stream::write::Encoder<'static, Counted>> {
+        let mut enc = zstd::stream::write::Encoder::new(out, LEVEL).map_err(Error::io(&self.path))?;
+        enc.long_distance_matching(true)
+            .and_then(|_| enc.window_log(WINDOW_LOG))
+            .map_err(Error::io(&self.path))?;
+        Ok(enc)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.frame_text += bytes.len() as u64;
+        let enc = self.enc.as_mut().expect("encoder present until finish");
+        enc.write_all(bytes).map_err(Error::io(&self.path))
+    }
+
+    /// Appends one event (buffered in the encoder until the next [`flush`](Self::flush)).
+    pub fn write(&mut self, ev: &Event) -> Result<()> {
+        if self.frame_text >= FRAME_LIMIT {
+            self.rotate()?;
+        }
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        self.v3.event(ev, &mut line);
+        self.last_time = self.last_time.max(ev.time);
+        let r = self.put(line.as_bytes());
+        self.line = line;
+        r
+    }
+
+    fn rotate(&mut self) -> Result<()> {
+        let enc = self.enc.take().expect("encoder present until finish");
+        let mut out = enc.finish().map_err(Error::io(&self.path))?;
+        let offset = out.written;
+        let payload = format!("{{\"base\":{},\"offset\":{offset}}}", self.last_time);
+        let len = (SEEK_TAG.len() + payload.len()) as u32;
+        let mut mark = Vec::with_capacity(8 + len as usize);
+        mark.extend_from_slice(&SKIPPABLE_MAGIC);
+        mark.extend_from_slice(&len.to_le_bytes());
+        mark.extend_from_slice(SEEK_TAG);
+        mark.extend_from_slice(payload.as_bytes());
+        out.write_all(&mark).map_err(Error::io(&self.path))?;
+        self.enc = Some(self.new_frame(out)?);
+        self.frame_text = 0;
+        Ok(())
+    }
+
+    /// Pushes everything written so far to the disk (ends a zstd block, then fsync), so
+    /// that a crash from now on loses nothing before this point.
+    pub fn flush(&mut self) -> Result<()> {
+        let enc = self.enc.as_mut().expect("encoder present until finish");
+        enc.flush().map_err(Error::io(&self.path))?;
+        enc.get_ref().file.sync_data().map_err(Error::io(&self.path))
+    }
+
+    /// Compressed bytes on disk so far (after the last flush).
+    pub fn stored_bytes(&self) -> u64 {
+        self.enc.as_ref().map_or(0, |e| e.get_ref().written)
+    }
+
+    /// Ends the last frame and syncs; returns the file's size.
+    pub fn finish(mut self) -> Result<u64> {
+        let enc = self.enc.take().expect("encoder present until finish");
+        let out = enc.finish().map_err(Error::io(&self.path))?;
+        out.file.sync_all().map_err(Error::io(&self.path))?;
+        Ok(out.written)
+    }
+}
+
+/// A frame of the file: where it starts and the time of the event before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameMark {
+    /// Byte offset of the frame (of its seek mark, for all but the first).
+    pub offset: u64,
+    /// Time (µs) of the last event before the frame: its first interval counts from here.
+    pub base: u64,
+}
+
+/// What was read from a `session.cast.zst`, and what could not be.
+#[derive(Debug, Clone)]
+pub struct CastContents {
+    pub header: Header,
+    pub events: Vec<Event>,
+    /// Damage found: a cut tail, a corrupt frame, a bad line. Empty for a clean file.
+    pub damage: Vec<String>,
+}
+
+/// Reads a whole `session.cast.zst`, tolerating a cut or corrupt tail: every event before
+/// the damage is returned, the damage is described in `damage`.
+pub fn read_cast(path: &Path) -> Result<CastContents> {
+    let mut raw = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut raw))
+        .map_err(Error::io(path))?;
+    let marks = frame_marks(&raw);
+    let mut header = None;
+    let mut events = Vec::new();
+    let mut damage = Vec::new();
+    for (i, mark) in marks.iter().enumerate() {
+        let end = marks.get(i + 1).map_or(raw.len(), |m| m.offset as usize);
+        let (text, err) = decode_lossy(&raw[mark.offset as usize..end]);
+        if let Some(e) = err {
+            damage.push(format!("frame at byte {}: {e}", mark.offset));
+        }
+        let mut lines = text.split(|&b| b == b'\n').peekable();
+        if i == 0 {
+            let first = lines.next().unwrap_or_default();
+            match crate::asciicast::parse_v3_lenient(&String::from_utf8_lossy(first)) {
+                Ok((rec, _)) => header = Some(rec.header),
+                Err(source) => {
+                    return Err(Error::Format {
+                        path: path.to_owned(),
+                        source,
+                    })
+                }
+            }
+        }
+        let mut time = mark.base;
+        while let Some(line) = lines.next() {
+            let is_last = lines.peek().is_none();
+            if is_last && line.is_empty() {
+                break;
+            }
+            match parse_v3_line(&String::from_utf8_lossy(line), time) {
+                Ok(Some(ev)) => {
+                    time = ev.time;
+                    events.push(ev);
+                }
+                Ok(None) => {}
+                // A line with no newline after it was cut by a crash mid-write.
+                Err(reason) if is_last => damage.push(format!("cut last line ({reason})")),
+                Err(reason) => damage.push(format!("bad line skipped: {reason}")),
+            }
+        }
+    }
+    let header = header.ok_or_else(|| Error::Format {
+        path: path.to_owned(),
+        source: FormatError::new(1, "no asciicast header could be decoded"),
+    })?;
+    Ok(CastContents {
+        header,
+        events,
+        damage,
+    })
+}
+
+/// Decodes as much of `bytes` as zstd can, and the error that stopped it, if any.
+fn decode_lossy(bytes: &[u8]) -> (Vec<u8>, Option<io::Error>) {
+    let mut out = Vec::new();
+    let mut dec = match zstd::stream::read::Decoder::with_buffer(bytes) {
+        Ok(d) => d,
+        Err(e) => return (out, Some(e)),
+    };
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        match dec.read(&mut buf) {
+            Ok(0) => return (out, None),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
+
+/// The frames of a file, found from its seek marks without decompressing anything.
+pub fn frame_marks(raw: &[u8]) -> Vec<FrameMark> {
+    let mut marks = vec![FrameMark { offset: 0, base: 0 }];
+    let mut at = 0;
+    while let Some(pos) = find(&raw[at..], &SKIPPABLE_MAGIC) {
+        let start = at + pos;
+        at = start + 1;
+        let Some(len) = raw.get(start + 4..start + 8) else { break };
+        let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        let Some(body) = raw.get(start + 8..start + 8 + len) else { continue };
+        let Some(json) = body.strip_prefix(SEEK_TAG) else { continue };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(json) else { continue };
+        // The mark records the offset it was written at: a match elsewhere is a false hit.
+        if v.get("offset").and_then(|o| o.as_u64()) != Some(start as u64) {
+            continue;
+        }
+        let base = v.get("base").and_then(|b| b.as_u64()).unwrap_or(0);
+        marks.push(FrameMark {
+            offset: start as u64,
+            base,
+        });
+        at = start + 8 + len;
+    }
+    marks
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

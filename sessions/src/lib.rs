@@ -1,0 +1,32 @@
+//! fixcast-sessions owns what a session *is* on disk: the one [`Event`] type, the
+//! [`SessionMeta`] in `meta.json`, the crash-safe `session.cast.zst` (asciicast v3 in
+//! zstd frames), asciicast v1/v2/v3 reading and writing, and the [`Store`] that holds
+//! sessions under a home folder.
+//!
+//! It is small and synchronous on purpose: no async runtime, no index, no HTTP.
+//!
+//! ```no_run
+//! use fixcast_sessions::Store;
+//! let store = Store::open("/tmp/fixcast-home")?;
+//! let (sessions, _unreadable) = store.list()?;
+//! for s in sessions {
+//!     println!("{} {}", s.meta.id.short(), s.meta.display_title());
+//! }
+//! # Ok::<(), fixcast_sessions::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod asciicast;
+mod cast_file;
+mod error;
+mod event;
+mod id;
+mod meta;
+mod store;
+
+pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
+pub use error::{Error, Result};
+pub use event::{parse_size, Event, EventKind, Seconds};
+pub use id::SessionId;
+pub use meta::{Bytes, SessionMeta, Status, Term};
+pub use store::{Listed, Store, CAST_FILE, META_FILE};

@@ -1,0 +1,175 @@
+//! `meta.json`: what fixcast knows about a session besides its recording.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::id::SessionId;
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A recorder is writing it now.
+    Recording,
+    /// The recorder finished it.
+    Complete,
+    /// The recorder died before finishing; everything it flushed is kept.
+    Interrupted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Recording => "recording",
+            Status::Complete => "complete",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// The terminal a session was recorded in (its size at the start).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    pub cols: u16,
+    pub rows: u16,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub term_type: Option<String>,
+}
+
+/// Byte counts of a session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bytes {
+    /// Output bytes the shell printed.
+    pub output: u64,
+    /// Input bytes stored (0 unless `--record-input`).
+    pub input: u64,
+    /// Size of `session.cast.zst` on disk.
+    pub stored: u64,
+    /// Output bytes that reached the terminal but not the disk because the disk could
+    /// not keep up (see the README); 0 in a healthy recording.
+    #[serde(default)]
+    pub dropped: u64,
+}
+
+/// Everything in `meta.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    pub id: SessionId,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub host: String,
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub shell: String,
+    /// The command given with `rec -c`, if any.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Working directory at the start.
+    #[serde(default)]
+    pub cwd: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started: OffsetDateTime,
+    /// Seconds from the start to the last event.
+    #[serde(default)]
+    pub duration: f64,
+    pub term: Term,
+    pub status: Status,
+    #[serde(default)]
+    pub exit_status: Option<i32>,
+    #[serde(default)]
+    pub bytes: Bytes,
+    #[serde(default)]
+    pub idle_time_limit: Option<f64>,
+    #[serde(default)]
+    pub record_input: bool,
+    /// The recorder's pid while it records.
+    #[serde(default)]
+    pub recorder_pid: Option<u32>,
+    /// File name an imported session came from.
+    #[serde(default)]
+    pub imported_from: Option<String>,
+    pub fixcast_version: String,
+}
+
+impl SessionMeta {
+    /// A fresh `recording` session starting now.
+    pub fn new(id: SessionId, cols: u16, rows: u16) -> Self {
+        SessionMeta {
+            id,
+            title: None,
+            tags: Vec::new(),
+            notes: None,
+            host: String::new(),
+            user: String::new(),
+            shell: String::new(),
+            command: None,
+            cwd: String::new(),
+            started: OffsetDateTime::now_utc(),
+            duration: 0.0,
+            term: Term {
+                cols,
+                rows,
+                term_type: None,
+            },
+            status: Status::Recording,
+            exit_status: None,
+            bytes: Bytes::default(),
+            idle_time_limit: None,
+            record_input: false,
+            recorder_pid: None,
+            imported_from: None,
+            fixcast_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
+    /// The title, or the command, or the shell: what a listing shows.
+    pub fn display_title(&self) -> &str {
+        self.title
+            .as_deref()
+            .or(self.command.as_deref())
+            .unwrap_or(&self.shell)
+    }
+
+    pub(crate) fn load(path: &Path) -> Result<Self> {
+        let text = fs::read(path).map_err(Error::io(path))?;
+        serde_json::from_slice(&text).map_err(|source| Error::Meta {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Writes `path` atomically: a temp file beside it, synced, then renamed over it.
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
+        let mut json = serde_json::to_vec_pretty(self).expect("metadata serialises");
+        json.push(b'\n');
+        write_atomic(path, &json)
+    }
+}
+
+pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::Io {
+            path: path.to_owned(),
+            source: e,
+        }
+    })
+}

@@ -1,0 +1,135 @@
+//! The command line, as clap derive types. Parsing only: behaviour lives in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "fixcast", version, about = "Record the shell you debug in; search and replay every fix.")]
+pub struct Cli {
+    /// Where sessions live [default: $FIXCAST_HOME, else ~/.local/share/fixcast]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Record a shell (or a command) in a PTY
+    Rec(RecArgs),
+    /// List sessions, newest first
+    Ls(LsArgs),
+    /// Show a session's metadata
+    Show(ShowArgs),
+    /// Replay a session in the terminal
+    Play(PlayArgs),
+    /// Write a session out as asciicast v3/v2, raw bytes or plain text
+    Export(ExportArgs),
+    /// Import asciicast v1/v2/v3 files (also .zst and .gz)
+    Import(ImportArgs),
+    /// Delete sessions
+    Rm(RmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecArgs {
+    /// Command to record instead of an interactive shell (run through $SHELL -c)
+    #[arg(short = 'c', long)]
+    pub command: Option<String>,
+    /// Session title
+    #[arg(short = 't', long)]
+    pub title: Option<String>,
+    /// Tag the session (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Also record keystrokes (never those typed with echo off)
+    #[arg(long)]
+    pub record_input: bool,
+    /// Cap pauses at this many seconds when replaying
+    #[arg(long, value_name = "SECS")]
+    pub idle_time_limit: Option<f64>,
+    /// Terminal width when there is no terminal to measure
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub cols: Option<u16>,
+    /// Terminal height when there is no terminal to measure
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub rows: Option<u16>,
+    /// Record even inside another fixcast session
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Print one JSON array with full ids and metadata
+    #[arg(long)]
+    pub json: bool,
+    /// Show at most N sessions
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Session id or a unique prefix of one
+    pub id: String,
+    /// Print the metadata as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlayArgs {
+    /// Session id or a unique prefix of one
+    pub id: String,
+    /// Playback speed multiplier
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Cap pauses at this many seconds
+    #[arg(long, value_name = "SECS")]
+    pub idle_time_limit: Option<f64>,
+    /// Start this many seconds in
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub at: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// asciicast v3 (what fixcast stores)
+    CastV3,
+    /// asciicast v2 (asciinema 2.x)
+    CastV2,
+    /// the output bytes, as the terminal received them
+    Raw,
+    /// plain text as the screen showed it: scrollback and final screen
+    Txt,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Session id or a unique prefix of one
+    pub id: String,
+    #[arg(long, short = 'f', value_enum, default_value = "cast-v3")]
+    pub format: ExportFormat,
+    /// Write here instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// asciicast files (v1, v2, v3; plain, .zst or .gz)
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Session ids or unique prefixes
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// Do not ask
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
