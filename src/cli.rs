@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "fixcast", version, about = "Record the shell you debug in; search and replay every fix.")]
+#[command(
+    name = "fixcast",
+    version,
+    about = "Record the shell you debug in; search and replay every fix."
+)]
 pub struct Cli {
     /// Where sessions live [default: $FIXCAST_HOME, else ~/.local/share/fixcast]
     #[arg(long, global = true, value_name = "DIR")]

@@ -1,3 +1,7 @@
 //! End-to-end tests of the `fixcast` binary: one test binary, a module per area.
 
+mod import_export;
+mod ls_show_rm;
+mod on_terminal;
+mod play;
 mod util;

@@ -11,7 +11,10 @@ pub struct Home {
 impl Home {
     pub fn new() -> Self {
         Home {
-            dir: tempfile::Builder::new().prefix("fixcast-test").tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix("fixcast-test")
+                .tempdir()
+                .unwrap(),
         }
     }
 
@@ -68,7 +71,9 @@ pub fn bin() -> PathBuf {
 
 /// Path of a checked-in fixture.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Whether a tool is on PATH; tests that need it skip with a printed reason locally

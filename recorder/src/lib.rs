@@ -1,1 +1,36 @@
+//! fixcast-recorder runs a program in a pseudo-terminal, stays out of the user's way
+//! (raw passthrough, resizes followed, exit status kept), and hands every event to
+//! [`Sink`]s on a thread of their own.
+//!
+//! It knows nothing of files, HTTP or indexes: the command layer decides where events go.
+//!
+//! ```no_run
+//! use fixcast_recorder::{record, Command, Options, Sink, SinkError};
+//! use fixcast_sessions::Event;
+//!
+//! struct Count(usize);
+//! impl Sink for Count {
+//!     fn event(&mut self, _: &Event) -> Result<(), SinkError> { self.0 += 1; Ok(()) }
+//!     fn flush(&mut self) -> Result<(), SinkError> { Ok(()) }
+//!     fn finish(&mut self) -> Result<(), SinkError> { Ok(()) }
+//! }
+//! let cmd = Command { program: "bash".into(), args: vec!["-c".into(), "ls".into()], env: vec![], cwd: None };
+//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false };
+//! let outcome = record(opts, vec![Box::new(Count(0))])?;
+//! println!("exit {}", outcome.exit_status);
+//! # Ok::<(), fixcast_recorder::Error>(())
+//! ```
+#![forbid(unsafe_code)]
 
+mod error;
+mod pty;
+mod queue;
+mod record;
+mod sink;
+pub mod tty;
+mod utf8;
+
+pub use error::Error;
+pub use pty::Command;
+pub use record::{record, Options, Outcome};
+pub use sink::{Sink, SinkError};

@@ -82,11 +82,9 @@ impl CastWriter {
         Ok(w)
     }
 
-    fn new_frame(
-        &self,
-        out: Counted,
-    ) -> Result<zstd::stream::write::Encoder<'static, Counted>> {
-        let mut enc = zstd::stream::write::Encoder::new(out, LEVEL).map_err(Error::io(&self.path))?;
+    fn new_frame(&self, out: Counted) -> Result<zstd::stream::write::Encoder<'static, Counted>> {
+        let mut enc =
+            zstd::stream::write::Encoder::new(out, LEVEL).map_err(Error::io(&self.path))?;
         enc.long_distance_matching(true)
             .and_then(|_| enc.window_log(WINDOW_LOG))
             .map_err(Error::io(&self.path))?;
@@ -135,7 +133,10 @@ impl CastWriter {
     pub fn flush(&mut self) -> Result<()> {
         let enc = self.enc.as_mut().expect("encoder present until finish");
         enc.flush().map_err(Error::io(&self.path))?;
-        enc.get_ref().file.sync_data().map_err(Error::io(&self.path))
+        enc.get_ref()
+            .file
+            .sync_data()
+            .map_err(Error::io(&self.path))
     }
 
     /// Compressed bytes on disk so far (after the last flush).
@@ -254,11 +255,19 @@ pub fn frame_marks(raw: &[u8]) -> Vec<FrameMark> {
     while let Some(pos) = find(&raw[at..], &SKIPPABLE_MAGIC) {
         let start = at + pos;
         at = start + 1;
-        let Some(len) = raw.get(start + 4..start + 8) else { break };
+        let Some(len) = raw.get(start + 4..start + 8) else {
+            break;
+        };
         let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
-        let Some(body) = raw.get(start + 8..start + 8 + len) else { continue };
-        let Some(json) = body.strip_prefix(SEEK_TAG) else { continue };
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(json) else { continue };
+        let Some(body) = raw.get(start + 8..start + 8 + len) else {
+            continue;
+        };
+        let Some(json) = body.strip_prefix(SEEK_TAG) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(json) else {
+            continue;
+        };
         // The mark records the offset it was written at: a match elsewhere is a false hit.
         if v.get("offset").and_then(|o| o.as_u64()) != Some(start as u64) {
             continue;
@@ -275,4 +284,140 @@ pub fn frame_marks(raw: &[u8]) -> Vec<FrameMark> {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    fn header() -> Header {
+        Header {
+            cols: 80,
+            rows: 24,
+            title: Some("cast file test".into()),
+            ..Header::default()
+        }
+    }
+
+    /// Events with uneven times (some µs apart, some seconds) and text that compresses
+    /// like real output: repetitive, but not one string over and over.
+    fn events(n: usize, line_len: usize) -> Vec<Event> {
+        let mut t = 0u64;
+        (0..n)
+            .map(|i| {
+                t += (i as u64 * 7919) % 2_000_003 + 1;
+                let kind = match i % 50 {
+                    13 => EventKind::Marker(format!("cmd {i}")),
+                    29 => EventKind::Resize {
+                        cols: 80 + (i % 7) as u16,
+                        rows: 24,
+                    },
+                    _ => {
+                        let mut s = format!("{i:08} \u{1b}[3{}mé中🎉\u{1b}[0m ", i % 8);
+                        while s.len() < line_len {
+                            s.push_str(&format!("{:x}", (i * 2_654_435_761) % 65_521));
+                        }
+                        s.push_str("\r\n");
+                        EventKind::Output(s)
+                    }
+                };
+                Event::new(t, kind)
+            })
+            .collect()
+    }
+
+    /// Writes `evs` to a new file in `dir`, flushing every `flush_every` events.
+    fn write(dir: &Path, evs: &[Event], flush_every: usize) -> PathBuf {
+        let path = dir.join("session.cast.zst");
+        let mut w = CastWriter::create(&path, &header()).unwrap();
+        for (i, ev) in evs.iter().enumerate() {
+            w.write(ev).unwrap();
+            if i % flush_every == flush_every - 1 {
+                w.flush().unwrap();
+            }
+        }
+        w.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn round_trip_across_frames_keeps_every_event_and_time() {
+        let dir = tempfile::tempdir().unwrap();
+        // Just over two frames of text.
+        let evs = events(2 * (FRAME_LIMIT as usize) / 1000 + 500, 1000);
+        let path = write(dir.path(), &evs, 5000);
+        let raw = std::fs::read(&path).unwrap();
+        let marks = frame_marks(&raw);
+        assert_eq!(marks.len(), 3, "{marks:?}");
+        for m in &marks[1..] {
+            assert!(m.base > 0 && evs.iter().any(|e| e.time == m.base), "{m:?}");
+        }
+        let back = read_cast(&path).unwrap();
+        assert_eq!(back.damage, Vec::<String>::new());
+        assert_eq!(back.header, header());
+        assert_eq!(back.events.len(), evs.len());
+        assert!(back.events == evs, "events differ after the round trip");
+
+        // A cut inside the last frame keeps all earlier frames whole.
+        let cut_at = marks[2].offset as usize + (raw.len() - marks[2].offset as usize) / 2;
+        std::fs::write(&path, &raw[..cut_at]).unwrap();
+        let cut = read_cast(&path).unwrap();
+        assert!(!cut.damage.is_empty());
+        assert!(cut.events.len() < evs.len());
+        assert_eq!(cut.events[..], evs[..cut.events.len()]);
+        let before_last_frame = evs.iter().filter(|e| e.time <= marks[2].base).count();
+        assert!(cut.events.len() > before_last_frame);
+    }
+
+    #[test]
+    fn a_cut_file_decodes_to_a_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let evs = events(3000, 120);
+        let path = write(dir.path(), &evs, 20);
+        let raw = std::fs::read(&path).unwrap();
+        let mut last = 0;
+        for k in 1..7 {
+            let len = raw.len() * k / 7;
+            std::fs::write(&path, &raw[..len]).unwrap();
+            let got = read_cast(&path).unwrap_or_else(|e| panic!("cut at {k}/7: {e}"));
+            let n = got.events.len();
+            assert_eq!(got.events[..], evs[..n], "cut at {k}/7 is not a prefix");
+            assert!(
+                n > last,
+                "cut at {k}/7 decoded {n} events, fewer than before"
+            );
+            assert!(!got.damage.is_empty(), "cut at {k}/7 reported no damage");
+            last = n;
+        }
+        // The uncut file reads whole and clean.
+        std::fs::write(&path, &raw).unwrap();
+        let whole = read_cast(&path).unwrap();
+        assert!(whole.events == evs && whole.damage.is_empty());
+    }
+
+    #[test]
+    fn garbage_after_the_end_is_damage_not_loss() {
+        let dir = tempfile::tempdir().unwrap();
+        let evs = events(500, 80);
+        let path = write(dir.path(), &evs, 100);
+        let mut raw = std::fs::read(&path).unwrap();
+        raw.extend_from_slice(b"\x00\xffnot zstd at all\n[1.0, \"o\", \"x\"]\n");
+        std::fs::write(&path, &raw).unwrap();
+        let got = read_cast(&path).unwrap();
+        assert!(got.events == evs);
+        assert!(!got.damage.is_empty());
+    }
+
+    #[test]
+    fn standard_decoders_read_the_file_as_plain_v3() {
+        let dir = tempfile::tempdir().unwrap();
+        let evs = events(200, 60);
+        let path = write(dir.path(), &evs, 30);
+        let text = zstd::stream::decode_all(File::open(&path).unwrap()).unwrap();
+        let (rec, damage) =
+            crate::asciicast::parse_v3_lenient(std::str::from_utf8(&text).unwrap()).unwrap();
+        assert!(damage.is_empty());
+        assert!(rec.events == evs);
+    }
 }

@@ -98,7 +98,7 @@ impl fmt::Display for Seconds {
 /// Parses asciicast seconds (a JSON number) into microseconds; negative or
 /// non-finite values are refused.
 pub fn micros_from_seconds(s: f64) -> Option<u64> {
-    (s.is_finite() && s >= 0.0 && s < 1e12).then(|| (s * 1_000_000.0).round() as u64)
+    (s.is_finite() && (0.0..1e12).contains(&s)).then(|| (s * 1_000_000.0).round() as u64)
 }
 
 #[cfg(test)]

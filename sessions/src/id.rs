@@ -15,9 +15,19 @@ pub struct SessionId(String);
 const ALPHABET: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 impl SessionId {
-    /// A new id for a session starting now.
+    /// A new id for a session starting now; ids made by one process always increase,
+    /// even within one millisecond.
     pub fn generate() -> Self {
-        SessionId(ulid::Ulid::new().to_string())
+        static LAST: std::sync::Mutex<Option<ulid::Ulid>> = std::sync::Mutex::new(None);
+        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        let mut id = ulid::Ulid::new();
+        if let Some(prev) = *last {
+            if id <= prev {
+                id = prev.increment().unwrap_or(id);
+            }
+        }
+        *last = Some(id);
+        SessionId(id.to_string())
     }
 
     pub fn as_str(&self) -> &str {
@@ -33,7 +43,9 @@ impl SessionId {
     /// Whether `s` could be the start of an id (used to validate prefixes from users
     /// and URLs before they touch the file system).
     pub fn is_valid_prefix(s: &str) -> bool {
-        !s.is_empty() && s.len() <= 26 && s.chars().all(|c| ALPHABET.contains(c.to_ascii_uppercase()))
+        !s.is_empty()
+            && s.len() <= 26
+            && s.chars().all(|c| ALPHABET.contains(c.to_ascii_uppercase()))
     }
 }
 
@@ -74,15 +86,19 @@ mod tests {
     #[test]
     fn generated_ids_sort_by_time_and_parse() {
         let a = SessionId::generate();
-        std::thread::sleep(std::time::Duration::from_millis(2));
         let b = SessionId::generate();
-        assert!(a < b);
+        assert!(a < b, "same millisecond still increases");
         assert_eq!(a.as_str().parse::<SessionId>().unwrap(), a);
     }
 
     #[test]
     fn paths_and_junk_are_not_ids() {
-        for bad in ["../../etc/passwd", "", "01J/..", "0123456789ABCDEFGHJKMNPQRSTV"] {
+        for bad in [
+            "../../etc/passwd",
+            "",
+            "01J/..",
+            "0123456789ABCDEFGHJKMNPQRSTV",
+        ] {
             assert!(bad.parse::<SessionId>().is_err(), "{bad}");
         }
         assert!(!SessionId::is_valid_prefix("../x"));

@@ -1,9 +1,71 @@
+//! `fixcast export`: a session as asciicast v3/v2, raw output bytes, or plain text.
+
+mod txt;
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use fixcast_sessions::Store;
+use anyhow::Context;
+use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
+use fixcast_sessions::{EventKind, Store};
 
-use crate::cli::ExportArgs;
+use super::{open_session, read_recording};
+use crate::cli::{ExportArgs, ExportFormat};
 
-pub fn run(_store: Store, _args: ExportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let id = open_session(&store, &args.id)?.meta.id;
+    let contents = read_recording(&store, &id)?;
+    let rec = Recording {
+        header: contents.header,
+        events: contents.events,
+    };
+    let bytes = match args.format {
+        ExportFormat::CastV3 => write_v3(&rec).into_bytes(),
+        ExportFormat::CastV2 => write_v2(&rec).into_bytes(),
+        ExportFormat::Raw => raw_output(&rec),
+        ExportFormat::Txt => txt::render(&rec).into_bytes(),
+    };
+    match &args.output {
+        Some(path) => write_atomic(path, &bytes)
+            .with_context(|| format!("{}: cannot write", path.display()))?,
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The output bytes as the terminal received them.
+fn raw_output(rec: &Recording) -> Vec<u8> {
+    let mut out = Vec::new();
+    for ev in &rec.events {
+        if let EventKind::Output(s) = &ev.kind {
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+    out
+}
+
+/// Writes `path` whole or not at all: a temp file beside it, synced, then renamed.
+fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp: PathBuf = path.with_file_name(tmp_name);
+    let write = || -> io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
 }

@@ -11,7 +11,7 @@ mod show;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use fixcast_sessions::{SessionId, Store};
+use fixcast_sessions::{CastContents, Listed, SessionId, Store};
 
 use crate::cli::{Cli, Command};
 
@@ -36,7 +36,127 @@ fn open_store(home: Option<std::path::PathBuf>) -> anyhow::Result<Store> {
     Ok(Store::open(home)?)
 }
 
-/// Resolves a user-typed id or prefix, and warns when the session was just repaired.
+/// Resolves a user-typed id or prefix to a full id.
 fn resolve(store: &Store, prefix: &str) -> anyhow::Result<SessionId> {
     Ok(store.resolve(prefix)?)
+}
+
+/// Resolves a user-typed id or prefix and loads the session, warning when it was just
+/// repaired (its recorder had died).
+fn open_session(store: &Store, prefix: &str) -> anyhow::Result<Listed> {
+    let id = resolve(store, prefix)?;
+    let listed = store.load(&id)?;
+    if listed.repaired {
+        warn_repaired(&listed.meta.id);
+    }
+    Ok(listed)
+}
+
+/// A problem worth telling about that does not stop the command.
+fn warn(msg: impl std::fmt::Display) {
+    eprintln!("fixcast: warning: {msg}");
+}
+
+fn warn_repaired(id: &SessionId) {
+    warn(format_args!(
+        "session {id}: recorder is gone; marked interrupted"
+    ));
+}
+
+/// Reads a session's recording, warning when it could only be read in part. A session
+/// still being recorded is read as far as its recorder has flushed: its cut tail is no
+/// damage, and is told as such.
+fn read_recording(store: &Store, id: &SessionId) -> anyhow::Result<CastContents> {
+    let contents = store.read(id)?;
+    if store.is_being_recorded(id) {
+        warn(format_args!(
+            "session {id}: still being recorded; using what it has saved so far"
+        ));
+    } else {
+        warn_damage(id, &contents.damage);
+    }
+    Ok(contents)
+}
+
+fn warn_damage(id: &SessionId, damage: &[String]) {
+    if let Some(first) = damage.first() {
+        let more = match damage.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        warn(format_args!(
+            "session {id}: recording is damaged, using what could be read: {first}{more}"
+        ));
+    }
+}
+
+/// Text from a recording or an imported file, made safe to print on a terminal:
+/// control characters are shown escaped instead of being obeyed.
+fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// `1:02:03` (hours not padded).
+fn format_duration(seconds: f64) -> String {
+    let s = if seconds.is_finite() && seconds > 0.0 {
+        seconds.round() as u64
+    } else {
+        0
+    };
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// `1.2 MiB`.
+fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// A time in the local time zone, to the minute (UTC when the zone is unknown).
+fn format_local(t: time::OffsetDateTime) -> String {
+    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    let t = t.to_offset(offset);
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    t.format(&fmt).unwrap_or_else(|_| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes_read_well() {
+        assert_eq!(format_duration(0.0), "0:00:00");
+        assert_eq!(format_duration(3723.4), "1:02:03");
+        assert_eq!(format_duration(f64::NAN), "0:00:00");
+        assert_eq!(format_size(12), "12 B");
+        assert_eq!(format_size(1_258_291), "1.2 MiB");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("plain é 中"), "plain é 中");
+        assert_eq!(printable("a\x1b[31mb\n"), r"a\u{1b}[31mb\n");
+    }
 }

@@ -1,9 +1,185 @@
+//! `fixcast rec`: record a shell into a new session.
+
 use std::process::ExitCode;
 
-use fixcast_sessions::Store;
+use anyhow::{bail, Context};
+use fixcast_recorder::{record, tty, Command, Options, Sink, SinkError};
+use fixcast_sessions::asciicast::Header;
+use fixcast_sessions::{CastWriter, Event, SessionId, SessionMeta, Status, Store};
 
 use crate::cli::RecArgs;
 
-pub fn run(_store: Store, _args: RecArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+/// The recording on disk, as a recorder sink.
+struct FileSink {
+    writer: Option<CastWriter>,
+}
+
+impl Sink for FileSink {
+    fn event(&mut self, ev: &Event) -> Result<(), SinkError> {
+        match &mut self.writer {
+            Some(w) => Ok(w.write(ev)?),
+            None => Err(SinkError("recording already finished".into())),
+        }
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        match &mut self.writer {
+            Some(w) => Ok(w.flush()?),
+            None => Ok(()),
+        }
+    }
+    fn finish(&mut self) -> Result<(), SinkError> {
+        match self.writer.take() {
+            Some(w) => w.finish().map(|_| ()).map_err(Into::into),
+            None => Ok(()),
+        }
+    }
+}
+
+pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
+    if let Some(outer) = std::env::var_os("FIXCAST_SESSION").filter(|s| !s.is_empty()) {
+        if !args.force {
+            bail!(
+                "already recording session {} in this shell; exit it first, or pass --force to record inside it",
+                outer.to_string_lossy()
+            );
+        }
+    }
+    if args
+        .idle_time_limit
+        .is_some_and(|s| !(s.is_finite() && s > 0.0))
+    {
+        bail!("--idle-time-limit must be a positive number of seconds");
+    }
+    let interactive = tty::stdin_is_tty();
+    let measured = if interactive {
+        tty::size_of(std::io::stdin()).or_else(|| tty::size_of(std::io::stdout()))
+    } else {
+        None
+    };
+    let (cols, rows) = match (args.cols, args.rows, measured) {
+        (Some(c), Some(r), _) => (c, r),
+        (c, r, Some((mc, mr))) => (c.unwrap_or(mc), r.unwrap_or(mr)),
+        (c, r, None) => (c.unwrap_or(80), r.unwrap_or(24)),
+    };
+    let shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "/bin/sh".into());
+    let term_type = std::env::var("TERM").ok().filter(|t| !t.is_empty());
+
+    let id = SessionId::generate();
+    let mut meta = SessionMeta::new(id.clone(), cols, rows);
+    meta.title = args.title.clone();
+    meta.tags = args.tags.clone();
+    meta.host = hostname();
+    meta.user = username();
+    meta.shell = shell.clone();
+    meta.command = args.command.clone();
+    meta.cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    meta.term.term_type = term_type.clone();
+    meta.idle_time_limit = args.idle_time_limit;
+    meta.record_input = args.record_input;
+    meta.recorder_pid = Some(std::process::id());
+    let header = Header {
+        cols,
+        rows,
+        term_type: term_type.clone(),
+        timestamp: Some(meta.started.unix_timestamp()),
+        idle_time_limit: args.idle_time_limit,
+        command: args.command.clone(),
+        title: args.title.clone(),
+        env: [("SHELL".to_owned(), shell.clone())]
+            .into_iter()
+            .chain(term_type.map(|t| ("TERM".to_owned(), t)))
+            .collect(),
+        tags: args.tags.clone(),
+    };
+    let writer = store
+        .create(&meta, &header)
+        .context("cannot create the session")?;
+
+    let mut shell_args = Vec::new();
+    if let Some(c) = &args.command {
+        shell_args = vec!["-c".to_owned(), c.clone()];
+    }
+    let opts = Options {
+        command: Command {
+            program: shell,
+            args: shell_args,
+            env: vec![("FIXCAST_SESSION".into(), id.to_string())],
+            cwd: None,
+        },
+        cols,
+        rows,
+        interactive,
+        record_input: args.record_input,
+    };
+    let short = id.short().to_owned();
+    eprintln!("fixcast: recording session {short}; exit the shell to stop");
+    let outcome = match record(
+        opts,
+        vec![Box::new(FileSink {
+            writer: Some(writer),
+        })],
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            // Nothing was recorded: leave no empty session behind.
+            let _ = store.remove(&id);
+            return Err(e).context("cannot record");
+        }
+    };
+
+    meta.status = Status::Complete;
+    meta.duration = outcome.duration as f64 / 1e6;
+    meta.exit_status = Some(outcome.exit_status);
+    meta.recorder_pid = None;
+    meta.bytes.output = outcome.output_bytes;
+    meta.bytes.input = outcome.input_bytes;
+    meta.bytes.dropped = outcome.dropped_bytes;
+    meta.bytes.stored = std::fs::metadata(store.cast_path(&id)).map_or(0, |m| m.len());
+    if !outcome.sink_errors.is_empty() {
+        meta.status = Status::Interrupted;
+    }
+    store.save_meta(&meta)?;
+    if outcome.dropped_bytes > 0 {
+        eprintln!(
+            "fixcast: warning: {} bytes of output were shown but not recorded (the disk could not keep up); marked in the recording",
+            outcome.dropped_bytes
+        );
+    }
+    for e in &outcome.sink_errors {
+        eprintln!("fixcast: warning: recording stopped early: {e}");
+    }
+    eprintln!(
+        "fixcast: session {short} saved ({:.1}s, exit {}); replay: fixcast play {short}",
+        meta.duration, outcome.exit_status
+    );
+    Ok(ExitCode::from(outcome.exit_status.clamp(0, 255) as u8))
+}
+
+fn hostname() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn username() -> String {
+    if let Some(u) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
+        return u;
+    }
+    let uid = rustix::process::getuid().as_raw();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|p| {
+            p.lines().find_map(|l| {
+                let mut f = l.split(':');
+                let name = f.next()?;
+                (f.nth(1)? == uid.to_string()).then(|| name.to_owned())
+            })
+        })
+        .unwrap_or_else(|| uid.to_string())
 }

@@ -1,9 +1,108 @@
+//! `fixcast show`: one session's metadata, as `key: value` lines or JSON.
+
+use std::io::{self, Write};
 use std::process::ExitCode;
 
-use fixcast_sessions::Store;
+use fixcast_sessions::{SessionMeta, Store};
 
+use super::{
+    format_duration, format_local, format_size, open_session, printable, read_recording, warn,
+};
 use crate::cli::ShowArgs;
 
-pub fn run(_store: Store, _args: ShowArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let meta = open_session(&store, &args.id)?.meta;
+    // Only a whole read tells whether the recording is damaged.
+    if let Err(e) = read_recording(&store, &meta.id) {
+        warn(format_args!(
+            "session {}: recording unreadable: {e:#}",
+            meta.id
+        ));
+    }
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &meta)?;
+        writeln!(out)?;
+    } else {
+        for (key, value) in fields(&meta) {
+            writeln!(out, "{key:<14} {}", printable(&value))?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The human form: every field that has a value, in the order people look for them.
+fn fields(m: &SessionMeta) -> Vec<(&'static str, String)> {
+    let mut f = vec![
+        ("id:", m.id.to_string()),
+        ("title:", m.display_title().to_owned()),
+    ];
+    let mut opt = |key, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            f.push((key, v));
+        }
+    };
+    opt("tags:", Some(m.tags.join(", ")));
+    opt("status:", Some(m.status.as_str().to_owned()));
+    opt(
+        "started:",
+        Some(format!(
+            "{} ({})",
+            format_local(m.started),
+            rfc3339(m.started)
+        )),
+    );
+    opt(
+        "duration:",
+        Some(format!(
+            "{} ({:.3} s)",
+            format_duration(m.duration),
+            m.duration
+        )),
+    );
+    opt("host:", Some(m.host.clone()));
+    opt("user:", Some(m.user.clone()));
+    opt("shell:", Some(m.shell.clone()));
+    opt("command:", m.command.clone());
+    opt("cwd:", Some(m.cwd.clone()));
+    let term_type = m.term.term_type.as_deref().map(|t| format!(" ({t})"));
+    opt(
+        "term size:",
+        Some(format!(
+            "{}x{}{}",
+            m.term.cols,
+            m.term.rows,
+            term_type.unwrap_or_default()
+        )),
+    );
+    opt("exit status:", m.exit_status.map(|s| s.to_string()));
+    let b = &m.bytes;
+    let mut bytes = format!(
+        "{} output, {} stored ({})",
+        b.output,
+        b.stored,
+        format_size(b.stored)
+    );
+    if m.record_input || b.input > 0 {
+        bytes.push_str(&format!(", {} input", b.input));
+    }
+    if b.dropped > 0 {
+        bytes.push_str(&format!(
+            ", {} DROPPED (the disk could not keep up)",
+            b.dropped
+        ));
+    }
+    opt("bytes:", Some(bytes));
+    opt("idle limit:", m.idle_time_limit.map(|s| format!("{s} s")));
+    opt("recorder pid:", m.recorder_pid.map(|p| p.to_string()));
+    opt("imported from:", m.imported_from.clone());
+    opt("notes:", m.notes.clone());
+    opt("fixcast:", Some(m.fixcast_version.clone()));
+    f
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }

@@ -71,15 +71,25 @@ pub fn parse(text: &str) -> Result<(Version, Recording), FormatError> {
     // v1 is one JSON document that may span many lines; v2/v3 start with a one-line header.
     let version = match serde_json::from_str::<serde_json::Value>(first) {
         Ok(v) => v.get("version").and_then(|v| v.as_u64()),
-        Err(_) => serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .and_then(|v| v.get("version").and_then(|v| v.as_u64())),
+        Err(_) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => v.get("version").and_then(|v| v.as_u64()),
+            // Neither a header line nor a v1 document: say where the JSON breaks.
+            Err(e) => {
+                return Err(FormatError::new(
+                    e.line().max(1),
+                    format!("not an asciicast file: invalid JSON: {e}"),
+                ))
+            }
+        },
     };
     match version {
         Some(1) => Ok((Version::V1, v1::parse(text)?)),
         Some(2) => Ok((Version::V2, v2::parse(text)?)),
         Some(3) => Ok((Version::V3, v3::parse(text, false)?.0)),
-        Some(n) => Err(FormatError::new(1, format!("unsupported asciicast version {n}"))),
+        Some(n) => Err(FormatError::new(
+            1,
+            format!("unsupported asciicast version {n}"),
+        )),
         None => Err(FormatError::new(
             1,
             "not an asciicast header (expected a JSON object with \"version\")",

@@ -27,7 +27,10 @@ pub(super) fn parse(text: &str) -> Result<Recording, FormatError> {
     for (i, frame) in frames.iter().enumerate() {
         let bad = || FormatError::new(1, format!("v1: stdout[{i}] is not [delay, \"data\"]"));
         let pair = frame.as_array().filter(|a| a.len() == 2).ok_or_else(bad)?;
-        let delay = pair[0].as_f64().and_then(micros_from_seconds).ok_or_else(bad)?;
+        let delay = pair[0]
+            .as_f64()
+            .and_then(micros_from_seconds)
+            .ok_or_else(bad)?;
         let data = pair[1].as_str().ok_or_else(bad)?;
         time += delay;
         events.push(Event::new(time, EventKind::Output(data.to_owned())));

@@ -87,7 +87,13 @@ pub fn write_v2(rec: &Recording) -> String {
             continue;
         }
         let data = serde_json::Value::from(ev.kind.data().as_ref()).to_string();
-        let _ = writeln!(out, "[{}, \"{}\", {}]", Seconds(ev.time), ev.kind.code(), data);
+        let _ = writeln!(
+            out,
+            "[{}, \"{}\", {}]",
+            Seconds(ev.time),
+            ev.kind.code(),
+            data
+        );
     }
     out
 }

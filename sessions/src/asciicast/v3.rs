@@ -9,7 +9,10 @@ use super::v2::event_triple;
 use super::{dimension, env_map, json_str, FormatError, Header, Recording};
 use crate::event::{micros_from_seconds, Event, EventKind, Seconds};
 
-pub(super) fn parse(text: &str, lenient: bool) -> Result<(Recording, Vec<FormatError>), FormatError> {
+pub(super) fn parse(
+    text: &str,
+    lenient: bool,
+) -> Result<(Recording, Vec<FormatError>), FormatError> {
     let mut lines = text.lines().enumerate();
     let (_, first) = lines.next().unwrap_or((0, ""));
     let header = parse_header(first)?;
@@ -169,8 +172,14 @@ mod tests {
     fn intervals_are_relative() {
         let mut enc = V3Encoder::new();
         let mut out = String::new();
-        enc.event(&Event::new(1_000_000, EventKind::Output("a".into())), &mut out);
-        enc.event(&Event::new(1_500_000, EventKind::Output("b".into())), &mut out);
+        enc.event(
+            &Event::new(1_000_000, EventKind::Output("a".into())),
+            &mut out,
+        );
+        enc.event(
+            &Event::new(1_500_000, EventKind::Output("b".into())),
+            &mut out,
+        );
         assert_eq!(out, "[1.000000, \"o\", \"a\"]\n[0.500000, \"o\", \"b\"]\n");
     }
 }

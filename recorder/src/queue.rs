@@ -1,0 +1,127 @@
+//! The hand-off between the passthrough threads and the writer thread: a queue bounded
+//! by bytes. Pushing never blocks; when the writer falls [`CAPACITY`] behind, output is
+//! dropped from the recording (never from the user's terminal) and counted.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How far (in bytes) the writer may fall behind before output is dropped.
+pub const CAPACITY: usize = 64 << 20;
+
+/// Raw material for an event, as the passthrough threads saw it.
+#[derive(Debug)]
+pub enum Chunk {
+    Output(Vec<u8>),
+    Input(Vec<u8>),
+    Resize(u16, u16),
+    /// `n` output bytes were not recorded: the writer was too far behind.
+    Dropped(u64),
+    /// The program exited with this status; the last chunk.
+    Exit(i32),
+}
+
+#[derive(Default)]
+struct State {
+    chunks: VecDeque<(u64, Chunk)>,
+    bytes: usize,
+    dropped: u64,
+    closed: bool,
+}
+
+#[derive(Default)]
+pub struct Queue {
+    state: Mutex<State>,
+    ready: Condvar,
+}
+
+impl Queue {
+    /// Adds a chunk stamped `time` (µs). Returns false if it was dropped.
+    pub fn push(&self, time: u64, chunk: Chunk) -> bool {
+        let len = match &chunk {
+            Chunk::Output(b) | Chunk::Input(b) => b.len(),
+            _ => 0,
+        };
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.bytes + len > CAPACITY {
+            if matches!(chunk, Chunk::Output(_)) {
+                s.dropped += len as u64;
+            }
+            return false;
+        }
+        if s.dropped > 0 {
+            // Say where the gap is, in order, before the output that follows it.
+            let n = std::mem::take(&mut s.dropped);
+            s.chunks.push_back((time, Chunk::Dropped(n)));
+        }
+        s.bytes += len;
+        s.chunks.push_back((time, chunk));
+        drop(s);
+        self.ready.notify_one();
+        true
+    }
+
+    /// No more chunks will come.
+    pub fn close(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.closed = true;
+        drop(s);
+        self.ready.notify_all();
+    }
+
+    /// Waits until chunks are queued, the queue is closed, or `deadline` passes, then takes
+    /// everything queued. The flag says whether the queue is closed (and now empty).
+    pub fn take(&self, deadline: Instant, into: &mut Vec<(u64, Chunk)>) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while s.chunks.is_empty() && !s.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let wait = (deadline - now).min(Duration::from_secs(1));
+            s = self
+                .ready
+                .wait_timeout(s, wait)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        into.extend(s.chunks.drain(..));
+        s.bytes = 0;
+        let closed = s.closed;
+        if closed && s.dropped > 0 {
+            let n = std::mem::take(&mut s.dropped);
+            into.push((u64::MAX, Chunk::Dropped(n)));
+        }
+        closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_drops_output_and_reports_the_gap_in_order() {
+        let q = Queue::default();
+        assert!(q.push(1, Chunk::Output(vec![b'a'; CAPACITY])));
+        assert!(!q.push(2, Chunk::Output(vec![b'b'; 10])));
+        let mut got = Vec::new();
+        q.take(Instant::now(), &mut got);
+        assert!(q.push(3, Chunk::Output(b"c".to_vec())));
+        q.take(Instant::now(), &mut got);
+        assert!(matches!(got[1], (3, Chunk::Dropped(10))));
+        assert!(matches!(&got[2], (3, Chunk::Output(b)) if b == b"c"));
+    }
+
+    #[test]
+    fn take_returns_at_the_deadline_when_idle() {
+        let q = Queue::default();
+        let mut got = Vec::new();
+        let start = Instant::now();
+        assert!(!q.take(start + Duration::from_millis(30), &mut got));
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        q.close();
+        assert!(q.take(Instant::now() + Duration::from_secs(5), &mut got));
+        assert!(got.is_empty());
+    }
+}

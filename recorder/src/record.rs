@@ -1,0 +1,329 @@
+//! The recording loop. Four threads:
+//! - passthrough out (the hot path): PTY -> user's terminal, then a copy to the queue;
+//! - passthrough in: user's keys -> PTY (a copy to the queue only with `record_input`);
+//! - signals: window resizes and hang-ups;
+//! - writer: queue -> events -> sinks, with a flush at least every second.
+//!
+//! The hot path only moves bytes: no terminal emulation, no encoding, no disk.
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use fixcast_sessions::{Event, EventKind};
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::process::Signal;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH};
+use signal_hook::iterator::Signals;
+
+use crate::error::Error;
+use crate::pty::{Command, Pty};
+use crate::queue::{Chunk, Queue};
+use crate::sink::Sink;
+use crate::tty::{self, RawMode};
+use crate::utf8::Utf8Stream;
+
+/// How a recording is run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub command: Command,
+    /// PTY size to start with (the real terminal's, or `--cols/--rows`).
+    pub cols: u16,
+    pub rows: u16,
+    /// Treat stdin as the user's terminal: raw mode, resizes followed. Without it, stdin
+    /// is forwarded as it comes until EOF, then the PTY gets an end-of-file (Ctrl-D).
+    pub interactive: bool,
+    /// Store keystrokes as `i` events.
+    pub record_input: bool,
+}
+
+/// How a recording ended.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The program's exit status (128 + signal if a signal ended it).
+    pub exit_status: i32,
+    /// Microseconds from start to the last event.
+    pub duration: u64,
+    pub output_bytes: u64,
+    pub input_bytes: u64,
+    /// Output that reached the terminal but not the sinks (the writer fell behind).
+    pub dropped_bytes: u64,
+    /// Sinks that failed, and why; a failed sink gets no more events.
+    pub sink_errors: Vec<String>,
+}
+
+/// How long output is still drained after the program exits (for a last write racing
+/// the exit, or background jobs that hold the terminal open).
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
+
+/// Runs `opts.command` in a PTY, passing it through to the user's terminal and every
+/// event to `sinks`, until the program exits.
+pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error> {
+    let pty = Pty::spawn(&opts.command, opts.cols, opts.rows)?;
+    let start = Instant::now();
+    let micros = move || start.elapsed().as_micros() as u64;
+    let reader = pty.reader()?;
+    let writer = pty.writer()?;
+    let raw = if opts.interactive {
+        RawMode::enable()
+    } else {
+        None
+    };
+    let pty = Arc::new(pty);
+    let queue = Arc::new(Queue::default());
+
+    let writer_thread = {
+        let queue = queue.clone();
+        thread::Builder::new()
+            .name("fixcast-writer".into())
+            .spawn(move || write_events(&queue, sinks))?
+    };
+    let (out_done_tx, out_done) = mpsc::channel();
+    {
+        let queue = queue.clone();
+        thread::Builder::new()
+            .name("fixcast-out".into())
+            .spawn(move || {
+                let n = pass_output(reader, &queue, micros);
+                let _ = out_done_tx.send(n);
+            })?;
+    }
+    let (stop_r, stop_w) = rustix::pipe::pipe().map_err(std::io::Error::from)?;
+    let input_thread = {
+        let queue = queue.clone();
+        let record_input = opts.record_input;
+        let interactive = opts.interactive;
+        thread::Builder::new()
+            .name("fixcast-in".into())
+            .spawn(move || pass_input(writer, stop_r, &queue, micros, record_input, interactive))?
+    };
+    let mut signals = Signals::new([SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    let signal_handle = signals.handle();
+    let signal_thread = {
+        let (pty, queue) = (pty.clone(), queue.clone());
+        let interactive = opts.interactive;
+        thread::Builder::new()
+            .name("fixcast-signals".into())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    match sig {
+                        SIGWINCH if interactive => {
+                            if let Some((cols, rows)) = tty::size_of(std::io::stdin()) {
+                                pty.resize(cols, rows);
+                                queue.push(micros(), Chunk::Resize(cols, rows));
+                            }
+                        }
+                        SIGINT => pty.signal_foreground(Signal::INT),
+                        SIGQUIT => pty.signal_foreground(Signal::QUIT),
+                        SIGTERM | SIGHUP => pty.hangup(),
+                        _ => {}
+                    }
+                }
+            })?
+    };
+
+    let exit_status = pty.wait();
+    let output_bytes = out_done.recv_timeout(DRAIN_AFTER_EXIT).unwrap_or(0);
+    let duration = micros();
+    queue.push(duration, Chunk::Exit(exit_status));
+    queue.close();
+    let _ = rustix::io::write(&stop_w, b"x");
+    signal_handle.close();
+    let _ = signal_thread.join();
+    let input_bytes = input_thread.join().unwrap_or(0);
+    let (dropped_bytes, sink_errors) = writer_thread
+        .join()
+        .unwrap_or_else(|_| (0, vec!["writer thread panicked".into()]));
+    drop(raw);
+    Ok(Outcome {
+        exit_status,
+        duration,
+        output_bytes,
+        input_bytes,
+        dropped_bytes,
+        sink_errors,
+    })
+}
+
+/// The hot path. Returns the number of bytes passed through.
+fn pass_output(mut reader: Box<dyn Read + Send>, queue: &Queue, micros: impl Fn() -> u64) -> u64 {
+    let stdout = std::io::stdout();
+    let out = stdout.as_fd();
+    let mut terminal_ok = true;
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 128 << 10];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // EIO: the last process holding the terminal has gone.
+            Err(_) => break,
+        };
+        let t = micros();
+        let bytes = &buf[..n];
+        if terminal_ok {
+            terminal_ok = write_all(out, bytes);
+        }
+        total += n as u64;
+        queue.push(t, Chunk::Output(bytes.to_vec()));
+    }
+    total
+}
+
+fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> bool {
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return false,
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN) => thread::sleep(Duration::from_millis(1)),
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// Keys to the PTY until stdin ends or `stop` becomes readable. Returns bytes recorded.
+fn pass_input(
+    mut pty_in: Box<dyn Write + Send>,
+    stop: std::os::fd::OwnedFd,
+    queue: &Queue,
+    micros: impl Fn() -> u64,
+    record_input: bool,
+    interactive: bool,
+) -> u64 {
+    let stdin = std::io::stdin();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut recorded = 0u64;
+    loop {
+        let mut fds = [
+            PollFd::new(&stdin, PollFlags::IN),
+            PollFd::new(&stop, PollFlags::IN),
+        ];
+        match poll(&mut fds, None) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break,
+        }
+        if !fds[1].revents().is_empty() {
+            break;
+        }
+        if fds[0].revents().is_empty() {
+            continue;
+        }
+        let n = match rustix::io::read(&stdin, &mut buf) {
+            Ok(n) => n,
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => continue,
+            Err(_) => 0,
+        };
+        if n == 0 {
+            if !interactive {
+                // End of piped input: the program sees end-of-file, as at a terminal.
+                let _ = pty_in.write_all(&[0x04]).and_then(|_| pty_in.flush());
+            }
+            break;
+        }
+        if pty_in
+            .write_all(&buf[..n])
+            .and_then(|_| pty_in.flush())
+            .is_err()
+        {
+            break;
+        }
+        if record_input {
+            recorded += n as u64;
+            queue.push(micros(), Chunk::Input(buf[..n].to_vec()));
+        }
+    }
+    recorded
+}
+
+/// The writer thread: turns chunks into events and feeds the sinks.
+fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<String>) {
+    let mut failed: Vec<Option<String>> = vec![None; sinks.len()];
+    let mut out_text = Utf8Stream::default();
+    let mut in_text = Utf8Stream::default();
+    let mut batch = Vec::new();
+    let mut dropped = 0u64;
+    let mut last = 0u64;
+    let mut dirty = false;
+    let mut next_flush = Instant::now() + Duration::from_secs(1);
+    loop {
+        let closed = queue.take(next_flush, &mut batch);
+        for (t, chunk) in batch.drain(..) {
+            let time = if t == u64::MAX { last } else { t.max(last) };
+            last = time;
+            let kind = match chunk {
+                Chunk::Output(b) => EventKind::Output(out_text.decode(&b)),
+                Chunk::Input(b) => EventKind::Input(in_text.decode(&b)),
+                Chunk::Resize(cols, rows) => EventKind::Resize { cols, rows },
+                Chunk::Dropped(n) => {
+                    dropped += n;
+                    EventKind::Marker(format!(
+                        "fixcast: {n} bytes of output not recorded (writer fell behind)"
+                    ))
+                }
+                Chunk::Exit(code) => {
+                    let tail = out_text.finish();
+                    if !tail.is_empty() {
+                        emit(
+                            &mut sinks,
+                            &mut failed,
+                            Event::new(time, EventKind::Output(tail)),
+                        );
+                    }
+                    EventKind::Exit(code)
+                }
+            };
+            if matches!(&kind, EventKind::Output(s) | EventKind::Input(s) if s.is_empty()) {
+                continue;
+            }
+            emit(&mut sinks, &mut failed, Event::new(time, kind));
+            dirty = true;
+        }
+        if closed || Instant::now() >= next_flush {
+            if dirty {
+                for (sink, fail) in sinks.iter_mut().zip(failed.iter_mut()) {
+                    if fail.is_none() {
+                        if let Err(e) = sink.flush() {
+                            report(&e.to_string());
+                            *fail = Some(e.to_string());
+                        }
+                    }
+                }
+                dirty = false;
+            }
+            next_flush = Instant::now() + Duration::from_secs(1);
+        }
+        if closed {
+            break;
+        }
+    }
+    for (sink, fail) in sinks.iter_mut().zip(failed.iter_mut()) {
+        if fail.is_none() {
+            if let Err(e) = sink.finish() {
+                *fail = Some(e.to_string());
+            }
+        }
+    }
+    (dropped, failed.into_iter().flatten().collect())
+}
+
+fn emit(sinks: &mut [Box<dyn Sink>], failed: &mut [Option<String>], ev: Event) {
+    for (sink, fail) in sinks.iter_mut().zip(failed.iter_mut()) {
+        if fail.is_none() {
+            if let Err(e) = sink.event(&ev) {
+                report(&e.to_string());
+                *fail = Some(e.to_string());
+            }
+        }
+    }
+}
+
+/// One line on stderr, readable even while the terminal is raw.
+fn report(msg: &str) {
+    eprint!("\r\nfixcast: recording failed: {msg}; the shell keeps running but is no longer recorded\r\n");
+}

@@ -1,0 +1,26 @@
+//! Where recorded events go. The recorder knows only this trait; the command layer
+//! wires in the file writer (and, later, live streams).
+
+use fixcast_sessions::Event;
+
+/// Why a sink could not take an event.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SinkError(pub String);
+
+impl From<fixcast_sessions::Error> for SinkError {
+    fn from(e: fixcast_sessions::Error) -> Self {
+        SinkError(e.to_string())
+    }
+}
+
+/// Receives every event of a recording, in order, on the recorder's writer thread
+/// (never on the passthrough thread, so a slow sink cannot stall the shell).
+pub trait Sink: Send {
+    /// Takes one event.
+    fn event(&mut self, ev: &Event) -> Result<(), SinkError>;
+    /// Makes everything so far durable; called at least once a second while events come.
+    fn flush(&mut self) -> Result<(), SinkError>;
+    /// The recording is over; `Exit` was the last event.
+    fn finish(&mut self) -> Result<(), SinkError>;
+}

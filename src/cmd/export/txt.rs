@@ -1,0 +1,381 @@
+//! Plain text as the screen showed it: every line that scrolled off the top, in order,
+//! then the final screen. Rendered by the `vt100` screen model, so cursor movement,
+//! overwrites, colours and wide characters come out as a person saw them.
+//!
+//! `vt100` keeps scrolled-off rows in a bounded scrollback but has no way to take them
+//! out, so lines are collected as they scroll: the output is fed in small pieces, and
+//! after each piece the rows that piece pushed are read from the scrollback. The count
+//! comes from the scrollback *view offset*, which `vt100` advances by one for every row
+//! pushed while it is non-zero (so the view stays put): parked at 1 before a piece, it is
+//! `1 + pushed` after. Three things reset the offset — entering the alternate screen,
+//! a full reset (`ESC c`), and emptiness — so escape sequences are fed as pieces of
+//! their own, and those cases are told apart from the screen's state. Memory stays
+//! bounded whatever the length of the recording.
+
+use fixcast_sessions::asciicast::Recording;
+use fixcast_sessions::EventKind;
+
+/// Rows the scrollback holds; must exceed what one piece can push (see the limits below).
+const SCROLLBACK: usize = 4096;
+/// A piece of text with no escape sequence: it pushes at most one row per byte.
+const TEXT_PIECE: usize = 1024;
+/// An escape sequence longer than this is fed in parts (only its C0 bytes can push rows).
+const ESC_PIECE: usize = 256;
+/// Sizes are clamped to this, so that a bogus header cannot ask for gigabytes of cells
+/// and one `CSI n S` pushes at most this many rows.
+const MAX_SIDE: u16 = 1000;
+
+const ESC: u8 = 0x1b;
+
+/// Renders a recording's output as plain text, one line per screen line (rows that a
+/// long line wrapped over are joined), trailing spaces trimmed, no escape codes.
+pub fn render(rec: &Recording) -> String {
+    let mut r = TextScreen::new(rec.header.rows, rec.header.cols);
+    for ev in &rec.events {
+        match &ev.kind {
+            EventKind::Output(s) => r.write(s.as_bytes()),
+            EventKind::Resize { cols, rows } => r.resize(*rows, *cols),
+            _ => {}
+        }
+    }
+    r.finish()
+}
+
+struct TextScreen {
+    parser: vt100::Parser,
+    split: Splitter,
+    /// Whether the main screen's view offset is parked at 1 (so it counts pushes).
+    counting: bool,
+    /// Finished lines.
+    text: String,
+    /// A line that wrapped onto the next row, not finished yet.
+    line: String,
+}
+
+impl TextScreen {
+    fn new(rows: u16, cols: u16) -> Self {
+        TextScreen {
+            parser: vt100::Parser::new(clamp(rows), clamp(cols), SCROLLBACK),
+            split: Splitter::default(),
+            counting: false,
+            text: String::new(),
+            line: String::new(),
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut split = std::mem::take(&mut self.split);
+        split.split(bytes, |piece| self.feed(piece));
+        self.split = split;
+    }
+
+    /// Feeds one piece (text, or one escape sequence) and collects what it scrolled off.
+    fn feed(&mut self, piece: &[u8]) {
+        let main_before = !self.parser.screen().alternate_screen();
+        if main_before && clears_screen(piece, self.parser.screen().cursor_position()) {
+            // `clear` would erase lines nobody scrolled past: keep them as seen.
+            self.take_screen();
+        }
+        self.parser.process(piece);
+        let screen = self.parser.screen_mut();
+        if screen.alternate_screen() {
+            // The main screen cannot change while the alternate one is shown.
+            return;
+        }
+        let pushed = if !main_before {
+            // This piece left the alternate screen: nothing reached the main scrollback.
+            0
+        } else if self.counting {
+            // 0 after a full reset, which also emptied the scrollback.
+            screen.scrollback().saturating_sub(1)
+        } else {
+            // The scrollback was empty when the piece started: all of it is new.
+            screen.set_scrollback(usize::MAX);
+            screen.scrollback()
+        };
+        self.take_scrolled(pushed);
+        let screen = self.parser.screen_mut();
+        screen.set_scrollback(1);
+        self.counting = screen.scrollback() == 1;
+    }
+
+    /// Moves the `n` newest scrollback rows into the text, oldest first.
+    fn take_scrolled(&mut self, n: usize) {
+        let mut left = n;
+        while left > 0 {
+            let screen = self.parser.screen_mut();
+            screen.set_scrollback(left);
+            let rows = usize::from(screen.size().0);
+            let take = left.min(rows).min(screen.scrollback());
+            if take == 0 {
+                break;
+            }
+            self.take_visible(take);
+            left -= take;
+        }
+    }
+
+    /// Moves the first `n` rows in view into the text.
+    fn take_visible(&mut self, n: usize) {
+        let screen = self.parser.screen();
+        let texts: Vec<String> = screen.rows(0, u16::MAX).take(n).collect();
+        for (i, row) in texts.into_iter().enumerate() {
+            let wrapped = screen.row_wrapped(i as u16);
+            self.line.push_str(&row);
+            if !wrapped {
+                end_line(&mut self.text, &mut self.line);
+            }
+        }
+    }
+
+    /// Copies the screen's rows down to the last one with text.
+    fn take_screen(&mut self) {
+        let screen = self.parser.screen_mut();
+        let parked = screen.scrollback();
+        screen.set_scrollback(0);
+        let used = screen
+            .rows(0, u16::MAX)
+            .enumerate()
+            .filter(|(_, r)| !r.trim().is_empty())
+            .last()
+            .map_or(0, |(i, _)| i + 1);
+        self.take_visible(used);
+        self.parser.screen_mut().set_scrollback(parked);
+    }
+
+    fn resize(&mut self, rows: u16, cols: u16) {
+        let (rows, cols) = (clamp(rows), clamp(cols));
+        let (cur_row, _) = self.parser.screen().cursor_position();
+        if rows <= cur_row && !self.parser.screen().alternate_screen() && self.split.idle() {
+            // `vt100` drops the rows below a shrinking screen's new bottom; a terminal
+            // scrolls them up instead, keeping the cursor's line. Do as a terminal does.
+            let n = cur_row + 1 - rows;
+            self.write(format!("\x1b[{n}S\x1b[{n}A").as_bytes());
+        }
+        self.parser.screen_mut().set_size(rows, cols);
+    }
+
+    fn finish(mut self) -> String {
+        let screen = self.parser.screen_mut();
+        screen.set_scrollback(0);
+        let rows = usize::from(screen.size().0);
+        self.take_visible(rows);
+        if !self.line.is_empty() {
+            end_line(&mut self.text, &mut self.line);
+        }
+        let keep = self.text.trim_end_matches('\n').len();
+        self.text.truncate(keep);
+        if !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.text
+    }
+}
+
+fn end_line(text: &mut String, line: &mut String) {
+    text.push_str(line.trim_end());
+    text.push('\n');
+    line.clear();
+}
+
+fn clamp(n: u16) -> u16 {
+    n.clamp(1, MAX_SIDE)
+}
+
+/// Whether a piece erases the whole screen: `ESC[2J`, `ESC[J` from the top left, or a
+/// full reset.
+fn clears_screen(piece: &[u8], cursor: (u16, u16)) -> bool {
+    if piece == b"\x1bc" {
+        return true;
+    }
+    let Some(params) = piece
+        .strip_prefix(b"\x1b[")
+        .and_then(|p| p.strip_suffix(b"J"))
+    else {
+        return false;
+    };
+    let params = params.strip_prefix(b"?").unwrap_or(params);
+    params == b"2" || (matches!(params, b"" | b"0") && cursor == (0, 0))
+}
+
+/// Cuts an output stream into pieces: runs of text with no escape sequence (at most
+/// [`TEXT_PIECE`] bytes), and single escape sequences. Keeps its state across calls, as a
+/// sequence may be split between two output events.
+#[derive(Debug, Default)]
+struct Splitter {
+    /// Bytes of the current escape sequence seen so far; 0 between sequences.
+    in_escape: usize,
+}
+
+impl Splitter {
+    fn idle(&self) -> bool {
+        self.in_escape == 0
+    }
+
+    fn split(&mut self, mut bytes: &[u8], mut piece: impl FnMut(&[u8])) {
+        while !bytes.is_empty() {
+            let end = if self.in_escape == 0 && bytes[0] != ESC {
+                let max = bytes.len().min(TEXT_PIECE);
+                bytes[..max].iter().position(|&b| b == ESC).unwrap_or(max)
+            } else {
+                self.escape_end(bytes)
+            };
+            if end > 0 {
+                piece(&bytes[..end]);
+            }
+            bytes = &bytes[end..];
+        }
+    }
+
+    /// Where the escape sequence at the start of `bytes` (or continuing into it) ends.
+    fn escape_end(&mut self, bytes: &[u8]) -> usize {
+        let mut i = 0;
+        if self.in_escape == 0 {
+            self.in_escape = 1;
+            i = 1;
+        }
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b == ESC {
+                // A new sequence cancels this one (as in the terminal's parser).
+                self.in_escape = 0;
+                return i;
+            }
+            let at = self.in_escape;
+            self.in_escape += 1;
+            i += 1;
+            // ESC X ends at X, unless X opens a CSI or is an intermediate byte; a CSI
+            // (and the rest) ends at its final byte. OSC and DCS strings thus end early,
+            // which is harmless: their payload cannot scroll anything.
+            let ends = if at == 1 {
+                b != b'[' && !(0x20..=0x2f).contains(&b)
+            } else {
+                (0x40..=0x7e).contains(&b)
+            };
+            if ends || self.in_escape >= ESC_PIECE {
+                self.in_escape = 0;
+                return i;
+            }
+        }
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fixcast_sessions::asciicast::Header;
+    use fixcast_sessions::Event;
+
+    fn rec(rows: u16, cols: u16, chunks: &[&str]) -> Recording {
+        Recording {
+            header: Header {
+                cols,
+                rows,
+                ..Header::default()
+            },
+            events: chunks
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Event::new(i as u64, EventKind::Output((*c).to_owned())))
+                .collect(),
+        }
+    }
+
+    fn pieces(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut s = Splitter::default();
+        let mut out = Vec::new();
+        for c in chunks {
+            s.split(c, |p| out.push(p.to_vec()));
+        }
+        out
+    }
+
+    #[test]
+    fn splitter_isolates_escape_sequences_across_chunks() {
+        let got = pieces(&[b"ab\x1b[31mcd\x1b[?10", b"49hx\x1bcy\x1b(Bz"]);
+        let want: Vec<&[u8]> = vec![
+            b"ab",
+            b"\x1b[31m",
+            b"cd",
+            b"\x1b[?10",
+            b"49h",
+            b"x",
+            b"\x1bc",
+            b"y",
+            b"\x1b(B",
+            b"z",
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn scrolled_lines_are_kept_in_order() {
+        let lines: Vec<String> = (0..5000).map(|i| format!("line {i}")).collect();
+        let text = lines.join("\r\n");
+        // Fed in odd chunk sizes, across the scrollback's capacity.
+        let chunks: Vec<&str> = text
+            .as_bytes()
+            .chunks(777)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let out = render(&rec(24, 80, &chunks));
+        assert_eq!(out, lines.join("\n") + "\n");
+    }
+
+    #[test]
+    fn overwrites_colours_and_wrapping_come_out_as_seen() {
+        let out = render(&rec(
+            3,
+            10,
+            &[
+                "\x1b[31mred\x1b[0m  \r\n",
+                "12345678901234\r\n",
+                "abc\rX\r\n",
+                "中文é 🎉\r\n",
+            ],
+        ));
+        assert_eq!(out, "red\n12345678901234\nXbc\n中文é 🎉\n");
+    }
+
+    #[test]
+    fn alternate_screen_and_reset_keep_the_count_right() {
+        let out = render(&rec(
+            2,
+            20,
+            &[
+                "one\r\ntwo\r\nthree\r\n",
+                "\x1b[?1049hfull screen app\r\nmore\r\nmore\r\n\x1b[?1049l",
+                "four\r\nfive\r\n",
+                "\x1bcsix\r\nseven\r\neight",
+            ],
+        ));
+        assert_eq!(out, "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n");
+    }
+
+    #[test]
+    fn clear_keeps_what_was_on_screen() {
+        let out = render(&rec(
+            5,
+            20,
+            &["before\r\n$ clear\r\n", "\x1b[H\x1b[2J\x1b[3J$ after"],
+        ));
+        assert_eq!(out, "before\n$ clear\n$ after\n");
+    }
+
+    #[test]
+    fn shrinking_keeps_the_cursor_line() {
+        let mut r = rec(6, 20, &["a\r\nb\r\nc\r\nd\r\ne"]);
+        r.events
+            .push(Event::new(9, EventKind::Resize { cols: 20, rows: 2 }));
+        r.events
+            .push(Event::new(10, EventKind::Output("!\r\nf".into())));
+        assert_eq!(render(&r), "a\nb\nc\nd\ne!\nf\n");
+    }
+
+    #[test]
+    fn absurd_sizes_are_clamped() {
+        let out = render(&rec(u16::MAX, u16::MAX, &["hi\x1b[65535S\r\nthere"]));
+        assert!(out.contains("hi") && out.ends_with("there\n"), "{out:?}");
+    }
+}

@@ -1,0 +1,273 @@
+//! `fixcast ls`, `show` and `rm`: listing, resolving ids and prefixes, deleting safely.
+
+use std::time::Duration;
+
+use crate::import_export::import;
+use crate::on_terminal::OnTerminal;
+use crate::util::{fixture, Home};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Three sessions, imported one by one (so oldest first): v1, v2, v3.
+fn three(home: &Home) -> Vec<String> {
+    ["v1.json", "v2.cast", "v3.cast"]
+        .iter()
+        .map(|f| import(home, &fixture(f)))
+        .collect()
+}
+
+#[test]
+fn an_empty_store_says_how_to_record() {
+    let home = Home::new();
+    let out = home.run(&["ls"]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(stderr(&out).contains("fixcast rec"), "{}", stderr(&out));
+    assert_eq!(json(&home.ok(&["ls", "--json"])), serde_json::json!([]));
+}
+
+#[test]
+fn ls_lists_newest_first() {
+    let home = Home::new();
+    let ids = three(&home);
+    let list = json(&home.ok(&["ls", "--json"]));
+    let listed: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [&ids[2], &ids[1], &ids[0]]);
+    assert_eq!(list[0]["title"], "v3 fixture");
+    assert_eq!(list[0]["status"], "complete");
+    assert_eq!(list[0]["tags"], serde_json::json!(["disk", "prod"]));
+
+    let limited = json(&home.ok(&["ls", "--json", "--limit", "2"]));
+    assert_eq!(limited.as_array().unwrap().len(), 2);
+    assert_eq!(limited[0]["id"], ids[2].as_str());
+    assert_eq!(limited[1]["id"], ids[1].as_str());
+
+    let table = home.ok(&["ls"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    for col in ["ID", "STARTED", "DURATION", "TITLE", "STATUS", "SIZE"] {
+        assert!(lines[0].contains(col), "{table}");
+    }
+    assert!(lines[1].starts_with(&ids[2][..10]), "{table}");
+    assert!(
+        !lines[1].contains(&ids[2][..11]),
+        "short ids are 10 characters: {table}"
+    );
+    for want in ["2025-11-26 ", "0:00:02", "v3 fixture", "complete", " B"] {
+        assert!(lines[1].contains(want), "{want:?} not in {:?}", lines[1]);
+    }
+    assert!(lines[3].contains("v1 fixture"));
+    assert_eq!(home.ok(&["ls", "--limit", "1"]).lines().count(), 2);
+}
+
+#[test]
+fn show_accepts_a_unique_prefix() {
+    let home = Home::new();
+    let ids = three(&home);
+    let id = &ids[2];
+    let out = home.ok(&["show", &id[..20].to_lowercase()]);
+    for want in [
+        format!("id:            {id}"),
+        "title:         v3 fixture".into(),
+        "tags:          disk, prod".into(),
+        "status:        complete".into(),
+        "term size:     80x24 (xterm-256color)".into(),
+        "exit status:   3".into(),
+        "imported from: v3.cast".into(),
+        "command:       bash -l".into(),
+    ] {
+        assert!(out.contains(&want), "{want:?} not in:\n{out}");
+    }
+    let listed = json(&home.ok(&["ls", "--json"]));
+    assert_eq!(json(&home.ok(&["show", id, "--json"])), listed[0]);
+}
+
+#[test]
+fn an_ambiguous_prefix_lists_the_candidates() {
+    let home = Home::new();
+    let ids = three(&home);
+    // Ids are time first: sessions made the same day share their first characters.
+    let prefix = &ids[0][..2];
+    assert!(ids.iter().all(|id| id.starts_with(prefix)));
+    for cmd in ["show", "export", "play"] {
+        let out = home.run(&[cmd, prefix]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let err = stderr(&out);
+        assert!(err.contains("ambiguous"), "{cmd}: {err}");
+        for id in &ids {
+            assert!(err.contains(id.as_str()), "{cmd}: {id} not listed in {err}");
+        }
+    }
+}
+
+#[test]
+fn unknown_and_invalid_ids_are_errors_not_panics() {
+    let home = Home::new();
+    three(&home);
+    for cmd in [&["show"][..], &["export"], &["play"], &["rm", "-y"]] {
+        let mut args = cmd.to_vec();
+        args.push("ZZZZZZ");
+        let out = home.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("session ZZZZZZ: not found"),
+            "{}",
+            stderr(&out)
+        );
+
+        let mut args = cmd.to_vec();
+        args.push("../../etc/passwd");
+        let out = home.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("is not a session id"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Usage errors are clap's: exit 2.
+    assert_eq!(home.run(&["show"]).status.code(), Some(2));
+    assert_eq!(
+        home.run(&["export", "X", "--format", "pdf"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn rm_with_yes_deletes() {
+    let home = Home::new();
+    let ids = three(&home);
+    let out = home.ok(&["rm", "-y", &ids[0], &ids[2][..20], &ids[0]]);
+    assert!(
+        out.contains(&format!("deleted {}", ids[0])) && out.contains(&ids[2]),
+        "{out}"
+    );
+    assert_eq!(home.ids(), [ids[1].clone()]);
+    assert!(!home.path().join("sessions").join(&ids[0]).exists());
+}
+
+#[test]
+fn rm_without_yes_and_no_terminal_refuses() {
+    let home = Home::new();
+    let ids = three(&home);
+    let out = home.run(&["rm", &ids[0]]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("-y"), "{}", stderr(&out));
+    assert_eq!(home.ids().len(), 3);
+}
+
+#[test]
+fn rm_deletes_nothing_when_one_id_is_unknown() {
+    let home = Home::new();
+    let ids = three(&home);
+    let out = home.run(&["rm", "-y", &ids[0], "ZZZZZZ"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not found"));
+    assert_eq!(home.ids().len(), 3);
+}
+
+#[test]
+fn a_dead_recorders_session_is_repaired_and_named() {
+    let home = Home::new();
+    let ids = three(&home);
+    let meta_path = home.path().join("sessions").join(&ids[1]).join("meta.json");
+    let mut meta = json(&std::fs::read_to_string(&meta_path).unwrap());
+    meta["status"] = "recording".into();
+    meta["recorder_pid"] = 999_999.into();
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+
+    let out = home.run(&["ls"]);
+    assert!(out.status.success());
+    let want = format!("session {}: recorder is gone; marked interrupted", ids[1]);
+    assert!(stderr(&out).contains(&want), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
+    // Repaired once, for good.
+    let show = home.run(&["show", &ids[1]]);
+    assert!(!stderr(&show).contains("recorder is gone"));
+    assert!(String::from_utf8_lossy(&show.stdout).contains("status:        interrupted"));
+}
+
+#[test]
+fn unreadable_metadata_is_a_warning() {
+    let home = Home::new();
+    let ids = three(&home);
+    let meta_path = home.path().join("sessions").join(&ids[0]).join("meta.json");
+    std::fs::write(&meta_path, b"{ not json").unwrap();
+    let out = home.run(&["ls", "--json"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("bad metadata"), "{}", stderr(&out));
+    assert_eq!(
+        json(&String::from_utf8_lossy(&out.stdout))
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(home.run(&["ls"]).status.success());
+}
+
+#[test]
+fn rm_on_a_terminal_asks_first() {
+    let home = Home::new();
+    let ids = three(&home);
+    let mut t = OnTerminal::start(&home, &["rm", &ids[0], &ids[1]]);
+    assert!(t.wait_for("delete 2 session(s)? [y/N]", Duration::from_secs(5)));
+    assert!(t.seen_text().contains("v1 fixture"), "{}", t.seen_text());
+    t.press(b"n\r");
+    assert_eq!(t.exit_code(Duration::from_secs(5)), 1);
+    assert_eq!(home.ids().len(), 3);
+
+    let mut t = OnTerminal::start(&home, &["rm", &ids[0]]);
+    assert!(t.wait_for("[y/N]", Duration::from_secs(5)));
+    t.press(b"y\r");
+    assert_eq!(t.exit_code(Duration::from_secs(5)), 0);
+    assert_eq!(home.ids(), [ids[1].clone(), ids[2].clone()]);
+}
+
+#[test]
+fn a_live_session_is_left_alone() {
+    let home = Home::new();
+    let ids = three(&home);
+    let dir = home.path().join("sessions").join(&ids[2]);
+    let meta_path = dir.join("meta.json");
+    let mut meta = json(&std::fs::read_to_string(&meta_path).unwrap());
+    meta["status"] = "recording".into();
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    // A recorder holds this lock for as long as it writes.
+    let cast = std::fs::File::open(dir.join("session.cast.zst")).unwrap();
+    cast.lock().unwrap();
+
+    let out = home.run(&["ls"]);
+    assert!(
+        !stderr(&out).contains("recorder is gone"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("recording"));
+    let out = home.run(&["export", &ids[2]]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("still being recorded"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["rm", "-y", &ids[2]]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("still being recorded"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(dir.exists());
+}

@@ -1,0 +1,110 @@
+//! Running `fixcast` on a terminal (a PTY) from a test, which has none of its own.
+
+use std::io::{Read, Write};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+
+use crate::util::{bin, Home};
+
+/// `fixcast ARGS` on a PTY: its output arrives on a channel, keys go to its input.
+pub struct OnTerminal {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
+    keys: Box<dyn Write + Send>,
+    output: mpsc::Receiver<u8>,
+    seen: Vec<u8>,
+}
+
+impl OnTerminal {
+    pub fn start(home: &Home, args: &[&str]) -> OnTerminal {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(bin());
+        cmd.args(args);
+        cmd.env("FIXCAST_HOME", home.path());
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let keys = pair.master.take_writer().unwrap();
+        let (tx, output) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || buf[..n].iter().any(|b| tx.send(*b).is_err()) {
+                    break;
+                }
+            }
+        });
+        OnTerminal {
+            child,
+            master: pair.master,
+            keys,
+            output,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits until `text` has been printed; false after `limit`.
+    pub fn wait_for(&mut self, text: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if contains(&self.seen, text.as_bytes()) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.output.recv_timeout(left) {
+                Ok(b) => self.seen.push(b),
+                Err(_) => return false,
+            }
+        }
+    }
+
+    pub fn press(&mut self, key: &[u8]) {
+        self.keys.write_all(key).unwrap();
+        self.keys.flush().unwrap();
+    }
+
+    /// Waits for the player to exit; its status code.
+    pub fn exit_code(&mut self, limit: Duration) -> u32 {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            assert!(Instant::now() < deadline, "player still running");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Everything printed so far.
+    pub fn seen_text(&self) -> String {
+        String::from_utf8_lossy(&self.seen).into_owned()
+    }
+
+    /// Whether the terminal is back in its usual (cooked, echoing) mode.
+    pub fn terminal_restored(&self) -> bool {
+        use nix::sys::termios::LocalFlags;
+        // portable-pty speaks another nix version: compare the bits.
+        let t = self.master.get_termios().expect("termios of the pty");
+        LocalFlags::from_bits_truncate(t.local_flags.bits())
+            .contains(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG)
+    }
+}
+
+impl Drop for OnTerminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
