@@ -19,6 +19,11 @@ pub struct OnTerminal {
 
 impl OnTerminal {
     pub fn start(home: &Home, args: &[&str]) -> OnTerminal {
+        Self::start_with(home, args, &[])
+    }
+
+    /// Like [`start`](Self::start), with extra environment variables.
+    pub fn start_with(home: &Home, args: &[&str], env: &[(&str, &str)]) -> OnTerminal {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -30,6 +35,10 @@ impl OnTerminal {
         let mut cmd = CommandBuilder::new(bin());
         cmd.args(args);
         cmd.env("FIXCAST_HOME", home.path());
+        cmd.env_remove("FIXCAST_SESSION");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
@@ -82,6 +91,23 @@ impl OnTerminal {
             assert!(Instant::now() < deadline, "player still running");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Resizes the terminal (the kernel tells its foreground process with SIGWINCH).
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
+    /// The process id of fixcast.
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().unwrap()
     }
 
     /// Everything printed so far.

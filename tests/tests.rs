@@ -1,7 +1,9 @@
 //! End-to-end tests of the `fixcast` binary: one test binary, a module per area.
 
+mod crash;
 mod import_export;
 mod ls_show_rm;
 mod on_terminal;
 mod play;
+mod rec;
 mod util;

@@ -8,6 +8,7 @@
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -81,23 +82,28 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
             .spawn(move || write_events(&queue, sinks))?
     };
     let (out_done_tx, out_done) = mpsc::channel();
+    let last_output = Arc::new(AtomicU64::new(0));
     {
         let queue = queue.clone();
+        let last_output = last_output.clone();
         thread::Builder::new()
             .name("fixcast-out".into())
             .spawn(move || {
-                let n = pass_output(reader, &queue, micros);
+                let n = pass_output(reader, &queue, &last_output, micros);
                 let _ = out_done_tx.send(n);
             })?;
     }
     let (stop_r, stop_w) = rustix::pipe::pipe().map_err(std::io::Error::from)?;
     let input_thread = {
         let queue = queue.clone();
-        let record_input = opts.record_input;
-        let interactive = opts.interactive;
+        let input = Input {
+            record: opts.record_input,
+            interactive: opts.interactive,
+            last_output,
+        };
         thread::Builder::new()
             .name("fixcast-in".into())
-            .spawn(move || pass_input(writer, stop_r, &queue, micros, record_input, interactive))?
+            .spawn(move || pass_input(writer, stop_r, &queue, micros, input))?
     };
     let mut signals = Signals::new([SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     let signal_handle = signals.handle();
@@ -148,7 +154,12 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
 }
 
 /// The hot path. Returns the number of bytes passed through.
-fn pass_output(mut reader: Box<dyn Read + Send>, queue: &Queue, micros: impl Fn() -> u64) -> u64 {
+fn pass_output(
+    mut reader: Box<dyn Read + Send>,
+    queue: &Queue,
+    last_output: &AtomicU64,
+    micros: impl Fn() -> u64,
+) -> u64 {
     let stdout = std::io::stdout();
     let out = stdout.as_fd();
     let mut terminal_ok = true;
@@ -163,6 +174,7 @@ fn pass_output(mut reader: Box<dyn Read + Send>, queue: &Queue, micros: impl Fn(
             Err(_) => break,
         };
         let t = micros();
+        last_output.store(t, Ordering::Relaxed);
         let bytes = &buf[..n];
         if terminal_ok {
             terminal_ok = write_all(out, bytes);
@@ -186,32 +198,42 @@ fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> bool {
     true
 }
 
+/// How the input side behaves.
+struct Input {
+    record: bool,
+    interactive: bool,
+    /// Time (µs) of the latest output, to tell when the program waits for input.
+    last_output: Arc<AtomicU64>,
+}
+
+/// How long the program must be quiet before piped input's end-of-file is (re)sent.
+const EOF_IDLE: u64 = 300_000;
+
 /// Keys to the PTY until stdin ends or `stop` becomes readable. Returns bytes recorded.
 fn pass_input(
     mut pty_in: Box<dyn Write + Send>,
     stop: std::os::fd::OwnedFd,
     queue: &Queue,
     micros: impl Fn() -> u64,
-    record_input: bool,
-    interactive: bool,
+    input: Input,
 ) -> u64 {
     let stdin = std::io::stdin();
     let mut buf = vec![0u8; 64 << 10];
     let mut recorded = 0u64;
     loop {
         let mut fds = [
-            PollFd::new(&stdin, PollFlags::IN),
             PollFd::new(&stop, PollFlags::IN),
+            PollFd::new(&stdin, PollFlags::IN),
         ];
         match poll(&mut fds, None) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => break,
         }
-        if !fds[1].revents().is_empty() {
-            break;
+        if !fds[0].revents().is_empty() {
+            return recorded;
         }
-        if fds[0].revents().is_empty() {
+        if fds[1].revents().is_empty() {
             continue;
         }
         let n = match rustix::io::read(&stdin, &mut buf) {
@@ -220,10 +242,6 @@ fn pass_input(
             Err(_) => 0,
         };
         if n == 0 {
-            if !interactive {
-                // End of piped input: the program sees end-of-file, as at a terminal.
-                let _ = pty_in.write_all(&[0x04]).and_then(|_| pty_in.flush());
-            }
             break;
         }
         if pty_in
@@ -231,14 +249,54 @@ fn pass_input(
             .and_then(|_| pty_in.flush())
             .is_err()
         {
-            break;
+            return recorded;
         }
-        if record_input {
+        if input.record {
             recorded += n as u64;
             queue.push(micros(), Chunk::Input(buf[..n].to_vec()));
         }
     }
+    if !input.interactive {
+        send_eof_when_idle(&mut pty_in, &stop, &micros, &input.last_output);
+    }
     recorded
+}
+
+/// Piped input has ended: the program should see end-of-file, as if Ctrl-D were typed at
+/// a terminal. A Ctrl-D typed ahead can be lost while a shell switches its terminal mode
+/// (readline), so it is sent whenever the program has been quiet for a moment, until the
+/// recording stops.
+fn send_eof_when_idle(
+    pty_in: &mut Box<dyn Write + Send>,
+    stop: &std::os::fd::OwnedFd,
+    micros: &impl Fn() -> u64,
+    last_output: &AtomicU64,
+) {
+    let mut last_sent = 0u64;
+    loop {
+        let now = micros();
+        let quiet_since = last_output.load(Ordering::Relaxed).max(last_sent);
+        if now.saturating_sub(quiet_since) >= EOF_IDLE {
+            if pty_in
+                .write_all(&[0x04])
+                .and_then(|_| pty_in.flush())
+                .is_err()
+            {
+                return;
+            }
+            last_sent = now;
+        }
+        let mut fds = [PollFd::new(stop, PollFlags::IN)];
+        let wait = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 100_000_000,
+        };
+        match poll(&mut fds, Some(&wait)) {
+            Ok(_) if !fds[0].revents().is_empty() => return,
+            Err(e) if e != rustix::io::Errno::INTR => return,
+            _ => {}
+        }
+    }
 }
 
 /// The writer thread: turns chunks into events and feeds the sinks.
