@@ -22,15 +22,19 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod commands;
 mod error;
 mod pty;
 mod queue;
 mod record;
+mod screen_text;
 mod sink;
 pub mod tty;
 mod utf8;
 
+pub use commands::{cut_commands, split_prompt, Cutter, Mark, MarkScanner, OUTPUT_CAP};
 pub use error::Error;
 pub use pty::Command;
 pub use record::{record, Options, Outcome};
+pub use screen_text::{Rendered, ScreenText};
 pub use sink::{Sink, SinkError};

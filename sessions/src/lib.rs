@@ -18,6 +18,7 @@
 
 pub mod asciicast;
 mod cast_file;
+mod command;
 mod error;
 mod event;
 mod id;
@@ -25,8 +26,9 @@ mod meta;
 mod store;
 
 pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
+pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use error::{Error, Result};
 pub use event::{parse_size, Event, EventKind, Seconds};
 pub use id::SessionId;
 pub use meta::{Bytes, SessionMeta, Status, Term};
-pub use store::{Listed, Store, CAST_FILE, META_FILE};
+pub use store::{Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE};

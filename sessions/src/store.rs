@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 
 use crate::asciicast::{Header, Recording};
 use crate::cast_file::{read_cast, CastContents, CastWriter};
+use crate::command::{CacheKey, CommandRecord};
 use crate::error::{Error, Result};
 use crate::id::SessionId;
 use crate::meta::{SessionMeta, Status};
 
 pub const CAST_FILE: &str = "session.cast.zst";
 pub const META_FILE: &str = "meta.json";
+pub const COMMANDS_FILE: &str = "commands.json";
 
 /// A fixcast home.
 #[derive(Debug, Clone)]
@@ -160,6 +162,26 @@ impl Store {
         let writer = CastWriter::create(&dir.join(CAST_FILE), header)?;
         self.save_meta(meta)?;
         Ok(writer)
+    }
+
+    /// The session's cached commands, if a cache exists for its recording as it is now.
+    pub fn cached_commands(&self, id: &SessionId) -> Result<Option<Vec<CommandRecord>>> {
+        let key = CacheKey::of(&self.cast_path(id))?;
+        Ok(crate::command::load_cache(
+            &self.dir(id).join(COMMANDS_FILE),
+            &key,
+        ))
+    }
+
+    /// Caches commands cut from the recording whose key was taken before cutting (so a
+    /// recording that grew meanwhile leaves a stale cache, rebuilt next time).
+    pub fn save_commands(
+        &self,
+        id: &SessionId,
+        key: CacheKey,
+        commands: Vec<CommandRecord>,
+    ) -> Result<()> {
+        crate::command::save_cache(&self.dir(id).join(COMMANDS_FILE), key, commands)
     }
 
     /// Reads a session's recording (tolerating damage; see [`read_cast`]).

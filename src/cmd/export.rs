@@ -1,13 +1,12 @@
 //! `fixcast export`: a session as asciicast v3/v2, raw output bytes, or plain text.
 
-mod txt;
-
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use fixcast_recorder::ScreenText;
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
 use fixcast_sessions::{EventKind, Store};
 
@@ -25,7 +24,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         ExportFormat::CastV3 => write_v3(&rec).into_bytes(),
         ExportFormat::CastV2 => write_v2(&rec).into_bytes(),
         ExportFormat::Raw => raw_output(&rec),
-        ExportFormat::Txt => txt::render(&rec).into_bytes(),
+        ExportFormat::Txt => render_text(&rec).into_bytes(),
     };
     match &args.output {
         Some(path) => write_atomic(path, &bytes)
@@ -37,6 +36,19 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Plain text as the screen showed it, scrollback and final screen.
+fn render_text(rec: &Recording) -> String {
+    let mut screen = ScreenText::new(rec.header.rows, rec.header.cols);
+    for ev in &rec.events {
+        match &ev.kind {
+            EventKind::Output(s) => screen.write(s.as_bytes()),
+            EventKind::Resize { cols, rows } => screen.resize(*rows, *cols),
+            _ => {}
+        }
+    }
+    screen.finish().text
 }
 
 /// The output bytes as the terminal received them.

@@ -12,8 +12,7 @@
 //! their own, and those cases are told apart from the screen's state. Memory stays
 //! bounded whatever the length of the recording.
 
-use fixcast_sessions::asciicast::Recording;
-use fixcast_sessions::EventKind;
+use std::collections::VecDeque;
 
 /// Rows the scrollback holds; must exceed what one piece can push (see the limits below).
 const SCROLLBACK: usize = 4096;
@@ -27,43 +26,57 @@ const MAX_SIDE: u16 = 1000;
 
 const ESC: u8 = 0x1b;
 
-/// Renders a recording's output as plain text, one line per screen line (rows that a
-/// long line wrapped over are joined), trailing spaces trimmed, no escape codes.
-pub fn render(rec: &Recording) -> String {
-    let mut r = TextScreen::new(rec.header.rows, rec.header.cols);
-    for ev in &rec.events {
-        match &ev.kind {
-            EventKind::Output(s) => r.write(s.as_bytes()),
-            EventKind::Resize { cols, rows } => r.resize(*rows, *cols),
-            _ => {}
-        }
-    }
-    r.finish()
+/// Text rendered from a terminal stream.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
+    /// One line per screen line, trailing spaces trimmed, ending in a newline (or empty).
+    pub text: String,
+    /// Bytes of text left out in the middle to stay under the cap (0: nothing cut).
+    pub cut_bytes: u64,
+    /// The last screen a full-screen program showed (the alternate screen) before it
+    /// went away, if one ran.
+    pub alternate: Option<String>,
 }
 
-struct TextScreen {
+/// Plain text as a person saw it, built from a terminal stream.
+pub struct ScreenText {
     parser: vt100::Parser,
     split: Splitter,
     /// Whether the main screen's view offset is parked at 1 (so it counts pushes).
     counting: bool,
     /// Finished lines.
-    text: String,
+    text: Capped,
     /// A line that wrapped onto the next row, not finished yet.
     line: String,
+    /// The alternate screen as it was when last left (full-screen programs).
+    last_alternate: Option<String>,
 }
 
-impl TextScreen {
-    fn new(rows: u16, cols: u16) -> Self {
-        TextScreen {
+impl ScreenText {
+    /// A screen of this size, keeping all text.
+    pub fn new(rows: u16, cols: u16) -> Self {
+        Self::with_cap(rows, cols, usize::MAX)
+    }
+
+    /// Keeps at most about `cap` bytes of text: the first half and the last half.
+    pub fn with_cap(rows: u16, cols: u16, cap: usize) -> Self {
+        ScreenText {
             parser: vt100::Parser::new(clamp(rows), clamp(cols), SCROLLBACK),
             split: Splitter::default(),
             counting: false,
-            text: String::new(),
+            text: Capped::new(cap),
             line: String::new(),
+            last_alternate: None,
         }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
+    /// The screen model, as it stands after the bytes written so far.
+    pub fn screen(&self) -> &vt100::Screen {
+        self.parser.screen()
+    }
+
+    /// Feeds terminal output.
+    pub fn write(&mut self, bytes: &[u8]) {
         let mut split = std::mem::take(&mut self.split);
         split.split(bytes, |piece| self.feed(piece));
         self.split = split;
@@ -72,7 +85,27 @@ impl TextScreen {
     /// Feeds one piece (text, or one escape sequence) and collects what it scrolled off.
     fn feed(&mut self, piece: &[u8]) {
         let main_before = !self.parser.screen().alternate_screen();
-        if main_before && clears_screen(piece, self.parser.screen().cursor_position()) {
+        if !main_before {
+            // Keep a full-screen program's last screen before it goes away (only a
+            // mode reset `CSI ? … l` or a full reset `ESC c` can leave it).
+            let may_leave =
+                piece.first() == Some(&ESC) && matches!(piece.last(), Some(b'l' | b'c'));
+            if !may_leave {
+                self.parser.process(piece);
+                return;
+            }
+            let before = self.parser.screen().contents();
+            self.parser.process(piece);
+            if !self.parser.screen().alternate_screen() {
+                self.last_alternate = Some(before);
+                // Back on the main screen: nothing reached its scrollback meanwhile.
+                let screen = self.parser.screen_mut();
+                screen.set_scrollback(1);
+                self.counting = screen.scrollback() == 1;
+            }
+            return;
+        }
+        if clears_screen(piece, self.parser.screen().cursor_position()) {
             // `clear` would erase lines nobody scrolled past: keep them as seen.
             self.take_screen();
         }
@@ -82,10 +115,7 @@ impl TextScreen {
             // The main screen cannot change while the alternate one is shown.
             return;
         }
-        let pushed = if !main_before {
-            // This piece left the alternate screen: nothing reached the main scrollback.
-            0
-        } else if self.counting {
+        let pushed = if self.counting {
             // 0 after a full reset, which also emptied the scrollback.
             screen.scrollback().saturating_sub(1)
         } else {
@@ -143,7 +173,8 @@ impl TextScreen {
         self.parser.screen_mut().set_scrollback(parked);
     }
 
-    fn resize(&mut self, rows: u16, cols: u16) {
+    /// Follows a terminal resize.
+    pub fn resize(&mut self, rows: u16, cols: u16) {
         let (rows, cols) = (clamp(rows), clamp(cols));
         let (cur_row, _) = self.parser.screen().cursor_position();
         if rows <= cur_row && !self.parser.screen().alternate_screen() && self.split.idle() {
@@ -155,7 +186,11 @@ impl TextScreen {
         self.parser.screen_mut().set_size(rows, cols);
     }
 
-    fn finish(mut self) -> String {
+    /// All the text: what scrolled off, then the screen down to its last line of text.
+    pub fn finish(mut self) -> Rendered {
+        if self.parser.screen().alternate_screen() {
+            self.last_alternate = Some(self.parser.screen().contents());
+        }
         let screen = self.parser.screen_mut();
         screen.set_scrollback(0);
         let rows = usize::from(screen.size().0);
@@ -163,19 +198,86 @@ impl TextScreen {
         if !self.line.is_empty() {
             end_line(&mut self.text, &mut self.line);
         }
-        let keep = self.text.trim_end_matches('\n').len();
-        self.text.truncate(keep);
-        if !self.text.is_empty() {
-            self.text.push('\n');
+        let (mut text, cut_bytes) = self.text.finish();
+        let keep = text.trim_end().len();
+        text.truncate(keep);
+        if !text.is_empty() {
+            text.push('\n');
         }
-        self.text
+        Rendered {
+            text,
+            cut_bytes,
+            alternate: self.last_alternate.map(|a| trim_lines(&a)),
+        }
     }
 }
 
-fn end_line(text: &mut String, line: &mut String) {
-    text.push_str(line.trim_end());
-    text.push('\n');
+/// Trailing spaces of each line and trailing blank lines removed.
+fn trim_lines(text: &str) -> String {
+    let mut out: String = text
+        .lines()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect();
+    out.truncate(out.trim_end().len());
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+fn end_line(text: &mut Capped, line: &mut String) {
+    text.push_line(line.trim_end());
     line.clear();
+}
+
+/// Text that keeps its head and tail once it outgrows its cap.
+struct Capped {
+    cap: usize,
+    head: String,
+    tail: VecDeque<String>,
+    tail_bytes: usize,
+    cut: u64,
+}
+
+impl Capped {
+    fn new(cap: usize) -> Self {
+        Capped {
+            cap,
+            head: String::new(),
+            tail: VecDeque::new(),
+            tail_bytes: 0,
+            cut: 0,
+        }
+    }
+
+    fn push_line(&mut self, line: &str) {
+        if self.head.len() + line.len() < self.cap / 2 || self.cap == usize::MAX {
+            self.head.push_str(line);
+            self.head.push('\n');
+            return;
+        }
+        self.tail_bytes += line.len() + 1;
+        self.tail.push_back(format!("{line}\n"));
+        while self.tail_bytes > self.cap / 2 {
+            let Some(old) = self.tail.pop_front() else {
+                break;
+            };
+            self.tail_bytes -= old.len();
+            self.cut += old.len() as u64;
+        }
+    }
+
+    fn finish(self) -> (String, u64) {
+        let mut text = self.head;
+        if self.cut > 0 {
+            text.push_str(&format!(
+                "[fixcast: {} bytes of output cut here]\n",
+                self.cut
+            ));
+        }
+        text.extend(self.tail);
+        (text, self.cut)
+    }
 }
 
 fn clamp(n: u16) -> u16 {
@@ -264,22 +366,29 @@ impl Splitter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fixcast_sessions::asciicast::Header;
-    use fixcast_sessions::Event;
 
-    fn rec(rows: u16, cols: u16, chunks: &[&str]) -> Recording {
-        Recording {
-            header: Header {
-                cols,
-                rows,
-                ..Header::default()
-            },
-            events: chunks
-                .iter()
-                .enumerate()
-                .map(|(i, c)| Event::new(i as u64, EventKind::Output((*c).to_owned())))
-                .collect(),
+    enum Step<'a> {
+        Out(&'a str),
+        Resize(u16, u16),
+    }
+
+    fn rec(rows: u16, cols: u16, chunks: &[&str]) -> (u16, u16, Vec<Step<'static>>) {
+        let steps = chunks
+            .iter()
+            .map(|c| Step::Out(Box::leak(c.to_string().into_boxed_str())))
+            .collect();
+        (rows, cols, steps)
+    }
+
+    fn render((rows, cols, steps): &(u16, u16, Vec<Step<'_>>)) -> String {
+        let mut s = ScreenText::new(*rows, *cols);
+        for step in steps {
+            match step {
+                Step::Out(t) => s.write(t.as_bytes()),
+                Step::Resize(r, c) => s.resize(*r, *c),
+            }
         }
+        s.finish().text
     }
 
     fn pieces(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
@@ -366,11 +475,41 @@ mod tests {
     #[test]
     fn shrinking_keeps_the_cursor_line() {
         let mut r = rec(6, 20, &["a\r\nb\r\nc\r\nd\r\ne"]);
-        r.events
-            .push(Event::new(9, EventKind::Resize { cols: 20, rows: 2 }));
-        r.events
-            .push(Event::new(10, EventKind::Output("!\r\nf".into())));
+        r.2.push(Step::Resize(2, 20));
+        r.2.push(Step::Out("!\r\nf"));
         assert_eq!(render(&r), "a\nb\nc\nd\ne!\nf\n");
+    }
+
+    #[test]
+    fn a_full_screen_program_leaves_its_last_screen() {
+        let r = rec(
+            3,
+            20,
+            &["\x1b[?1049h\x1b[Hfirst", "\x1b[Hlast screen", "\x1b[?1049l"],
+        );
+        let mut s = ScreenText::new(3, 20);
+        for step in &r.2 {
+            if let Step::Out(t) = step {
+                s.write(t.as_bytes());
+            }
+        }
+        let out = s.finish();
+        assert_eq!(out.alternate.as_deref(), Some("last screen\n"));
+        assert_eq!(out.text, "");
+    }
+
+    #[test]
+    fn the_cap_keeps_head_and_tail() {
+        let mut s = ScreenText::with_cap(5, 20, 100);
+        for i in 0..1000 {
+            s.write(format!("line {i}\r\n").as_bytes());
+        }
+        let out = s.finish();
+        assert!(out.text.starts_with("line 0\nline 1\n"), "{}", out.text);
+        assert!(out.text.ends_with("line 999\n"));
+        assert!(out.cut_bytes > 8000);
+        assert!(out.text.contains("bytes of output cut here"));
+        assert!(out.text.len() < 200);
     }
 
     #[test]

@@ -1,0 +1,361 @@
+//! Cutting a recording into commands.
+//!
+//! Two sources, integration first:
+//! - **Integration**: the marks fixcast's shell integration prints (see [`marks`]): a
+//!   command starts at `133;C` with the line from `633;E`, ends at `133;D;status`, and the
+//!   cwd comes from OSC 7.
+//! - **Heuristic**, for shells without it (ssh, `kubectl exec`, `sudo -i`, `sh`): at each
+//!   Enter (an input event; the recorder notes Enter even when keys are not recorded) the
+//!   command is the cursor's line on the `vt100` screen minus its prompt, and its output
+//!   runs to the next Enter. Enter is ignored at an integrated prompt (integration wins),
+//!   on the alternate screen (vim, less, top) and, by the recorder, with echo off.
+//!
+//! Output text is rendered by [`ScreenText`], capped at [`OUTPUT_CAP`] (head and tail).
+
+mod marks;
+mod prompt;
+
+use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind};
+
+use crate::screen_text::ScreenText;
+pub use marks::{Mark, MarkScanner};
+pub use prompt::split_prompt;
+
+/// Output text kept per command; past it, the head and tail are kept.
+pub const OUTPUT_CAP: usize = 1 << 20;
+
+/// Cuts the commands out of a whole recording. `command` is what `rec -c` ran, if
+/// anything: the recording is then that one command (plus any found inside it).
+pub fn cut_commands<'a>(
+    cols: u16,
+    rows: u16,
+    command: Option<&str>,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> Vec<CommandRecord> {
+    let mut cutter = Cutter::new(cols, rows, command);
+    for ev in events {
+        cutter.event(ev);
+    }
+    cutter.finish()
+}
+
+/// Where integration says the shell is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shell {
+    /// No integration mark seen (yet): Enter means a command.
+    Plain,
+    /// An integrated shell shows its prompt: it will report the command itself.
+    AtPrompt,
+    /// An integrated shell runs a command: Enter goes to that program (a nested shell).
+    Running,
+}
+
+/// A command whose end has not been seen.
+struct Open {
+    start: u64,
+    command: String,
+    cwd: Option<String>,
+    source: CommandSource,
+    text: ScreenText,
+}
+
+/// Cuts commands as events arrive (so it can run after a session or lag behind one).
+pub struct Cutter {
+    screen: vt100::Parser,
+    size: (u16, u16),
+    scanner: MarkScanner,
+    shell: Shell,
+    cwd: Option<String>,
+    pending_line: Option<String>,
+    integrated: Option<Open>,
+    heuristic: Option<Open>,
+    whole: Option<Open>,
+    done: Vec<CommandRecord>,
+    now: u64,
+}
+
+impl Cutter {
+    pub fn new(cols: u16, rows: u16, command: Option<&str>) -> Self {
+        let (rows, cols) = (rows.clamp(1, 1000), cols.clamp(1, 1000));
+        let mut c = Cutter {
+            screen: vt100::Parser::new(rows, cols, 0),
+            size: (rows, cols),
+            scanner: MarkScanner::default(),
+            shell: Shell::Plain,
+            cwd: None,
+            pending_line: None,
+            integrated: None,
+            heuristic: None,
+            whole: None,
+            done: Vec::new(),
+            now: 0,
+        };
+        if let Some(cmd) = command {
+            c.whole = Some(c.open(0, cmd.to_owned(), CommandSource::Heuristic));
+        }
+        c
+    }
+
+    fn open(&self, start: u64, command: String, source: CommandSource) -> Open {
+        Open {
+            start,
+            command,
+            cwd: self.cwd.clone(),
+            source,
+            text: ScreenText::with_cap(self.size.0, self.size.1, OUTPUT_CAP),
+        }
+    }
+
+    pub fn event(&mut self, ev: &Event) {
+        self.now = ev.time;
+        match &ev.kind {
+            EventKind::Output(s) => self.output(s.as_bytes()),
+            EventKind::Input(s) if s.is_empty() || s.contains(['\r', '\n']) => self.enter(),
+            EventKind::Resize { cols, rows } => {
+                self.size = (*rows, *cols);
+                self.screen.screen_mut().set_size(*rows, *cols);
+                for open in self.open_mut() {
+                    open.text.resize(*rows, *cols);
+                }
+            }
+            EventKind::Exit(code) => {
+                if let Some(open) = self.whole.take() {
+                    self.close(open, Some(*code), false);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn open_mut(&mut self) -> impl Iterator<Item = &mut Open> {
+        [&mut self.whole, &mut self.integrated, &mut self.heuristic]
+            .into_iter()
+            .flatten()
+    }
+
+    fn output(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let (n, mark) = self.scanner.next(bytes);
+            let piece = &bytes[..n];
+            self.screen.process(piece);
+            for open in self.open_mut() {
+                open.text.write(piece);
+            }
+            if let Some(mark) = mark {
+                self.mark(mark);
+            }
+            bytes = &bytes[n..];
+        }
+    }
+
+    fn mark(&mut self, mark: Mark) {
+        let now = self.now;
+        match mark {
+            Mark::PromptStart | Mark::InputStart => {
+                self.end_heuristic(false);
+                if let Some(open) = self.integrated.take() {
+                    self.close(open, None, false);
+                }
+                self.shell = Shell::AtPrompt;
+            }
+            Mark::CommandLine(line) => self.pending_line = Some(line),
+            Mark::CommandStart => {
+                self.end_heuristic(false);
+                if let Some(open) = self.integrated.take() {
+                    self.close(open, None, false);
+                }
+                let line = self
+                    .pending_line
+                    .take()
+                    .unwrap_or_else(|| self.previous_line());
+                self.integrated = Some(self.open(now, line, CommandSource::Integration));
+                self.shell = Shell::Running;
+            }
+            Mark::CommandEnd(status) => {
+                self.end_heuristic(false);
+                if let Some(open) = self.integrated.take() {
+                    self.close(open, status, false);
+                }
+                self.shell = Shell::AtPrompt;
+            }
+            Mark::Cwd(dir) => self.cwd = Some(dir),
+        }
+    }
+
+    fn enter(&mut self) {
+        if self.shell == Shell::AtPrompt || self.screen.screen().alternate_screen() {
+            return;
+        }
+        let line = cursor_line(self.screen.screen());
+        let (prompt, command) = split_prompt(&line);
+        // A continuation line (`> ` after an unfinished `for …; do`) joins the command.
+        let continuation = prompt.trim() == ">";
+        let command = command.to_owned();
+        if let Some(open) = self.heuristic.take() {
+            let Open {
+                start,
+                command: first,
+                cwd,
+                source,
+                text,
+            } = open;
+            let rendered = text.finish();
+            if continuation && without_last_line(&rendered.text).trim().is_empty() {
+                let mut joined = self.open(start, format!("{first}\n{command}"), source);
+                joined.cwd = cwd;
+                self.heuristic = Some(joined);
+                return;
+            }
+            let mut rec = open_from(start, first, source);
+            rec.cwd = cwd;
+            self.push(rec, rendered, None, true);
+        }
+        if !command.is_empty() {
+            let mut open = self.open(self.now, command, CommandSource::Heuristic);
+            // A nested shell's cwd is not known.
+            open.cwd = None;
+            self.heuristic = Some(open);
+        }
+    }
+
+    /// The line above the cursor, for a `133;C` that came without a command line.
+    fn previous_line(&self) -> String {
+        let screen = self.screen.screen();
+        let (row, _) = screen.cursor_position();
+        let above = row.saturating_sub(1);
+        let line = screen
+            .rows(0, self.size.1)
+            .nth(usize::from(above))
+            .unwrap_or_default();
+        split_prompt(&line).1.to_owned()
+    }
+
+    fn end_heuristic(&mut self, at_enter: bool) {
+        if let Some(open) = self.heuristic.take() {
+            self.close(open, None, at_enter);
+        }
+    }
+
+    /// Finishes a command; `at_enter`: ended by the next Enter, whose prompt line is the
+    /// last line of the text and not output.
+    fn close(&mut self, open: Open, exit: Option<i32>, at_enter: bool) {
+        let Open {
+            start,
+            command,
+            cwd,
+            source,
+            text,
+        } = open;
+        let rendered = text.finish();
+        let mut rec = open_from(start, command, source);
+        rec.cwd = cwd;
+        self.push(rec, rendered, exit, at_enter);
+    }
+
+    fn push(
+        &mut self,
+        mut rec: CommandRecord,
+        rendered: crate::Rendered,
+        exit: Option<i32>,
+        at_enter: bool,
+    ) {
+        let mut text = rendered.text;
+        if at_enter {
+            text = without_last_line(&text).to_owned();
+        }
+        rec.end = secs(self.now);
+        rec.exit = exit;
+        rec.output = trim_blank_lines(&text);
+        rec.output_cut = rendered.cut_bytes;
+        if rec.output.is_empty() {
+            // A full-screen program: what it showed last is what the person saw.
+            if let Some(alt) = rendered.alternate {
+                rec.output = trim_blank_lines(&alt);
+                rec.full_screen = true;
+            }
+        }
+        self.done.push(rec);
+    }
+
+    /// The commands, in the order they started, numbered from 1.
+    pub fn finish(mut self) -> Vec<CommandRecord> {
+        self.end_heuristic(false);
+        for open in [self.integrated.take(), self.whole.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.close(open, None, false);
+        }
+        let mut done = self.done;
+        done.sort_by(|a, b| a.start.total_cmp(&b.start));
+        for (i, c) in done.iter_mut().enumerate() {
+            c.seq = i as u32 + 1;
+        }
+        done
+    }
+}
+
+fn open_from(start: u64, command: String, source: CommandSource) -> CommandRecord {
+    CommandRecord {
+        seq: 0,
+        start: secs(start),
+        end: secs(start),
+        command,
+        cwd: None,
+        exit: None,
+        source,
+        output: String::new(),
+        output_cut: 0,
+        full_screen: false,
+    }
+}
+
+fn secs(micros: u64) -> f64 {
+    micros as f64 / 1e6
+}
+
+/// The cursor's logical line: its row joined with the rows it wrapped from and onto.
+fn cursor_line(screen: &vt100::Screen) -> String {
+    let (rows, cols) = screen.size();
+    let (row, _) = screen.cursor_position();
+    let mut first = row;
+    while first > 0 && screen.row_wrapped(first - 1) {
+        first -= 1;
+    }
+    let mut last = row;
+    while last + 1 < rows && screen.row_wrapped(last) {
+        last += 1;
+    }
+    let mut line: String = screen
+        .rows(0, cols)
+        .skip(usize::from(first))
+        .take(usize::from(last - first) + 1)
+        .collect();
+    line.truncate(line.trim_end().len());
+    line
+}
+
+fn without_last_line(text: &str) -> &str {
+    let t = text.trim_end_matches('\n');
+    match t.rfind('\n') {
+        Some(i) => &t[..=i],
+        None => "",
+    }
+}
+
+fn trim_blank_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines.iter().position(|l| !l.trim().is_empty());
+    let last = lines.iter().rposition(|l| !l.trim().is_empty());
+    match (first, last) {
+        (Some(a), Some(b)) => {
+            let mut s = lines[a..=b].join("\n");
+            s.push('\n');
+            s
+        }
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+use super::*;
+
+fn out(t: u64, s: &str) -> Event {
+    Event::new(t, EventKind::Output(s.to_owned()))
+}
+
+fn enter(t: u64) -> Event {
+    Event::new(t, EventKind::Input(String::new()))
+}
+
+fn osc(s: &str) -> String {
+    format!("\x1b]{s}\x07")
+}
+
+fn integrated(prompt_cwd: &str, line: &str, output: &str, status: i32) -> String {
+    format!(
+        "{}{}$ {}{line}\r\n{}{}{output}{}",
+        osc(&format!("7;file://host{prompt_cwd}")),
+        osc("133;A"),
+        osc("133;B"),
+        osc(&format!("633;E;{}", line.replace(';', "\\x3b"))),
+        osc("133;C"),
+        osc(&format!("133;D;{status}")),
+    )
+}
+
+#[test]
+fn integration_marks_make_commands_with_status_cwd_and_output() {
+    let events = vec![
+        out(
+            1_000_000,
+            &integrated("/root", "lsattr f", "----i---------e------- f\r\n", 0),
+        ),
+        out(
+            2_000_000,
+            &integrated(
+                "/root",
+                "echo x > f; ls",
+                "bash: f: Operation not permitted\r\n",
+                1,
+            ),
+        ),
+        out(3_000_000, &format!("{}{}$ ", osc("133;A"), osc("133;B"))),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    assert_eq!(cmds.len(), 2);
+    assert_eq!(cmds[0].command, "lsattr f");
+    assert_eq!(cmds[0].exit, Some(0));
+    assert_eq!(cmds[0].cwd.as_deref(), Some("/root"));
+    assert_eq!(cmds[0].output, "----i---------e------- f\n");
+    assert_eq!(cmds[0].source, CommandSource::Integration);
+    assert_eq!(cmds[1].command, "echo x > f; ls");
+    assert_eq!(cmds[1].exit, Some(1));
+    assert_eq!(cmds[1].output, "bash: f: Operation not permitted\n");
+    assert_eq!((cmds[0].seq, cmds[1].seq), (1, 2));
+    assert_eq!(cmds[1].start, 2.0);
+}
+
+#[test]
+fn enter_at_an_integrated_prompt_is_left_to_integration() {
+    let events = vec![
+        out(1, &format!("{}{}$ ls", osc("133;A"), osc("133;B"))),
+        enter(2),
+        out(
+            3,
+            &format!(
+                "\r\n{}{}a b\r\n{}",
+                osc("633;E;ls"),
+                osc("133;C"),
+                osc("133;D;0")
+            ),
+        ),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    assert_eq!(cmds.len(), 1);
+    assert_eq!(cmds[0].source, CommandSource::Integration);
+}
+
+#[test]
+fn plain_shells_are_cut_at_enter_with_the_prompt_stripped() {
+    let events = vec![
+        out(1, "root@node1:/# ls /srv"),
+        enter(2),
+        out(3, "\r\nweb  db\r\nroot@node1:/# cat /etc/hostname"),
+        enter(4),
+        out(5, "\r\nnode1\r\nroot@node1:/# "),
+        enter(6),
+        out(7, "\r\nroot@node1:/# "),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    assert_eq!(cmds.len(), 2, "{cmds:?}");
+    assert_eq!(cmds[0].command, "ls /srv");
+    assert_eq!(cmds[0].output, "web  db\n");
+    assert_eq!(cmds[0].exit, None);
+    assert_eq!(cmds[0].source, CommandSource::Heuristic);
+    assert_eq!(cmds[1].command, "cat /etc/hostname");
+    assert_eq!(cmds[1].output, "node1\n");
+}
+
+#[test]
+fn continuation_lines_join_the_command() {
+    let events = vec![
+        out(1, "$ for i in 1 2; do"),
+        enter(2),
+        out(3, "\r\n> echo $i"),
+        enter(4),
+        out(5, "\r\n> done"),
+        enter(6),
+        out(7, "\r\n1\r\n2\r\n$ "),
+        enter(8),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    assert_eq!(cmds.len(), 1, "{cmds:?}");
+    assert_eq!(cmds[0].command, "for i in 1 2; do\necho $i\ndone");
+    assert_eq!(cmds[0].output, "1\n2\n");
+}
+
+#[test]
+fn nested_plain_shells_inside_an_integrated_one() {
+    let events = vec![
+        out(
+            1,
+            &format!(
+                "{}{}$ sh\r\n{}{}",
+                osc("133;A"),
+                osc("133;B"),
+                osc("633;E;sh"),
+                osc("133;C")
+            ),
+        ),
+        out(2, "# echo nested"),
+        enter(3),
+        out(4, "\r\nnested\r\n# exit"),
+        enter(5),
+        out(
+            6,
+            &format!("\r\n{}{}{}$ ", osc("133;D;0"), osc("133;A"), osc("133;B")),
+        ),
+        out(7, &integrated("/", "echo back", "back\r\n", 0)),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    let lines: Vec<_> = cmds
+        .iter()
+        .map(|c| (c.command.as_str(), c.source))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("sh", CommandSource::Integration),
+            ("echo nested", CommandSource::Heuristic),
+            ("exit", CommandSource::Heuristic),
+            ("echo back", CommandSource::Integration),
+        ]
+    );
+    assert_eq!(cmds[1].output, "nested\n");
+    assert_eq!(cmds[0].exit, Some(0));
+}
+
+#[test]
+fn enter_in_a_full_screen_program_is_not_a_command() {
+    let events = vec![
+        out(1, "$ vim notes"),
+        enter(2),
+        out(3, "\r\n\x1b[?1049h\x1b[Hediting"),
+        enter(4),
+        enter(5),
+        out(6, "\x1b[H\x1b[2Ksaved\x1b[?1049l$ "),
+        enter(7),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    assert_eq!(cmds.len(), 1, "{cmds:?}");
+    assert_eq!(cmds[0].command, "vim notes");
+    assert!(cmds[0].full_screen);
+    assert_eq!(cmds[0].output, "saved\n");
+}
+
+#[test]
+fn a_recorded_command_is_one_command_with_the_session_exit_status() {
+    let events = vec![
+        out(1, "10%\r50%\r100%\r\ndone\r\n"),
+        Event::new(2, EventKind::Exit(3)),
+    ];
+    let cmds = cut_commands(80, 24, Some("./install.sh"), &events);
+    assert_eq!(cmds.len(), 1);
+    assert_eq!(cmds[0].command, "./install.sh");
+    assert_eq!(cmds[0].exit, Some(3));
+    assert_eq!(
+        cmds[0].output, "100%\ndone\n",
+        "progress collapses to its final state"
+    );
+}
+
+#[test]
+fn wrapped_command_lines_are_joined() {
+    let long = "x".repeat(30);
+    let events = vec![out(1, &format!("$ echo {long}")), enter(2), out(3, "\r\n")];
+    let cmds = cut_commands(20, 5, None, &events);
+    assert_eq!(cmds[0].command, format!("echo {long}"));
+}

@@ -1,0 +1,100 @@
+//! Commands: the unit of the knowledge base, cut out of a recording. The list is derived
+//! data, cached in `commands.json` beside the recording and rebuilt when stale.
+
+use std::fs;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How a command was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommandSource {
+    /// The shell said so, through fixcast's shell integration (OSC 133/633/7 marks).
+    Integration,
+    /// Read off the screen when Enter was pressed, in a shell without integration.
+    Heuristic,
+}
+
+/// One command run in a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    /// 1-based position in the session.
+    pub seq: u32,
+    /// Seconds from the start of the recording to the start of the command.
+    pub start: f64,
+    /// Seconds from the start of the recording to its end.
+    pub end: f64,
+    /// The command line as typed (newlines of multi-line commands kept).
+    pub command: String,
+    /// Working directory, when known.
+    pub cwd: Option<String>,
+    /// Exit status; `None` when unknown (heuristic commands, or cut short).
+    pub exit: Option<i32>,
+    pub source: CommandSource,
+    /// What the screen showed, as plain text.
+    pub output: String,
+    /// Bytes of output left out of `output` (its head and tail are kept).
+    #[serde(default)]
+    pub output_cut: u64,
+    /// `output` is the last screen of a full-screen program (vim, less, top).
+    #[serde(default)]
+    pub full_screen: bool,
+}
+
+impl CommandRecord {
+    pub fn duration(&self) -> f64 {
+        (self.end - self.start).max(0.0)
+    }
+}
+
+/// Bump when the cutting rules change: older caches are rebuilt.
+pub const COMMANDS_VERSION: u32 = 1;
+
+/// What a cache was built from: a cache is fresh only for the same recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheKey {
+    pub version: u32,
+    /// Size of `session.cast.zst` when the cache was made.
+    pub cast_size: u64,
+    /// Its modification time, in nanoseconds since the epoch.
+    pub cast_mtime: u128,
+}
+
+impl CacheKey {
+    /// The key of the recording at `cast` as it is now.
+    pub fn of(cast: &Path) -> Result<CacheKey> {
+        let m = fs::metadata(cast).map_err(Error::io(cast))?;
+        let mtime = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        Ok(CacheKey {
+            version: COMMANDS_VERSION,
+            cast_size: m.len(),
+            cast_mtime: mtime,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cache {
+    key: CacheKey,
+    commands: Vec<CommandRecord>,
+}
+
+/// The cached commands at `path`, if the cache exists and was made for `key`.
+pub(crate) fn load_cache(path: &Path, key: &CacheKey) -> Option<Vec<CommandRecord>> {
+    let bytes = fs::read(path).ok()?;
+    let cache: Cache = serde_json::from_slice(&bytes).ok()?;
+    (cache.key == *key).then_some(cache.commands)
+}
+
+pub(crate) fn save_cache(path: &Path, key: CacheKey, commands: Vec<CommandRecord>) -> Result<()> {
+    let cache = Cache { key, commands };
+    let json = serde_json::to_vec(&cache).expect("commands serialise");
+    crate::meta::write_atomic(path, &json)
+}

@@ -1,0 +1,132 @@
+//! `fixcast-bench`: figures for the recorder, printed, not asserted.
+//!
+//! ```text
+//! cargo build --release && ./target/release/fixcast-bench all
+//! ./target/release/fixcast-bench throughput --runs 7
+//! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
+//! ```
+//!
+//! - `throughput`: `fixcast rec -c 'cat FILE'` vs util-linux `script` on ~135 MB of base64;
+//!   wall-time medians, ratio, MB/s, CPU, peak RSS, and a check that nothing was dropped.
+//! - `size`: a 2,000-command debugging session: session folder vs its cast-v3 export
+//!   under `zstd -3` (and a few other zstd settings).
+//! - `latency`: keystroke echo time in bash, bare vs under `fixcast rec`.
+//!
+//! Needs `script` (util-linux), `zstd`, `bash`; no network. Everything happens in temp
+//! dirs (each run gets its own FIXCAST_HOME) that are removed at the end, on error and on
+//! Ctrl-C. Competing candidates run interleaved (A, B, A, B…) so machine noise hits both.
+
+mod latency;
+mod size;
+mod throughput;
+mod util;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fixcast-bench",
+    about = "Benchmarks for fixcast rec (figures, not asserts)"
+)]
+struct Cli {
+    /// Timed runs per candidate; medians are reported
+    #[arg(long, global = true, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    runs: u32,
+    /// Keystrokes timed per shell in `latency`
+    #[arg(long, global = true, default_value_t = 500, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    samples: u32,
+    /// The fixcast binary [default: `fixcast` next to this executable]
+    #[arg(long, global = true, value_name = "PATH")]
+    fixcast: Option<PathBuf>,
+    #[command(subcommand)]
+    what: Option<What>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+enum What {
+    /// Recording a flood of output vs `script`
+    Throughput,
+    /// Stored size of a 2,000-command session vs zstd
+    Size,
+    /// Added keystroke echo latency
+    Latency,
+    /// All of the above (the default)
+    All,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fixcast-bench: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    util::clean_up_on_signals();
+    let fixcast = match cli.fixcast {
+        Some(p) => p,
+        None => std::env::current_exe()
+            .context("cannot find this executable")?
+            .parent()
+            .context("this executable has no directory")?
+            .join("fixcast"),
+    };
+    if !fixcast.is_file() {
+        bail!(
+            "no fixcast binary at {} (build it: cargo build --release --bin fixcast, or pass --fixcast PATH)",
+            fixcast.display()
+        );
+    }
+    let fixcast = fixcast.canonicalize()?;
+    let what = cli.what.unwrap_or(What::All);
+    let runs = cli.runs as usize;
+    println!(
+        "fixcast-bench: {} ({}), runs={runs}, cpus={}",
+        fixcast.display(),
+        version(&fixcast),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let t0 = Instant::now();
+    let mut failed = Vec::new();
+    let mut section = |name: &str, f: &dyn Fn() -> anyhow::Result<()>| {
+        let t = Instant::now();
+        if let Err(e) = f() {
+            println!("{name}: ERROR {e:#}");
+            failed.push(name.to_owned());
+        }
+        println!("({name} took {:.1} s)\n", t.elapsed().as_secs_f64());
+    };
+    if matches!(what, What::Throughput | What::All) {
+        section("throughput", &|| throughput::run(&fixcast, runs));
+    }
+    if matches!(what, What::Size | What::All) {
+        section("size", &|| size::run(&fixcast));
+    }
+    if matches!(what, What::Latency | What::All) {
+        section("latency", &|| latency::run(&fixcast, cli.samples as usize));
+    }
+    println!("fixcast-bench: done in {:.1} s", t0.elapsed().as_secs_f64());
+    if !failed.is_empty() {
+        bail!("failed: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn version(fixcast: &std::path::Path) -> String {
+    util::output_of(
+        std::process::Command::new(fixcast).arg("--version"),
+        std::time::Duration::from_secs(10),
+        "fixcast --version",
+    )
+    .map(|o| String::from_utf8_lossy(&o).trim().to_owned())
+    .unwrap_or_else(|e| format!("version unknown: {e:#}"))
+}

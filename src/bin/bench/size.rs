@@ -1,0 +1,217 @@
+//! Size: a recorded 2,000-command debugging session, as fixcast stores it, against the
+//! same recording as a plain asciicast v3 file compressed by the `zstd` CLI.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use crate::util::{self, mb, Rng, TempDir};
+
+const COMMANDS: usize = 2_000;
+const RECORD_LIMIT: Duration = Duration::from_secs(300);
+const ZSTD_LIMIT: Duration = Duration::from_secs(180);
+
+/// (command, weight): what people type while debugging a box.
+const MIX: &[(&str, u64)] = &[
+    ("ls --color=always -la /usr/bin", 1),
+    ("ls --color=always -la /etc", 3),
+    ("ls --color=always -la /proc/self/", 2),
+    ("ls -la /tmp", 3),
+    ("ps aux", 4),
+    ("cat /proc/meminfo", 3),
+    ("cat /proc/cpuinfo", 1),
+    ("cat /proc/self/status", 2),
+    ("cat /proc/loadavg", 2),
+    ("seq 1 500", 1),
+    ("env", 2),
+    ("df -h", 3),
+    ("free -m", 2),
+    ("mount", 2),
+    ("cat /etc/passwd", 1),
+    ("uname -a", 2),
+    ("date", 3),
+    ("uptime", 2),
+    ("id", 1),
+];
+
+/// Only if the machine has them / lets us.
+const OPTIONAL: &[(&str, u64, &str)] = &[
+    ("ip addr", 3, "command -v ip"),
+    ("dmesg | tail", 3, "dmesg"),
+];
+
+const PROMPT_DIRS: &[&str] = &["/var/log", "/etc", "/root", "/tmp", "/srv/app"];
+
+pub fn run(fixcast: &Path) -> anyhow::Result<()> {
+    let tmp = TempDir::new("size")?;
+    let (script, names) = generate_script()?;
+    let script_path = tmp.path().join("debug-session.sh");
+    std::fs::write(&script_path, script)?;
+    println!(
+        "== size: one recording of `fixcast rec -c 'bash SCRIPT' --cols 200 --rows 50`, SCRIPT = {COMMANDS} commands drawn (seeded) from \
+         [{}], each after a colored prompt line; session folder vs the cast-v3 export under the zstd CLI",
+        names.join(", ")
+    );
+
+    let home = tmp.path().join("home");
+    let mut cmd = util::fixcast_cmd(
+        fixcast,
+        &home,
+        &[
+            "rec",
+            "-c",
+            &format!("bash {}", script_path.display()),
+            "--cols",
+            "200",
+            "--rows",
+            "50",
+        ],
+    );
+    cmd.env("SHELL", "/bin/bash")
+        .env("TERM", "xterm-256color")
+        .current_dir(tmp.path());
+    let m = util::run_measured(&mut cmd, RECORD_LIMIT, "fixcast rec (size)")?;
+    let sessions = util::sessions(fixcast, &home)?;
+    let [s] = sessions.as_slice() else {
+        bail!("expected one session, found {}", sessions.len());
+    };
+    let id = s["id"].as_str().context("session without id")?.to_owned();
+    let output = s["bytes"]["output"].as_u64().unwrap_or(0);
+    let dropped = s["bytes"]["dropped"].as_u64().unwrap_or(0);
+    let folder = util::dir_bytes(&home.join("sessions").join(&id))?;
+    let mut files: Vec<(String, u64)> = std::fs::read_dir(home.join("sessions").join(&id))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            Some((
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().ok()?.len(),
+            ))
+        })
+        .collect();
+    files.sort();
+
+    let cast = tmp.path().join("session.cast");
+    util::output_of(
+        &mut util::fixcast_cmd(
+            fixcast,
+            &home,
+            &[
+                "export",
+                &id,
+                "--format",
+                "cast-v3",
+                "-o",
+                &cast.display().to_string(),
+            ],
+        ),
+        Duration::from_secs(120),
+        "fixcast export",
+    )?;
+    let cast_size = std::fs::metadata(&cast)?.len();
+
+    let z3 = zstd(&cast, &["-3"], tmp.path())?;
+    println!(
+        "size: session folder {} ({folder} B: {}), zstd -3 of the cast-v3 export {} ({} B); ratio folder/zstd-3 {:.2}x",
+        mb(folder),
+        files
+            .iter()
+            .map(|(n, l)| format!("{n} {l}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        mb(z3.0),
+        z3.0,
+        folder as f64 / z3.0 as f64
+    );
+    println!(
+        "size: cast-v3 export uncompressed {} ({cast_size} B); terminal output {} ({output} B, dropped {dropped}); recorded in {:.2} s",
+        mb(cast_size),
+        mb(output),
+        m.wall.as_secs_f64()
+    );
+    println!(
+        "size: compression ratio (cast / stored): fixcast folder {:.1}:1, zstd -3 {:.1}:1",
+        cast_size as f64 / folder as f64,
+        cast_size as f64 / z3.0 as f64
+    );
+    for args in [
+        &["-6"][..],
+        &["-3", "--long=27"],
+        &["-6", "--long=27"],
+        &["-9", "--long=27"],
+        &["-19", "--long=27"],
+    ] {
+        let (bytes, secs) = zstd(&cast, args, tmp.path())?;
+        println!(
+            "size: zstd {:<13} {:>9} ({bytes} B); vs zstd -3 {:.2}x, vs fixcast folder {:.2}x; compress {secs:.2} s",
+            args.join(" "),
+            mb(bytes),
+            bytes as f64 / z3.0 as f64,
+            bytes as f64 / folder as f64
+        );
+    }
+    Ok(())
+}
+
+/// Compresses `file` with the zstd CLI; the compressed size and the time it took.
+fn zstd(file: &Path, args: &[&str], dir: &Path) -> anyhow::Result<(u64, f64)> {
+    let out = dir.join("out.zst");
+    let mut cmd = Command::new("zstd");
+    cmd.args(["-q", "-f"])
+        .args(args)
+        .arg(file)
+        .arg("-o")
+        .arg(&out);
+    let m = util::run_measured(&mut cmd, ZSTD_LIMIT, &format!("zstd {}", args.join(" ")))?;
+    let len = std::fs::metadata(&out)?.len();
+    std::fs::remove_file(&out)?;
+    Ok((len, m.wall.as_secs_f64()))
+}
+
+/// The session script and the names of the commands in its mix.
+fn generate_script() -> anyhow::Result<(String, Vec<String>)> {
+    let mut mix: Vec<(&str, u64)> = MIX.to_vec();
+    for &(c, w, probe) in OPTIONAL {
+        let ok = Command::new("sh")
+            .args(["-c", &format!("{probe} >/dev/null 2>&1")])
+            .stdin(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            mix.push((c, w));
+        }
+    }
+    let total: u64 = mix.iter().map(|&(_, w)| w).sum();
+    let mut rng = Rng::new(2_000);
+    let mut s = String::from("#!/bin/bash\n# fixcast-bench: a generated debugging session\n");
+    for _ in 0..COMMANDS {
+        let mut pick = rng.below(total);
+        let cmd = mix
+            .iter()
+            .find(|&&(_, w)| {
+                if pick < w {
+                    true
+                } else {
+                    pick -= w;
+                    false
+                }
+            })
+            .map_or(mix[0].0, |&(c, _)| c);
+        let dir = PROMPT_DIRS[rng.below(PROMPT_DIRS.len() as u64) as usize];
+        writeln!(
+            s,
+            "printf '\\033[01;32mroot@node1\\033[00m:\\033[01;34m%s\\033[00m# %s\\n' {} {}",
+            quote(dir),
+            quote(cmd)
+        )?;
+        writeln!(s, "{cmd} 2>&1")?;
+    }
+    Ok((s, mix.iter().map(|&(c, _)| c.to_owned()).collect()))
+}
+
+/// Single-quoted for sh.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

@@ -1,0 +1,172 @@
+//! Throughput: `fixcast rec -c 'cat FILE'` against util-linux `script` on a flood of
+//! base64 text.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::util::{self, list, mb, median_f64, Measured, Rng, TempDir};
+
+/// Random bytes before base64 (the file is 4/3 of this plus a newline every 76 chars).
+const RAW_BYTES: usize = 100_000_000;
+/// A run that takes longer than this is killed (and the bench fails).
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
+    let tmp = TempDir::new("throughput")?;
+    let file = tmp.path().join("flood.b64");
+    let t = Instant::now();
+    let size = write_base64_file(&file, RAW_BYTES)?;
+    println!(
+        "== throughput: wall time of `fixcast rec -c 'cat FILE' --cols 200 --rows 50` vs util-linux `script -q -c 'cat FILE' /dev/null` (bare PTY), \
+         FILE = {} of base64 text (76-col lines), stdin+stdout /dev/null, SHELL=/bin/bash; runs interleaved",
+        mb(size)
+    );
+    println!(
+        "throughput: generated the file in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let cat = format!("cat {}", file.display());
+
+    let mut fx: Vec<Measured> = Vec::new();
+    let mut sc: Vec<Measured> = Vec::new();
+    let mut recorded = Vec::new();
+    let mut dropped_total = 0u64;
+    let mut problems = Vec::new();
+    // One untimed warm-up each (binaries and the file into the page cache), then A,B,A,B…
+    for i in 0..=runs {
+        let warm = i == 0;
+        let home = TempDir::new("throughput-home")?;
+        let mut cmd = util::fixcast_cmd(
+            fixcast,
+            home.path(),
+            &["rec", "-c", &cat, "--cols", "200", "--rows", "50"],
+        );
+        cmd.env("SHELL", "/bin/bash").current_dir(tmp.path());
+        let m = util::run_measured(&mut cmd, RUN_LIMIT, "fixcast rec")?;
+        let sessions = util::sessions(fixcast, home.path())?;
+        let [s] = sessions.as_slice() else {
+            bail!(
+                "expected one session after fixcast rec, found {}",
+                sessions.len()
+            );
+        };
+        let output = s["bytes"]["output"].as_u64().unwrap_or(0);
+        let dropped = s["bytes"]["dropped"].as_u64().unwrap_or(0);
+        let status = s["status"].as_str().unwrap_or("?").to_owned();
+        if output < size || dropped > 0 || status != "complete" {
+            problems.push(format!(
+                "run {i}: bytes.output {output} (file {size}), bytes.dropped {dropped}, status {status}"
+            ));
+        }
+        drop(home);
+
+        let mut cmd = Command::new("script");
+        cmd.args(["-q", "-c", &cat, "/dev/null"])
+            .env("SHELL", "/bin/bash")
+            .env_remove("FIXCAST_SESSION")
+            .current_dir(tmp.path());
+        let ms = util::run_measured(&mut cmd, RUN_LIMIT, "script")?;
+        if !warm {
+            fx.push(m);
+            sc.push(ms);
+            recorded.push(output);
+            dropped_total += dropped;
+        }
+    }
+
+    let secs = |v: &[Measured]| v.iter().map(|m| m.wall.as_secs_f64()).collect::<Vec<_>>();
+    let cpu = |v: &[Measured]| v.iter().map(|m| m.cpu.as_secs_f64()).collect::<Vec<_>>();
+    let rss = |v: &[Measured]| {
+        v.iter()
+            .map(|m| m.maxrss_kib as f64 / 1024.0)
+            .collect::<Vec<_>>()
+    };
+    let (f, s) = (median_f64(&secs(&fx)), median_f64(&secs(&sc)));
+    let mbs = |t: f64| size as f64 / 1e6 / t;
+    println!(
+        "throughput: fixcast rec {f:.3} s (median of {runs}), script {s:.3} s; ratio fixcast/script {:.2}x",
+        f / s
+    );
+    println!(
+        "throughput: fixcast rec {:.0} MB/s, script {:.0} MB/s (file bytes / median wall time)",
+        mbs(f),
+        mbs(s)
+    );
+    println!(
+        "throughput: CPU user+sys (whole process tree) fixcast rec {:.2} s, script {:.2} s (medians)",
+        median_f64(&cpu(&fx)),
+        median_f64(&cpu(&sc))
+    );
+    println!(
+        "throughput: peak RSS (max over the process tree, wait4 ru_maxrss) fixcast rec {:.1} MiB, script {:.1} MiB (medians)",
+        median_f64(&rss(&fx)),
+        median_f64(&rss(&sc))
+    );
+    println!(
+        "throughput: recorded bytes.output {} (file {size} + CRs), bytes.dropped {dropped_total} over {runs} runs",
+        recorded.iter().min().copied().unwrap_or(0),
+    );
+    for p in &problems {
+        println!("throughput: WARNING incomplete recording: {p}");
+    }
+    println!(
+        "throughput: wall s per run: fixcast rec {}, script {}",
+        list(&secs(&fx), 3),
+        list(&secs(&sc), 3)
+    );
+    Ok(())
+}
+
+/// Writes base64 (76 chars a line, like `base64`) of `raw` pseudo-random bytes; returns
+/// the file's size.
+fn write_base64_file(path: &Path, raw: usize) -> anyhow::Result<u64> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const LINE_RAW: usize = 57; // 57 bytes -> 76 chars
+    const LINES_PER_BLOCK: usize = 16 << 10;
+    let mut rng = Rng::new(0x5EED_F1C5_u64);
+    let mut f = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    let mut raw_block = vec![0u8; LINE_RAW * LINES_PER_BLOCK];
+    let mut text = Vec::with_capacity(77 * LINES_PER_BLOCK + 8);
+    let mut left = raw;
+    let mut written = 0u64;
+    while left > 0 {
+        let n = left.min(raw_block.len());
+        let block = &mut raw_block[..n];
+        for chunk in block.chunks_mut(8) {
+            let r = rng.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&r[..chunk.len()]);
+        }
+        text.clear();
+        for line in block.chunks(LINE_RAW) {
+            for g in line.chunks(3) {
+                let b = [g[0], *g.get(1).unwrap_or(&0), *g.get(2).unwrap_or(&0)];
+                let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+                text.push(ALPHABET[(v >> 18) as usize & 63]);
+                text.push(ALPHABET[(v >> 12) as usize & 63]);
+                text.push(if g.len() > 1 {
+                    ALPHABET[(v >> 6) as usize & 63]
+                } else {
+                    b'='
+                });
+                text.push(if g.len() > 2 {
+                    ALPHABET[v as usize & 63]
+                } else {
+                    b'='
+                });
+            }
+            text.push(b'\n');
+        }
+        f.write_all(&text)?;
+        written += text.len() as u64;
+        left -= n;
+    }
+    f.flush()?;
+    Ok(written)
+}
