@@ -81,6 +81,9 @@ pub struct ShowArgs {
     /// Print the metadata as JSON
     #[arg(long)]
     pub json: bool,
+    /// List the session's commands: seq, offset, duration, exit, cwd, command
+    #[arg(long)]
+    pub commands: bool,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +122,9 @@ pub struct ExportArgs {
     /// Write here instead of standard output
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// With `--format txt`: only this command's output (its number in `show --commands`)
+    #[arg(long, value_name = "N")]
+    pub command: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -195,8 +195,8 @@ fn an_interactive_shell_on_a_terminal_is_recorded_with_resizes() {
     let text = output_of(&evs);
     assert!(text.contains("one-2") && text.contains("40 120"));
     assert!(
-        !evs.iter().any(|e| e.1 == "i"),
-        "keys are not recorded by default"
+        evs.iter().all(|e| e.1 != "i" || e.2.is_empty()),
+        "keys are not recorded by default, only that Enter was pressed"
     );
 }
 
@@ -217,6 +217,31 @@ fn record_input_stores_keystrokes() {
         .map(|e| e.2.as_str())
         .collect();
     assert!(typed.contains("echo typed\r"), "{typed:?}");
+}
+
+#[test]
+fn what_is_typed_at_a_password_prompt_is_never_recorded() {
+    let home = Home::new();
+    let shell = plain_bash(&home);
+    let mut t = OnTerminal::start_with(&home, &["rec", "--record-input"], &[("SHELL", &shell)]);
+    assert!(t.wait_for("$ ", Duration::from_secs(10)));
+    t.press(b"read -s -p 'Password: ' pw; echo; echo len=${#pw}\r");
+    assert!(t.wait_for("Password: ", Duration::from_secs(10)));
+    t.press(b"hunter2-secret\r");
+    assert!(
+        t.wait_for("len=14", Duration::from_secs(10)),
+        "{}",
+        t.seen_text()
+    );
+    t.press(b"exit\r");
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+    let id = &home.ids()[0];
+    let cast = home.ok(&["export", id, "--format", "cast-v3"]);
+    assert!(
+        !cast.contains("hunter2"),
+        "the password reached the recording"
+    );
+    assert!(cast.contains("echo len="), "other input is kept");
 }
 
 #[test]

@@ -93,6 +93,17 @@ impl Pty {
         let _ = self.lock().resize(size(cols, rows));
     }
 
+    /// Whether the terminal reads a password now: line mode with echo off (sudo, ssh,
+    /// `read -s`). Readline and full-screen programs turn echo off too, but leave line
+    /// mode. What is typed at a password prompt is never recorded, and its Enter is not
+    /// a command.
+    pub fn reads_secret(&self) -> bool {
+        use nix::sys::termios::LocalFlags;
+        self.lock().get_termios().is_some_and(|t| {
+            !t.local_flags.contains(LocalFlags::ECHO) && t.local_flags.contains(LocalFlags::ICANON)
+        })
+    }
+
     /// Sends `sig` to the foreground process group of the terminal (what a key like
     /// Ctrl-C would reach), or to the child when there is none.
     pub fn signal_foreground(&self, sig: Signal) {

@@ -15,6 +15,8 @@ pub enum Chunk {
     Output(Vec<u8>),
     Input(Vec<u8>),
     Resize(u16, u16),
+    /// Enter was pressed (with echo on): a timing mark, no content.
+    Enter,
     /// `n` output bytes were not recorded: the writer was too far behind.
     Dropped(u64),
     /// The program exited with this status; the last chunk.

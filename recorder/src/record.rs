@@ -19,6 +19,7 @@ use rustix::process::Signal;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH};
 use signal_hook::iterator::Signals;
 
+use crate::commands::{Mark, MarkScanner};
 use crate::error::Error;
 use crate::pty::{Command, Pty};
 use crate::queue::{Chunk, Queue};
@@ -97,6 +98,7 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     let input_thread = {
         let queue = queue.clone();
         let input = Input {
+            pty: pty.clone(),
             record: opts.record_input,
             interactive: opts.interactive,
             last_output,
@@ -200,6 +202,7 @@ fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> bool {
 
 /// How the input side behaves.
 struct Input {
+    pty: Arc<Pty>,
     record: bool,
     interactive: bool,
     /// Time (µs) of the latest output, to tell when the program waits for input.
@@ -244,16 +247,19 @@ fn pass_input(
         if n == 0 {
             break;
         }
-        if pty_in
-            .write_all(&buf[..n])
-            .and_then(|_| pty_in.flush())
-            .is_err()
-        {
+        let keys = &buf[..n];
+        let enter = keys.iter().any(|&b| b == b'\r' || b == b'\n');
+        // Read before the keys reach the program: what it set while they were typed.
+        let hidden = (input.record || enter) && input.pty.reads_secret();
+        let time = micros();
+        if pty_in.write_all(keys).and_then(|_| pty_in.flush()).is_err() {
             return recorded;
         }
-        if input.record {
+        if input.record && !hidden {
             recorded += n as u64;
-            queue.push(micros(), Chunk::Input(buf[..n].to_vec()));
+            queue.push(time, Chunk::Input(keys.to_vec()));
+        } else if enter && !hidden {
+            queue.push(time, Chunk::Enter);
         }
     }
     if !input.interactive {
@@ -303,6 +309,7 @@ fn send_eof_when_idle(
 fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<String>) {
     let mut failed: Vec<Option<String>> = vec![None; sinks.len()];
     let mut out_text = Utf8Stream::default();
+    let mut chapters = Chapters::default();
     let mut in_text = Utf8Stream::default();
     let mut batch = Vec::new();
     let mut dropped = 0u64;
@@ -315,9 +322,37 @@ fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<Strin
             let time = if t == u64::MAX { last } else { t.max(last) };
             last = time;
             let kind = match chunk {
-                Chunk::Output(b) => EventKind::Output(out_text.decode(&b)),
-                Chunk::Input(b) => EventKind::Input(in_text.decode(&b)),
+                Chunk::Output(b) => {
+                    let text = out_text.decode(&b);
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let markers = chapters.scan(&text);
+                    emit(
+                        &mut sinks,
+                        &mut failed,
+                        Event::new(time, EventKind::Output(text)),
+                    );
+                    for label in markers {
+                        emit(
+                            &mut sinks,
+                            &mut failed,
+                            Event::new(time, EventKind::Marker(label)),
+                        );
+                    }
+                    dirty = true;
+                    continue;
+                }
+                Chunk::Input(b) => {
+                    let text = in_text.decode(&b);
+                    if text.is_empty() {
+                        continue;
+                    }
+                    EventKind::Input(text)
+                }
                 Chunk::Resize(cols, rows) => EventKind::Resize { cols, rows },
+                // An empty input event: Enter was pressed, what was typed is not kept.
+                Chunk::Enter => EventKind::Input(String::new()),
                 Chunk::Dropped(n) => {
                     dropped += n;
                     EventKind::Marker(format!(
@@ -336,9 +371,6 @@ fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<Strin
                     EventKind::Exit(code)
                 }
             };
-            if matches!(&kind, EventKind::Output(s) | EventKind::Input(s) if s.is_empty()) {
-                continue;
-            }
             emit(&mut sinks, &mut failed, Event::new(time, kind));
             dirty = true;
         }
@@ -368,6 +400,31 @@ fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<Strin
         }
     }
     (dropped, failed.into_iter().flatten().collect())
+}
+
+/// Integrated shells announce each command (`633;E` then `133;C`): it becomes a marker,
+/// so every player shows the command as a chapter.
+#[derive(Default)]
+struct Chapters {
+    scanner: MarkScanner,
+    line: Option<String>,
+}
+
+impl Chapters {
+    fn scan(&mut self, text: &str) -> Vec<String> {
+        let mut labels = Vec::new();
+        let mut bytes = text.as_bytes();
+        while !bytes.is_empty() {
+            let (n, mark) = self.scanner.next(bytes);
+            match mark {
+                Some(Mark::CommandLine(line)) => self.line = Some(line),
+                Some(Mark::CommandStart) => labels.extend(self.line.take()),
+                _ => {}
+            }
+            bytes = &bytes[n..];
+        }
+        labels
+    }
 }
 
 fn emit(sinks: &mut [Box<dyn Sink>], failed: &mut [Option<String>], ev: Event) {

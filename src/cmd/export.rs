@@ -5,37 +5,88 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use fixcast_recorder::ScreenText;
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
-use fixcast_sessions::{EventKind, Store};
+use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind, Store};
 
+use super::commands::session_commands;
 use super::{open_session, read_recording};
 use crate::cli::{ExportArgs, ExportFormat};
 
 pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let id = open_session(&store, &args.id)?.meta.id;
-    let contents = read_recording(&store, &id)?;
-    let rec = Recording {
-        header: contents.header,
-        events: contents.events,
+    let meta = open_session(&store, &args.id)?.meta;
+    let contents = read_recording(&store, &meta.id)?;
+    if let Some(n) = args.command {
+        if args.format != ExportFormat::Txt {
+            bail!("--command goes with --format txt");
+        }
+        let commands = session_commands(&store, &meta, Some(&contents))?;
+        let Some(c) = commands.iter().find(|c| c.seq == n) else {
+            bail!(
+                "session {}: no command {n} (it has {}; see `fixcast show {} --commands`)",
+                meta.id,
+                commands.len(),
+                meta.id.short()
+            );
+        };
+        return write_out(&args, c.output.as_bytes());
+    }
+    let mut rec = Recording {
+        header: contents.header.clone(),
+        events: contents.events.clone(),
     };
+    if matches!(args.format, ExportFormat::CastV3 | ExportFormat::CastV2) {
+        let commands = session_commands(&store, &meta, Some(&contents))?;
+        add_markers(&mut rec, &commands);
+    }
     let bytes = match args.format {
         ExportFormat::CastV3 => write_v3(&rec).into_bytes(),
         ExportFormat::CastV2 => write_v2(&rec).into_bytes(),
         ExportFormat::Raw => raw_output(&rec),
         ExportFormat::Txt => render_text(&rec).into_bytes(),
     };
+    write_out(&args, &bytes)
+}
+
+fn write_out(args: &ExportArgs, bytes: &[u8]) -> anyhow::Result<ExitCode> {
     match &args.output {
-        Some(path) => write_atomic(path, &bytes)
+        Some(path) => write_atomic(path, bytes)
             .with_context(|| format!("{}: cannot write", path.display()))?,
         None => {
             let mut out = io::stdout().lock();
-            out.write_all(&bytes)?;
+            out.write_all(bytes)?;
             out.flush()?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Commands found by the heuristic have no marker in the recording (integration's are
+/// written live): exports get one for each, so every player shows every command.
+fn add_markers(rec: &mut Recording, commands: &[CommandRecord]) {
+    let has_marker = |rec: &Recording, t: u64, label: &str| {
+        rec.events
+            .iter()
+            .any(|e| e.time == t && matches!(&e.kind, EventKind::Marker(l) if l == label))
+    };
+    let mut added = false;
+    for c in commands
+        .iter()
+        .filter(|c| c.source == CommandSource::Heuristic)
+    {
+        let t = (c.start * 1e6).round() as u64;
+        if t == 0 || has_marker(rec, t, &c.command) {
+            continue;
+        }
+        rec.events
+            .push(Event::new(t, EventKind::Marker(c.command.clone())));
+        added = true;
+    }
+    if added {
+        // Stable: a marker lands after the events of its own instant.
+        rec.events.sort_by_key(|e| e.time);
+    }
 }
 
 /// Plain text as the screen showed it, scrollback and final screen.

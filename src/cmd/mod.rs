@@ -1,5 +1,6 @@
 //! One module per subcommand; the only place that wires the crates together.
 
+mod commands;
 mod export;
 mod import;
 mod ls;

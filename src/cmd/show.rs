@@ -3,8 +3,9 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use fixcast_sessions::{SessionMeta, Store};
+use fixcast_sessions::{CommandRecord, CommandSource, SessionMeta, Store};
 
+use super::commands::{format_offset, session_commands};
 use super::{
     format_duration, format_local, format_size, open_session, printable, read_recording, warn,
 };
@@ -13,14 +14,26 @@ use crate::cli::ShowArgs;
 pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
     let meta = open_session(&store, &args.id)?.meta;
     // Only a whole read tells whether the recording is damaged.
-    if let Err(e) = read_recording(&store, &meta.id) {
-        warn(format_args!(
-            "session {}: recording unreadable: {e:#}",
-            meta.id
-        ));
-    }
+    let contents = match read_recording(&store, &meta.id) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            warn(format_args!(
+                "session {}: recording unreadable: {e:#}",
+                meta.id
+            ));
+            None
+        }
+    };
     let mut out = io::stdout().lock();
-    if args.json {
+    if args.commands {
+        let commands = session_commands(&store, &meta, contents.as_ref())?;
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &commands)?;
+            writeln!(out)?;
+        } else {
+            write_commands(&mut out, &commands)?;
+        }
+    } else if args.json {
         serde_json::to_writer_pretty(&mut out, &meta)?;
         writeln!(out)?;
     } else {
@@ -30,6 +43,46 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The command table: one line per command, its first line if it has several.
+fn write_commands(out: &mut impl Write, commands: &[CommandRecord]) -> io::Result<()> {
+    if commands.is_empty() {
+        return writeln!(out, "no commands found in this session");
+    }
+    writeln!(
+        out,
+        "{:>4}  {:>8}  {:>8}  {:>4}  {:<20}  COMMAND",
+        "SEQ", "AT", "TOOK", "EXIT", "CWD"
+    )?;
+    for c in commands {
+        let exit = c.exit.map_or_else(|| "?".to_owned(), |e| e.to_string());
+        let mut line = c.command.lines().next().unwrap_or_default().to_owned();
+        if c.command.contains('\n') {
+            line.push_str(" …");
+        }
+        let mut notes = Vec::new();
+        if c.source == CommandSource::Heuristic {
+            notes.push("heuristic");
+        }
+        if c.full_screen {
+            notes.push("full screen");
+        }
+        if !notes.is_empty() {
+            line.push_str(&format!("  [{}]", notes.join(", ")));
+        }
+        writeln!(
+            out,
+            "{:>4}  {:>8}  {:>8}  {:>4}  {:<20}  {}",
+            c.seq,
+            format_offset(c.start),
+            format_duration(c.duration()),
+            exit,
+            printable(c.cwd.as_deref().unwrap_or("-")),
+            printable(&line)
+        )?;
+    }
+    Ok(())
 }
 
 /// The human form: every field that has a value, in the order people look for them.
