@@ -34,6 +34,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Delete sessions
     Rm(RmArgs),
+    /// Search the commands of every session (query syntax: see the README)
+    Search(SearchArgs),
+    /// Rebuild the search index from the sessions
+    Reindex(ReindexArgs),
 }
 
 #[derive(Debug, Args)]
@@ -143,3 +147,27 @@ pub struct RmArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
 }
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words, "phrases", -excluded, a OR b, field:value (cmd: out: cwd: exit:0 exit:!0
+    /// host: user: tag: title: session: after: before: suspicious:true). Quote it, or
+    /// put it after `--`, when it has flags: fixcast search 'chattr -i'
+    #[arg(required = true, value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Show at most N hits (with --sessions: N sessions)
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 10)]
+    pub limit: usize,
+    /// Print one JSON array (fields in the README)
+    #[arg(long)]
+    pub json: bool,
+    /// Also show the K commands that followed each hit in its session
+    #[arg(long, short = 'C', value_name = "K", default_value_t = 0)]
+    pub context: usize,
+    /// Group hits by session
+    #[arg(long)]
+    pub sessions: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReindexArgs {}

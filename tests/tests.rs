@@ -2,8 +2,10 @@
 
 mod crash;
 mod import_export;
+mod integration_shells;
 mod ls_show_rm;
 mod on_terminal;
 mod play;
 mod rec;
+mod search;
 mod util;

@@ -24,6 +24,7 @@
 
 mod commands;
 mod error;
+mod integration;
 mod pty;
 mod queue;
 mod record;
@@ -34,6 +35,7 @@ mod utf8;
 
 pub use commands::{cut_commands, split_prompt, Cutter, Mark, MarkScanner, OUTPUT_CAP};
 pub use error::Error;
+pub use integration::{integrate, Integration, IntegrationError, Shell};
 pub use pty::Command;
 pub use record::{record, Options, Outcome};
 pub use screen_text::{Rendered, ScreenText};

@@ -57,9 +57,13 @@ impl Queue {
             s.chunks.push_back((time, Chunk::Dropped(n)));
         }
         s.bytes += len;
+        let was_empty = s.chunks.is_empty();
         s.chunks.push_back((time, chunk));
         drop(s);
-        self.ready.notify_one();
+        // The writer takes everything at once: only an empty queue can have it waiting.
+        if was_empty {
+            self.ready.notify_one();
+        }
         true
     }
 
@@ -73,7 +77,7 @@ impl Queue {
 
     /// Waits until chunks are queued, the queue is closed, or `deadline` passes, then takes
     /// everything queued. The flag says whether the queue is closed (and now empty).
-    pub fn take(&self, deadline: Instant, into: &mut Vec<(u64, Chunk)>) -> bool {
+    pub fn take(&self, deadline: Instant, into: &mut Vec<(u64, Chunk)>) -> (bool, usize) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         while s.chunks.is_empty() && !s.closed {
             let now = Instant::now();
@@ -88,13 +92,13 @@ impl Queue {
                 .0;
         }
         into.extend(s.chunks.drain(..));
-        s.bytes = 0;
+        let bytes = std::mem::take(&mut s.bytes);
         let closed = s.closed;
         if closed && s.dropped > 0 {
             let n = std::mem::take(&mut s.dropped);
             into.push((u64::MAX, Chunk::Dropped(n)));
         }
-        closed
+        (closed, bytes)
     }
 }
 
@@ -120,10 +124,10 @@ mod tests {
         let q = Queue::default();
         let mut got = Vec::new();
         let start = Instant::now();
-        assert!(!q.take(start + Duration::from_millis(30), &mut got));
+        assert!(!q.take(start + Duration::from_millis(30), &mut got).0);
         assert!(start.elapsed() >= Duration::from_millis(30));
         q.close();
-        assert!(q.take(Instant::now() + Duration::from_secs(5), &mut got));
+        assert!(q.take(Instant::now() + Duration::from_secs(5), &mut got).0);
         assert!(got.is_empty());
     }
 }

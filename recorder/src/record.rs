@@ -305,6 +305,10 @@ fn send_eof_when_idle(
     }
 }
 
+/// Bytes waiting in one batch that mean the writer is behind, and that it caught up.
+const BEHIND: usize = 256 << 10;
+const CAUGHT_UP: usize = 32 << 10;
+
 /// The writer thread: turns chunks into events and feeds the sinks.
 fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<String>) {
     let mut failed: Vec<Option<String>> = vec![None; sinks.len()];
@@ -315,9 +319,17 @@ fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<Strin
     let mut dropped = 0u64;
     let mut last = 0u64;
     let mut dirty = false;
+    let mut behind = false;
     let mut next_flush = Instant::now() + Duration::from_secs(1);
     loop {
-        let closed = queue.take(next_flush, &mut batch);
+        let (closed, batch_bytes) = queue.take(next_flush, &mut batch);
+        // Hysteresis: a large batch means the program outruns the writer.
+        if batch_bytes > BEHIND || (behind && batch_bytes < CAUGHT_UP) {
+            behind = batch_bytes > BEHIND;
+            for sink in sinks.iter_mut() {
+                sink.pressure(behind);
+            }
+        }
         for (t, chunk) in batch.drain(..) {
             let time = if t == u64::MAX { last } else { t.max(last) };
             last = time;

@@ -21,6 +21,9 @@ pub trait Sink: Send {
     fn event(&mut self, ev: &Event) -> Result<(), SinkError>;
     /// Makes everything so far durable; called at least once a second while events come.
     fn flush(&mut self) -> Result<(), SinkError>;
+    /// Whether the writer is falling behind the program's output: a sink may then trade
+    /// quality (compression ratio) for speed until told otherwise.
+    fn pressure(&mut self, _behind: bool) {}
     /// The recording is over; `Exit` was the last event.
     fn finish(&mut self) -> Result<(), SinkError>;
 }

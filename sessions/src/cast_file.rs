@@ -18,12 +18,21 @@ use crate::asciicast::{parse_v3_line, FormatError, Header, V3Encoder};
 use crate::error::{Error, Result};
 use crate::event::Event;
 
-/// Uncompressed text per zstd frame before a new one starts.
-pub const FRAME_LIMIT: u64 = 16 << 20;
-/// zstd level: fast enough to never be the bottleneck of a flooding shell.
-pub const LEVEL: i32 = 3;
-/// Long-distance window: repeated command output minutes apart still compresses.
-const WINDOW_LOG: u32 = 26;
+/// A frame ends once this much compressed data is in it, so that reading from any point
+/// decompresses at most this much before it.
+pub const FRAME_BYTES: u64 = 4 << 20;
+/// ... or once it holds this much text (a frame of highly repetitive output).
+pub const FRAME_LIMIT: u64 = 64 << 20;
+/// zstd level while the writer keeps up: terminal text repeats itself (the same `ps`,
+/// the same prompt), and a strong level halves the file compared with `zstd -3`.
+pub const LEVEL: i32 = 12;
+/// zstd level while the writer falls behind (a flood of output): keeps up at GB/s.
+pub const FAST_LEVEL: i32 = 1;
+/// An 8 MiB window holds minutes of typical debugging output; together with the match
+/// tables below, the encoder stays within about 12 MiB.
+const WINDOW_LOG: u32 = 23;
+const HASH_LOG: u32 = 19;
+const CHAIN_LOG: u32 = 19;
 
 const SKIPPABLE_MAGIC: [u8; 4] = 0x184D_2A5E_u32.to_le_bytes();
 const SEEK_TAG: &[u8] = b"fixcast-seek:";
@@ -51,7 +60,12 @@ pub struct CastWriter {
     v3: V3Encoder,
     line: String,
     frame_text: u64,
+    /// Compressed bytes written before the current frame.
+    frame_start: u64,
     last_time: u64,
+    fast: bool,
+    /// [`FRAME_LIMIT`] and [`FRAME_BYTES`], smaller in tests.
+    frame_limit: (u64, u64),
 }
 
 impl CastWriter {
@@ -74,7 +88,10 @@ impl CastWriter {
             v3: V3Encoder::new(),
             line: String::new(),
             frame_text: 0,
+            frame_start: 0,
             last_time: 0,
+            fast: false,
+            frame_limit: (FRAME_LIMIT, FRAME_BYTES),
         };
         w.enc = Some(w.new_frame(Counted { file, written: 0 })?);
         let head = w.v3.header(header);
@@ -83,11 +100,17 @@ impl CastWriter {
     }
 
     fn new_frame(&self, out: Counted) -> Result<zstd::stream::write::Encoder<'static, Counted>> {
+        use zstd::stream::raw::CParameter;
+        let level = if self.fast { FAST_LEVEL } else { LEVEL };
         let mut enc =
-            zstd::stream::write::Encoder::new(out, LEVEL).map_err(Error::io(&self.path))?;
-        enc.long_distance_matching(true)
-            .and_then(|_| enc.window_log(WINDOW_LOG))
-            .map_err(Error::io(&self.path))?;
+            zstd::stream::write::Encoder::new(out, level).map_err(Error::io(&self.path))?;
+        for p in [
+            CParameter::WindowLog(WINDOW_LOG),
+            CParameter::HashLog(HASH_LOG),
+            CParameter::ChainLog(CHAIN_LOG),
+        ] {
+            enc.set_parameter(p).map_err(Error::io(&self.path))?;
+        }
         Ok(enc)
     }
 
@@ -99,7 +122,8 @@ impl CastWriter {
 
     /// Appends one event (buffered in the encoder until the next [`flush`](Self::flush)).
     pub fn write(&mut self, ev: &Event) -> Result<()> {
-        if self.frame_text >= FRAME_LIMIT {
+        let frame_bytes = self.stored_bytes() - self.frame_start;
+        if self.frame_text >= self.frame_limit.0 || frame_bytes >= self.frame_limit.1 {
             self.rotate()?;
         }
         let mut line = std::mem::take(&mut self.line);
@@ -123,9 +147,23 @@ impl CastWriter {
         mark.extend_from_slice(SEEK_TAG);
         mark.extend_from_slice(payload.as_bytes());
         out.write_all(&mark).map_err(Error::io(&self.path))?;
+        self.frame_start = out.written;
         self.enc = Some(self.new_frame(out)?);
         self.frame_text = 0;
         Ok(())
+    }
+
+    /// Trades ratio for speed while the caller falls behind (takes effect at the next
+    /// zstd block; the frame goes on).
+    pub fn set_fast(&mut self, fast: bool) -> Result<()> {
+        if fast == self.fast {
+            return Ok(());
+        }
+        self.fast = fast;
+        let level = if fast { FAST_LEVEL } else { LEVEL };
+        let enc = self.enc.as_mut().expect("encoder present until finish");
+        enc.set_parameter(zstd::stream::raw::CParameter::CompressionLevel(level))
+            .map_err(Error::io(&self.path))
     }
 
     /// Pushes everything written so far to the disk (ends a zstd block, then fsync), so
@@ -291,6 +329,35 @@ mod tests {
     use super::*;
     use crate::event::EventKind;
 
+    /// Frames of 4 MiB of text keep the tests fast.
+    const TEST_FRAME_TEXT: u64 = 4 << 20;
+
+    #[test]
+    fn frames_end_at_their_compressed_size_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.cast.zst");
+        let mut w = CastWriter::create(&path, &header()).unwrap();
+        w.frame_limit = (u64::MAX, 64 << 10);
+        // Incompressible text: the compressed size reaches the limit first.
+        let mut x = 1u64;
+        for i in 0..400u64 {
+            let s: String = (0..1000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    char::from(b'a' + (x % 26) as u8)
+                })
+                .collect();
+            w.write(&Event::new(i, EventKind::Output(s))).unwrap();
+            w.flush().unwrap();
+        }
+        w.finish().unwrap();
+        let marks = frame_marks(&std::fs::read(&path).unwrap());
+        assert!(marks.len() >= 4, "{marks:?}");
+        assert_eq!(read_cast(&path).unwrap().events.len(), 400);
+    }
+
     fn header() -> Header {
         Header {
             cols: 80,
@@ -331,6 +398,7 @@ mod tests {
     fn write(dir: &Path, evs: &[Event], flush_every: usize) -> PathBuf {
         let path = dir.join("session.cast.zst");
         let mut w = CastWriter::create(&path, &header()).unwrap();
+        w.frame_limit = (TEST_FRAME_TEXT, FRAME_BYTES);
         for (i, ev) in evs.iter().enumerate() {
             w.write(ev).unwrap();
             if i % flush_every == flush_every - 1 {
@@ -345,7 +413,7 @@ mod tests {
     fn round_trip_across_frames_keeps_every_event_and_time() {
         let dir = tempfile::tempdir().unwrap();
         // Just over two frames of text.
-        let evs = events(2 * (FRAME_LIMIT as usize) / 1000 + 500, 1000);
+        let evs = events(2 * (TEST_FRAME_TEXT as usize) / 1000 + 500, 1000);
         let path = write(dir.path(), &evs, 5000);
         let raw = std::fs::read(&path).unwrap();
         let marks = frame_marks(&raw);

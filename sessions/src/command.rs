@@ -1,5 +1,5 @@
 //! Commands: the unit of the knowledge base, cut out of a recording. The list is derived
-//! data, cached in `commands.json` beside the recording and rebuilt when stale.
+//! data, cached in `commands.json.zst` beside the recording and rebuilt when stale.
 
 use std::fs;
 use std::path::Path;
@@ -89,12 +89,14 @@ struct Cache {
 /// The cached commands at `path`, if the cache exists and was made for `key`.
 pub(crate) fn load_cache(path: &Path, key: &CacheKey) -> Option<Vec<CommandRecord>> {
     let bytes = fs::read(path).ok()?;
-    let cache: Cache = serde_json::from_slice(&bytes).ok()?;
+    let json = zstd::decode_all(&bytes[..]).ok()?;
+    let cache: Cache = serde_json::from_slice(&json).ok()?;
     (cache.key == *key).then_some(cache.commands)
 }
 
 pub(crate) fn save_cache(path: &Path, key: CacheKey, commands: Vec<CommandRecord>) -> Result<()> {
     let cache = Cache { key, commands };
     let json = serde_json::to_vec(&cache).expect("commands serialise");
-    crate::meta::write_atomic(path, &json)
+    let packed = zstd::encode_all(&json[..], 3).map_err(Error::io(path))?;
+    crate::meta::write_atomic(path, &packed)
 }

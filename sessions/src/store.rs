@@ -12,7 +12,7 @@ use crate::meta::{SessionMeta, Status};
 
 pub const CAST_FILE: &str = "session.cast.zst";
 pub const META_FILE: &str = "meta.json";
-pub const COMMANDS_FILE: &str = "commands.json";
+pub const COMMANDS_FILE: &str = "commands.json.zst";
 
 /// A fixcast home.
 #[derive(Debug, Clone)]

@@ -4,16 +4,30 @@ use anyhow::Context;
 use fixcast_recorder::cut_commands;
 use fixcast_sessions::{CacheKey, CastContents, CommandRecord, SessionMeta, Status, Store};
 
-/// The commands of a session, cutting them if the cache is missing or stale. `contents`
-/// may pass a recording already read, to avoid reading it twice.
+/// Whether the caller needs each command's output text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Command lines, times, status, cwd: the cache has these.
+    Skip,
+    /// The output text too: cut afresh from the recording.
+    Keep,
+}
+
+/// The commands of a session. The cache beside the recording keeps everything but the
+/// output text (which would make it as large as the recording it is derived from); when
+/// the output is wanted, or the cache is missing or stale, the recording is cut again.
+/// `contents` may pass a recording already read, to avoid reading it twice.
 pub fn session_commands(
     store: &Store,
     meta: &SessionMeta,
     contents: Option<&CastContents>,
+    output: Output,
 ) -> anyhow::Result<Vec<CommandRecord>> {
     let id = &meta.id;
-    if let Some(cached) = store.cached_commands(id)? {
-        return Ok(cached);
+    if output == Output::Skip {
+        if let Some(cached) = store.cached_commands(id)? {
+            return Ok(cached);
+        }
     }
     let key = CacheKey::of(&store.cast_path(id))?;
     let read;
@@ -32,7 +46,14 @@ pub fn session_commands(
     );
     // A recording still growing would make a cache that is stale at once.
     if meta.status != Status::Recording {
-        store.save_commands(id, key, commands.clone())?;
+        let listing = commands
+            .iter()
+            .map(|c| CommandRecord {
+                output: String::new(),
+                ..c.clone()
+            })
+            .collect();
+        store.save_commands(id, key, listing)?;
     }
     Ok(commands)
 }

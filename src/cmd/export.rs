@@ -10,7 +10,7 @@ use fixcast_recorder::ScreenText;
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
 use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind, Store};
 
-use super::commands::session_commands;
+use super::commands::{session_commands, Output};
 use super::{open_session, read_recording};
 use crate::cli::{ExportArgs, ExportFormat};
 
@@ -21,7 +21,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         if args.format != ExportFormat::Txt {
             bail!("--command goes with --format txt");
         }
-        let commands = session_commands(&store, &meta, Some(&contents))?;
+        let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
         let Some(c) = commands.iter().find(|c| c.seq == n) else {
             bail!(
                 "session {}: no command {n} (it has {}; see `fixcast show {} --commands`)",
@@ -37,7 +37,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         events: contents.events.clone(),
     };
     if matches!(args.format, ExportFormat::CastV3 | ExportFormat::CastV2) {
-        let commands = session_commands(&store, &meta, Some(&contents))?;
+        let commands = session_commands(&store, &meta, Some(&contents), Output::Skip)?;
         add_markers(&mut rec, &commands);
     }
     let bytes = match args.format {

@@ -49,6 +49,7 @@ fn import_one(store: &Store, path: &Path) -> anyhow::Result<SessionId> {
     let (_, rec) = asciicast::parse(text)?;
     let meta = session_meta(&rec, path, SessionId::generate());
     let meta = store.import(&rec, meta).context("cannot store")?;
+    super::index::index_session_quietly(store, &meta);
     Ok(meta.id)
 }
 

@@ -3,10 +3,13 @@
 mod commands;
 mod export;
 mod import;
+mod index;
 mod ls;
 mod play;
 mod rec;
+mod reindex;
 mod rm;
+mod search;
 mod show;
 
 use std::process::ExitCode;
@@ -27,6 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => export::run(store()?, a),
         Command::Import(a) => import::run(store()?, a),
         Command::Rm(a) => rm::run(store()?, a),
+        Command::Search(a) => search::run(store()?, a),
+        Command::Reindex(a) => reindex::run(store()?, a),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use fixcast_recorder::{record, tty, Command, Options, Sink, SinkError};
+use fixcast_recorder::{integrate, record, tty, Command, Options, Sink, SinkError};
 use fixcast_sessions::asciicast::Header;
 use fixcast_sessions::{CastWriter, Event, SessionId, SessionMeta, Status, Store};
 
@@ -25,6 +25,12 @@ impl Sink for FileSink {
         match &mut self.writer {
             Some(w) => Ok(w.flush()?),
             None => Ok(()),
+        }
+    }
+    fn pressure(&mut self, behind: bool) {
+        if let Some(w) = &mut self.writer {
+            // Only the ratio changes; a failure here shows at the next write.
+            let _ = w.set_fast(behind);
         }
     }
     fn finish(&mut self) -> Result<(), SinkError> {
@@ -100,15 +106,30 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         .create(&meta, &header)
         .context("cannot create the session")?;
 
+    let mut program = shell;
     let mut shell_args = Vec::new();
+    let mut env = vec![("FIXCAST_SESSION".to_owned(), id.to_string())];
+    // Kept until the recording ends: it removes the shell's generated startup files.
+    let mut _integration = None;
     if let Some(c) = &args.command {
         shell_args = vec!["-c".to_owned(), c.clone()];
+    } else {
+        match integrate(std::path::Path::new(&program), id.as_str()) {
+            Ok(Some(i)) => {
+                program = i.program.clone();
+                shell_args = i.args.clone();
+                env.extend(i.env.iter().cloned());
+                _integration = Some(i);
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!("fixcast: warning: {e}; commands will not be marked"),
+        }
     }
     let opts = Options {
         command: Command {
-            program: shell,
+            program,
             args: shell_args,
-            env: vec![("FIXCAST_SESSION".into(), id.to_string())],
+            env,
             cwd: None,
         },
         cols,
@@ -153,6 +174,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     for e in &outcome.sink_errors {
         eprintln!("fixcast: warning: recording stopped early: {e}");
     }
+    super::index::index_session_quietly(&store, &meta);
     eprintln!(
         "fixcast: session {short} saved ({:.1}s, exit {}); replay: fixcast play {short}",
         meta.duration, outcome.exit_status

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use fixcast_sessions::{CommandRecord, CommandSource, SessionMeta, Store};
 
-use super::commands::{format_offset, session_commands};
+use super::commands::{format_offset, session_commands, Output};
 use super::{
     format_duration, format_local, format_size, open_session, printable, read_recording, warn,
 };
@@ -26,7 +26,13 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
     };
     let mut out = io::stdout().lock();
     if args.commands {
-        let commands = session_commands(&store, &meta, contents.as_ref())?;
+        // The table shows no output: the cache answers it without cutting again.
+        let output = if args.json {
+            Output::Keep
+        } else {
+            Output::Skip
+        };
+        let commands = session_commands(&store, &meta, contents.as_ref(), output)?;
         if args.json {
             serde_json::to_writer_pretty(&mut out, &commands)?;
             writeln!(out)?;

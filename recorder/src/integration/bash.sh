@@ -32,14 +32,15 @@ __fixcast_a=()       # always empty: PS0 evaluates assignments in its subscript
 __fixcast_ps1= __fixcast_ps1_user= __fixcast_ps0= __fixcast_ps0_user=
 __fixcast_pwd= __fixcast_pwd_url=
 
-# The last history entry into __fixcast_line; false when there is none.
+# The last history entry into __fixcast_line, its number into __fixcast_histnum;
+# false when there is none.
 __fixcast_history_line() {
     local h
     h=$(HISTTIMEFORMAT= builtin history 1) || return 1
     h=${h#"${h%%[![:space:]]*}"}
-    local n=${h%%[!0-9]*}
-    [[ -n $n ]] || return 1
-    __fixcast_line=${h:${#n}+2}
+    __fixcast_histnum=${h%%[!0-9]*}
+    [[ -n $__fixcast_histnum ]] || return 1
+    __fixcast_line=${h:${#__fixcast_histnum}+2}
 }
 
 # Prints OSC 633;E with $1 escaped as VS Code does, then OSC 133;C.
@@ -59,6 +60,7 @@ __fixcast_mark_exec() {
 
 # PS0's command substitution (a subshell): marks a line that reached the history.
 __fixcast_ps0_marks() {
+    local __fixcast_line __fixcast_histnum
     if (( __fixcast_ran )) && __fixcast_history_line; then
         __fixcast_mark_exec "$__fixcast_line"
     fi
@@ -71,8 +73,9 @@ __fixcast_preexec() {
     # A prompt with no command line: the DEBUG trap of PROMPT_COMMAND itself.
     [[ $BASH_COMMAND == __fixcast_precmd ]] && return 0
     (( __fixcast_ran )) && return 0
-    local line=$BASH_COMMAND __fixcast_line
-    if __fixcast_history_line && { (( HISTCMD != __fixcast_hist )) || [[ $__fixcast_line == "$BASH_COMMAND" ]]; }; then
+    # HISTCMD is one less while a command runs (bash 5.1+): compare numbers instead.
+    local line=$BASH_COMMAND __fixcast_line __fixcast_histnum
+    if __fixcast_history_line && { (( __fixcast_histnum >= __fixcast_hist )) || [[ $__fixcast_line == "$BASH_COMMAND" ]]; }; then
         line=$__fixcast_line
     fi
     __fixcast_ran=1
@@ -118,7 +121,7 @@ __fixcast_precmd() {
         builtin printf '\e]133;D;%s\e\\' "$s"
     fi
     __fixcast_ran=0 __fixcast_status=$s __fixcast_hist=$HISTCMD
-    (( __fixcast_prompts++ ))
+    __fixcast_prompts=$((__fixcast_prompts + 1))
     __fixcast_osc7
     return "$s"
 }

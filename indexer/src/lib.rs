@@ -1,0 +1,46 @@
+//! fixcast-indexer owns the knowledge base: a tantivy index with one document per
+//! command, the shell-aware tokenizer that makes `ld-linux.so` find
+//! `/lib64/ld-linux-x86-64.so.2`, look-alike detection (`kubeсtl`), the query language
+//! of `fixcast search`, and snippets.
+//!
+//! It is synchronous, knows nothing of the store's folders (the caller hands it
+//! sessions) and returns its own types, never tantivy's.
+//!
+//! ```
+//! use fixcast_indexer::{parse, CommandIndex, ParseContext, WriterOptions};
+//! use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
+//!
+//! let index = CommandIndex::in_ram();
+//! let meta = SessionMeta::new(SessionId::generate(), 80, 24);
+//! let cmd = CommandRecord {
+//!     seq: 1, start: 0.0, end: 0.1, command: "chattr -i /etc/resolv.conf".into(),
+//!     cwd: None, exit: Some(0), source: CommandSource::Integration,
+//!     output: String::new(), output_cut: 0, full_screen: false,
+//! };
+//! let mut w = index.writer(WriterOptions::default())?;
+//! w.index_session(&meta, &[cmd])?;
+//! w.commit()?;
+//! index.reload()?;
+//! let q = parse("chattr -i", &ParseContext::default()).unwrap();
+//! assert_eq!(index.search(&q, 10)?[0].command, "chattr -i /etc/resolv.conf");
+//! # Ok::<(), fixcast_indexer::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod confusable;
+mod error;
+mod index;
+mod plan;
+mod query;
+mod schema;
+mod tokenizer;
+
+#[cfg(test)]
+mod tests;
+
+pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
+pub use error::{Error, Result};
+pub use index::{CommandIndex, CommandSummary, CommandWriter, Hit, Snippet, WriterOptions};
+pub use query::{parse, ParseContext, Query, QueryError};
+pub use schema::SCHEMA_VERSION;
+pub use tokenizer::{shell_analyzer, ShellTokenizer, SHELL_TOKENIZER};

@@ -1,0 +1,243 @@
+//! A parsed [`Query`] turned into a tantivy query over the schema.
+
+use std::ops::Bound;
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query as TQuery,
+    RangeQuery, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DateTime, Term as TTerm};
+
+use crate::query::{Clause, Query, Term, TextField};
+use crate::schema::Fields;
+use crate::tokenizer::{normalize, words};
+
+/// How much a match in each field counts: commands first.
+const BOOST_CMD: f32 = 4.0;
+const BOOST_TITLE: f32 = 2.0;
+const BOOST_TAGS: f32 = 2.0;
+const BOOST_NOTES: f32 = 1.0;
+const BOOST_OUT: f32 = 1.0;
+
+pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
+    let mut must = Vec::new();
+    let mut positive = false;
+    for group in &q.groups {
+        if let [one] = group.as_slice() {
+            let occur = if one.negated {
+                Occur::MustNot
+            } else {
+                positive = true;
+                Occur::Must
+            };
+            must.push((occur, term_query(&one.term, f)));
+        } else {
+            positive = true;
+            let alts = group
+                .iter()
+                .map(|c| (Occur::Should, clause_query(c, f)))
+                .collect();
+            must.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>,
+            ));
+        }
+    }
+    if !positive {
+        // Only exclusions: everything else.
+        must.push((Occur::Must, Box::new(AllQuery)));
+    }
+    Box::new(BooleanQuery::new(must))
+}
+
+fn clause_query(c: &Clause, f: &Fields) -> Box<dyn TQuery> {
+    let q = term_query(&c.term, f);
+    if c.negated {
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery)),
+            (Occur::MustNot, q),
+        ]))
+    } else {
+        q
+    }
+}
+
+fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
+    match t {
+        Term::Text {
+            field,
+            text,
+            phrase,
+        } => {
+            let targets: Vec<(Field, f32)> = match field {
+                TextField::Any => vec![
+                    (f.cmd, BOOST_CMD),
+                    (f.cmd_twin, BOOST_CMD),
+                    (f.title, BOOST_TITLE),
+                    (f.tags, BOOST_TAGS),
+                    (f.notes, BOOST_NOTES),
+                    (f.out, BOOST_OUT),
+                ],
+                TextField::Cmd => vec![(f.cmd, 1.0), (f.cmd_twin, 1.0)],
+                TextField::Out => vec![(f.out, 1.0)],
+                TextField::Cwd => vec![(f.cwd, 1.0)],
+                TextField::Host => vec![(f.host, 1.0)],
+                TextField::User => vec![(f.user, 1.0)],
+                TextField::Shell => vec![(f.shell, 1.0)],
+                TextField::Tag => vec![(f.tags, 1.0)],
+                TextField::Title => vec![(f.title, 1.0)],
+                TextField::Notes => vec![(f.notes, 1.0)],
+            };
+            let per_field: Vec<(Occur, Box<dyn TQuery>)> = targets
+                .into_iter()
+                .filter_map(|(field, boost)| {
+                    let q = text_query(field, text, *phrase)?;
+                    let q: Box<dyn TQuery> = if boost == 1.0 {
+                        q
+                    } else {
+                        Box::new(BoostQuery::new(q, boost))
+                    };
+                    Some((Occur::Should, q))
+                })
+                .collect();
+            if per_field.is_empty() {
+                return Box::new(EmptyQuery);
+            }
+            Box::new(BooleanQuery::new(per_field))
+        }
+        Term::Exit { code, not: false } => Box::new(TermQuery::new(
+            TTerm::from_field_i64(f.exit, *code),
+            IndexRecordOption::Basic,
+        )),
+        Term::Exit { code, not: true } => {
+            let has_exit = RangeQuery::new(
+                Bound::Included(TTerm::from_field_i64(f.exit, i64::MIN)),
+                Bound::Included(TTerm::from_field_i64(f.exit, i64::MAX)),
+            );
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(has_exit)),
+                (
+                    Occur::MustNot,
+                    Box::new(TermQuery::new(
+                        TTerm::from_field_i64(f.exit, *code),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ]))
+        }
+        Term::Session(prefix) => {
+            // The parser allows only ASCII letters and digits: a safe pattern.
+            match RegexQuery::from_pattern(&format!("{prefix}.*"), f.session) {
+                Ok(q) => Box::new(q),
+                Err(_) => Box::new(EmptyQuery),
+            }
+        }
+        Term::After(t) => Box::new(RangeQuery::new(
+            Bound::Included(date_term(f.started, *t)),
+            Bound::Unbounded,
+        )),
+        Term::Before(t) => Box::new(RangeQuery::new(
+            Bound::Unbounded,
+            Bound::Excluded(date_term(f.started, *t)),
+        )),
+        Term::Suspicious(b) => Box::new(TermQuery::new(
+            TTerm::from_field_u64(f.suspicious, u64::from(*b)),
+            IndexRecordOption::Basic,
+        )),
+    }
+}
+
+pub(crate) fn date_term(field: Field, t: time::OffsetDateTime) -> TTerm {
+    TTerm::from_field_date(field, DateTime::from_timestamp_secs(t.unix_timestamp()))
+}
+
+fn term(field: Field, raw: &str) -> Option<TTerm> {
+    normalize(raw).map(|t| TTerm::from_field_text(field, &t))
+}
+
+fn term_q(t: TTerm) -> Box<dyn TQuery> {
+    Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs))
+}
+
+/// `text` in one field: a word (as typed, or by its parts), or a phrase of words.
+fn text_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>> {
+    let ws = words(text);
+    match ws.as_slice() {
+        [] => None,
+        [w] => word_query(field, text, w, phrase),
+        _ if !phrase => {
+            // Several words without quotes (only from a field value): all of them.
+            let parts: Vec<_> = ws
+                .iter()
+                .filter_map(|w| word_query(field, text, w, false))
+                .map(|q| (Occur::Must, q))
+                .collect();
+            (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn TQuery>)
+        }
+        _ => {
+            // Each word by its core (or its only atom): these sit at the word's position.
+            let terms: Vec<(usize, TTerm)> = ws
+                .iter()
+                .filter_map(|w| {
+                    let core = &text[w.core.0..w.core.1];
+                    Some((w.position, term(field, core)?))
+                })
+                .collect();
+            match terms.len() {
+                0 => None,
+                1 => Some(term_q(terms.into_iter().next()?.1)),
+                _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
+            }
+        }
+    }
+}
+
+/// One word: as typed (whole or core), or, when it has several atoms, those atoms in
+/// order close together (`ld-linux.so` in `ld-linux-x86-64.so.2`); a path-like word of
+/// one atom (`/tmp`) also by that atom. Flags (`-i`, `+x`) only as typed.
+fn word_query(
+    field: Field,
+    text: &str,
+    w: &crate::tokenizer::Word,
+    exact: bool,
+) -> Option<Box<dyn TQuery>> {
+    let mut alts: Vec<Box<dyn TQuery>> = Vec::new();
+    let whole = &text[w.whole.0..w.whole.1];
+    let core = &text[w.core.0..w.core.1];
+    let core_term = term(field, core);
+    if let Some(t) = core_term.clone() {
+        alts.push(term_q(t));
+    }
+    if whole != core {
+        if let Some(t) = term(field, whole) {
+            alts.push(term_q(t));
+        }
+    }
+    let atoms: Vec<TTerm> = w
+        .atoms
+        .iter()
+        .filter_map(|&(a, b)| term(field, &text[a..b]))
+        .collect();
+    if atoms.len() >= 2 {
+        let numeric = w
+            .atoms
+            .iter()
+            .all(|&(a, b)| text[a..b].bytes().all(|c| c.is_ascii_digit()));
+        let slop = if exact || numeric { 0 } else { 3 };
+        let terms = atoms.into_iter().enumerate().collect();
+        alts.push(Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)));
+    } else if let [atom] = atoms.as_slice() {
+        let flag = core.starts_with(['-', '+']) || core.starts_with(':');
+        if !flag && Some(atom) != core_term.as_ref() {
+            alts.push(term_q(atom.clone()));
+        }
+    }
+    match alts.len() {
+        0 => None,
+        1 => alts.pop(),
+        _ => Some(Box::new(BooleanQuery::new(
+            alts.into_iter().map(|q| (Occur::Should, q)).collect(),
+        ))),
+    }
+}

@@ -1,0 +1,629 @@
+//! The query language, parsed by hand so that every error says where it is and what to
+//! do, and no input panics.
+//!
+//! ```text
+//! query  := group (WS group)*            all groups must match
+//! group  := clause (WS "OR" WS clause)*  any clause of a group may match
+//! clause := ["-" | "NOT" WS] term        "-" excludes (but `-i`, `-rf`, `--force` are flags)
+//! term   := FIELD ":" value | value
+//! value  := WORD | '"' phrase '"'
+//! ```
+
+use std::fmt;
+
+use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+/// Where a text term is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextField {
+    /// Bare words: command, output, title, tags, notes.
+    Any,
+    Cmd,
+    Out,
+    Cwd,
+    Host,
+    User,
+    Shell,
+    Tag,
+    Title,
+    Notes,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Term {
+    Text {
+        field: TextField,
+        text: String,
+        /// Quoted: the words must follow each other.
+        phrase: bool,
+    },
+    /// `exit:N`, or `exit:!N` when `not`.
+    Exit {
+        code: i64,
+        not: bool,
+    },
+    /// A session id prefix (upper case).
+    Session(String),
+    After(OffsetDateTime),
+    Before(OffsetDateTime),
+    Suspicious(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Clause {
+    pub negated: bool,
+    pub term: Term,
+}
+
+/// A parsed query: every group must match; a group matches when any of its clauses does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub(crate) groups: Vec<Vec<Clause>>,
+}
+
+/// What dates in a query are relative to.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseContext {
+    pub now: OffsetDateTime,
+    /// The zone `after:2026-01-01` is midnight in.
+    pub offset: UtcOffset,
+}
+
+impl Default for ParseContext {
+    fn default() -> Self {
+        ParseContext {
+            now: OffsetDateTime::now_utc(),
+            offset: UtcOffset::UTC,
+        }
+    }
+}
+
+/// A query that cannot be run: where (1-based column, in characters), what, and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("column {column}: {message}")]
+pub struct QueryError {
+    pub column: usize,
+    pub message: String,
+}
+
+fn err<T>(column: usize, message: impl Into<String>) -> Result<T, QueryError> {
+    Err(QueryError {
+        column,
+        message: message.into(),
+    })
+}
+
+/// The fields a user can name, with the aliases accepted for them.
+const FIELDS: &[(&str, &str)] = &[
+    ("cmd", "cmd"),
+    ("command", "cmd"),
+    ("out", "out"),
+    ("output", "out"),
+    ("cwd", "cwd"),
+    ("dir", "cwd"),
+    ("exit", "exit"),
+    ("status", "exit"),
+    ("host", "host"),
+    ("user", "user"),
+    ("shell", "shell"),
+    ("tag", "tag"),
+    ("tags", "tag"),
+    ("title", "title"),
+    ("notes", "notes"),
+    ("note", "notes"),
+    ("session", "session"),
+    ("id", "session"),
+    ("after", "after"),
+    ("since", "after"),
+    ("before", "before"),
+    ("until", "before"),
+    ("suspicious", "suspicious"),
+];
+
+/// One whitespace-separated piece of the query, quotes resolved.
+#[derive(Debug)]
+struct Piece {
+    column: usize,
+    /// The text as typed (for `OR`, `NOT`, fields and flags).
+    raw: String,
+    /// Column (in characters, from the piece start) of the first quote, if any.
+    quote_at: Option<usize>,
+}
+
+fn split(input: &str) -> Result<Vec<Piece>, QueryError> {
+    let mut pieces = Vec::new();
+    let mut chars = input.chars().enumerate().peekable();
+    while let Some(&(col, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut raw = String::new();
+        let mut quote_at = None;
+        let mut in_quote: Option<usize> = None;
+        while let Some(&(i, c)) = chars.peek() {
+            if in_quote.is_none() && c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            if c == '"' {
+                if in_quote.is_some() {
+                    in_quote = None;
+                } else {
+                    in_quote = Some(i);
+                    quote_at.get_or_insert(raw.chars().count());
+                }
+            } else if c == '\\' && in_quote.is_some() {
+                if let Some(&(_, next)) = chars.peek() {
+                    if next == '"' || next == '\\' {
+                        chars.next();
+                        raw.push('\u{0}');
+                        raw.push(next);
+                        continue;
+                    }
+                }
+            }
+            raw.push(c);
+        }
+        if let Some(q) = in_quote {
+            return err(
+                q + 1,
+                "unclosed quote; add a closing \" (or escape a literal one as \\\")",
+            );
+        }
+        pieces.push(Piece {
+            column: col + 1,
+            raw,
+            quote_at,
+        });
+    }
+    Ok(pieces)
+}
+
+/// The text of a value: quotes removed, escapes resolved.
+fn unquote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut escaped = false;
+    for c in s.chars() {
+        if escaped {
+            out.push(c);
+            escaped = false;
+        } else if c == '\u{0}' {
+            escaped = true;
+        } else if c != '"' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `-i`, `-rf`, `-xvf`, `--force`: searched as typed, not exclusions.
+fn looks_like_flag(s: &str) -> bool {
+    let rest = &s[1..];
+    rest.starts_with('-') && rest.len() > 1
+        || (1..=3).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Parses a query.
+pub fn parse(input: &str, ctx: &ParseContext) -> Result<Query, QueryError> {
+    let pieces = split(input)?;
+    let mut groups: Vec<Vec<Clause>> = Vec::new();
+    let mut join_next = false;
+    let mut negate_next: Option<usize> = None;
+    for (i, p) in pieces.iter().enumerate() {
+        if p.quote_at.is_none() && p.raw == "OR" {
+            if groups.is_empty() || join_next || negate_next.is_some() {
+                return err(
+                    p.column,
+                    "OR needs a term before it (to search for the word, quote it: \"OR\")",
+                );
+            }
+            if i + 1 == pieces.len() {
+                return err(
+                    p.column,
+                    "OR needs a term after it (to search for the word, quote it: \"OR\")",
+                );
+            }
+            join_next = true;
+            continue;
+        }
+        if p.quote_at.is_none() && p.raw == "NOT" {
+            if negate_next.is_some() || i + 1 == pieces.len() {
+                return err(
+                    p.column,
+                    "NOT needs a term after it (to search for the word, quote it: \"NOT\")",
+                );
+            }
+            negate_next = Some(p.column);
+            continue;
+        }
+        let mut clause = clause(p, ctx)?;
+        if negate_next.take().is_some() {
+            clause.negated = !clause.negated;
+        }
+        if join_next {
+            groups.last_mut().expect("checked above").push(clause);
+            join_next = false;
+        } else {
+            groups.push(vec![clause]);
+        }
+    }
+    if groups.is_empty() {
+        return err(
+            1,
+            "empty query; give a word to look for, e.g. fixcast search 'chattr'",
+        );
+    }
+    Ok(Query { groups })
+}
+
+fn clause(p: &Piece, ctx: &ParseContext) -> Result<Clause, QueryError> {
+    let mut raw = p.raw.as_str();
+    let mut column = p.column;
+    let mut negated = false;
+    let quoted_from_start = p.quote_at == Some(0);
+    if raw.len() > 1 && raw.starts_with('-') && p.quote_at != Some(0) && !looks_like_flag(raw) {
+        negated = true;
+        raw = &raw[1..];
+        column += 1;
+    }
+    // `field:value`: a name of ASCII letters, then a value that is not `//…` (URLs) or
+    // `:…` (`std::io`).
+    if p.quote_at.is_none_or(|q| q > 0) && !quoted_from_start {
+        if let Some((name, value)) = raw.split_once(':') {
+            let is_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic());
+            let value_ok = !value.is_empty() && !value.starts_with("//") && !value.starts_with(':');
+            let quote_in_name = p.quote_at.is_some_and(|q| q < name.chars().count());
+            if is_name && value_ok && !quote_in_name {
+                let value_column = column + name.chars().count() + 1;
+                let term = field_term(name, value, column, value_column, ctx)?;
+                return Ok(Clause { negated, term });
+            }
+        }
+    }
+    let phrase = p.quote_at.is_some();
+    let text = unquote(raw);
+    if text.trim().is_empty() {
+        return err(column, "empty term; put some text between the quotes");
+    }
+    Ok(Clause {
+        negated,
+        term: Term::Text {
+            field: TextField::Any,
+            text,
+            phrase,
+        },
+    })
+}
+
+fn field_term(
+    name: &str,
+    value: &str,
+    column: usize,
+    value_column: usize,
+    ctx: &ParseContext,
+) -> Result<Term, QueryError> {
+    let lower = name.to_ascii_lowercase();
+    let Some(&(_, canonical)) = FIELDS.iter().find(|(n, _)| *n == lower) else {
+        let quote = format!(
+            "to search for the text itself, quote it: \"{name}:{}\"",
+            unquote(value)
+        );
+        let hint = match did_you_mean(&lower) {
+            Some(f) => format!(" (did you mean '{f}'?); {quote}"),
+            None => format!(
+                "; fields are cmd, out, cwd, exit, host, user, shell, tag, title, notes, session, after, before, suspicious; {quote}"
+            ),
+        };
+        return err(column, format!("unknown field '{name}'{hint}"));
+    };
+    let quoted = value.contains('"');
+    let text = unquote(value);
+    if text.trim().is_empty() {
+        return err(value_column, format!("{canonical}: needs a value"));
+    }
+    let text_field = |field| {
+        Ok(Term::Text {
+            field,
+            text: text.clone(),
+            phrase: quoted,
+        })
+    };
+    match canonical {
+        "cmd" => text_field(TextField::Cmd),
+        "out" => text_field(TextField::Out),
+        "cwd" => text_field(TextField::Cwd),
+        "host" => text_field(TextField::Host),
+        "user" => text_field(TextField::User),
+        "shell" => text_field(TextField::Shell),
+        "tag" => text_field(TextField::Tag),
+        "title" => text_field(TextField::Title),
+        "notes" => text_field(TextField::Notes),
+        "exit" => {
+            let (not, digits) = match text.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, text.as_str()),
+            };
+            match digits.parse::<i64>() {
+                Ok(code) => Ok(Term::Exit { code, not }),
+                Err(_) => err(
+                    value_column,
+                    format!("exit: expects a number, e.g. exit:0, or exit:!0 for any failure (got '{text}')"),
+                ),
+            }
+        }
+        "session" => {
+            let ok = text.len() <= 26 && text.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !ok {
+                return err(
+                    value_column,
+                    format!("session: expects a session id or the start of one, e.g. session:01J8 (got '{text}')"),
+                );
+            }
+            Ok(Term::Session(text.to_ascii_uppercase()))
+        }
+        "after" | "before" => {
+            let t = parse_time(&text, ctx).ok_or_else(|| QueryError {
+                column: value_column,
+                message: format!(
+                    "{canonical}: bad date '{text}'; use YYYY-MM-DD (e.g. {canonical}:2026-01-31), YYYY-MM-DDTHH:MM, today, yesterday, or an age like 12h, 7d, 2w"
+                ),
+            })?;
+            Ok(if canonical == "after" {
+                Term::After(t)
+            } else {
+                Term::Before(t)
+            })
+        }
+        "suspicious" => match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Ok(Term::Suspicious(true)),
+            "false" | "no" | "0" => Ok(Term::Suspicious(false)),
+            _ => err(
+                value_column,
+                format!("suspicious: expects true or false (got '{text}')"),
+            ),
+        },
+        _ => unreachable!("every canonical field is handled"),
+    }
+}
+
+/// The canonical name of the field closest to `name`, if it is close enough to be a typo.
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    FIELDS
+        .iter()
+        .map(|(alias, canonical)| (edit_distance(name, alias), *canonical))
+        .filter(|(d, _)| *d <= 2.max(name.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A point in time from `after:`/`before:` values. A day means its midnight (in the
+/// context's zone); `before:` a day excludes that day, `after:` includes it.
+fn parse_time(s: &str, ctx: &ParseContext) -> Option<OffsetDateTime> {
+    let today = ctx.now.to_offset(ctx.offset).date();
+    let midnight = |d: Date| PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(ctx.offset);
+    match s.to_ascii_lowercase().as_str() {
+        "today" => return Some(midnight(today)),
+        "yesterday" => return Some(midnight(today.previous_day()?)),
+        _ => {}
+    }
+    if let Some(unit) = s.chars().last().filter(|c| "hdw".contains(*c)) {
+        if let Ok(n) = s[..s.len() - 1].parse::<i64>() {
+            let d = match unit {
+                'h' => Duration::hours(n.clamp(0, 1_000_000)),
+                'd' => Duration::days(n.clamp(0, 100_000)),
+                _ => Duration::weeks(n.clamp(0, 10_000)),
+            };
+            return ctx.now.checked_sub(d);
+        }
+    }
+    let date_fmt = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = Date::parse(s, &date_fmt) {
+        return Some(midnight(d));
+    }
+    let dt_fmts = [
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+    ];
+    dt_fmts
+        .iter()
+        .find_map(|f| PrimitiveDateTime::parse(s, f).ok())
+        .map(|t| t.assume_offset(ctx.offset))
+}
+
+impl fmt::Display for TextField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TextField::Any => "any",
+            TextField::Cmd => "cmd",
+            TextField::Out => "out",
+            TextField::Cwd => "cwd",
+            TextField::Host => "host",
+            TextField::User => "user",
+            TextField::Shell => "shell",
+            TextField::Tag => "tag",
+            TextField::Title => "title",
+            TextField::Notes => "notes",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Query, QueryError> {
+        parse(s, &ParseContext::default())
+    }
+
+    fn text(field: TextField, t: &str, phrase: bool) -> Term {
+        Term::Text {
+            field,
+            text: t.into(),
+            phrase,
+        }
+    }
+
+    fn single(q: &Query) -> Vec<(bool, Term)> {
+        q.groups
+            .iter()
+            .map(|g| (g[0].negated, g[0].term.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn bare_words_phrases_and_flags() {
+        let q = p(r#"chattr -i "Operation not permitted""#).unwrap();
+        assert_eq!(
+            single(&q),
+            vec![
+                (false, text(TextField::Any, "chattr", false)),
+                (false, text(TextField::Any, "-i", false)),
+                (false, text(TextField::Any, "Operation not permitted", true)),
+            ]
+        );
+    }
+
+    #[test]
+    fn dash_excludes_words_but_not_flags() {
+        let q = p("error -warning --force -rf NOT x").unwrap();
+        let s = single(&q);
+        assert_eq!(s[1], (true, text(TextField::Any, "warning", false)));
+        assert_eq!(s[2], (false, text(TextField::Any, "--force", false)));
+        assert_eq!(s[3], (false, text(TextField::Any, "-rf", false)));
+        assert_eq!(s[4], (true, text(TextField::Any, "x", false)));
+    }
+
+    #[test]
+    fn or_joins_neighbours() {
+        let q = p("a b OR c d").unwrap();
+        assert_eq!(q.groups.len(), 3);
+        assert_eq!(q.groups[1].len(), 2);
+        assert!(p("OR a").is_err());
+        assert!(p("a OR").is_err());
+        assert!(p("a OR OR b").is_err());
+    }
+
+    #[test]
+    fn fields() {
+        let q = p(
+            r#"cmd:chmod out:"not permitted" exit:!0 exit:2 session:01j8 suspicious:true tag:prod"#,
+        )
+        .unwrap();
+        let s = single(&q);
+        assert_eq!(s[0].1, text(TextField::Cmd, "chmod", false));
+        assert_eq!(s[1].1, text(TextField::Out, "not permitted", true));
+        assert_eq!(s[2].1, Term::Exit { code: 0, not: true });
+        assert_eq!(
+            s[3].1,
+            Term::Exit {
+                code: 2,
+                not: false
+            }
+        );
+        assert_eq!(s[4].1, Term::Session("01J8".into()));
+        assert_eq!(s[5].1, Term::Suspicious(true));
+        assert_eq!(s[6].1, text(TextField::Tag, "prod", false));
+    }
+
+    #[test]
+    fn colons_that_are_not_fields_are_text() {
+        for q in [
+            "https://example.com",
+            "std::io",
+            "10.0.0.12:8080",
+            "Error:",
+            "\"foo:bar\"",
+        ] {
+            let s = single(&p(q).unwrap());
+            assert!(
+                matches!(
+                    s[0].1,
+                    Term::Text {
+                        field: TextField::Any,
+                        ..
+                    }
+                ),
+                "{q}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_say_where_and_what_to_do() {
+        let e = p("ls comand:chmod").unwrap_err();
+        assert_eq!(e.column, 4);
+        assert!(
+            e.message
+                .contains("unknown field 'comand' (did you mean 'cmd'?)"),
+            "{e}"
+        );
+        let e = p("cmd:x \"oops").unwrap_err();
+        assert_eq!(e.column, 7);
+        assert!(e.message.contains("unclosed quote"), "{e}");
+        let e = p("after:2026-13-01").unwrap_err();
+        assert_eq!(e.column, 7);
+        assert!(e.message.contains("bad date"), "{e}");
+        assert!(p("exit:x").unwrap_err().message.contains("exit:!0"));
+        assert!(p("   ").unwrap_err().message.contains("empty query"));
+        assert!(p("zzzzzz:1").unwrap_err().message.contains("quote it"));
+    }
+
+    #[test]
+    fn dates() {
+        let ctx = ParseContext::default();
+        let q = parse("after:2026-01-01 before:7d", &ctx).unwrap();
+        let s = single(&q);
+        assert_eq!(
+            s[0].1,
+            Term::After(time::macros::datetime!(2026-01-01 0:00 UTC))
+        );
+        assert_eq!(s[1].1, Term::Before(ctx.now - Duration::days(7)));
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let alphabet: Vec<char> = "ab:-\"\\ OR NOT exit:!0 after:20 é\u{0}\t)(*"
+            .chars()
+            .collect();
+        for _ in 0..20_000 {
+            let len = (x % 24) as usize;
+            let s: String = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    alphabet[(x % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = p(&s);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_parses_or_errs(s in "\\PC*") {
+            let _ = p(&s);
+        }
+
+        #[test]
+        fn any_bytes_lossy_parse_or_err(b in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = p(&String::from_utf8_lossy(&b));
+        }
+    }
+}

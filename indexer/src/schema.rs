@@ -1,0 +1,120 @@
+//! The schema: one document per command. Bump [`SCHEMA_VERSION`] on any change to the
+//! fields or to the tokenizer: an index of another version is rebuilt.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
+    TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+};
+
+use crate::tokenizer::SHELL_TOKENIZER;
+
+/// Version of the schema and tokenizer; stored beside the index.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The field handles, kept from the schema builder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    /// Full session id (raw term: deletes and `session:` prefixes).
+    pub session: Field,
+    pub seq: Field,
+    /// Seconds into the recording.
+    pub offset: Field,
+    pub cmd: Field,
+    /// The command with look-alike characters replaced by ASCII (only when different).
+    pub cmd_twin: Field,
+    pub out: Field,
+    pub cwd: Field,
+    pub exit: Field,
+    pub duration: Field,
+    /// When the command started (session start + offset).
+    pub started: Field,
+    pub host: Field,
+    pub user: Field,
+    pub shell: Field,
+    pub title: Field,
+    pub tags: Field,
+    pub notes: Field,
+    /// `integration` or `heuristic`.
+    pub source: Field,
+    /// 1 when the command has look-alike characters.
+    pub suspicious: Field,
+    /// JSON list of the look-alike characters.
+    pub confusables: Field,
+}
+
+pub(crate) fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let shell_text = |stored: bool, positions: bool| {
+        let record = if positions {
+            IndexRecordOption::WithFreqsAndPositions
+        } else {
+            IndexRecordOption::WithFreqs
+        };
+        let o = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(SHELL_TOKENIZER)
+                .set_index_option(record),
+        );
+        if stored {
+            o.set_stored()
+        } else {
+            o
+        }
+    };
+    let stored_only = || -> NumericOptions { STORED.into() };
+    let fields = Fields {
+        session: b.add_text_field("session", STRING | STORED),
+        seq: b.add_u64_field("seq", NumericOptions::from(STORED) | FAST),
+        offset: b.add_f64_field("offset", stored_only()),
+        cmd: b.add_text_field("cmd", shell_text(true, true)),
+        cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true)),
+        out: b.add_text_field("out", shell_text(true, true)),
+        cwd: b.add_text_field("cwd", shell_text(true, true)),
+        exit: b.add_i64_field("exit", NumericOptions::from(INDEXED | STORED) | FAST),
+        duration: b.add_f64_field("duration", stored_only()),
+        started: b.add_date_field(
+            "started",
+            DateOptions::from(INDEXED | STORED)
+                .set_fast()
+                .set_precision(DateTimePrecision::Seconds),
+        ),
+        host: b.add_text_field("host", shell_text(true, false)),
+        user: b.add_text_field("user", shell_text(true, false)),
+        shell: b.add_text_field("shell", shell_text(true, false)),
+        title: b.add_text_field("title", shell_text(true, true)),
+        tags: b.add_text_field("tags", shell_text(true, true)),
+        notes: b.add_text_field("notes", shell_text(false, true)),
+        source: b.add_text_field("source", STRING | STORED),
+        suspicious: b.add_u64_field("suspicious", INDEXED | STORED),
+        confusables: b.add_text_field("confusables", STORED),
+    };
+    (b.build(), fields)
+}
+
+impl Fields {
+    /// Looks the fields up in a schema read from disk; `None` if one is missing.
+    pub fn from_schema(schema: &Schema) -> Option<Fields> {
+        let f = |name: &str| schema.get_field(name).ok();
+        Some(Fields {
+            session: f("session")?,
+            seq: f("seq")?,
+            offset: f("offset")?,
+            cmd: f("cmd")?,
+            cmd_twin: f("cmd_twin")?,
+            out: f("out")?,
+            cwd: f("cwd")?,
+            exit: f("exit")?,
+            duration: f("duration")?,
+            started: f("started")?,
+            host: f("host")?,
+            user: f("user")?,
+            shell: f("shell")?,
+            title: f("title")?,
+            tags: f("tags")?,
+            notes: f("notes")?,
+            source: f("source")?,
+            suspicious: f("suspicious")?,
+            confusables: f("confusables")?,
+        })
+    }
+}

@@ -1,0 +1,313 @@
+//! Real queries against an in-RAM index.
+
+use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
+
+use crate::{parse, CommandIndex, Hit, ParseContext, WriterOptions};
+
+fn cmd(seq: u32, command: &str, output: &str, exit: Option<i32>) -> CommandRecord {
+    CommandRecord {
+        seq,
+        start: f64::from(seq),
+        end: f64::from(seq) + 0.5,
+        command: command.into(),
+        cwd: Some("/root/work".into()),
+        exit,
+        source: CommandSource::Integration,
+        output: output.into(),
+        output_cut: 0,
+        full_screen: false,
+    }
+}
+
+fn session(title: &str, cmds: Vec<CommandRecord>) -> (SessionMeta, Vec<CommandRecord>) {
+    let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+    meta.title = Some(title.into());
+    meta.host = "node1".into();
+    meta.user = "root".into();
+    meta.tags = vec!["prod".into()];
+    (meta, cmds)
+}
+
+fn corpus() -> Vec<(SessionMeta, Vec<CommandRecord>)> {
+    vec![
+        session(
+            "resolv.conf is immutable",
+            vec![
+                cmd(
+                    1,
+                    "echo nameserver 1.1.1.1 > /etc/resolv.conf",
+                    "bash: /etc/resolv.conf: Operation not permitted",
+                    Some(1),
+                ),
+                cmd(
+                    2,
+                    "lsattr /etc/resolv.conf",
+                    "----i---------e------- /etc/resolv.conf",
+                    Some(0),
+                ),
+                cmd(3, "chattr -i /etc/resolv.conf", "", Some(0)),
+                cmd(4, "chattr +i /etc/resolv.conf", "", Some(0)),
+            ],
+        ),
+        session(
+            "chmod lost its x bit",
+            vec![
+                cmd(1, "chmod -x /bin/chmod", "", Some(0)),
+                cmd(
+                    2,
+                    "chmod +x /bin/chmod",
+                    "bash: /bin/chmod: Permission denied",
+                    Some(126),
+                ),
+                cmd(
+                    3,
+                    "/lib64/ld-linux-x86-64.so.2 /bin/chmod +x /bin/chmod",
+                    "",
+                    Some(0),
+                ),
+                cmd(
+                    4,
+                    "ls -l /bin/chmod",
+                    "-rwxr-xr-x 1 root root 64448 /bin/chmod",
+                    Some(0),
+                ),
+            ],
+        ),
+        session(
+            "network",
+            vec![
+                cmd(
+                    1,
+                    "curl -v http://10.0.0.12:8080/healthz",
+                    "* connect to 10.0.0.12 port 8080 failed: Connection refused",
+                    Some(7),
+                ),
+                cmd(
+                    2,
+                    "fls -r /dev/sdb1",
+                    "r/r 12: secrets.txt\nd/d 11: lost+found",
+                    Some(0),
+                ),
+                cmd(
+                    3,
+                    "kubeсtl get pods",
+                    "bash: kubeсtl: command not found",
+                    Some(127),
+                ),
+                cmd(
+                    4,
+                    "kubectl get pods -n kube-system",
+                    "NAME READY STATUS\ncoredns-1 1/1 Running",
+                    Some(0),
+                ),
+                cmd(
+                    5,
+                    "chattr =i /sys/foo",
+                    "chattr: Inappropriate ioctl for device while reading flags on /sys/foo",
+                    Some(1),
+                ),
+            ],
+        ),
+    ]
+}
+
+fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> CommandIndex {
+    let index = CommandIndex::in_ram();
+    let mut w = index.writer(WriterOptions::default()).unwrap();
+    for (m, c) in sessions {
+        w.index_session(m, c).unwrap();
+    }
+    w.commit().unwrap();
+    index.reload().unwrap();
+    index
+}
+
+fn search(index: &CommandIndex, q: &str) -> Vec<Hit> {
+    let q = parse(q, &ParseContext::default()).unwrap_or_else(|e| panic!("{q}: {e}"));
+    index.search(&q, 20).unwrap()
+}
+
+fn first(index: &CommandIndex, q: &str) -> String {
+    let hits = search(index, q);
+    assert!(!hits.is_empty(), "{q}: no hits");
+    hits[0].command.clone()
+}
+
+#[test]
+fn the_issues_queries_find_the_right_command_first() {
+    let i = index_of(&corpus());
+    assert_eq!(first(&i, "lsattr"), "lsattr /etc/resolv.conf");
+    assert_eq!(first(&i, "chattr -i"), "chattr -i /etc/resolv.conf");
+    assert_eq!(first(&i, "\"chattr -i\""), "chattr -i /etc/resolv.conf");
+    assert_eq!(first(&i, "-i"), "chattr -i /etc/resolv.conf");
+    let loader = "/lib64/ld-linux-x86-64.so.2 /bin/chmod +x /bin/chmod";
+    for q in [
+        "ld-linux",
+        "ld-linux.so",
+        "ld-linux-x86-64.so.2",
+        "/lib64/ld-linux-x86-64.so.2",
+        "exit:0 chmod +x",
+        "\"/bin/chmod +x /bin/chmod\"",
+    ] {
+        assert_eq!(first(&i, q), loader, "{q}");
+    }
+    // The failed attempt matches `chmod +x` as well as the fix; both come first.
+    let top2: Vec<String> = search(&i, "chmod +x")
+        .into_iter()
+        .take(2)
+        .map(|h| h.command)
+        .collect();
+    assert!(top2.contains(&loader.to_owned()), "{top2:?}");
+    assert_eq!(
+        first(&i, "\"Operation not permitted\""),
+        "echo nameserver 1.1.1.1 > /etc/resolv.conf"
+    );
+    assert_eq!(first(&i, "exit:!0 chattr"), "chattr =i /sys/foo");
+}
+
+#[test]
+fn exit_filters() {
+    let i = index_of(&corpus());
+    assert_eq!(search(&i, "exit:!0 cmd:chattr").len(), 1);
+    assert_eq!(search(&i, "exit:!0 cmd:kubectl").len(), 1);
+    assert_eq!(search(&i, "exit:0 cmd:chattr").len(), 2);
+    assert_eq!(search(&i, "exit:126")[0].seq, 2);
+    assert!(search(&i, "exit:!0").iter().all(|h| h.exit != Some(0)));
+}
+
+#[test]
+fn fields_restrict_where_words_are_looked_for() {
+    let i = index_of(&corpus());
+    let hits = search(&i, "cmd:chmod out:permitted");
+    assert!(
+        hits.is_empty(),
+        "chmod's output says 'Permission denied', not permitted"
+    );
+    let hits = search(&i, "cmd:chmod out:denied");
+    assert_eq!(hits[0].command, "chmod +x /bin/chmod");
+    assert!(!hits[0].snippet.highlights.is_empty());
+    let hits = search(&i, "cmd:echo out:permitted");
+    let h = &hits[0];
+    let hl = &h.snippet.text[h.snippet.highlights[0].clone()];
+    assert_eq!(hl.to_lowercase(), "permitted");
+    assert_eq!(search(&i, "tag:prod").len(), 13);
+    assert_eq!(search(&i, "title:immutable").len(), 4);
+    assert_eq!(search(&i, "host:node1 user:root cwd:/root/work").len(), 13);
+    assert!(search(&i, "host:node2").is_empty());
+}
+
+#[test]
+fn addresses_ports_and_inodes_as_typed() {
+    let i = index_of(&corpus());
+    assert_eq!(
+        first(&i, "10.0.0.12"),
+        "curl -v http://10.0.0.12:8080/healthz"
+    );
+    assert_eq!(
+        first(&i, "10.0.0.12:8080"),
+        "curl -v http://10.0.0.12:8080/healthz"
+    );
+    assert_eq!(first(&i, ":8080"), "curl -v http://10.0.0.12:8080/healthz");
+    assert_eq!(first(&i, "\"r/r 12\""), "fls -r /dev/sdb1");
+    assert_eq!(first(&i, "\"r/r 12:\""), "fls -r /dev/sdb1");
+    assert!(search(&i, "10.0.0.13").is_empty());
+}
+
+#[test]
+fn commands_rank_above_output() {
+    let i = index_of(&corpus());
+    // `chmod` is in three commands and in two outputs.
+    let hits = search(&i, "chmod");
+    assert!(hits[0].command.contains("chmod"));
+    let resolv = search(&i, "resolv.conf");
+    assert!(resolv[0].command.contains("resolv.conf"));
+}
+
+#[test]
+fn look_alikes_are_found_by_their_ascii_twin_and_marked() {
+    let i = index_of(&corpus());
+    let hits = search(&i, "kubectl get");
+    let twin = hits
+        .iter()
+        .find(|h| h.command == "kubeсtl get pods")
+        .expect("twin found");
+    assert_eq!(twin.confusables[0].code_point, "U+0441");
+    let s = search(&i, "suspicious:true");
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].command, "kubeсtl get pods");
+    assert_eq!(search(&i, "suspicious:false").len(), 12);
+}
+
+#[test]
+fn exclusions_or_and_sessions() {
+    let i = index_of(&corpus());
+    let hits = search(&i, "chattr -resolv.conf");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].command, "chattr =i /sys/foo");
+    let hits = search(&i, "lsattr OR fls");
+    assert_eq!(hits.len(), 2);
+    let hits = search(&i, "NOT kubectl cmd:get");
+    assert!(hits.is_empty(), "the twin counts as kubectl: {hits:?}");
+    let all = search(&i, "-zzzz");
+    assert_eq!(all.len(), 13);
+    let id = all[0].session.clone();
+    let n = all.iter().filter(|h| h.session == id).count();
+    assert_eq!(
+        search(&i, &format!("session:{}", id.to_lowercase())).len(),
+        n
+    );
+}
+
+#[test]
+fn dates_filter_by_when_the_command_ran() {
+    let i = index_of(&corpus());
+    assert_eq!(search(&i, "after:2000-01-01 lsattr").len(), 1);
+    assert!(search(&i, "before:2000-01-01 lsattr").is_empty());
+    assert!(search(&i, "after:1d lsattr").len() == 1);
+}
+
+#[test]
+fn following_commands_for_context() {
+    let sessions = corpus();
+    let i = index_of(&sessions);
+    let id = sessions[0].0.id.as_str();
+    let next = i.following(id, 2, 5).unwrap();
+    let seqs: Vec<u32> = next.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, vec![3, 4]);
+    assert_eq!(next[0].command, "chattr -i /etc/resolv.conf");
+}
+
+#[test]
+fn updates_replace_and_rebuilds_equal_incremental() {
+    let sessions = corpus();
+    // Incremental: one commit per session, and the first one indexed twice.
+    let inc = CommandIndex::in_ram();
+    let mut w = inc.writer(WriterOptions::default()).unwrap();
+    for (m, c) in &sessions {
+        w.index_session(m, c).unwrap();
+        w.commit().unwrap();
+    }
+    w.index_session(&sessions[0].0, &sessions[0].1).unwrap();
+    w.commit().unwrap();
+    inc.reload().unwrap();
+    assert_eq!(inc.num_commands(), 13);
+    let full = index_of(&sessions);
+    for q in [
+        "chattr",
+        "chmod +x",
+        "resolv.conf",
+        "kubectl",
+        "-zzzz",
+        "exit:0",
+    ] {
+        let a: Vec<_> = search(&inc, q)
+            .iter()
+            .map(|h| (h.session.clone(), h.seq))
+            .collect();
+        let b: Vec<_> = search(&full, q)
+            .iter()
+            .map(|h| (h.session.clone(), h.seq))
+            .collect();
+        assert_eq!(a, b, "{q}");
+    }
+}

@@ -1,0 +1,367 @@
+//! The shell-aware tokenizer: text that behaves like shell text.
+//!
+//! A *word* is a run of non-whitespace. Each word gives:
+//! - the whole word as typed (`/lib64/ld-linux-x86-64.so.2`, `-i`, `+x`, `10.0.0.12:8080`),
+//! - its *core*, the word without wrapping quotes, brackets and trailing `:,;.!?`
+//!   (`permitted.` → `permitted`, `12:` → `12`, `'chattr` → `chattr`),
+//! - its *components*, split at `/ = , : @ ;` (`lib64`, `ld-linux-x86-64.so.2`,
+//!   `10.0.0.12`), and `:PORT` for a numeric component after a colon (`:8080`),
+//! - its *atoms*, the runs between punctuation (`lib64 ld linux x86 64 so 2`).
+//!
+//! Atoms take consecutive positions; the whole word, the core and each component sit at
+//! the position of their first atom. So a phrase of whole words or cores (`"chattr -i"`,
+//! `"operation not permitted"`) matches at the positions the query tokenizer gives it, and
+//! a run of atoms (`ld-linux`, `x86-64.so`) matches as a phrase of atoms, without
+//! indexing every sub-span. Lowercasing and ASCII folding are filters after this one.
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyzer, Token,
+    TokenStream, Tokenizer,
+};
+
+/// The name the tokenizer is registered under in the index.
+pub const SHELL_TOKENIZER: &str = "fixcast_shell";
+
+/// Tokens longer than this (in bytes) are not indexed (their atoms still are).
+const MAX_TOKEN_BYTES: usize = 200;
+
+/// The analyzer registered as [`SHELL_TOKENIZER`]: shell words, lowercased, ASCII-folded.
+pub fn shell_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(ShellTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// What the analyzer does to one token's text: lowercase and fold. `None` when the
+/// token would not be indexed (too long).
+pub(crate) fn normalize(raw: &str) -> Option<String> {
+    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut stream = analyzer.token_stream(raw);
+    stream.next().map(|t| t.text.clone())
+}
+
+/// One whitespace-delimited word, cut into its parts (byte ranges into the text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Word {
+    /// Position of its first atom (or of the word, when it has none).
+    pub position: usize,
+    pub whole: (usize, usize),
+    pub core: (usize, usize),
+    /// Components with the position of their first atom; only those that differ from
+    /// the whole word, the core, and from a single atom.
+    pub components: Vec<(usize, usize, usize)>,
+    /// Atoms, at `position`, `position + 1`, ...
+    pub atoms: Vec<(usize, usize)>,
+}
+
+impl Word {
+    /// Positions this word takes up.
+    pub fn width(&self) -> usize {
+        self.atoms.len().max(1)
+    }
+}
+
+/// Punctuation that splits atoms: ASCII punctuation, and any non-ASCII character that is
+/// neither a letter/digit nor a combining mark (box drawing, smart quotes, dashes).
+fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_punctuation();
+    }
+    !(c.is_alphanumeric() || is_combining(c))
+}
+
+fn is_combining(c: char) -> bool {
+    matches!(c as u32, 0x300..=0x36f | 0x1ab0..=0x1aff | 0x1dc0..=0x1dff | 0x20d0..=0x20ff | 0xfe20..=0xfe2f)
+}
+
+/// Where components split.
+fn is_component_separator(c: char) -> bool {
+    matches!(c, '/' | '=' | ',' | ':' | '@' | ';')
+}
+
+const OPENERS: &[char] = &['"', '\'', '`', '(', '[', '{', '<', '“', '‘', '«'];
+const CLOSERS: &[char] = &[
+    '"', '\'', '`', ')', ']', '}', '>', ',', ';', ':', '.', '!', '?', '”', '’', '»',
+];
+
+/// Cuts `text` into words, positions starting at 0.
+pub(crate) fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut position = 0;
+    let mut start = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                let w = word(text, s, i, position);
+                position += w.width();
+                out.push(w);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    out
+}
+
+fn word(text: &str, from: usize, to: usize, position: usize) -> Word {
+    let s = &text[from..to];
+    let mut atoms = Vec::new();
+    let mut atom_start = None;
+    for (i, c) in s.char_indices().chain(std::iter::once((s.len(), '/'))) {
+        if is_separator(c) {
+            if let Some(a) = atom_start.take() {
+                atoms.push((from + a, from + i));
+            }
+        } else if atom_start.is_none() {
+            atom_start = Some(i);
+        }
+    }
+    let trimmed_start = s.trim_start_matches(OPENERS);
+    let core_from = from + (s.len() - trimmed_start.len());
+    let core_to = core_from + trimmed_start.trim_end_matches(CLOSERS).len();
+    let core = if core_to > core_from {
+        (core_from, core_to)
+    } else {
+        (from, to)
+    };
+    let atom_index = |byte: usize| atoms.iter().position(|a| a.0 >= byte);
+    let mut components = Vec::new();
+    let core_text = &text[core.0..core.1];
+    if core_text.contains(is_component_separator) {
+        let mut comp_start = core.0;
+        let mut after_colon = false;
+        for (i, c) in core_text
+            .char_indices()
+            .chain(std::iter::once((core_text.len(), '/')))
+        {
+            if !is_component_separator(c) {
+                continue;
+            }
+            let (cf, ct) = (comp_start, core.0 + i);
+            if ct > cf {
+                let atoms_in: Vec<_> = atoms.iter().filter(|a| a.0 >= cf && a.1 <= ct).collect();
+                let single_atom = atoms_in.len() == 1 && *atoms_in[0] == (cf, ct);
+                if let (Some(k), false) = (atom_index(cf), atoms_in.is_empty()) {
+                    if !single_atom {
+                        components.push((cf, ct, position + k));
+                    }
+                    // `:8080` as typed: a port after an address.
+                    let digits = text[cf..ct].bytes().all(|b| b.is_ascii_digit());
+                    if after_colon && digits && cf > core.0 {
+                        components.push((cf - 1, ct, position + k));
+                    }
+                }
+            }
+            after_colon = c == ':';
+            comp_start = core.0 + i + c.len_utf8();
+        }
+    }
+    Word {
+        position,
+        whole: (from, to),
+        core,
+        components,
+        atoms,
+    }
+}
+
+/// The tokenizer registered (with its filters) as [`SHELL_TOKENIZER`].
+#[derive(Clone, Default)]
+pub struct ShellTokenizer {
+    token: Token,
+}
+
+pub struct ShellTokenStream<'a> {
+    text: &'a str,
+    /// (from, to, position) of every token, in order.
+    pending: std::vec::IntoIter<(usize, usize, usize)>,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for ShellTokenizer {
+    type TokenStream<'a> = ShellTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ShellTokenStream<'a> {
+        self.token.reset();
+        let mut spans = Vec::new();
+        for w in words(text) {
+            spans.push((w.whole.0, w.whole.1, w.position));
+            if w.core != w.whole {
+                spans.push((w.core.0, w.core.1, w.position));
+            }
+            spans.extend(w.components.iter().copied());
+            for (k, &(f, t)) in w.atoms.iter().enumerate() {
+                // The first atom may already be there as the whole word or the core.
+                if k == 0 && ((f, t) == w.whole || (f, t) == w.core) {
+                    continue;
+                }
+                spans.push((f, t, w.position + k));
+            }
+        }
+        ShellTokenStream {
+            text,
+            pending: spans.into_iter(),
+            token: &mut self.token,
+        }
+    }
+}
+
+impl TokenStream for ShellTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let Some((from, to, position)) = self.pending.next() else {
+            return false;
+        };
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[from..to]);
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = position;
+        self.token.position_length = 1;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<(String, usize)> {
+        let mut a = shell_analyzer();
+        let mut s = a.token_stream(text);
+        let mut v = Vec::new();
+        while let Some(t) = s.next() {
+            v.push((t.text.clone(), t.position));
+        }
+        v
+    }
+
+    fn texts(text: &str) -> Vec<String> {
+        tokens(text).into_iter().map(|t| t.0).collect()
+    }
+
+    #[test]
+    fn the_loader_trick_is_found_by_its_parts() {
+        let t = texts("/lib64/ld-linux-x86-64.so.2 /bin/chmod +x /bin/chmod");
+        for want in [
+            "/lib64/ld-linux-x86-64.so.2",
+            "ld-linux-x86-64.so.2",
+            "lib64",
+            "ld",
+            "linux",
+            "x86",
+            "64",
+            "so",
+            "2",
+            "/bin/chmod",
+            "chmod",
+            "bin",
+            "+x",
+            "x",
+        ] {
+            assert!(t.contains(&want.to_owned()), "{want} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn atoms_are_consecutive_and_words_share_their_first_position() {
+        let t = tokens("chattr -i /tmp/f");
+        assert_eq!(
+            t,
+            vec![
+                ("chattr".into(), 0),
+                ("-i".into(), 1),
+                ("i".into(), 1),
+                ("/tmp/f".into(), 2),
+                ("tmp".into(), 2),
+                ("f".into(), 3),
+            ]
+        );
+    }
+
+    #[test]
+    fn wrapping_punctuation_is_trimmed_into_the_core() {
+        let t = texts("chattr: Operation not permitted. r/r 12: file ('quoted')");
+        for want in [
+            "chattr:",
+            "chattr",
+            "operation",
+            "permitted",
+            "r/r",
+            "12:",
+            "12",
+            "quoted",
+        ] {
+            assert!(t.contains(&want.to_owned()), "{want} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn addresses_and_ports_as_typed() {
+        let t = texts("connect to 10.0.0.12:8080 failed");
+        for want in ["10.0.0.12:8080", "10.0.0.12", ":8080", "8080", "10", "12"] {
+            assert!(t.contains(&want.to_owned()), "{want} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn flags_keep_their_dashes_and_values() {
+        let t = texts("kubectl -n kube-system --selector=app=web");
+        for want in [
+            "-n",
+            "kube-system",
+            "--selector=app=web",
+            "--selector",
+            "kube",
+            "system",
+            "web",
+        ] {
+            assert!(t.contains(&want.to_owned()), "{want} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn case_and_accents_fold() {
+        assert_eq!(texts("Café NAÏVE"), vec!["cafe", "naive"]);
+    }
+
+    #[test]
+    fn nothing_but_punctuation_is_still_a_token() {
+        assert_eq!(
+            tokens("a | b"),
+            vec![("a".into(), 0), ("|".into(), 1), ("b".into(), 2)]
+        );
+    }
+
+    #[test]
+    fn any_text_tokenizes_without_panicking() {
+        for s in [
+            "",
+            " ",
+            "\u{0}\u{301}x",
+            "é́́",
+            "::::",
+            "a:1:2:3",
+            "/ / /",
+            "「x」",
+        ] {
+            let _ = texts(s);
+        }
+    }
+}

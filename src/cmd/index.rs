@@ -1,0 +1,403 @@
+//! The command layer's side of the index: where it lives (`<home>/index/`), keeping it in
+//! step with the store, and rebuilding it when it is missing, outdated or damaged.
+//!
+//! The index is derived data. Beside tantivy's files it keeps `fixcast-sessions.json`,
+//! the sessions it holds with a fingerprint of each (meta.json's mtime, the recording's
+//! size), so any command that opens it can catch up with sessions recorded, imported,
+//! changed or removed behind its back. A session that could not be indexed because
+//! another fixcast held the writer leaves a marker in `index/pending/`; the next writer
+//! takes it.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use fixcast_indexer::{CommandIndex, CommandWriter, Error as IndexError, WriterOptions};
+use fixcast_sessions::{SessionId, SessionMeta, Store, CAST_FILE, META_FILE};
+
+use super::commands::{session_commands, Output};
+use super::warn;
+
+const STATE_FILE: &str = "fixcast-sessions.json";
+const PENDING_DIR: &str = "pending";
+
+/// Writers of one session at a time: small and quick.
+const SMALL_WRITER: WriterOptions = WriterOptions {
+    heap_bytes: 50_000_000,
+    threads: 1,
+};
+/// Rebuilds: as much as a 2-core machine can use.
+const REBUILD_WRITER: WriterOptions = WriterOptions {
+    heap_bytes: 200_000_000,
+    threads: 2,
+};
+
+pub fn index_dir(store: &Store) -> PathBuf {
+    store.home().join("index")
+}
+
+/// Indexed sessions and their fingerprints.
+type State = BTreeMap<String, String>;
+
+fn load_state(dir: &Path) -> State {
+    std::fs::read(dir.join(STATE_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+fn save_state(dir: &Path, state: &State) -> anyhow::Result<()> {
+    let path = dir.join(STATE_FILE);
+    let tmp = dir.join(format!("{STATE_FILE}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_vec(state)?)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// What a session looks like on disk now; a different value means "index it again".
+fn fingerprint(store: &Store, id: &SessionId) -> String {
+    let dir = store.dir(id);
+    let meta_mtime = std::fs::metadata(dir.join(META_FILE))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let cast = std::fs::metadata(dir.join(CAST_FILE)).map_or(0, |m| m.len());
+    format!("{meta_mtime}:{cast}")
+}
+
+/// Writes one session into the index, replacing what it had of it.
+fn write_session(
+    store: &Store,
+    writer: &mut CommandWriter,
+    meta: &SessionMeta,
+    fresh: bool,
+) -> anyhow::Result<(usize, u64)> {
+    let commands = session_commands(store, meta, None, Output::Keep)?;
+    let bytes = commands
+        .iter()
+        .map(|c| (c.command.len() + c.output.len()) as u64)
+        .sum();
+    if fresh {
+        writer.add_session(meta, &commands)?;
+    } else {
+        writer.index_session(meta, &commands)?;
+    }
+    Ok((commands.len(), bytes))
+}
+
+/// Indexes a session that was just recorded or imported. Never fails: a problem is told
+/// on stderr, and the session is caught up with later (`fixcast search` or `reindex`).
+pub fn index_session_quietly(store: &Store, meta: &SessionMeta) {
+    if let Err(e) = index_session(store, meta) {
+        warn(format_args!(
+            "session {}: not indexed for search yet: {e:#}; `fixcast reindex` will do it",
+            meta.id.short()
+        ));
+    }
+}
+
+fn index_session(store: &Store, meta: &SessionMeta) -> anyhow::Result<()> {
+    let dir = index_dir(store);
+    let index = match CommandIndex::open(&dir) {
+        Ok(i) => i,
+        // A rebuild reads every session, this one included.
+        Err(e) if e.needs_rebuild() => {
+            return rebuild_fresh(store, &rebuild_reason(&e), false).map(|_| ())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut writer = match index.writer(SMALL_WRITER) {
+        Ok(w) => w,
+        Err(IndexError::Locked) => {
+            queue(&dir, &meta.id)?;
+            eprintln!(
+                "fixcast: the search index is busy (another fixcast is writing it); session {} is queued and will be indexed by the next search",
+                meta.id.short()
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut state = load_state(&dir);
+    write_session(store, &mut writer, meta, false)?;
+    state.insert(meta.id.to_string(), fingerprint(store, &meta.id));
+    // Take whatever else is waiting while the writer is ours.
+    catch_up(store, &mut writer, &mut state)?;
+    writer.commit()?;
+    save_state(&dir, &state)?;
+    clear_pending(&dir);
+    Ok(())
+}
+
+fn queue(dir: &Path, id: &SessionId) -> anyhow::Result<()> {
+    let pending = dir.join(PENDING_DIR);
+    std::fs::create_dir_all(&pending)?;
+    std::fs::write(pending.join(id.as_str()), b"")
+        .with_context(|| format!("cannot queue session {id} in {}", pending.display()))
+}
+
+fn clear_pending(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir.join(PENDING_DIR));
+}
+
+/// Brings the index in step with the store: sessions new or changed since they were
+/// indexed, and those removed. Sessions still being recorded wait for their end.
+/// Returns how many sessions it wrote.
+fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> anyhow::Result<usize> {
+    let ids = store.ids()?;
+    let mut changed = 0;
+    let present: std::collections::BTreeSet<&str> = ids.iter().map(|i| i.as_str()).collect();
+    let gone: Vec<String> = state
+        .keys()
+        .filter(|k| !present.contains(k.as_str()))
+        .cloned()
+        .collect();
+    for id in gone {
+        writer.remove_session(&id);
+        state.remove(&id);
+        changed += 1;
+    }
+    for id in &ids {
+        let fp = fingerprint(store, id);
+        if state.get(id.as_str()) == Some(&fp) || store.is_being_recorded(id) {
+            continue;
+        }
+        match store.load(id) {
+            Ok(listed) => {
+                if let Err(e) = write_session(store, writer, &listed.meta, false) {
+                    warn(format_args!("session {id}: not indexed: {e:#}"));
+                }
+            }
+            Err(e) => warn(format_args!("session {id}: not indexed: {e}")),
+        }
+        // Recorded even when it failed, so a bad session is not retried at every search.
+        state.insert(id.to_string(), fingerprint(store, id));
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// The index, ready to search: rebuilt (with one message) when missing, outdated or
+/// damaged, and caught up with the store.
+pub fn open_for_search(store: &Store) -> anyhow::Result<CommandIndex> {
+    let dir = index_dir(store);
+    let index = match CommandIndex::open(&dir) {
+        Ok(i) => i,
+        Err(e) if e.needs_rebuild() => return rebuild_fresh(store, &rebuild_reason(&e), false),
+        Err(e) => return Err(e.into()),
+    };
+    let mut state = load_state(&dir);
+    let pending = dir.join(PENDING_DIR).is_dir();
+    match index.writer(SMALL_WRITER) {
+        Ok(mut writer) => {
+            if catch_up(store, &mut writer, &mut state)? > 0 || pending {
+                writer.commit()?;
+                save_state(&dir, &state)?;
+                clear_pending(&dir);
+                index.reload()?;
+            }
+        }
+        Err(IndexError::Locked) => {
+            if pending {
+                warn("the search index is busy (another fixcast is writing it); sessions queued for it are not searchable yet");
+            }
+        }
+        Err(e) if e.needs_rebuild() => return rebuild_fresh(store, &rebuild_reason(&e), false),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(index)
+}
+
+/// The one message told when the index is rebuilt by itself.
+pub fn rebuild_reason(e: &IndexError) -> String {
+    match e {
+        IndexError::Missing(_) => "no search index yet; building it".to_owned(),
+        IndexError::Outdated { .. } => {
+            "the search index is from another version of fixcast".to_owned()
+        }
+        other => format!("the search index is damaged ({other})"),
+    }
+}
+
+/// What a rebuild did.
+pub struct Built {
+    pub sessions: usize,
+    pub commands: usize,
+    pub bytes: u64,
+}
+
+/// Builds a new index from every session in a folder beside the old one, then puts it
+/// in its place: a reader never sees a half-built index, and a failure leaves the old one.
+pub fn rebuild_fresh(store: &Store, reason: &str, progress: bool) -> anyhow::Result<CommandIndex> {
+    let dir = index_dir(store);
+    if !reason.is_empty() {
+        let verb = if reason.contains("building it") {
+            ""
+        } else {
+            "; rebuilding it"
+        };
+        eprintln!("fixcast: {reason}{verb} from the sessions");
+    }
+    let tmp = store
+        .home()
+        .join(format!("index.new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let built = (|| -> anyhow::Result<Built> {
+        let index = CommandIndex::create(&tmp)?;
+        let mut writer = index.writer(REBUILD_WRITER)?;
+        let (built, state) = fill(store, &mut writer, progress)?;
+        writer.finish()?;
+        save_state(&tmp, &state)?;
+        Ok(built)
+    })();
+    if let Err(e) = built {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e.context("cannot rebuild the search index"));
+    }
+    let old = store
+        .home()
+        .join(format!("index.old-{}", std::process::id()));
+    if dir.exists() {
+        std::fs::rename(&dir, &old).with_context(|| format!("cannot replace {}", dir.display()))?;
+    }
+    std::fs::rename(&tmp, &dir)
+        .with_context(|| format!("cannot move the new index to {}", dir.display()))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(CommandIndex::open(&dir)?)
+}
+
+/// Rebuilds the index where it is (a writer's lock held): used when it is healthy, so a
+/// reader keeps its view until the commit.
+pub fn rebuild_in_place(store: &Store, index: &CommandIndex) -> anyhow::Result<Built> {
+    let dir = index_dir(store);
+    let mut writer = match index.writer(REBUILD_WRITER) {
+        Ok(w) => w,
+        Err(IndexError::Locked) => anyhow::bail!(
+            "the search index is in use by another fixcast (a recording or server writing it); try again when it ends"
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    writer.clear()?;
+    let (built, state) = fill(store, &mut writer, true)?;
+    writer.finish()?;
+    save_state(&dir, &state)?;
+    clear_pending(&dir);
+    index.reload()?;
+    Ok(built)
+}
+
+/// Adds every session (oldest first, like incremental indexing) to an empty index.
+fn fill(
+    store: &Store,
+    writer: &mut CommandWriter,
+    progress: bool,
+) -> anyhow::Result<(Built, State)> {
+    let ids = store.ids()?;
+    let mut p = Progress::new(progress, ids.len());
+    let mut state = State::new();
+    let mut built = Built {
+        sessions: 0,
+        commands: 0,
+        bytes: 0,
+    };
+    for id in &ids {
+        if store.is_being_recorded(id) {
+            continue;
+        }
+        let fp = fingerprint(store, id);
+        match store.load(id) {
+            Ok(listed) => match write_session(store, writer, &listed.meta, true) {
+                Ok((n, bytes)) => {
+                    built.commands += n;
+                    built.bytes += bytes;
+                }
+                Err(e) => p.warn(format_args!("session {id}: not indexed: {e:#}")),
+            },
+            Err(e) => p.warn(format_args!("session {id}: not indexed: {e}")),
+        }
+        state.insert(id.to_string(), fp);
+        built.sessions += 1;
+        p.update(&built);
+    }
+    p.done(&built);
+    Ok((built, state))
+}
+
+/// Progress on stderr: one line rewritten in place on a terminal, plain lines (at most
+/// one a second) otherwise.
+struct Progress {
+    on: bool,
+    tty: bool,
+    total: usize,
+    start: Instant,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    fn new(on: bool, total: usize) -> Progress {
+        Progress {
+            on,
+            tty: std::io::stderr().is_terminal(),
+            total,
+            start: Instant::now(),
+            last: None,
+        }
+    }
+
+    fn line(&self, b: &Built) -> String {
+        format!(
+            "indexing: {}/{} sessions, {} commands, {:.1} MB",
+            b.sessions,
+            self.total,
+            b.commands,
+            b.bytes as f64 / 1e6
+        )
+    }
+
+    fn update(&mut self, b: &Built) {
+        if !self.on {
+            return;
+        }
+        let every = if self.tty {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(1)
+        };
+        if self.last.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let mut err = std::io::stderr().lock();
+        let _ = if self.tty {
+            write!(err, "\r\x1b[K{}", self.line(b))
+        } else {
+            writeln!(err, "{}", self.line(b))
+        };
+    }
+
+    fn warn(&self, msg: std::fmt::Arguments<'_>) {
+        if self.on && self.tty {
+            eprint!("\r\x1b[K");
+        }
+        warn(msg);
+    }
+
+    fn done(&self, b: &Built) {
+        if !self.on {
+            return;
+        }
+        if self.tty {
+            eprint!("\r\x1b[K");
+        }
+        eprintln!(
+            "indexed {} sessions, {} commands, {:.1} MB in {:.1} s",
+            b.sessions,
+            b.commands,
+            b.bytes as f64 / 1e6,
+            self.start.elapsed().as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! `fixcast search`: the commands of every session, ranked, with the matching output and
+//! the way to replay each from the moment it ran.
+//!
+//! Exit status, like grep: 0 when something matched, 1 when nothing did (or there is
+//! nothing to search yet), 2 for a query that cannot be run.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use fixcast_indexer::{parse, CommandIndex, CommandSummary, Hit, ParseContext};
+use fixcast_sessions::Store;
+use serde_json::{json, Value};
+
+use super::commands::format_offset;
+use super::index::{open_for_search, rebuild_fresh, rebuild_reason};
+use super::{format_duration, format_local, printable};
+use crate::cli::SearchArgs;
+
+const BOLD: &str = "\x1b[1m";
+const MATCH: &str = "\x1b[1;33m";
+const DIM: &str = "\x1b[2m";
+const RED: &str = "\x1b[31m";
+const RESET: &str = "\x1b[0m";
+
+/// Snippet lines shown per hit.
+const SNIPPET_LINES: usize = 3;
+
+pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let text = args.query.join(" ");
+    let ctx = ParseContext {
+        now: time::OffsetDateTime::now_utc(),
+        offset: time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
+    };
+    let query = match parse(&text, &ctx) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("fixcast: query: {e}");
+            eprintln!("  {}", printable(&text));
+            let caret_at = text
+                .chars()
+                .take(e.column.saturating_sub(1))
+                .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(1));
+            eprintln!("  {}^", " ".repeat(caret_at.sum()));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if store.ids()?.is_empty() {
+        eprintln!(
+            "fixcast: no sessions to search yet; record one with `fixcast rec` (or bring asciicasts in with `fixcast import FILE`)"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let index = open_for_search(&store)?;
+    let fetch = if args.sessions {
+        args.limit.saturating_mul(20).clamp(100, 2_000)
+    } else {
+        args.limit
+    };
+    let hits = match index.search(&query, fetch) {
+        Ok(h) => h,
+        // Damage that only shows when the index is read: rebuild once, and retry.
+        Err(e) if e.needs_rebuild() => {
+            let index = rebuild_fresh(&store, &rebuild_reason(&e), false)?;
+            let hits = index.search(&query, fetch)?;
+            return finish(&index, hits, &args);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    finish(&index, hits, &args)
+}
+
+fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    if hits.is_empty() {
+        if index.num_commands() == 0 {
+            eprintln!("fixcast: no commands in any session yet; record some with `fixcast rec`");
+        } else {
+            eprintln!("fixcast: no matches; try fewer or looser terms");
+        }
+        if args.json {
+            println!("[]");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    let mut out = io::stdout().lock();
+    let style = Style {
+        color: !args.json && io::stdout().is_terminal(),
+    };
+    let following = |h: &Hit| -> anyhow::Result<Vec<CommandSummary>> {
+        Ok(index.following(&h.session, h.seq, args.context)?)
+    };
+    if args.sessions {
+        let groups = group(hits, args.limit);
+        if args.json {
+            let mut v = Vec::new();
+            for g in &groups {
+                let first = &g[0];
+                let mut hs = Vec::new();
+                for h in g {
+                    hs.push(hit_json(h, &following(h)?, args.context > 0));
+                }
+                v.push(json!({
+                    "session": first.session,
+                    "short_id": short(&first.session),
+                    "title": first.title,
+                    "hits": hs,
+                }));
+            }
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        } else {
+            for (i, g) in groups.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                let first = &g[0];
+                let n = g.len();
+                writeln!(
+                    out,
+                    "{}  {}  {} ({n} matching command{})",
+                    style.paint(BOLD, short(&first.session)),
+                    format_local(first.started),
+                    printable(&title(first)),
+                    if n == 1 { "" } else { "s" }
+                )?;
+                for h in g {
+                    write_command(&mut out, &style, h, "  ")?;
+                    write_followers(&mut out, &style, &following(h)?, "      ")?;
+                }
+                writeln!(out, "  {}", style.paint(DIM, &play(first)))?;
+            }
+        }
+    } else if args.json {
+        let mut v = Vec::new();
+        for h in &hits {
+            v.push(hit_json(h, &following(h)?, args.context > 0));
+        }
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        for (i, h) in hits.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            let t = h.title.as_deref().filter(|t| !t.trim().is_empty());
+            writeln!(
+                out,
+                "{}  {}{}",
+                format_local(h.started),
+                short(&h.session),
+                t.map(|t| format!("  {}", style.paint(BOLD, &printable(t))))
+                    .unwrap_or_default(),
+            )?;
+            write_command(&mut out, &style, h, "  ")?;
+            write_followers(&mut out, &style, &following(h)?, "  ")?;
+            writeln!(out, "  {}", style.paint(DIM, &play(h)))?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("{code}{s}{RESET}")
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..10).unwrap_or(id)
+}
+
+/// The session's title, or its short id.
+fn title(h: &Hit) -> String {
+    h.title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| format!("session {}", short(&h.session)))
+}
+
+fn play(h: &Hit) -> String {
+    // A little before the command, so its prompt is on screen when replay starts.
+    let at = (h.offset - 0.05).max(0.0);
+    format!(
+        "fixcast play {} --at {:.1}",
+        short(&h.session),
+        (at * 10.0).floor() / 10.0
+    )
+}
+
+/// `0.3s`, `12.0s`, `0:02:05`.
+fn took(seconds: f64) -> String {
+    if seconds < 60.0 {
+        format!("{:.1}s", seconds.max(0.0))
+    } else {
+        format_duration(seconds)
+    }
+}
+
+fn exit_text(exit: Option<i32>) -> String {
+    exit.map_or_else(|| "exit ?".to_owned(), |e| format!("exit {e}"))
+}
+
+/// `$ command   [exit 0, 0:00:01, at 0:12.5]`, the marks of look-alike characters, and
+/// the snippet.
+fn write_command(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> io::Result<()> {
+    let mut lines = h.command.lines();
+    let first = lines.next().unwrap_or_default();
+    let more = if lines.next().is_some() { " …" } else { "" };
+    let exit = exit_text(h.exit);
+    let exit = if h.exit.is_some_and(|e| e != 0) {
+        style.paint(RED, &exit)
+    } else {
+        exit
+    };
+    writeln!(
+        out,
+        "{indent}$ {}{more}   [{exit}, took {}, at {}]",
+        style.paint(BOLD, &printable(first)),
+        took(h.duration),
+        format_offset(h.offset),
+    )?;
+    if !h.confusables.is_empty() {
+        let marks: Vec<String> = h
+            .confusables
+            .iter()
+            .map(|c| printable(&c.to_string()).into_owned())
+            .collect();
+        writeln!(
+            out,
+            "{indent}{} look-alike characters: {}",
+            style.paint(RED, "! suspicious:"),
+            marks.join(", ")
+        )?;
+    }
+    for line in snippet_lines(style, &h.snippet) {
+        writeln!(out, "{indent}│ {line}")?;
+    }
+    Ok(())
+}
+
+fn write_followers(
+    out: &mut impl Write,
+    style: &Style,
+    next: &[CommandSummary],
+    indent: &str,
+) -> io::Result<()> {
+    for c in next {
+        let first = c.command.lines().next().unwrap_or_default();
+        writeln!(
+            out,
+            "{indent}{} #{} $ {}   [{}]",
+            style.paint(DIM, "then"),
+            c.seq,
+            printable(first),
+            exit_text(c.exit)
+        )?;
+    }
+    Ok(())
+}
+
+/// The snippet as lines, the matches highlighted on a terminal; control characters
+/// escaped, so nothing from a recording can steer the terminal.
+fn snippet_lines(style: &Style, s: &fixcast_indexer::Snippet) -> Vec<String> {
+    let text = s.text.replace('\t', "    ");
+    // Highlight ranges are into the text before tabs were widened: map them.
+    let shift = |at: usize| at + s.text[..at.min(s.text.len())].matches('\t').count() * 3;
+    let ranges: Vec<(usize, usize)> = s
+        .highlights
+        .iter()
+        .filter(|r| r.start < r.end && r.end <= s.text.len())
+        .map(|r| (shift(r.start), shift(r.end)))
+        .collect();
+    let mut lines = Vec::new();
+    let mut line_start = 0;
+    for line in text.split('\n') {
+        let line_end = line_start + line.len();
+        if !line.trim().is_empty() && lines.len() < SNIPPET_LINES {
+            let mut shown = String::new();
+            let mut at = line_start;
+            for &(a, b) in &ranges {
+                let (a, b) = (a.max(line_start), b.min(line_end));
+                if a >= b || a < at || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+                    continue;
+                }
+                shown.push_str(&printable(&text[at..a]));
+                shown.push_str(&style.paint(MATCH, &printable(&text[a..b])));
+                at = b;
+            }
+            shown.push_str(&printable(&text[at..line_end]));
+            lines.push(shown.trim_end().to_owned());
+        }
+        line_start = line_end + 1;
+    }
+    lines
+}
+
+/// Hits grouped by session, sessions in the order of their best hit.
+fn group(hits: Vec<Hit>, limit: usize) -> Vec<Vec<Hit>> {
+    let mut groups: Vec<Vec<Hit>> = Vec::new();
+    for h in hits {
+        if let Some(g) = groups.iter_mut().find(|g| g[0].session == h.session) {
+            g.push(h);
+        } else if groups.len() < limit {
+            groups.push(vec![h]);
+        }
+    }
+    groups
+}
+
+/// One hit as JSON: the fields documented in the README.
+fn hit_json(h: &Hit, next: &[CommandSummary], with_context: bool) -> Value {
+    let started = h
+        .started
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut v = json!({
+        "session": h.session,
+        "short_id": short(&h.session),
+        "seq": h.seq,
+        "offset": h.offset,
+        "command": h.command,
+        "exit": h.exit,
+        "duration": h.duration,
+        "started": started,
+        "cwd": h.cwd,
+        "host": h.host,
+        "user": h.user,
+        "shell": h.shell,
+        "title": h.title,
+        "tags": h.tags,
+        "source": h.source,
+        "suspicious": !h.confusables.is_empty(),
+        "confusables": h.confusables.iter().map(|c| json!({
+            "char": c.char.to_string(),
+            "code_point": c.code_point,
+            "looks_like": c.looks_like,
+        })).collect::<Vec<_>>(),
+        "score": h.score,
+        "snippet": {
+            "text": h.snippet.text,
+            "highlights": h.snippet.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
+        },
+        "play": play(h),
+    });
+    if with_context {
+        v["following"] = next
+            .iter()
+            .map(
+                |c| json!({"seq": c.seq, "offset": c.offset, "command": c.command, "exit": c.exit}),
+            )
+            .collect();
+    }
+    v
+}

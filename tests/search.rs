@@ -1,0 +1,385 @@
+//! `fixcast search` and `reindex` over real recordings: bash running real `lsattr`,
+//! `chattr`, the dynamic loader on a copy of chmod, and failures.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::on_terminal::OnTerminal;
+use crate::util::Home;
+
+/// A debugging story recorded as one `rec -c` session per command, in a work folder on
+/// the disk the home is on.
+struct Story {
+    home: Home,
+    work: PathBuf,
+    /// Whether `chattr` works on this file system (not on tmpfs, overlayfs...).
+    chattr: bool,
+}
+
+impl Drop for Story {
+    fn drop(&mut self) {
+        // An immutable file would outlive the temp dir.
+        let _ = Command::new("chattr")
+            .args(["-i", "resolv.conf"])
+            .current_dir(&self.work)
+            .output();
+    }
+}
+
+fn rec(home: &Home, work: &Path, command: &str, title: &str) -> i32 {
+    let out = home
+        .cmd(&["rec", "-c", command, "-t", title])
+        .current_dir(work)
+        .output()
+        .unwrap();
+    out.status.code().unwrap_or(-1)
+}
+
+/// The dynamic loader of this machine, as `ldd` names it.
+fn loader() -> Option<String> {
+    for p in [
+        "/lib64/ld-linux-x86-64.so.2",
+        "/lib/ld-linux-aarch64.so.1",
+        "/lib/ld-linux-armhf.so.3",
+    ] {
+        if Path::new(p).exists() {
+            return Some(p.to_owned());
+        }
+    }
+    let out = Command::new("ldd").arg("/bin/chmod").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with('/') && w.contains("ld-linux"))
+        .map(str::to_owned)
+}
+
+fn chattr_works(dir: &Path) -> bool {
+    let probe = dir.join("probe");
+    std::fs::write(&probe, "x").unwrap();
+    let ok = Command::new("chattr")
+        .arg("+i")
+        .arg(&probe)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        let _ = Command::new("chattr").arg("-i").arg(&probe).output();
+    }
+    let _ = std::fs::remove_file(&probe);
+    if !ok {
+        eprintln!("skipped: chattr does not work on this file system (tmpfs?); chattr checks left out");
+    }
+    ok
+}
+
+fn story() -> Story {
+    let home = Home::new();
+    let work = home.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::write(work.join("resolv.conf"), "nameserver 10.0.0.2\n").unwrap();
+    let chattr = chattr_works(&work);
+    let s = Story {
+        home,
+        work,
+        chattr,
+    };
+    let (h, w) = (&s.home, &s.work);
+    if s.chattr {
+        assert_eq!(rec(h, w, "chattr +i resolv.conf", "resolv.conf is stuck"), 0);
+    }
+    let write = rec(h, w, "echo nameserver 1.1.1.1 >> resolv.conf", "resolv.conf is stuck");
+    let chmod = rec(h, w, "chmod 600 resolv.conf", "resolv.conf is stuck");
+    if s.chattr {
+        assert_eq!((write, chmod), (1, 1), "root cannot write an immutable file");
+    }
+    assert_eq!(rec(h, w, "lsattr resolv.conf", "resolv.conf is stuck"), 0);
+    assert_ne!(rec(h, w, "chattr -i missing.conf", "resolv.conf is stuck"), 0);
+    if s.chattr {
+        assert_eq!(rec(h, w, "chattr -i resolv.conf", "resolv.conf is stuck"), 0);
+    }
+    assert_eq!(rec(h, w, "echo nameserver 1.1.1.1 >> resolv.conf", "resolv.conf is stuck"), 0);
+    assert_eq!(rec(h, w, "cp /bin/chmod ./chmod && chmod -x ./chmod", "chmod lost its x bit"), 0);
+    assert_eq!(rec(h, w, "./chmod +x ./chmod", "chmod lost its x bit"), 126);
+    if let Some(ld) = loader() {
+        let fix = format!("{ld} ./chmod +x ./chmod && ls -l ./chmod");
+        assert_eq!(rec(h, w, &fix, "chmod lost its x bit"), 0);
+    } else {
+        eprintln!("skipped: no dynamic loader found; loader checks left out");
+    }
+    assert_eq!(rec(h, w, "echo kubeсtl get pods", "typo"), 0);
+    s
+}
+
+fn search(home: &Home, args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["search", "--json", "--limit", "20"];
+    all.extend_from_slice(args);
+    let out = home.run(&all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn first_command(home: &Home, query: &str) -> String {
+    let (code, v, err) = search(home, &[query]);
+    assert_eq!(code, 0, "{query}: {err}");
+    v[0]["command"].as_str().unwrap().to_owned()
+}
+
+fn hit_keys(home: &Home, query: &str) -> Vec<(String, u64)> {
+    let (_, v, _) = search(home, &[query]);
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|h| (h["session"].as_str().unwrap().to_owned(), h["seq"].as_u64().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_issues_queries_find_the_right_command_first() {
+    let s = story();
+    let h = &s.home;
+    assert_eq!(first_command(h, "lsattr"), "lsattr resolv.conf");
+    assert!(
+        first_command(h, "chattr").starts_with("chattr"),
+        "a command, not an output, comes first"
+    );
+    if let Some(ld) = loader() {
+        let fix = format!("{ld} ./chmod +x ./chmod && ls -l ./chmod");
+        for q in ["ld-linux", "ld-linux.so", "chmod +x", "+x", &ld] {
+            assert_eq!(first_command(h, q), fix, "{q}");
+        }
+    }
+    let (_, v, _) = search(h, &["exit:!0 chattr"]);
+    assert_eq!(v[0]["command"], "chattr -i missing.conf");
+    assert!(v.as_array().unwrap().iter().all(|h| h["exit"] != 0));
+    let twin = first_command(h, "kubectl");
+    assert_eq!(twin, "echo kubeсtl get pods");
+    let (_, v, _) = search(h, &["suspicious:true"]);
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["confusables"][0]["code_point"], "U+0441");
+    let human = h.ok(&["search", "kubectl"]);
+    assert!(human.contains("U+0441"), "{human}");
+    if s.chattr {
+        assert_eq!(first_command(h, "chattr -i"), "chattr -i resolv.conf");
+        assert_eq!(first_command(h, "\"chattr -i\""), "chattr -i resolv.conf");
+        let (_, v, _) = search(h, &["\"Operation not permitted\""]);
+        let first = &v[0];
+        // The failed write, or the failed chmod: both said it.
+        let failed = ["echo nameserver 1.1.1.1 >> resolv.conf", "chmod 600 resolv.conf"];
+        assert!(failed.contains(&first["command"].as_str().unwrap()), "{first}");
+        assert_eq!(first["exit"], 1);
+        assert!(first["snippet"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Operation not permitted"));
+        assert_eq!(first_command(h, "cmd:chmod out:permitted"), "chmod 600 resolv.conf");
+    }
+}
+
+/// An asciicast v3 file of a shell with integration marks: one session, many commands.
+fn integrated_cast(path: &Path, commands: &[(&str, &str, i32)]) {
+    let mut lines = vec![r#"{"version":3,"term":{"cols":80,"rows":24},"title":"incident 42"}"#.to_owned()];
+    for (cmd, out, exit) in commands {
+        let prompt = "\x1b]133;A\x07$ \x1b]133;B\x07";
+        let run = format!(
+            "{cmd}\r\n\x1b]633;E;{cmd}\x07\x1b]133;C\x07{out}\r\n\x1b]133;D;{exit}\x07"
+        );
+        lines.push(serde_json::json!([0.5, "o", prompt]).to_string());
+        lines.push(serde_json::json!([0.5, "o", run]).to_string());
+    }
+    lines.push(serde_json::json!([0.1, "x", "0"]).to_string());
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn context_shows_what_was_tried_next() {
+    let home = Home::new();
+    let cast = home.path().join("incident.cast");
+    integrated_cast(
+        &cast,
+        &[
+            ("echo x >> /etc/resolv.conf", "bash: /etc/resolv.conf: Operation not permitted", 1),
+            ("lsattr /etc/resolv.conf", "----i---------e------- /etc/resolv.conf", 0),
+            ("chattr -i /etc/resolv.conf", "", 0),
+            ("echo x >> /etc/resolv.conf", "", 0),
+        ],
+    );
+    home.ok(&["import", cast.to_str().unwrap()]);
+    let (code, v, err) = search(&home, &["--context", "2", "\"Operation not permitted\""]);
+    assert_eq!(code, 0, "{err}");
+    let h = &v[0];
+    assert_eq!(h["seq"], 1);
+    assert_eq!(h["title"], "incident 42");
+    let next: Vec<(&str, i64)> = h["following"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["command"].as_str().unwrap(), c["exit"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(next, vec![("lsattr /etc/resolv.conf", 0), ("chattr -i /etc/resolv.conf", 0)]);
+    let human = home.ok(&["search", "-C", "2", "lsattr"]);
+    assert!(human.contains("then #3 $ chattr -i /etc/resolv.conf   [exit 0]"), "{human}");
+    assert!(human.contains("then #4 $ echo x >> /etc/resolv.conf"), "{human}");
+    assert_eq!(first_command(&home, "chattr -i"), "chattr -i /etc/resolv.conf");
+    assert_eq!(first_command(&home, "exit:!0 resolv.conf"), "echo x >> /etc/resolv.conf");
+}
+
+#[test]
+fn json_hits_have_their_documented_fields() {
+    let home = Home::new();
+    rec(&home, home.path(), "printf 'line one\\nconnect to 10.0.0.12:8080 refused\\n'; exit 7", "net");
+    let (code, v, _) = search(&home, &["10.0.0.12:8080"]);
+    assert_eq!(code, 0);
+    let h = &v[0];
+    for key in [
+        "session", "short_id", "seq", "offset", "command", "exit", "duration", "started", "cwd",
+        "host", "user", "shell", "title", "tags", "source", "suspicious", "confusables", "score",
+        "snippet", "play",
+    ] {
+        assert!(h.get(key).is_some(), "{key} in {h}");
+    }
+    assert_eq!(h["exit"], 7);
+    assert_eq!(h["title"], "net");
+    assert_eq!(h["suspicious"], false);
+    let text = h["snippet"]["text"].as_str().unwrap();
+    let [a, b] = [0, 1].map(|i| h["snippet"]["highlights"][0][i].as_u64().unwrap() as usize);
+    assert!(text[a..b].contains("8080"), "{text} {a}..{b}");
+    let id = h["session"].as_str().unwrap();
+    assert_eq!(h["play"], format!("fixcast play {} --at 0.0", &id[..10]));
+    // Inode numbers and ports as typed; no match exits 1, like grep.
+    assert_eq!(search(&home, &[":8080"]).0, 0);
+    let (code, v, err) = search(&home, &["10.0.0.13"]);
+    assert_eq!((code, v), (1, serde_json::json!([])));
+    assert!(err.contains("no matches; try fewer or looser terms"), "{err}");
+    // Grouped by session.
+    let (_, v, _) = search(&home, &["--sessions", "refused"]);
+    assert_eq!(v[0]["session"], id);
+    assert_eq!(v[0]["hits"][0]["exit"], 7);
+}
+
+#[test]
+fn piped_output_is_plain_and_a_terminal_gets_colour() {
+    let home = Home::new();
+    rec(&home, home.path(), "printf '\\033[31mred alert\\033[0m\\n'", "colours");
+    let out = home.ok(&["search", "alert"]);
+    assert!(out.contains("red alert"), "{out}");
+    assert!(!out.contains('\x1b'), "no escapes when piped: {out:?}");
+    assert!(out.contains("fixcast play "), "{out}");
+    let mut t = OnTerminal::start(&home, &["search", "alert"]);
+    assert!(t.wait_for("\x1b[1;33malert", Duration::from_secs(20)), "{:?}", t.seen_text());
+    assert_eq!(t.exit_code(Duration::from_secs(20)), 0);
+}
+
+#[test]
+fn malformed_queries_exit_2_and_say_where() {
+    let home = Home::new();
+    for (q, want) in [
+        ("ls comand:chmod", "column 4: unknown field 'comand' (did you mean 'cmd'?)"),
+        ("cmd:x \"oops", "column 7: unclosed quote"),
+        ("after:2026-13-01", "column 7: after: bad date '2026-13-01'"),
+        ("exit:maybe", "exit: expects a number"),
+    ] {
+        let out = home.run(&["search", q]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{q}: {err}");
+        assert!(err.contains(want), "{q}: {err}");
+    }
+}
+
+#[test]
+fn an_empty_store_says_how_to_record() {
+    let home = Home::new();
+    let out = home.run(&["search", "anything"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fixcast rec"));
+}
+
+#[test]
+fn reindex_gives_the_same_hits_as_incremental_indexing() {
+    let s = story();
+    let h = &s.home;
+    let queries = ["chattr", "resolv.conf", "chmod", "exit:!0", "nameserver OR kubectl", "-zzzz"];
+    let before: Vec<_> = queries.iter().map(|q| hit_keys(h, q)).collect();
+    assert!(before.iter().all(|k| !k.is_empty()));
+    let out = h.run(&["reindex"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("indexed") && err.contains("sessions") && err.contains("commands"), "{err}");
+    let after: Vec<_> = queries.iter().map(|q| hit_keys(h, q)).collect();
+    assert_eq!(before, after);
+    // And from nothing.
+    std::fs::remove_dir_all(h.path().join("index")).unwrap();
+    let from_scratch: Vec<_> = queries.iter().map(|q| hit_keys(h, q)).collect();
+    assert_eq!(before, from_scratch);
+}
+
+#[test]
+fn a_damaged_index_is_rebuilt_with_a_message() {
+    let home = Home::new();
+    rec(&home, home.path(), "lsattr -d /", "attrs");
+    rec(&home, home.path(), "echo second", "other");
+    let index = home.path().join("index");
+    assert_eq!(first_command(&home, "lsattr"), "lsattr -d /");
+
+    std::fs::write(index.join("meta.json"), "{ not json").unwrap();
+    let (code, v, err) = search(&home, &["lsattr"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v[0]["command"], "lsattr -d /");
+    assert!(err.contains("damaged") && err.contains("rebuilding"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one message: {err}");
+
+    // Every segment file overwritten with junk of the same size.
+    for e in std::fs::read_dir(&index).unwrap() {
+        let p = e.unwrap().path();
+        let ext = p.extension().and_then(|x| x.to_str()).unwrap_or_default();
+        if ["idx", "term", "store", "pos", "fast", "fieldnorm"].contains(&ext) {
+            let len = std::fs::metadata(&p).unwrap().len() as usize;
+            std::fs::write(&p, vec![0xa5u8; len]).unwrap();
+        }
+    }
+    let (code, v, err) = search(&home, &["lsattr"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v[0]["command"], "lsattr -d /");
+    assert!(err.contains("rebuilding"), "{err}");
+
+    // An index from another version of fixcast.
+    std::fs::write(index.join("fixcast-index-version"), "0\n").unwrap();
+    let (code, _, err) = search(&home, &["lsattr"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("another version"), "{err}");
+}
+
+#[test]
+fn a_session_recorded_while_the_index_is_locked_is_queued_not_lost() {
+    let home = Home::new();
+    rec(&home, home.path(), "echo first", "one");
+    let lock_path = home.path().join("index/.tantivy-writer.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    lock.lock().unwrap();
+    let out = home.run(&["rec", "-c", "echo queued-session", "-t", "two"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("queued"), "{err}");
+    let pending: Vec<_> = std::fs::read_dir(home.path().join("index/pending")).unwrap().collect();
+    assert_eq!(pending.len(), 1);
+    lock.unlock().unwrap();
+    drop(lock);
+    assert_eq!(first_command(&home, "queued-session"), "echo queued-session");
+    assert!(!home.path().join("index/pending").exists());
+    // Sessions removed behind the index's back leave it too.
+    let id = home.ids()[1].clone();
+    home.ok(&["rm", "-y", &id]);
+    assert_eq!(search(&home, &["queued-session"]).0, 1);
+}
