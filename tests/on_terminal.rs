@@ -76,6 +76,25 @@ impl OnTerminal {
         }
     }
 
+    /// Waits until `text` has been printed `n` times in all; false after `limit`.
+    pub fn wait_for_count(&mut self, text: &str, n: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if count(&self.seen, text.as_bytes()) >= n {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.output.recv_timeout(left) {
+                Ok(b) => {
+                    self.seen.push(b);
+                    // Drain what is already there before counting again.
+                    self.seen.extend(self.output.try_iter());
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
     pub fn press(&mut self, key: &[u8]) {
         self.keys.write_all(key).unwrap();
         self.keys.flush().unwrap();
@@ -129,6 +148,10 @@ impl Drop for OnTerminal {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -22,10 +22,7 @@ struct Story {
 impl Drop for Story {
     fn drop(&mut self) {
         // An immutable file would outlive the temp dir.
-        let _ = Command::new("chattr")
-            .args(["-i", "resolv.conf"])
-            .current_dir(&self.work)
-            .output();
+        let _ = Command::new("chattr").arg("-i").arg(self.file()).output();
     }
 }
 
@@ -69,9 +66,23 @@ fn chattr_works(dir: &Path) -> bool {
     }
     let _ = std::fs::remove_file(&probe);
     if !ok {
-        eprintln!("skipped: chattr does not work on this file system (tmpfs?); chattr checks left out");
+        eprintln!(
+            "skipped: chattr does not work on this file system (tmpfs?); chattr checks left out"
+        );
     }
     ok
+}
+
+impl Story {
+    fn file(&self) -> String {
+        self.work.join("resolv.conf").display().to_string()
+    }
+}
+
+/// The loader trick on the copy of chmod.
+fn loader_fix(s: &Story) -> String {
+    let c = s.work.join("chmod").display().to_string();
+    format!("{} {c} +x {c} && ls -l {c}", loader().unwrap_or_default())
 }
 
 fn story() -> Story {
@@ -80,31 +91,38 @@ fn story() -> Story {
     std::fs::create_dir(&work).unwrap();
     std::fs::write(work.join("resolv.conf"), "nameserver 10.0.0.2\n").unwrap();
     let chattr = chattr_works(&work);
-    let s = Story {
-        home,
-        work,
-        chattr,
-    };
+    let s = Story { home, work, chattr };
     let (h, w) = (&s.home, &s.work);
+    // Absolute paths: what the shell's cwd is does not matter.
+    let f = w.join("resolv.conf").display().to_string();
+    let c = w.join("chmod").display().to_string();
+    let t = "resolv.conf is stuck";
     if s.chattr {
-        assert_eq!(rec(h, w, "chattr +i resolv.conf", "resolv.conf is stuck"), 0);
+        assert_eq!(rec(h, w, &format!("chattr +i {f}"), t), 0);
     }
-    let write = rec(h, w, "echo nameserver 1.1.1.1 >> resolv.conf", "resolv.conf is stuck");
-    let chmod = rec(h, w, "chmod 600 resolv.conf", "resolv.conf is stuck");
+    let write = rec(h, w, &format!("echo nameserver 1.1.1.1 >> {f}"), t);
+    let chmod = rec(h, w, &format!("chmod 600 {f}"), t);
     if s.chattr {
-        assert_eq!((write, chmod), (1, 1), "root cannot write an immutable file");
+        assert_eq!(
+            (write, chmod),
+            (1, 1),
+            "root cannot write an immutable file"
+        );
     }
-    assert_eq!(rec(h, w, "lsattr resolv.conf", "resolv.conf is stuck"), 0);
-    assert_ne!(rec(h, w, "chattr -i missing.conf", "resolv.conf is stuck"), 0);
+    assert_eq!(rec(h, w, &format!("lsattr {f}"), t), 0);
+    assert_ne!(rec(h, w, "chattr -i /nonexistent/missing.conf", t), 0);
     if s.chattr {
-        assert_eq!(rec(h, w, "chattr -i resolv.conf", "resolv.conf is stuck"), 0);
+        assert_eq!(rec(h, w, &format!("chattr -i {f}"), t), 0);
     }
-    assert_eq!(rec(h, w, "echo nameserver 1.1.1.1 >> resolv.conf", "resolv.conf is stuck"), 0);
-    assert_eq!(rec(h, w, "cp /bin/chmod ./chmod && chmod -x ./chmod", "chmod lost its x bit"), 0);
-    assert_eq!(rec(h, w, "./chmod +x ./chmod", "chmod lost its x bit"), 126);
+    assert_eq!(rec(h, w, &format!("echo nameserver 1.1.1.1 >> {f}"), t), 0);
+    let t = "chmod lost its x bit";
+    assert_eq!(
+        rec(h, w, &format!("cp /bin/chmod {c} && chmod -x {c}"), t),
+        0
+    );
+    assert_eq!(rec(h, w, &format!("{c} +x {c}"), t), 126);
     if let Some(ld) = loader() {
-        let fix = format!("{ld} ./chmod +x ./chmod && ls -l ./chmod");
-        assert_eq!(rec(h, w, &fix, "chmod lost its x bit"), 0);
+        assert_eq!(rec(h, w, &loader_fix(&s), t), 0, "{ld}");
     } else {
         eprintln!("skipped: no dynamic loader found; loader checks left out");
     }
@@ -126,17 +144,22 @@ fn search(home: &Home, args: &[&str]) -> (i32, Value, String) {
 }
 
 fn first_command(home: &Home, query: &str) -> String {
-    let (code, v, err) = search(home, &[query]);
+    let (code, v, err) = search(home, &["--", query]);
     assert_eq!(code, 0, "{query}: {err}");
     v[0]["command"].as_str().unwrap().to_owned()
 }
 
 fn hit_keys(home: &Home, query: &str) -> Vec<(String, u64)> {
-    let (_, v, _) = search(home, &[query]);
+    let (_, v, _) = search(home, &["--", query]);
     v.as_array()
         .map(|a| {
             a.iter()
-                .map(|h| (h["session"].as_str().unwrap().to_owned(), h["seq"].as_u64().unwrap()))
+                .map(|h| {
+                    (
+                        h["session"].as_str().unwrap().to_owned(),
+                        h["seq"].as_u64().unwrap(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -146,19 +169,30 @@ fn hit_keys(home: &Home, query: &str) -> Vec<(String, u64)> {
 fn the_issues_queries_find_the_right_command_first() {
     let s = story();
     let h = &s.home;
-    assert_eq!(first_command(h, "lsattr"), "lsattr resolv.conf");
+    let f = s.file();
+    assert_eq!(first_command(h, "lsattr"), format!("lsattr {f}"));
     assert!(
         first_command(h, "chattr").starts_with("chattr"),
         "a command, not an output, comes first"
     );
     if let Some(ld) = loader() {
-        let fix = format!("{ld} ./chmod +x ./chmod && ls -l ./chmod");
-        for q in ["ld-linux", "ld-linux.so", "chmod +x", "+x", &ld] {
+        let fix = loader_fix(&s);
+        for q in ["ld-linux", "ld-linux.so", "chmod +x", &ld] {
             assert_eq!(first_command(h, q), fix, "{q}");
         }
+        // The failed `chmod +x` attempt (shorter) matches `+x` as well as the fix does.
+        let (_, v, _) = search(h, &["--", "+x"]);
+        let top2: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(2)
+            .map(|h| h["command"].as_str().unwrap())
+            .collect();
+        assert!(top2.contains(&fix.as_str()), "{top2:?}");
     }
     let (_, v, _) = search(h, &["exit:!0 chattr"]);
-    assert_eq!(v[0]["command"], "chattr -i missing.conf");
+    assert_eq!(v[0]["command"], "chattr -i /nonexistent/missing.conf");
     assert!(v.as_array().unwrap().iter().all(|h| h["exit"] != 0));
     let twin = first_command(h, "kubectl");
     assert_eq!(twin, "echo kubeсtl get pods");
@@ -168,30 +202,39 @@ fn the_issues_queries_find_the_right_command_first() {
     let human = h.ok(&["search", "kubectl"]);
     assert!(human.contains("U+0441"), "{human}");
     if s.chattr {
-        assert_eq!(first_command(h, "chattr -i"), "chattr -i resolv.conf");
-        assert_eq!(first_command(h, "\"chattr -i\""), "chattr -i resolv.conf");
+        assert_eq!(first_command(h, "chattr -i"), format!("chattr -i {f}"));
+        assert_eq!(first_command(h, "\"chattr -i\""), format!("chattr -i {f}"));
         let (_, v, _) = search(h, &["\"Operation not permitted\""]);
         let first = &v[0];
         // The failed write, or the failed chmod: both said it.
-        let failed = ["echo nameserver 1.1.1.1 >> resolv.conf", "chmod 600 resolv.conf"];
-        assert!(failed.contains(&first["command"].as_str().unwrap()), "{first}");
+        let failed = [
+            format!("echo nameserver 1.1.1.1 >> {f}"),
+            format!("chmod 600 {f}"),
+        ];
+        assert!(
+            failed.contains(&first["command"].as_str().unwrap().to_owned()),
+            "{first}"
+        );
         assert_eq!(first["exit"], 1);
         assert!(first["snippet"]["text"]
             .as_str()
             .unwrap()
             .contains("Operation not permitted"));
-        assert_eq!(first_command(h, "cmd:chmod out:permitted"), "chmod 600 resolv.conf");
+        assert_eq!(
+            first_command(h, "cmd:chmod out:permitted"),
+            format!("chmod 600 {f}")
+        );
     }
 }
 
 /// An asciicast v3 file of a shell with integration marks: one session, many commands.
 fn integrated_cast(path: &Path, commands: &[(&str, &str, i32)]) {
-    let mut lines = vec![r#"{"version":3,"term":{"cols":80,"rows":24},"title":"incident 42"}"#.to_owned()];
+    let mut lines =
+        vec![r#"{"version":3,"term":{"cols":80,"rows":24},"title":"incident 42"}"#.to_owned()];
     for (cmd, out, exit) in commands {
         let prompt = "\x1b]133;A\x07$ \x1b]133;B\x07";
-        let run = format!(
-            "{cmd}\r\n\x1b]633;E;{cmd}\x07\x1b]133;C\x07{out}\r\n\x1b]133;D;{exit}\x07"
-        );
+        let run =
+            format!("{cmd}\r\n\x1b]633;E;{cmd}\x07\x1b]133;C\x07{out}\r\n\x1b]133;D;{exit}\x07");
         lines.push(serde_json::json!([0.5, "o", prompt]).to_string());
         lines.push(serde_json::json!([0.5, "o", run]).to_string());
     }
@@ -206,8 +249,16 @@ fn context_shows_what_was_tried_next() {
     integrated_cast(
         &cast,
         &[
-            ("echo x >> /etc/resolv.conf", "bash: /etc/resolv.conf: Operation not permitted", 1),
-            ("lsattr /etc/resolv.conf", "----i---------e------- /etc/resolv.conf", 0),
+            (
+                "echo x >> /etc/resolv.conf",
+                "bash: /etc/resolv.conf: Operation not permitted",
+                1,
+            ),
+            (
+                "lsattr /etc/resolv.conf",
+                "----i---------e------- /etc/resolv.conf",
+                0,
+            ),
             ("chattr -i /etc/resolv.conf", "", 0),
             ("echo x >> /etc/resolv.conf", "", 0),
         ],
@@ -224,25 +275,65 @@ fn context_shows_what_was_tried_next() {
         .iter()
         .map(|c| (c["command"].as_str().unwrap(), c["exit"].as_i64().unwrap()))
         .collect();
-    assert_eq!(next, vec![("lsattr /etc/resolv.conf", 0), ("chattr -i /etc/resolv.conf", 0)]);
+    assert_eq!(
+        next,
+        vec![
+            ("lsattr /etc/resolv.conf", 0),
+            ("chattr -i /etc/resolv.conf", 0)
+        ]
+    );
     let human = home.ok(&["search", "-C", "2", "lsattr"]);
-    assert!(human.contains("then #3 $ chattr -i /etc/resolv.conf   [exit 0]"), "{human}");
-    assert!(human.contains("then #4 $ echo x >> /etc/resolv.conf"), "{human}");
-    assert_eq!(first_command(&home, "chattr -i"), "chattr -i /etc/resolv.conf");
-    assert_eq!(first_command(&home, "exit:!0 resolv.conf"), "echo x >> /etc/resolv.conf");
+    assert!(
+        human.contains("then #3 $ chattr -i /etc/resolv.conf   [exit 0]"),
+        "{human}"
+    );
+    assert!(
+        human.contains("then #4 $ echo x >> /etc/resolv.conf"),
+        "{human}"
+    );
+    assert_eq!(
+        first_command(&home, "chattr -i"),
+        "chattr -i /etc/resolv.conf"
+    );
+    assert_eq!(
+        first_command(&home, "exit:!0 resolv.conf"),
+        "echo x >> /etc/resolv.conf"
+    );
 }
 
 #[test]
 fn json_hits_have_their_documented_fields() {
     let home = Home::new();
-    rec(&home, home.path(), "printf 'line one\\nconnect to 10.0.0.12:8080 refused\\n'; exit 7", "net");
+    rec(
+        &home,
+        home.path(),
+        "printf 'line one\\nconnect to 10.0.0.12:8080 refused\\n'; exit 7",
+        "net",
+    );
     let (code, v, _) = search(&home, &["10.0.0.12:8080"]);
     assert_eq!(code, 0);
     let h = &v[0];
     for key in [
-        "session", "short_id", "seq", "offset", "command", "exit", "duration", "started", "cwd",
-        "host", "user", "shell", "title", "tags", "source", "suspicious", "confusables", "score",
-        "snippet", "play",
+        "session",
+        "short_id",
+        "seq",
+        "offset",
+        "command",
+        "exit",
+        "duration",
+        "started",
+        "cwd",
+        "host",
+        "user",
+        "shell",
+        "title",
+        "tags",
+        "source",
+        "suspicious",
+        "confusables",
+        "score",
+        "snippet",
+        "play",
     ] {
         assert!(h.get(key).is_some(), "{key} in {h}");
     }
@@ -258,7 +349,10 @@ fn json_hits_have_their_documented_fields() {
     assert_eq!(search(&home, &[":8080"]).0, 0);
     let (code, v, err) = search(&home, &["10.0.0.13"]);
     assert_eq!((code, v), (1, serde_json::json!([])));
-    assert!(err.contains("no matches; try fewer or looser terms"), "{err}");
+    assert!(
+        err.contains("no matches; try fewer or looser terms"),
+        "{err}"
+    );
     // Grouped by session.
     let (_, v, _) = search(&home, &["--sessions", "refused"]);
     assert_eq!(v[0]["session"], id);
@@ -268,13 +362,22 @@ fn json_hits_have_their_documented_fields() {
 #[test]
 fn piped_output_is_plain_and_a_terminal_gets_colour() {
     let home = Home::new();
-    rec(&home, home.path(), "printf '\\033[31mred alert\\033[0m\\n'", "colours");
+    rec(
+        &home,
+        home.path(),
+        "printf '\\033[31mred alert\\033[0m\\n'",
+        "colours",
+    );
     let out = home.ok(&["search", "alert"]);
     assert!(out.contains("red alert"), "{out}");
     assert!(!out.contains('\x1b'), "no escapes when piped: {out:?}");
     assert!(out.contains("fixcast play "), "{out}");
     let mut t = OnTerminal::start(&home, &["search", "alert"]);
-    assert!(t.wait_for("\x1b[1;33malert", Duration::from_secs(20)), "{:?}", t.seen_text());
+    assert!(
+        t.wait_for("\x1b[1;33malert", Duration::from_secs(20)),
+        "{:?}",
+        t.seen_text()
+    );
     assert_eq!(t.exit_code(Duration::from_secs(20)), 0);
 }
 
@@ -282,7 +385,10 @@ fn piped_output_is_plain_and_a_terminal_gets_colour() {
 fn malformed_queries_exit_2_and_say_where() {
     let home = Home::new();
     for (q, want) in [
-        ("ls comand:chmod", "column 4: unknown field 'comand' (did you mean 'cmd'?)"),
+        (
+            "ls comand:chmod",
+            "column 4: unknown field 'comand' (did you mean 'cmd'?)",
+        ),
         ("cmd:x \"oops", "column 7: unclosed quote"),
         ("after:2026-13-01", "column 7: after: bad date '2026-13-01'"),
         ("exit:maybe", "exit: expects a number"),
@@ -306,13 +412,23 @@ fn an_empty_store_says_how_to_record() {
 fn reindex_gives_the_same_hits_as_incremental_indexing() {
     let s = story();
     let h = &s.home;
-    let queries = ["chattr", "resolv.conf", "chmod", "exit:!0", "nameserver OR kubectl", "-zzzz"];
+    let queries = [
+        "chattr",
+        "resolv.conf",
+        "chmod",
+        "exit:!0",
+        "nameserver OR kubectl",
+        "-zzzz",
+    ];
     let before: Vec<_> = queries.iter().map(|q| hit_keys(h, q)).collect();
     assert!(before.iter().all(|k| !k.is_empty()));
     let out = h.run(&["reindex"]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("indexed") && err.contains("sessions") && err.contains("commands"), "{err}");
+    assert!(
+        err.contains("indexed") && err.contains("sessions") && err.contains("commands"),
+        "{err}"
+    );
     let after: Vec<_> = queries.iter().map(|q| hit_keys(h, q)).collect();
     assert_eq!(before, after);
     // And from nothing.
@@ -333,7 +449,10 @@ fn a_damaged_index_is_rebuilt_with_a_message() {
     let (code, v, err) = search(&home, &["lsattr"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(v[0]["command"], "lsattr -d /");
-    assert!(err.contains("damaged") && err.contains("rebuilding"), "{err}");
+    assert!(
+        err.contains("damaged") && err.contains("rebuilding"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "one message: {err}");
 
     // Every segment file overwritten with junk of the same size.
@@ -372,11 +491,16 @@ fn a_session_recorded_while_the_index_is_locked_is_queued_not_lost() {
     let out = home.run(&["rec", "-c", "echo queued-session", "-t", "two"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("queued"), "{err}");
-    let pending: Vec<_> = std::fs::read_dir(home.path().join("index/pending")).unwrap().collect();
+    let pending: Vec<_> = std::fs::read_dir(home.path().join("index/pending"))
+        .unwrap()
+        .collect();
     assert_eq!(pending.len(), 1);
     lock.unlock().unwrap();
     drop(lock);
-    assert_eq!(first_command(&home, "queued-session"), "echo queued-session");
+    assert_eq!(
+        first_command(&home, "queued-session"),
+        "echo queued-session"
+    );
     assert!(!home.path().join("index/pending").exists());
     // Sessions removed behind the index's back leave it too.
     let id = home.ids()[1].clone();

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `fixcast` binary: one test binary, a module per area.
 
+mod commands;
 mod crash;
 mod import_export;
 mod integration_shells;

@@ -102,12 +102,17 @@ pub struct CommandSummary {
     pub exit: Option<i32>,
 }
 
+/// Stored text (mostly command output, which repeats a lot) compresses well with zstd in
+/// large blocks; a hit costs one block's decompression.
+const COMPRESSION_LEVEL: i32 = 9;
+const DOCSTORE_BLOCK: usize = 128 * 1024;
+
 fn settings() -> IndexSettings {
     IndexSettings {
         docstore_compression: Compressor::Zstd(ZstdCompressor {
-            compression_level: Some(3),
+            compression_level: Some(COMPRESSION_LEVEL),
         }),
-        docstore_blocksize: 64 * 1024,
+        docstore_blocksize: DOCSTORE_BLOCK,
         ..IndexSettings::default()
     }
 }
@@ -467,6 +472,21 @@ impl CommandWriter {
     /// Commits, then waits for background merges, releasing the lock.
     pub fn finish(mut self) -> Result<()> {
         self.commit()?;
+        self.writer.wait_merging_threads().map_err(Error::index)
+    }
+
+    /// Commits, merges every segment into one (smaller, and faster to search: for bulk
+    /// builds), and releases the lock.
+    pub fn finish_compact(mut self) -> Result<()> {
+        self.commit()?;
+        let ids = self
+            .writer
+            .index()
+            .searchable_segment_ids()
+            .map_err(Error::index)?;
+        if ids.len() > 1 {
+            self.writer.merge(&ids).wait().map_err(Error::index)?;
+        }
         self.writer.wait_merging_threads().map_err(Error::index)
     }
 

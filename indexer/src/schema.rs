@@ -78,9 +78,9 @@ pub(crate) fn build() -> (Schema, Fields) {
                 .set_fast()
                 .set_precision(DateTimePrecision::Seconds),
         ),
-        host: b.add_text_field("host", shell_text(true, false)),
-        user: b.add_text_field("user", shell_text(true, false)),
-        shell: b.add_text_field("shell", shell_text(true, false)),
+        host: b.add_text_field("host", shell_text(true, true)),
+        user: b.add_text_field("user", shell_text(true, true)),
+        shell: b.add_text_field("shell", shell_text(true, true)),
         title: b.add_text_field("title", shell_text(true, true)),
         tags: b.add_text_field("tags", shell_text(true, true)),
         notes: b.add_text_field("notes", shell_text(false, true)),

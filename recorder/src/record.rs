@@ -178,11 +178,13 @@ fn pass_output(
         let t = micros();
         last_output.store(t, Ordering::Relaxed);
         let bytes = &buf[..n];
+        // Queued before the user can see it: a key pressed in answer to this output is
+        // then always recorded after it (commands are cut by that order).
+        queue.push(t, Chunk::Output(bytes.to_vec()));
         if terminal_ok {
             terminal_ok = write_all(out, bytes);
         }
         total += n as u64;
-        queue.push(t, Chunk::Output(bytes.to_vec()));
     }
     total
 }
@@ -251,15 +253,16 @@ fn pass_input(
         let enter = keys.iter().any(|&b| b == b'\r' || b == b'\n');
         // Read before the keys reach the program: what it set while they were typed.
         let hidden = (input.record || enter) && input.pty.reads_secret();
-        let time = micros();
-        if pty_in.write_all(keys).and_then(|_| pty_in.flush()).is_err() {
-            return recorded;
-        }
+        // Queued before the keys reach the program, so that their echo (queued by the
+        // output thread) always comes after them in the recording.
         if input.record && !hidden {
             recorded += n as u64;
-            queue.push(time, Chunk::Input(keys.to_vec()));
+            queue.push(micros(), Chunk::Input(keys.to_vec()));
         } else if enter && !hidden {
-            queue.push(time, Chunk::Enter);
+            queue.push(micros(), Chunk::Enter);
+        }
+        if pty_in.write_all(keys).and_then(|_| pty_in.flush()).is_err() {
+            return recorded;
         }
     }
     if !input.interactive {

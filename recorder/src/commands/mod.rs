@@ -72,6 +72,10 @@ pub struct Cutter {
     whole: Option<Open>,
     done: Vec<CommandRecord>,
     now: u64,
+    /// An Enter whose line has not been echoed yet (keys typed ahead or pasted reach the
+    /// recorder before the terminal shows them): it is read off the screen when the
+    /// echo's line break arrives.
+    pending_enter: Option<u64>,
 }
 
 impl Cutter {
@@ -89,6 +93,7 @@ impl Cutter {
             whole: None,
             done: Vec::new(),
             now: 0,
+            pending_enter: None,
         };
         if let Some(cmd) = command {
             c.whole = Some(c.open(0, cmd.to_owned(), CommandSource::Heuristic));
@@ -110,7 +115,15 @@ impl Cutter {
         self.now = ev.time;
         match &ev.kind {
             EventKind::Output(s) => self.output(s.as_bytes()),
-            EventKind::Input(s) if s.is_empty() || s.contains(['\r', '\n']) => self.enter(),
+            EventKind::Input(s) if s.is_empty() || s.contains(['\r', '\n']) => {
+                if self.shell == Shell::AtPrompt {
+                    // Integration reports this command itself.
+                    return;
+                }
+                if let Some(t) = self.pending_enter.replace(ev.time) {
+                    self.enter(t);
+                }
+            }
             EventKind::Resize { cols, rows } => {
                 self.size = (*rows, *cols);
                 self.screen.screen_mut().set_size(*rows, *cols);
@@ -134,6 +147,23 @@ impl Cutter {
     }
 
     fn output(&mut self, mut bytes: &[u8]) {
+        if self.pending_enter.is_some() {
+            let cut = bytes
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .unwrap_or(bytes.len());
+            self.feed(&bytes[..cut]);
+            if cut < bytes.len() {
+                if let Some(t) = self.pending_enter.take() {
+                    self.enter(t);
+                }
+            }
+            bytes = &bytes[cut..];
+        }
+        self.feed(bytes);
+    }
+
+    fn feed(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             let (n, mark) = self.scanner.next(bytes);
             let piece = &bytes[..n];
@@ -150,6 +180,9 @@ impl Cutter {
 
     fn mark(&mut self, mark: Mark) {
         let now = self.now;
+        if let Some(t) = self.pending_enter.take() {
+            self.enter(t);
+        }
         match mark {
             Mark::PromptStart | Mark::InputStart => {
                 self.end_heuristic(false);
@@ -182,7 +215,8 @@ impl Cutter {
         }
     }
 
-    fn enter(&mut self) {
+    /// Enter was pressed at `time`, and the screen now shows the line it ended.
+    fn enter(&mut self, time: u64) {
         if self.shell == Shell::AtPrompt || self.screen.screen().alternate_screen() {
             return;
         }
@@ -208,10 +242,10 @@ impl Cutter {
             }
             let mut rec = open_from(start, first, source);
             rec.cwd = cwd;
-            self.push(rec, rendered, None, true);
+            self.push(rec, rendered, None, true, time);
         }
         if !command.is_empty() {
-            let mut open = self.open(self.now, command, CommandSource::Heuristic);
+            let mut open = self.open(time, command, CommandSource::Heuristic);
             // A nested shell's cwd is not known.
             open.cwd = None;
             self.heuristic = Some(open);
@@ -249,7 +283,7 @@ impl Cutter {
         let rendered = text.finish();
         let mut rec = open_from(start, command, source);
         rec.cwd = cwd;
-        self.push(rec, rendered, exit, at_enter);
+        self.push(rec, rendered, exit, at_enter, self.now);
     }
 
     fn push(
@@ -258,12 +292,20 @@ impl Cutter {
         rendered: crate::Rendered,
         exit: Option<i32>,
         at_enter: bool,
+        end: u64,
     ) {
         let mut text = rendered.text;
-        if at_enter {
+        let last = text.trim_end().rsplit('\n').next().unwrap_or_default();
+        let bare_prompt = rec.source == CommandSource::Heuristic && {
+            let (prompt, command) = split_prompt(last);
+            !prompt.is_empty() && command.is_empty()
+        };
+        // The line of the next Enter, or a prompt waiting when the session ended, is
+        // not output.
+        if at_enter || bare_prompt {
             text = without_last_line(&text).to_owned();
         }
-        rec.end = secs(self.now);
+        rec.end = secs(end);
         rec.exit = exit;
         rec.output = trim_blank_lines(&text);
         rec.output_cut = rendered.cut_bytes;
@@ -279,6 +321,9 @@ impl Cutter {
 
     /// The commands, in the order they started, numbered from 1.
     pub fn finish(mut self) -> Vec<CommandRecord> {
+        if let Some(t) = self.pending_enter.take() {
+            self.enter(t);
+        }
         self.end_heuristic(false);
         for open in [self.integrated.take(), self.whole.take()]
             .into_iter()

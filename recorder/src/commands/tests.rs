@@ -197,3 +197,26 @@ fn wrapped_command_lines_are_joined() {
     let cmds = cut_commands(20, 5, None, &events);
     assert_eq!(cmds[0].command, format!("echo {long}"));
 }
+
+#[test]
+fn enter_before_its_echo_waits_for_the_line_break() {
+    // Keys typed ahead (or pasted) reach the recorder before the terminal echoes them.
+    let events = vec![
+        out(1, "$ "),
+        enter(2),
+        out(3, "ls /srv"),
+        out(4, "\r\nweb  db\r\n$ "),
+        enter(5),
+        out(6, "pwd\r\n/\r\n$ "),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    let got: Vec<(&str, &str)> = cmds
+        .iter()
+        .map(|c| (c.command.as_str(), c.output.as_str()))
+        .collect();
+    assert_eq!(got, vec![("ls /srv", "web  db\n"), ("pwd", "/\n")]);
+    assert_eq!(
+        cmds[0].start, 2e-6,
+        "the command starts when Enter was pressed"
+    );
+}

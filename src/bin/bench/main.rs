@@ -4,6 +4,7 @@
 //! cargo build --release && ./target/release/fixcast-bench all
 //! ./target/release/fixcast-bench throughput --runs 7
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
+//! ./target/release/fixcast-bench index [--commands 100000]
 //! ```
 //!
 //! - `throughput`: `fixcast rec -c 'cat FILE'` vs util-linux `script` on ~135 MB of base64;
@@ -11,11 +12,16 @@
 //! - `size`: a 2,000-command debugging session: session folder vs its cast-v3 export
 //!   under `zstd -3` (and a few other zstd settings).
 //! - `latency`: keystroke echo time in bash, bare vs under `fixcast rec`.
+//! - `index`: a seeded synthetic corpus of debugging commands (100k and 1M) indexed
+//!   through fixcast-indexer: build rate, size vs raw text, query latency p50/p99 over 50
+//!   queries, and `grep -c` over the same text.
 //!
 //! Needs `script` (util-linux), `zstd`, `bash`; no network. Everything happens in temp
 //! dirs (each run gets its own FIXCAST_HOME) that are removed at the end, on error and on
 //! Ctrl-C. Competing candidates run interleaved (A, B, A, B…) so machine noise hits both.
 
+mod corpus;
+mod index;
 mod latency;
 mod size;
 mod throughput;
@@ -57,6 +63,12 @@ enum What {
     Latency,
     /// All of the above (the default)
     All,
+    /// The search index: build rate, size, query latency vs grep (100k and 1M commands)
+    Index {
+        /// Only this many commands
+        #[arg(long, value_name = "N")]
+        commands: Option<usize>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -72,6 +84,14 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     util::clean_up_on_signals();
+    if let Some(What::Index { commands }) = cli.what {
+        // Through the indexer's API: no fixcast binary needed.
+        let sizes = commands.map_or(vec![100_000, 1_000_000], |n| vec![n.max(1)]);
+        let t = Instant::now();
+        index::run(&sizes)?;
+        println!("fixcast-bench: done in {:.1} s", t.elapsed().as_secs_f64());
+        return Ok(());
+    }
     let fixcast = match cli.fixcast {
         Some(p) => p,
         None => std::env::current_exe()
