@@ -203,6 +203,24 @@ fn the_hard_cases_come_out_right() {
     sh.exit();
 
     let cmds = commands(&home);
+    assert_eq!(
+        lines(&cmds),
+        vec![
+            "ls /nonexistent-dir",
+            "sleep 30",
+            "true",
+            "for i in 1 2 3; do echo n$i; done",
+            "cat <<EOF\nhello doc\nEOF",
+            "echo one two",
+            "seq 1 10000",
+            "printf '10%%\\r50%%\\r100%%\\n'",
+            "echo 'café 中文 🎉'",
+            "seq 1 20000; echo after",
+            "echo typed-ahead",
+            "exit",
+        ],
+        "keys typed ahead are not extra commands"
+    );
     assert_eq!(find(&cmds, "ls /nonexistent-dir")["exit"], 2);
     let sleep = find(&cmds, "sleep 30");
     assert_eq!(sleep["exit"], 130, "Ctrl-C");
@@ -259,12 +277,20 @@ fn nested_shells_without_integration_are_cut_by_the_heuristic() {
     // as the nested shell's prompt.
     assert!(sh.t.wait_for_count("bash-5.2# ", 3, WAIT));
     sh.type_until("echo inner-$((2+3))\r", "inner-5\r\n");
+    assert!(
+        sh.t.wait_for_count("bash-5.2# ", 4, WAIT),
+        "the next nested prompt"
+    );
     sh.t.press(b"exit\r");
     sh.prompts += 1;
     assert!(sh.t.wait_for_count(PROMPT, sh.prompts, WAIT));
     sh.t.press(b"PS1='/ # ' sh\r");
     assert!(sh.t.wait_for_count("/ # ", 3, WAIT));
     sh.type_until("echo in-sh\r", "in-sh\r\n");
+    assert!(
+        sh.t.wait_for_count("/ # ", 4, WAIT),
+        "the next nested prompt"
+    );
     sh.t.press(b"exit\r");
     sh.prompts += 1;
     assert!(sh.t.wait_for_count(PROMPT, sh.prompts, WAIT));

@@ -121,7 +121,7 @@ impl Cutter {
                     return;
                 }
                 if let Some(t) = self.pending_enter.replace(ev.time) {
-                    self.enter(t);
+                    self.enter(t, true);
                 }
             }
             EventKind::Resize { cols, rows } => {
@@ -147,18 +147,17 @@ impl Cutter {
     }
 
     fn output(&mut self, mut bytes: &[u8]) {
-        if self.pending_enter.is_some() {
-            let cut = bytes
-                .iter()
-                .position(|&b| b == b'\r' || b == b'\n')
-                .unwrap_or(bytes.len());
+        // A pending Enter is looked at on each line break until its line shows up.
+        while let Some(t) = self.pending_enter {
+            let Some(cut) = bytes.iter().position(|&b| b == b'\r' || b == b'\n') else {
+                break;
+            };
             self.feed(&bytes[..cut]);
-            if cut < bytes.len() {
-                if let Some(t) = self.pending_enter.take() {
-                    self.enter(t);
-                }
+            if self.enter(t, false) {
+                self.pending_enter = None;
             }
-            bytes = &bytes[cut..];
+            self.feed(&bytes[cut..=cut]);
+            bytes = &bytes[cut + 1..];
         }
         self.feed(bytes);
     }
@@ -181,7 +180,7 @@ impl Cutter {
     fn mark(&mut self, mark: Mark) {
         let now = self.now;
         if let Some(t) = self.pending_enter.take() {
-            self.enter(t);
+            self.enter(t, true);
         }
         match mark {
             Mark::PromptStart | Mark::InputStart => {
@@ -215,13 +214,21 @@ impl Cutter {
         }
     }
 
-    /// Enter was pressed at `time`, and the screen now shows the line it ended.
-    fn enter(&mut self, time: u64) {
+    /// Enter was pressed at `time`; the screen may now show the line it ended. Returns
+    /// whether the Enter is dealt with; `last_chance` when no better line will come.
+    fn enter(&mut self, time: u64, last_chance: bool) -> bool {
         if self.shell == Shell::AtPrompt || self.screen.screen().alternate_screen() {
-            return;
+            return true;
         }
         let line = cursor_line(self.screen.screen());
         let (prompt, command) = split_prompt(&line);
+        // Inside an integrated shell's command, Enter is a command only at a prompt (a
+        // nested shell, a REPL); keys typed ahead for the integrated shell itself, or
+        // answers to a program, are not.
+        // A nested shell reprints a line typed ahead after its prompt: wait for that.
+        if self.shell == Shell::Running && prompt.is_empty() {
+            return last_chance;
+        }
         // A continuation line (`> ` after an unfinished `for …; do`) joins the command.
         let continuation = prompt.trim() == ">";
         let command = command.to_owned();
@@ -238,7 +245,7 @@ impl Cutter {
                 let mut joined = self.open(start, format!("{first}\n{command}"), source);
                 joined.cwd = cwd;
                 self.heuristic = Some(joined);
-                return;
+                return true;
             }
             let mut rec = open_from(start, first, source);
             rec.cwd = cwd;
@@ -250,6 +257,7 @@ impl Cutter {
             open.cwd = None;
             self.heuristic = Some(open);
         }
+        true
     }
 
     /// The line above the cursor, for a `133;C` that came without a command line.
@@ -322,7 +330,7 @@ impl Cutter {
     /// The commands, in the order they started, numbered from 1.
     pub fn finish(mut self) -> Vec<CommandRecord> {
         if let Some(t) = self.pending_enter.take() {
-            self.enter(t);
+            self.enter(t, true);
         }
         self.end_heuristic(false);
         for open in [self.integrated.take(), self.whole.take()]

@@ -220,3 +220,42 @@ fn enter_before_its_echo_waits_for_the_line_break() {
         "the command starts when Enter was pressed"
     );
 }
+
+#[test]
+fn keys_typed_ahead_in_an_integrated_shell_are_not_extra_commands() {
+    let events = vec![
+        out(
+            1,
+            &format!(
+                "{}{}$ seq 3\r\n{}{}",
+                osc("133;A"),
+                osc("133;B"),
+                osc("633;E;seq 3"),
+                osc("133;C")
+            ),
+        ),
+        out(2, "1\r\n"),
+        enter(3),
+        out(
+            4,
+            &format!(
+                "2\r\n3\r\n{}{}{}$ ",
+                osc("133;D;0"),
+                osc("133;A"),
+                osc("133;B")
+            ),
+        ),
+        out(
+            5,
+            &format!(
+                "pwd\r\n{}{}/\r\n{}",
+                osc("633;E;pwd"),
+                osc("133;C"),
+                osc("133;D;0")
+            ),
+        ),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    let got: Vec<&str> = cmds.iter().map(|c| c.command.as_str()).collect();
+    assert_eq!(got, vec!["seq 3", "pwd"]);
+}
