@@ -21,6 +21,7 @@
 //! Ctrl-C. Competing candidates run interleaved (A, B, A, B…) so machine noise hits both.
 
 mod corpus;
+mod cut;
 mod index;
 mod latency;
 mod size;
@@ -130,6 +131,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if matches!(what, What::Size | What::All) {
         section("size", &|| size::run(&fixcast));
+    }
+    if matches!(what, What::Cut | What::All) {
+        section("cut", &|| cut::run(&fixcast, runs));
     }
     if matches!(what, What::Latency | What::All) {
         section("latency", &|| latency::run(&fixcast, cli.samples as usize));

@@ -171,7 +171,7 @@ fn zstd(file: &Path, args: &[&str], dir: &Path) -> anyhow::Result<(u64, f64)> {
 }
 
 /// The session script and the names of the commands in its mix.
-fn generate_script() -> anyhow::Result<(String, Vec<String>)> {
+pub(crate) fn generate_script() -> anyhow::Result<(String, Vec<String>)> {
     let mut mix: Vec<(&str, u64)> = MIX.to_vec();
     for &(c, w, probe) in OPTIONAL {
         let ok = Command::new("sh")

@@ -123,7 +123,7 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
 
 /// Writes base64 (76 chars a line, like `base64`) of `raw` pseudo-random bytes; returns
 /// the file's size.
-fn write_base64_file(path: &Path, raw: usize) -> anyhow::Result<u64> {
+pub(crate) fn write_base64_file(path: &Path, raw: usize) -> anyhow::Result<u64> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const LINE_RAW: usize = 57; // 57 bytes -> 76 chars
     const LINES_PER_BLOCK: usize = 16 << 10;
