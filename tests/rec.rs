@@ -330,3 +330,16 @@ fn a_shell_that_cannot_start_is_a_clear_error_and_leaves_nothing() {
     assert!(err.contains("/nonexistent/shell"), "{err}");
     assert!(home.ids().is_empty());
 }
+
+#[test]
+fn the_shell_starts_in_the_directory_rec_was_run_from() {
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    let out = home.cmd(&["rec", "-c", "pwd"]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success());
+    let id = &home.ids()[0];
+    let text = output_of(&events(&home, id));
+    let want = dir.path().canonicalize().unwrap();
+    assert!(text.contains(&format!("{}\r\n", want.display())), "{text:?}");
+    assert_eq!(meta(&home, id)["cwd"], want.display().to_string());
+}

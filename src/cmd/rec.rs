@@ -130,7 +130,8 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
             program,
             args: shell_args,
             env,
-            cwd: None,
+            // portable-pty would start in $HOME: the shell starts where `rec` was run.
+            cwd: std::env::current_dir().ok(),
         },
         cols,
         rows,

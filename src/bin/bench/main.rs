@@ -62,6 +62,8 @@ enum What {
     Size,
     /// Added keystroke echo latency
     Latency,
+    /// Cutting recordings into commands vs `asciinema convert -f txt` (ASCIINEMA=path)
+    Cut,
     /// All of the above (the default)
     All,
     /// The search index: build rate, size, query latency vs grep (100k and 1M commands)
