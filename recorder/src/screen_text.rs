@@ -70,9 +70,15 @@ impl ScreenText {
         }
     }
 
-    /// The screen model, as it stands after the bytes written so far.
-    pub fn screen(&self) -> &vt100::Screen {
-        self.parser.screen()
+    /// Runs `f` on the screen as it stands after the bytes written so far (as shown, not
+    /// scrolled back).
+    pub fn with_screen<R>(&mut self, f: impl FnOnce(&vt100::Screen) -> R) -> R {
+        let screen = self.parser.screen_mut();
+        let parked = screen.scrollback();
+        screen.set_scrollback(0);
+        let r = f(self.parser.screen());
+        self.parser.screen_mut().set_scrollback(parked);
+        r
     }
 
     /// Feeds terminal output.

@@ -61,6 +61,8 @@ struct Open {
 
 /// Cuts commands as events arrive (so it can run after a session or lag behind one).
 pub struct Cutter {
+    /// The screen while no `rec -c` command or integrated command runs; while one does,
+    /// its own screen text is the screen (one emulation of the output, not two).
     screen: vt100::Parser,
     size: (u16, u16),
     scanner: MarkScanner,
@@ -166,7 +168,9 @@ impl Cutter {
         while !bytes.is_empty() {
             let (n, mark) = self.scanner.next(bytes);
             let piece = &bytes[..n];
-            self.screen.process(piece);
+            if self.whole.is_none() && self.integrated.is_none() {
+                self.screen.process(piece);
+            }
             for open in self.open_mut() {
                 open.text.write(piece);
             }
@@ -185,7 +189,7 @@ impl Cutter {
         match mark {
             Mark::PromptStart | Mark::InputStart => {
                 self.end_heuristic(false);
-                if let Some(open) = self.integrated.take() {
+                if let Some(open) = self.take_integrated() {
                     self.close(open, None, false);
                 }
                 self.shell = Shell::AtPrompt;
@@ -193,7 +197,7 @@ impl Cutter {
             Mark::CommandLine(line) => self.pending_line = Some(line),
             Mark::CommandStart => {
                 self.end_heuristic(false);
-                if let Some(open) = self.integrated.take() {
+                if let Some(open) = self.take_integrated() {
                     self.close(open, None, false);
                 }
                 let line = self
@@ -205,7 +209,7 @@ impl Cutter {
             }
             Mark::CommandEnd(status) => {
                 self.end_heuristic(false);
-                if let Some(open) = self.integrated.take() {
+                if let Some(open) = self.take_integrated() {
                     self.close(open, status, false);
                 }
                 self.shell = Shell::AtPrompt;
@@ -217,10 +221,14 @@ impl Cutter {
     /// Enter was pressed at `time`; the screen may now show the line it ended. Returns
     /// whether the Enter is dealt with; `last_chance` when no better line will come.
     fn enter(&mut self, time: u64, last_chance: bool) -> bool {
-        if self.shell == Shell::AtPrompt || self.screen.screen().alternate_screen() {
+        if self.shell == Shell::AtPrompt {
             return true;
         }
-        let line = cursor_line(self.screen.screen());
+        let (alternate, line) =
+            self.with_screen(|s| (s.alternate_screen(), cursor_line(s)));
+        if alternate {
+            return true;
+        }
         let (prompt, command) = split_prompt(&line);
         // Inside an integrated shell's command, Enter is a command only at a prompt (a
         // nested shell, a REPL); keys typed ahead for the integrated shell itself, or
@@ -261,15 +269,35 @@ impl Cutter {
     }
 
     /// The line above the cursor, for a `133;C` that came without a command line.
-    fn previous_line(&self) -> String {
-        let screen = self.screen.screen();
-        let (row, _) = screen.cursor_position();
-        let above = row.saturating_sub(1);
-        let line = screen
-            .rows(0, self.size.1)
-            .nth(usize::from(above))
-            .unwrap_or_default();
+    fn previous_line(&mut self) -> String {
+        let line = self.with_screen(|screen| {
+            let (row, _) = screen.cursor_position();
+            let above = row.saturating_sub(1);
+            screen
+                .rows(0, screen.size().1)
+                .nth(usize::from(above))
+                .unwrap_or_default()
+        });
         split_prompt(&line).1.to_owned()
+    }
+
+    /// Runs `f` on the screen as it stands now.
+    fn with_screen<R>(&mut self, f: impl FnOnce(&vt100::Screen) -> R) -> R {
+        if let Some(open) = self.whole.as_mut().or(self.integrated.as_mut()) {
+            open.text.with_screen(f)
+        } else {
+            f(self.screen.screen())
+        }
+    }
+
+    /// Ends the integrated command, if one runs. The screen it kept goes with it, so
+    /// ours starts afresh (blank) from here.
+    fn take_integrated(&mut self) -> Option<Open> {
+        let open = self.integrated.take()?;
+        if self.whole.is_none() {
+            self.screen = vt100::Parser::new(self.size.0, self.size.1, 0);
+        }
+        Some(open)
     }
 
     fn end_heuristic(&mut self, at_enter: bool) {

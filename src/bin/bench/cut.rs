@@ -98,7 +98,7 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
                 rate(a),
                 (r + c) / a
             );
-            println!("cut: {name}: runs asciinema [{}], fixcast cut [{}]", list(&conv_s, 3), list(&cut_s, 3));
+            println!("cut: {name}: runs asciinema {}, fixcast cut {}", list(&conv_s, 3), list(&cut_s, 3));
         }
     }
     Ok(())
