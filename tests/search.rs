@@ -507,3 +507,29 @@ fn a_session_recorded_while_the_index_is_locked_is_queued_not_lost() {
     home.ok(&["rm", "-y", &id]);
     assert_eq!(search(&home, &["queued-session"]).0, 1);
 }
+
+#[test]
+fn a_flood_is_indexed_by_the_next_search_not_at_exit() {
+    let home = Home::new();
+    let out = home
+        .cmd(&[
+            "rec",
+            "-c",
+            "head -c 40000000 /dev/zero | tr '\\0' 'x' | fold -w 100; echo needle-after-flood",
+        ])
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the next `fixcast search` indexes it"),
+        "{err}"
+    );
+    let (code, hits, err) = search(&home, &["needle-after-flood"]);
+    assert_eq!(
+        code, 0,
+        "the queued session was indexed by the search: {err}"
+    );
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+}

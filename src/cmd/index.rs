@@ -88,9 +88,25 @@ fn write_session(
     Ok((commands.len(), bytes))
 }
 
+/// Sessions with more output than this are queued for the next search instead of being
+/// indexed as they end.
+const INDEX_AT_ONCE: u64 = 32 << 20;
+
 /// Indexes a session that was just recorded or imported. Never fails: a problem is told
 /// on stderr, and the session is caught up with later (`fixcast search` or `reindex`).
 pub fn index_session_quietly(store: &Store, meta: &SessionMeta) {
+    if meta.bytes.output > INDEX_AT_ONCE {
+        // Cutting a flood into commands takes seconds: never hold up the shell's exit.
+        let queued = queue(&index_dir(store), &meta.id);
+        if queued.is_ok() {
+            eprintln!(
+                "fixcast: session {} is large ({} MB of output); the next `fixcast search` indexes it",
+                meta.id.short(),
+                meta.bytes.output >> 20
+            );
+            return;
+        }
+    }
     if let Err(e) = index_session(store, meta) {
         warn(format_args!(
             "session {}: not indexed for search yet: {e:#}; `fixcast reindex` will do it",

@@ -33,6 +33,7 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
 
     let mut fx: Vec<Measured> = Vec::new();
     let mut sc: Vec<Measured> = Vec::new();
+    let mut integrated: Vec<Measured> = Vec::new();
     let mut recorded = Vec::new();
     let mut dropped_total = 0u64;
     let mut problems = Vec::new();
@@ -70,9 +71,27 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
             .env_remove("FIXCAST_SESSION")
             .current_dir(tmp.path());
         let ms = util::run_measured(&mut cmd, RUN_LIMIT, "script")?;
+
+        // The same flood typed into an interactive bash with fixcast's shell integration.
+        let home = TempDir::new("throughput-home")?;
+        let user = home.path().join("user");
+        std::fs::create_dir_all(&user)?;
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("printf '%s\\nexit\\n' \"$1\" | \"$2\" rec --cols 200 --rows 50")
+            .args(["sh", &cat])
+            .arg(fixcast)
+            .env("FIXCAST_HOME", home.path())
+            .env("HOME", &user)
+            .env("SHELL", "/bin/bash")
+            .env_remove("FIXCAST_SESSION")
+            .current_dir(tmp.path());
+        let mi = util::run_measured(&mut cmd, RUN_LIMIT, "fixcast rec (integrated bash)")?;
+        drop(home);
         if !warm {
             fx.push(m);
             sc.push(ms);
+            integrated.push(mi);
             recorded.push(output);
             dropped_total += dropped;
         }
@@ -110,13 +129,20 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
         "throughput: recorded bytes.output {} (file {size} + CRs), bytes.dropped {dropped_total} over {runs} runs",
         recorded.iter().min().copied().unwrap_or(0),
     );
+    let fi = median_f64(&secs(&integrated));
+    println!(
+        "throughput: with shell integration (`cat FILE` typed into an integrated bash under fixcast rec) {fi:.3} s, \
+         rec -c {f:.3} s; ratio {:.2}x",
+        fi / f
+    );
     for p in &problems {
         println!("throughput: WARNING incomplete recording: {p}");
     }
     println!(
-        "throughput: wall s per run: fixcast rec {}, script {}",
+        "throughput: wall s per run: fixcast rec {}, script {}, integrated {}",
         list(&secs(&fx), 3),
-        list(&secs(&sc), 3)
+        list(&secs(&sc), 3),
+        list(&secs(&integrated), 3)
     );
     Ok(())
 }
