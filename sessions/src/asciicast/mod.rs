@@ -113,6 +113,22 @@ pub fn write_v3(rec: &Recording) -> String {
     out
 }
 
+/// The header fields v2 and v3 share, each only when set.
+pub(crate) fn insert_optional(m: &mut serde_json::Map<String, serde_json::Value>, h: &Header) {
+    if let Some(t) = h.timestamp {
+        m.insert("timestamp".into(), t.into());
+    }
+    if let Some(t) = h.idle_time_limit {
+        m.insert("idle_time_limit".into(), t.into());
+    }
+    if let Some(c) = &h.command {
+        m.insert("command".into(), c.clone().into());
+    }
+    if let Some(t) = &h.title {
+        m.insert("title".into(), t.clone().into());
+    }
+}
+
 pub(crate) fn json_str(v: &serde_json::Value) -> Option<String> {
     v.as_str().map(str::to_owned)
 }

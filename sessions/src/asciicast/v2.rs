@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde_json::json;
 
-use super::{dimension, env_map, json_str, FormatError, Header, Recording};
+use super::{dimension, env_map, insert_optional, json_str, FormatError, Header, Recording};
 use crate::event::{micros_from_seconds, Event, EventKind, Seconds};
 
 pub(super) fn parse(text: &str) -> Result<Recording, FormatError> {
@@ -61,18 +61,7 @@ pub fn write_v2(rec: &Recording) -> String {
     let h = &rec.header;
     let mut header = json!({"version": 2, "width": h.cols, "height": h.rows});
     let m = header.as_object_mut().expect("object literal");
-    if let Some(t) = h.timestamp {
-        m.insert("timestamp".into(), t.into());
-    }
-    if let Some(t) = h.idle_time_limit {
-        m.insert("idle_time_limit".into(), t.into());
-    }
-    if let Some(c) = &h.command {
-        m.insert("command".into(), c.clone().into());
-    }
-    if let Some(t) = &h.title {
-        m.insert("title".into(), t.clone().into());
-    }
+    insert_optional(m, h);
     let mut env = h.env.clone();
     if let Some(term) = &h.term_type {
         env.insert("TERM".into(), term.clone());

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde_json::json;
 
 use super::v2::event_triple;
-use super::{dimension, env_map, json_str, FormatError, Header, Recording};
+use super::{dimension, env_map, insert_optional, json_str, FormatError, Header, Recording};
 use crate::event::{micros_from_seconds, Event, EventKind, Seconds};
 
 pub(super) fn parse(
@@ -95,18 +95,7 @@ impl V3Encoder {
         }
         let mut header = json!({"version": 3, "term": term});
         let m = header.as_object_mut().expect("object literal");
-        if let Some(t) = h.timestamp {
-            m.insert("timestamp".into(), t.into());
-        }
-        if let Some(t) = h.idle_time_limit {
-            m.insert("idle_time_limit".into(), t.into());
-        }
-        if let Some(c) = &h.command {
-            m.insert("command".into(), c.clone().into());
-        }
-        if let Some(t) = &h.title {
-            m.insert("title".into(), t.clone().into());
-        }
+        insert_optional(m, h);
         if !h.env.is_empty() {
             m.insert("env".into(), json!(h.env));
         }
