@@ -73,16 +73,7 @@ fn sigkill_keeps_everything_up_to_about_a_second_before() {
     }
 
     if have("zstd") {
-        let path = home
-            .path()
-            .join("sessions")
-            .join(&id)
-            .join("session.cast.zst");
-        let out = std::process::Command::new("zstd")
-            .arg("-dc")
-            .arg(&path)
-            .output()
-            .unwrap();
+        let out = home.zstd_dc(&id);
         let text = String::from_utf8_lossy(&out.stdout);
         for line in &must_have {
             assert!(

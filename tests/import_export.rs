@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use fixcast_sessions::asciicast::{self, Recording};
 use fixcast_sessions::{Event, EventKind};
@@ -195,12 +194,7 @@ fn the_stored_file_is_the_v3_export_for_any_zstd_decoder() {
     let home = Home::new();
     for name in ["v1.json", "v2.cast", "v3.cast"] {
         let id = import(&home, &fixture(name));
-        let cast = home
-            .path()
-            .join("sessions")
-            .join(&id)
-            .join("session.cast.zst");
-        let out = Command::new("zstd").arg("-dc").arg(&cast).output().unwrap();
+        let out = home.zstd_dc(&id);
         assert!(out.status.success(), "zstd -dc failed on {name}");
         let export = home.ok(&["export", &id, "--format", "cast-v3"]);
         assert_eq!(String::from_utf8(out.stdout).unwrap(), export, "{name}");
@@ -367,12 +361,7 @@ fn damaged_recordings_still_show_and_export_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let (cut_id, original) = big_session(&home, dir.path());
     let (junk_id, _) = big_session(&home, dir.path());
-    let cast = |id: &str| {
-        home.path()
-            .join("sessions")
-            .join(id)
-            .join("session.cast.zst")
-    };
+    let cast = |id: &str| home.cast_path(id);
 
     let bytes = std::fs::read(cast(&cut_id)).unwrap();
     std::fs::write(cast(&cut_id), &bytes[..bytes.len() / 2]).unwrap();

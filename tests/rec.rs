@@ -113,16 +113,7 @@ fn the_file_on_disk_is_asciicast_v3_to_zstd() {
     let home = Home::new();
     home.cmd(&["rec", "-c", "seq 1 2000"]).output().unwrap();
     let id = &home.ids()[0];
-    let path = home
-        .path()
-        .join("sessions")
-        .join(id)
-        .join("session.cast.zst");
-    let out = std::process::Command::new("zstd")
-        .arg("-dc")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = home.zstd_dc(id);
     assert!(
         out.status.success(),
         "{}",
@@ -335,11 +326,18 @@ fn a_shell_that_cannot_start_is_a_clear_error_and_leaves_nothing() {
 fn the_shell_starts_in_the_directory_rec_was_run_from() {
     let home = Home::new();
     let dir = tempfile::tempdir().unwrap();
-    let out = home.cmd(&["rec", "-c", "pwd"]).current_dir(dir.path()).output().unwrap();
+    let out = home
+        .cmd(&["rec", "-c", "pwd"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let id = &home.ids()[0];
     let text = output_of(&events(&home, id));
     let want = dir.path().canonicalize().unwrap();
-    assert!(text.contains(&format!("{}\r\n", want.display())), "{text:?}");
+    assert!(
+        text.contains(&format!("{}\r\n", want.display())),
+        "{text:?}"
+    );
     assert_eq!(meta(&home, id)["cwd"], want.display().to_string());
 }

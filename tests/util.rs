@@ -51,6 +51,23 @@ impl Home {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// A session's recording file.
+    pub fn cast_path(&self, id: &str) -> PathBuf {
+        self.path()
+            .join("sessions")
+            .join(id)
+            .join("session.cast.zst")
+    }
+
+    /// `zstd -dc` of a session's recording: what any standard decoder sees.
+    pub fn zstd_dc(&self, id: &str) -> Output {
+        Command::new("zstd")
+            .arg("-dc")
+            .arg(self.cast_path(id))
+            .output()
+            .unwrap()
+    }
+
     /// The ids in this home, oldest first (full ids from `ls --json`).
     pub fn ids(&self) -> Vec<String> {
         let v: serde_json::Value = serde_json::from_str(&self.ok(&["ls", "--json"])).unwrap();
