@@ -218,6 +218,9 @@ fn what_is_typed_at_a_password_prompt_is_never_recorded() {
     assert!(t.wait_for("$ ", Duration::from_secs(10)));
     t.press(b"read -s -p 'Password: ' pw; echo; echo len=${#pw}\r");
     assert!(t.wait_for("Password: ", Duration::from_secs(10)));
+    // As a person would: a moment after the prompt (bash prints it before it turns echo
+    // off, and keys typed before that are the terminal's to echo or discard).
+    std::thread::sleep(Duration::from_millis(200));
     t.press(b"hunter2-secret\r");
     assert!(
         t.wait_for("len=14", Duration::from_secs(10)),

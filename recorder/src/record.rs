@@ -84,14 +84,15 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     };
     let (out_done_tx, out_done) = mpsc::channel();
     let last_output = Arc::new(AtomicU64::new(0));
+    let output_bytes = Arc::new(AtomicU64::new(0));
     {
         let queue = queue.clone();
-        let last_output = last_output.clone();
+        let (last_output, output_bytes) = (last_output.clone(), output_bytes.clone());
         thread::Builder::new()
             .name("fixcast-out".into())
             .spawn(move || {
-                let n = pass_output(reader, &queue, &last_output, micros);
-                let _ = out_done_tx.send(n);
+                pass_output(reader, &queue, &last_output, &output_bytes, micros);
+                let _ = out_done_tx.send(());
             })?;
     }
     let (stop_r, stop_w) = rustix::pipe::pipe().map_err(std::io::Error::from)?;
@@ -133,7 +134,9 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     };
 
     let exit_status = pty.wait();
-    let output_bytes = out_done.recv_timeout(DRAIN_AFTER_EXIT).unwrap_or(0);
+    // Background jobs may hold the terminal open: what they print later is not recorded.
+    let _ = out_done.recv_timeout(DRAIN_AFTER_EXIT);
+    let output_bytes = output_bytes.load(Ordering::Relaxed);
     let duration = micros();
     queue.push(duration, Chunk::Exit(exit_status));
     queue.close();
@@ -155,17 +158,17 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     })
 }
 
-/// The hot path. Returns the number of bytes passed through.
+/// The hot path, until the terminal closes; counts the bytes passed through in `total`.
 fn pass_output(
     mut reader: Box<dyn Read + Send>,
     queue: &Queue,
     last_output: &AtomicU64,
+    total: &AtomicU64,
     micros: impl Fn() -> u64,
-) -> u64 {
+) {
     let stdout = std::io::stdout();
     let out = stdout.as_fd();
     let mut terminal_ok = true;
-    let mut total = 0u64;
     let mut buf = vec![0u8; 128 << 10];
     loop {
         let n = match reader.read(&mut buf) {
@@ -184,9 +187,8 @@ fn pass_output(
         if terminal_ok {
             terminal_ok = write_all(out, bytes);
         }
-        total += n as u64;
+        total.fetch_add(n as u64, Ordering::Relaxed);
     }
-    total
 }
 
 fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> bool {
