@@ -38,6 +38,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Rebuild the search index from the sessions
     Reindex(ReindexArgs),
+    /// Serve the web knowledge base: search, browse and replay sessions in a browser
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -171,3 +173,22 @@ pub struct SearchArgs {
 
 #[derive(Debug, Args)]
 pub struct ReindexArgs {}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback needs --token
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR:PORT")]
+    pub bind: std::net::SocketAddr,
+    /// Token every page and API call must carry (Authorization: Bearer, or the cookie
+    /// set by opening /?token=TOKEN once)
+    #[arg(
+        long,
+        env = "FIXCAST_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Open the home page in a browser
+    #[arg(long)]
+    pub open: bool,
+}

@@ -10,3 +10,4 @@ mod play;
 mod rec;
 mod search;
 mod util;
+mod web;

@@ -99,6 +99,9 @@ pub struct SessionMeta {
     /// File name an imported session came from.
     #[serde(default)]
     pub imported_from: Option<String>,
+    /// The command (its `seq`) marked as "the fix" from the web page, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_seq: Option<u32>,
     pub fixcast_version: String,
 }
 
@@ -129,6 +132,7 @@ impl SessionMeta {
             record_input: false,
             recorder_pid: None,
             imported_from: None,
+            fix_seq: None,
             fixcast_version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }

@@ -10,6 +10,7 @@ mod rec;
 mod reindex;
 mod rm;
 mod search;
+mod serve;
 mod show;
 
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rm(a) => rm::run(store()?, a),
         Command::Search(a) => search::run(store()?, a),
         Command::Reindex(a) => reindex::run(store()?, a),
+        Command::Serve(a) => serve::run(store()?, a),
     }
 }
 

@@ -33,7 +33,12 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
 
     // The flood, recorded as `rec -c` (one command) and through an integrated bash.
     let plain_home = tmp.path().join("plain");
-    let plain = record(fixcast, &plain_home, &["rec", "-c", &format!("cat {}", flood.display())], None)?;
+    let plain = record(
+        fixcast,
+        &plain_home,
+        &["rec", "-c", &format!("cat {}", flood.display())],
+        None,
+    )?;
     let integrated_home = tmp.path().join("integrated");
     let integrated = record(
         fixcast,
@@ -55,12 +60,21 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
         .chain(std::iter::once("exit\n".to_owned()))
         .collect();
     let session_home = tmp.path().join("session");
-    let session = record(fixcast, &session_home, &["rec", "--cols", "200", "--rows", "50"], Some(keys))?;
+    let session = record(
+        fixcast,
+        &session_home,
+        &["rec", "--cols", "200", "--rows", "50"],
+        Some(keys),
+    )?;
 
-    for (name, home, (id, _)) in [("flood", &plain_home, &plain), ("2000-command session", &session_home, &session)] {
+    for (name, home, (id, _)) in [
+        ("flood", &plain_home, &plain),
+        ("2000-command session", &session_home, &session),
+    ] {
         let cast = home.join("sessions").join(id).join("session.cast.zst");
         let exported = tmp.path().join(format!("{id}.cast"));
-        let mut export = util::fixcast_cmd(fixcast, home, &["export", id, "--format", "cast-v3", "-o"]);
+        let mut export =
+            util::fixcast_cmd(fixcast, home, &["export", id, "--format", "cast-v3", "-o"]);
         export.arg(&exported);
         util::output_of(&mut export, RUN_LIMIT, "fixcast export")?;
         let text_bytes = std::fs::metadata(&exported)?.len();
@@ -68,10 +82,16 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
         let mut commands = 0;
         for _ in 0..runs {
             let t = Instant::now();
-            let contents = read_cast(&cast).with_context(|| format!("reading {}", cast.display()))?;
+            let contents =
+                read_cast(&cast).with_context(|| format!("reading {}", cast.display()))?;
             read_s.push(t.elapsed().as_secs_f64());
             let t = Instant::now();
-            let cmds = cut_commands(contents.header.cols, contents.header.rows, contents.header.command.as_deref(), &contents.events);
+            let cmds = cut_commands(
+                contents.header.cols,
+                contents.header.rows,
+                contents.header.command.as_deref(),
+                &contents.events,
+            );
             cut_s.push(t.elapsed().as_secs_f64());
             commands = cmds.len();
             if let Some(a) = &asciinema {
@@ -98,14 +118,23 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
                 rate(a),
                 (r + c) / a
             );
-            println!("cut: {name}: runs asciinema {}, fixcast cut {}", list(&conv_s, 3), list(&cut_s, 3));
+            println!(
+                "cut: {name}: runs asciinema {}, fixcast cut {}",
+                list(&conv_s, 3),
+                list(&cut_s, 3)
+            );
         }
     }
     Ok(())
 }
 
 /// Records one session in `home`; its id and the wall time.
-fn record(fixcast: &Path, home: &Path, args: &[&str], keys: Option<String>) -> anyhow::Result<(String, f64)> {
+fn record(
+    fixcast: &Path,
+    home: &Path,
+    args: &[&str],
+    keys: Option<String>,
+) -> anyhow::Result<(String, f64)> {
     let user = home.join("user");
     std::fs::create_dir_all(&user)?;
     let mut cmd = util::fixcast_cmd(fixcast, home, args);

@@ -1,0 +1,167 @@
+//! `fixcast serve`: the web knowledge base. The web crate never depends on the recorder;
+//! it gets a session's commands, search and re-indexing through [`Knowledge`], which
+//! this module implements with the very code the CLI uses (`session_commands`, the
+//! index kept in step with the store), so pages and `fixcast search` always agree.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use fixcast_indexer::{CommandIndex, Hit, Query};
+use fixcast_sessions::{CommandRecord, SessionMeta, Store};
+use fixcast_web::{Knowledge, KnowledgeError};
+
+use super::commands::{session_commands, Output};
+use super::index::{index_session_quietly, open_for_search, rebuild_fresh, rebuild_reason};
+use crate::cli::ServeArgs;
+
+/// How long an opened index is searched before it is caught up with the store again
+/// (sessions recorded or imported while the server runs show up within this).
+const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
+
+pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let token = args.token.filter(|t| !t.is_empty());
+    fixcast_web::check_bind(&args.bind, token.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let knowledge = Arc::new(CliKnowledge::default());
+    let state = fixcast_web::AppState::new(store, knowledge, token.clone());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let addr = listener.local_addr()?;
+        let url = url_of(addr);
+        match &token {
+            Some(t) => println!(
+                "fixcast: serving {url} (token required; open {url}?token={t} once to sign in this browser)"
+            ),
+            None => println!("fixcast: serving {url} (Ctrl-C to stop)"),
+        }
+        if args.open {
+            open_browser(&url);
+        }
+        fixcast_web::serve(listener, fixcast_web::app(state), shutdown_signal())
+            .await
+            .context("server failed")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn url_of(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}/", addr.port())
+    } else {
+        format!("http://{addr}/")
+    }
+}
+
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(opener)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        super::warn(format_args!(
+            "cannot open a browser ({opener}: {e}); open {url}"
+        ));
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    eprintln!("fixcast: stopping the server");
+}
+
+/// Commands and search as the CLI does them; the index is opened once and caught up
+/// with the store at most every [`CATCH_UP_EVERY`].
+#[derive(Default)]
+struct CliKnowledge {
+    index: Mutex<Option<(Arc<CommandIndex>, Instant)>>,
+}
+
+impl CliKnowledge {
+    fn index(&self, store: &Store) -> anyhow::Result<Arc<CommandIndex>> {
+        let mut slot = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((index, at)) = slot.as_ref() {
+            if at.elapsed() < CATCH_UP_EVERY {
+                return Ok(index.clone());
+            }
+        }
+        let index = Arc::new(open_for_search(store)?);
+        *slot = Some((index.clone(), Instant::now()));
+        Ok(index)
+    }
+
+    fn forget(&self) {
+        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+impl Knowledge for CliKnowledge {
+    fn commands(
+        &self,
+        store: &Store,
+        meta: &SessionMeta,
+        with_output: bool,
+    ) -> Result<Vec<CommandRecord>, KnowledgeError> {
+        let output = if with_output {
+            Output::Keep
+        } else {
+            Output::Skip
+        };
+        Ok(session_commands(store, meta, None, output)?)
+    }
+
+    fn search(
+        &self,
+        store: &Store,
+        query: &Query,
+        limit: usize,
+    ) -> Result<Vec<Hit>, KnowledgeError> {
+        let index = self.index(store)?;
+        match index.search(query, limit) {
+            Ok(hits) => Ok(hits),
+            // Damage that only shows when the index is read: rebuild once, and retry.
+            Err(e) if e.needs_rebuild() => {
+                self.forget();
+                let index = rebuild_fresh(store, &rebuild_reason(&e), false)?;
+                Ok(index.search(query, limit)?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn reindex(&self, store: &Store, meta: &SessionMeta) -> Result<(), KnowledgeError> {
+        index_session_quietly(store, meta);
+        self.forget();
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! The one error type of the server: a clear message for the client (JSON under
+//! `/api/`, a small page elsewhere) with the right status; the cause goes to the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// What can go wrong while answering a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed (bad query parameter, bad JSON, a field too long).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A search query that cannot be run.
+    #[error("query: {0}")]
+    Query(#[from] fixcast_indexer::QueryError),
+    #[error("{0}")]
+    NotFound(String),
+    /// Valid but refused in the current state (an ambiguous id, editing a live session).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("missing or wrong token: send `Authorization: Bearer <token>` or open the link with ?token= once")]
+    Unauthorized,
+    /// A request for a host name the server does not answer to (DNS rebinding).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error(transparent)]
+    Store(#[from] fixcast_sessions::Error),
+    /// The index or the command cutter failed (what the binary's knowledge source said).
+    #[error("{0}")]
+    Knowledge(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        use fixcast_sessions::Error as S;
+        match self {
+            Error::BadRequest(_) | Error::Query(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Store(S::InvalidId(_)) => StatusCode::BAD_REQUEST,
+            Error::Store(S::NotFound(_)) => StatusCode::NOT_FOUND,
+            Error::Store(S::Ambiguous { .. }) => StatusCode::CONFLICT,
+            Error::Store(S::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Error::Store(_) | Error::Knowledge(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// A blocking task that panicked or was cancelled.
+    pub(crate) fn join(e: tokio::task::JoinError) -> Error {
+        Error::Internal(format!("background task failed: {e}"))
+    }
+
+    /// What the client is told: store errors name paths inside the home, which a remote
+    /// viewer has no business knowing.
+    fn public_message(&self) -> String {
+        match self {
+            Error::Store(fixcast_sessions::Error::Io { .. }) if self.status().is_client_error() => {
+                "not found".to_owned()
+            }
+            Error::Store(fixcast_sessions::Error::Io { .. })
+            | Error::Store(fixcast_sessions::Error::Meta { .. })
+            | Error::Store(fixcast_sessions::Error::Format { .. }) => {
+                "cannot read the session from the store (see the server log)".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            eprintln!("fixcast serve: {self}");
+        }
+        let body = serde_json::json!({ "error": self.public_message(), "status": status.as_u16() });
+        (status, Json(body)).into_response()
+    }
+}
+
+/// An [`Error`] answered as a small HTML page (for the pages, not the API).
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl<E: Into<Error>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if status.is_server_error() {
+            eprintln!("fixcast serve: {}", self.0);
+        }
+        let title = status.canonical_reason().unwrap_or("error");
+        let body = crate::html::layout(
+            title,
+            "",
+            &format!(
+                "<main class=\"error\"><h1>{}</h1><p>{}</p><p><a href=\"/\">Home</a></p></main>",
+                crate::html::esc(title),
+                crate::html::esc(&self.0.public_message())
+            ),
+        );
+        (status, axum::response::Html(body)).into_response()
+    }
+}

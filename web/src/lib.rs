@@ -1,0 +1,129 @@
+//! fixcast-web owns `fixcast serve`: the axum [`Router`] with the JSON API under `/api/`,
+//! the pages (home, search results, session), the embedded asciinema-player, and the
+//! player's *segmented* form of a recording (an index plus segments that each start from
+//! a `vt100` screen snapshot, cached beside the session), so a seek anywhere in a long
+//! recording downloads one small segment.
+//!
+//! It must not depend on `fixcast-recorder` or build a runtime: the binary hands it a
+//! [`Knowledge`] (commands of a session, search, re-indexing) and runs [`serve`].
+//!
+//! ```no_run
+//! # async fn demo(store: fixcast_sessions::Store, knowledge: std::sync::Arc<dyn fixcast_web::Knowledge>) -> std::io::Result<()> {
+//! let state = fixcast_web::AppState::new(store, knowledge, None);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! fixcast_web::serve(listener, fixcast_web::app(state), std::future::pending()).await
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod api;
+mod assets;
+mod auth;
+mod cast;
+mod error;
+mod html;
+mod knowledge;
+mod pages;
+mod segments;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use fixcast_sessions::Store;
+
+pub use error::{Error, Result};
+pub use knowledge::{Knowledge, KnowledgeError};
+pub use segments::SEGMENT_BYTES;
+
+/// Largest request body accepted (an edit of title, tags and notes).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    knowledge: Arc<dyn Knowledge>,
+    token: Option<String>,
+    /// Edits of meta.json, one at a time.
+    edits: tokio::sync::Mutex<()>,
+    segments: segments::Cache,
+}
+
+impl AppState {
+    /// State over a store; with `token`, every request must carry it.
+    pub fn new(store: Store, knowledge: Arc<dyn Knowledge>, token: Option<String>) -> Self {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                knowledge,
+                token: token.filter(|t| !t.is_empty()),
+                edits: tokio::sync::Mutex::new(()),
+                segments: segments::Cache::default(),
+            }),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn knowledge(&self) -> &Arc<dyn Knowledge> {
+        &self.inner.knowledge
+    }
+
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.inner.token.as_deref()
+    }
+}
+
+/// The whole application: pages, assets and the API, behind the token guard.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/search", get(pages::results))
+        .route("/s/{id}", get(pages::session))
+        .route("/assets/{name}", get(assets::asset))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .nest("/api", api::routes())
+        .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
+        .with_state(state)
+}
+
+/// Refuses to serve beyond this machine without a token.
+pub fn check_bind(addr: &SocketAddr, token: Option<&str>) -> Result<()> {
+    if addr.ip().is_loopback() || token.is_some_and(|t| !t.is_empty()) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "binding {addr} serves other machines; give a token with --token or FIXCAST_TOKEN (viewers then open http://HOST:PORT/?token=...)"
+        )))
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in
+/// flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

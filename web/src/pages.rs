@@ -1,0 +1,366 @@
+//! The pages: home (search box, recent sessions), search results, and a session (the
+//! player beside its commands). Rendered on the server; everything from a recording is
+//! escaped. `assets/app.js` adds the player and the few interactions.
+
+use std::fmt::Write;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use fixcast_sessions::{CommandRecord, SessionMeta, Status};
+
+use crate::api::{filter_sessions, hit_url, load, number, params, run_search, session_commands};
+use crate::error::{Error, PageError};
+use crate::html::{date, duration, esc, highlighted, layout, offset, url_encode};
+use crate::AppState;
+
+/// Sessions per page of the home listing; hits per page of results.
+const PER_PAGE: usize = 30;
+
+/// The player is a script from this server; recordings never are. `wasm-unsafe-eval`:
+/// the player's terminal emulator is WebAssembly.
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+fn page(title: &str, query: &str, body: &str) -> Response {
+    let mut res = Html(layout(title, query, body)).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
+
+fn session_item(m: &SessionMeta) -> String {
+    let live = if m.status == Status::Recording {
+        r#" <span class="badge live">LIVE</span>"#
+    } else if m.status == Status::Interrupted {
+        r#" <span class="badge">interrupted</span>"#
+    } else {
+        ""
+    };
+    let tags: String = m
+        .tags
+        .iter()
+        .map(|t| {
+            format!(
+                r#"<a class="tag" href="/?tag={}">{}</a>"#,
+                url_encode(t),
+                esc(t)
+            )
+        })
+        .collect();
+    format!(
+        r#"<li class="session"><a class="title" href="/s/{id}">{title}</a>{live}
+<div class="meta"><span>{started}</span> · <span>{dur}</span> · <span>{who}</span> <code>{short}</code> {tags}</div></li>
+"#,
+        id = m.id,
+        title = esc(m.display_title()),
+        started = esc(&date(m.started)),
+        dur = esc(&duration(m.duration)),
+        who = esc(&format!("{}@{}", m.user, m.host)),
+        short = esc(m.id.short()),
+    )
+}
+
+fn pager(base: &str, page_no: usize, has_more: bool) -> String {
+    let mut s = String::from(r#"<nav class="pager">"#);
+    if page_no > 1 {
+        let _ = write!(
+            s,
+            r#"<a href="{}page={}">← newer</a> "#,
+            esc(base),
+            page_no - 1
+        );
+    }
+    if has_more {
+        let _ = write!(
+            s,
+            r#"<a href="{}page={}">older →</a>"#,
+            esc(base),
+            page_no + 1
+        );
+    }
+    s.push_str("</nav>");
+    s
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let p = params(raw);
+    let page_no = number(&p, "page", 1, 100_000)?.max(1);
+    let store = state.store().clone();
+    let tag = p.get("tag").cloned().unwrap_or_default();
+    let all = crate::api::blocking(move || filter_sessions(&store, &p)).await?;
+    let shown: Vec<&SessionMeta> = all
+        .iter()
+        .skip((page_no - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .collect();
+    let mut body = String::from(r#"<main class="home">"#);
+    if !tag.is_empty() {
+        let _ = write!(
+            body,
+            r#"<h1>Sessions tagged <span class="tag">{}</span></h1>"#,
+            esc(&tag)
+        );
+    } else {
+        body.push_str("<h1>Recent sessions</h1>");
+    }
+    if all.is_empty() {
+        body.push_str(r#"<p class="empty">No sessions yet. Record one with <code>fixcast rec</code>, or bring asciicasts in with <code>fixcast import FILE</code>.</p>"#);
+    }
+    body.push_str(r#"<ul class="sessions">"#);
+    for m in &shown {
+        body.push_str(&session_item(m));
+    }
+    body.push_str("</ul>");
+    let base = if tag.is_empty() {
+        "/?".to_owned()
+    } else {
+        format!("/?tag={}&", url_encode(&tag))
+    };
+    body.push_str(&pager(&base, page_no, all.len() > page_no * PER_PAGE));
+    body.push_str("</main>");
+    Ok(page("Sessions", "", &body))
+}
+
+fn exit_badge(exit: Option<i32>) -> String {
+    match exit {
+        Some(0) => r#"<span class="exit ok" title="exit status">0</span>"#.to_owned(),
+        Some(n) => format!(r#"<span class="exit fail" title="exit status">{n}</span>"#),
+        None => r#"<span class="exit unknown" title="exit status unknown">?</span>"#.to_owned(),
+    }
+}
+
+pub async fn results(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let p = params(raw);
+    let q = p.get("q").cloned().unwrap_or_default();
+    if q.trim().is_empty() {
+        return Ok(axum::response::Redirect::to("/").into_response());
+    }
+    let page_no = number(&p, "page", 1, 1_000)?.max(1);
+    let hits = match run_search(&state, &q, PER_PAGE + 1, (page_no - 1) * PER_PAGE).await {
+        Ok(h) => h,
+        Err(e @ (Error::Query(_) | Error::BadRequest(_))) => {
+            let body = format!(
+                r#"<main class="results"><p class="error" role="alert">{}</p></main>"#,
+                esc(&e.to_string())
+            );
+            let mut res = page("Search", &q, &body);
+            *res.status_mut() = e.status();
+            return Ok(res);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut body = format!(
+        r#"<main class="results"><h1>Results for <q>{}</q></h1>"#,
+        esc(&q)
+    );
+    if hits.is_empty() {
+        body.push_str(r#"<p class="empty">No matches; try fewer or looser terms.</p>"#);
+    }
+    body.push_str(r#"<ol class="hits">"#);
+    for h in hits.iter().take(PER_PAGE) {
+        let title = h.title.as_deref().unwrap_or("");
+        let _ = write!(
+            body,
+            r#"<li class="hit"><a class="cmdline" href="{url}">{exit}<code>{cmd}</code></a>
+<div class="meta"><a href="/s/{sid}">{title}</a> · <code>{short}</code> · {started} · at {at} · {dur}{cwd}</div>
+<pre class="snippet">{snippet}</pre></li>
+"#,
+            url = esc(&hit_url(h)),
+            exit = exit_badge(h.exit),
+            cmd = esc(&h.command),
+            sid = esc(&h.session),
+            title = esc(if title.is_empty() { "session" } else { title }),
+            short = esc(h.session.get(..10).unwrap_or(&h.session)),
+            started = esc(&date(h.started)),
+            at = esc(&offset(h.offset)),
+            dur = esc(&duration(h.duration)),
+            cwd = h
+                .cwd
+                .as_deref()
+                .map(|c| format!(" · <code>{}</code>", esc(c)))
+                .unwrap_or_default(),
+            snippet = highlighted(&h.snippet.text, &h.snippet.highlights),
+        );
+    }
+    body.push_str("</ol>");
+    body.push_str(&pager(
+        &format!("/search?q={}&", url_encode(&q)),
+        page_no,
+        hits.len() > PER_PAGE,
+    ));
+    body.push_str("</main>");
+    Ok(page(&format!("{q} – search"), &q, &body))
+}
+
+fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>) -> String {
+    let mut class = String::from("cmd");
+    if hit == Some(c.seq) {
+        class.push_str(" hit");
+    }
+    if fix == Some(c.seq) {
+        class.push_str(" fix");
+    }
+    format!(
+        r#"<li class="{class}" id="cmd-{seq}" data-seq="{seq}" data-start="{start}"><button type="button" class="seek" title="play from here">{exit}<code class="line">{cmd}</code></button>
+<div class="meta"><span class="at">{at}</span> · <span>{dur}</span>{cwd}{fixed} <button type="button" class="mark-fix" data-seq="{seq}">{fix_label}</button></div></li>
+"#,
+        seq = c.seq,
+        start = c.start.max(0.0),
+        exit = exit_badge(c.exit),
+        cmd = esc(&c.command),
+        at = esc(&offset(c.start)),
+        dur = esc(&duration(c.duration())),
+        cwd = c
+            .cwd
+            .as_deref()
+            .map(|d| format!(r#" · <code class="cwd">{}</code>"#, esc(d)))
+            .unwrap_or_default(),
+        fixed = if fix == Some(c.seq) {
+            r#" · <strong class="fix-label">the fix</strong>"#
+        } else {
+            ""
+        },
+        fix_label = if fix == Some(c.seq) {
+            "unmark fix"
+        } else {
+            "mark as the fix"
+        },
+    )
+}
+
+/// A time from `?t=`: seconds, `90.5`, or `1:30`.
+fn parse_time(s: &str) -> Option<f64> {
+    let mut total = 0.0;
+    for part in s.split(':') {
+        let v: f64 = part.trim().parse().ok()?;
+        total = total * 60.0 + v;
+    }
+    (total.is_finite() && total >= 0.0).then_some(total)
+}
+
+pub async fn session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let p = params(raw);
+    let meta = load(&state, id).await?;
+    let cmds = session_commands(&state, &meta, false)
+        .await
+        .unwrap_or_default();
+    let hit: Option<u32> = p.get("hit").and_then(|h| h.parse().ok());
+    let start = p
+        .get("t")
+        .and_then(|t| parse_time(t))
+        .or_else(|| {
+            hit.and_then(|s| cmds.iter().find(|c| c.seq == s))
+                .map(|c| c.start)
+        })
+        .unwrap_or(0.0);
+    let format = if p.get("player").map(String::as_str) == Some("cast") {
+        "cast"
+    } else {
+        "segmented"
+    };
+    let live = if meta.status == Status::Recording {
+        r#" <span class="badge live">LIVE</span> <span class="note">live playback comes later; this shows what is saved so far</span>"#
+    } else {
+        ""
+    };
+    let tags = meta.tags.join(", ");
+    let mut body = format!(
+        r#"<main class="session" id="session" data-id="{id}" data-start="{start}" data-format="{format}" data-hit="{hit}" data-cols="{cols}" data-rows="{rows}">
+<div class="head"><h1 id="title">{title}</h1>{live}
+<div class="meta"><code>{short}</code> · {started} · {dur} · {who} · <a href="/api/sessions/{id}/cast" download="{id}.cast">download .cast</a></div>
+<div class="tags">{tag_links}</div>
+<details class="edit"><summary>Edit title, tags, notes</summary>
+<form id="edit-form">
+<label>Title <input name="title" value="{title_v}" maxlength="300"></label>
+<label>Tags (comma separated) <input name="tags" value="{tags_v}"></label>
+<label>Notes <textarea name="notes" rows="4" maxlength="32768">{notes_v}</textarea></label>
+<button type="submit">Save</button> <span class="status" id="edit-status" role="status"></span>
+</form></details>
+{notes}
+</div>
+<div class="body">
+<div class="player-col"><div id="player" class="player"></div>
+<section id="hit-output" class="hit-output" hidden><h2>Output of <code id="hit-command"></code></h2><pre id="hit-text"></pre></section>
+</div>
+<aside class="commands"><h2>Commands <span class="count">{n}</span></h2><ol class="cmds">
+"#,
+        id = meta.id,
+        start = start,
+        format = format,
+        hit = hit.map(|h| h.to_string()).unwrap_or_default(),
+        cols = meta.term.cols,
+        rows = meta.term.rows,
+        title = esc(meta.display_title()),
+        short = esc(meta.id.short()),
+        started = esc(&date(meta.started)),
+        dur = esc(&duration(meta.duration)),
+        who = esc(&format!("{}@{}", meta.user, meta.host)),
+        tag_links = meta
+            .tags
+            .iter()
+            .map(|t| format!(
+                r#"<a class="tag" href="/?tag={}">{}</a>"#,
+                url_encode(t),
+                esc(t)
+            ))
+            .collect::<String>(),
+        title_v = esc(meta.title.as_deref().unwrap_or("")),
+        tags_v = esc(&tags),
+        notes_v = esc(meta.notes.as_deref().unwrap_or("")),
+        notes = meta
+            .notes
+            .as_deref()
+            .map(|n| format!(r#"<div class="notes">{}</div>"#, esc(n)))
+            .unwrap_or_default(),
+        n = cmds.len(),
+    );
+    if cmds.is_empty() {
+        body.push_str(r#"<li class="empty">No commands found in this recording.</li>"#);
+    }
+    for c in &cmds {
+        body.push_str(&command_row(c, hit, meta.fix_seq));
+    }
+    body.push_str("</ol></aside></div></main>");
+    Ok(page(meta.display_title(), "", &body))
+}
+
+pub async fn not_found(uri: Uri) -> Response {
+    let e = Error::NotFound(format!("no page at {}", uri.path()));
+    if uri.path().starts_with("/api/") || uri.path() == "/api" {
+        e.into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_seconds_or_minutes() {
+        assert_eq!(parse_time("90.5"), Some(90.5));
+        assert_eq!(parse_time("1:30"), Some(90.0));
+        assert_eq!(parse_time("-1"), None);
+        assert_eq!(parse_time("x"), None);
+        assert_eq!(parse_time("inf"), None);
+    }
+}

@@ -1,0 +1,658 @@
+//! Every route through `app(state)` with `oneshot`: status codes, error shape, tokens,
+//! escaping. The commands and search come from a fake [`Knowledge`] over an in-RAM index
+//! (the real one, in the binary, is tested end to end in the root crate).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use fixcast_indexer::{CommandIndex, Hit, Query, WriterOptions};
+use fixcast_sessions::asciicast::{Header, Recording};
+use fixcast_sessions::{
+    CommandRecord, CommandSource, Event, EventKind, SessionId, SessionMeta, Store,
+};
+use fixcast_web::{app, AppState, Knowledge, KnowledgeError};
+use serde_json::Value;
+use tower::ServiceExt;
+
+struct Fake {
+    commands: Mutex<HashMap<SessionId, Vec<CommandRecord>>>,
+    index: CommandIndex,
+    reindexed: Mutex<Vec<SessionMeta>>,
+}
+
+impl Knowledge for Fake {
+    fn commands(
+        &self,
+        _: &Store,
+        meta: &SessionMeta,
+        _: bool,
+    ) -> Result<Vec<CommandRecord>, KnowledgeError> {
+        Ok(self
+            .commands
+            .lock()
+            .unwrap()
+            .get(&meta.id)
+            .cloned()
+            .unwrap_or_default())
+    }
+    fn search(&self, _: &Store, q: &Query, limit: usize) -> Result<Vec<Hit>, KnowledgeError> {
+        Ok(self.index.search(q, limit)?)
+    }
+    fn reindex(&self, _: &Store, meta: &SessionMeta) -> Result<(), KnowledgeError> {
+        let cmds = self
+            .commands
+            .lock()
+            .unwrap()
+            .get(&meta.id)
+            .cloned()
+            .unwrap_or_default();
+        let mut w = self.index.writer(WriterOptions::default())?;
+        w.index_session(meta, &cmds)?;
+        w.commit()?;
+        self.index.reload()?;
+        self.reindexed.lock().unwrap().push(meta.clone());
+        Ok(())
+    }
+}
+
+const XSS: &str = r#"<script>alert(1)</script><img src=x onerror="alert(2)"><a href="javascript:alert(3)">x</a>'"&"#;
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Store,
+    fake: Arc<Fake>,
+    id: SessionId,
+    long: SessionId,
+}
+
+fn cmd(seq: u32, start: f64, command: &str, output: &str, exit: i32) -> CommandRecord {
+    CommandRecord {
+        seq,
+        start,
+        end: start + 0.5,
+        command: command.into(),
+        cwd: Some("/etc".into()),
+        exit: Some(exit),
+        source: CommandSource::Integration,
+        output: output.into(),
+        output_cut: 0,
+        full_screen: false,
+    }
+}
+
+fn import(store: &Store, title: &str, events: Vec<Event>) -> SessionMeta {
+    let rec = Recording {
+        header: Header {
+            cols: 80,
+            rows: 24,
+            ..Header::default()
+        },
+        events,
+    };
+    let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+    meta.title = Some(title.into());
+    meta.tags = vec!["dns".into()];
+    store.import(&rec, meta).unwrap()
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let out = |t: u64, s: &str| Event::new(t, EventKind::Output(s.into()));
+    let meta = import(
+        &store,
+        &format!("resolv.conf is stuck {XSS}"),
+        vec![
+            out(
+                500_000,
+                "$ lsattr /etc/resolv.conf\r\n----i--- /etc/resolv.conf\r\n",
+            ),
+            out(
+                2_000_000,
+                &format!("$ chattr -i /etc/resolv.conf\r\nunlocked {XSS}\r\n"),
+            ),
+            out(3_000_000, "$ "),
+        ],
+    );
+    // A long one: enough output for several segments, a counter to find on screen.
+    let line = "x".repeat(1000);
+    let mut evs = Vec::new();
+    for i in 0..3000u64 {
+        evs.push(out(i * 1000, &format!("{i:05} {line}\r\n")));
+    }
+    evs.push(out(3_000_000, "\x1b[2J\x1b[HTHE END\r\n"));
+    let long = import(&store, "long", evs);
+    let fake = Arc::new(Fake {
+        commands: Mutex::new(HashMap::from([
+            (
+                meta.id.clone(),
+                vec![
+                    cmd(
+                        1,
+                        0.5,
+                        "lsattr /etc/resolv.conf",
+                        "----i--- /etc/resolv.conf\n",
+                        0,
+                    ),
+                    cmd(
+                        2,
+                        2.0,
+                        "chattr -i /etc/resolv.conf",
+                        &format!("unlocked {XSS}\n"),
+                        0,
+                    ),
+                ],
+            ),
+            (long.id.clone(), vec![cmd(1, 0.0, "yes", "x", 0)]),
+        ])),
+        index: CommandIndex::in_ram(),
+        reindexed: Mutex::new(Vec::new()),
+    });
+    fake.reindex(&store, &meta).unwrap();
+    World {
+        _dir: dir,
+        store,
+        fake,
+        id: meta.id,
+        long: long.id,
+    }
+}
+
+impl World {
+    fn app(&self, token: Option<&str>) -> Router {
+        app(AppState::new(
+            self.store.clone(),
+            self.fake.clone(),
+            token.map(str::to_owned),
+        ))
+    }
+}
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Res {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    /// An API error: JSON with the status and a message.
+    fn error(&self, status: StatusCode) -> String {
+        assert_eq!(self.status, status, "{}", self.text());
+        let j = self.json();
+        assert_eq!(j["status"], status.as_u16());
+        j["error"].as_str().expect("error message").to_owned()
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Res {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Res {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Res {
+    send(
+        app,
+        Request::get(uri)
+            .header(header::HOST, "127.0.0.1:7878")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+async fn patch(app: &Router, uri: &str, ctype: &str, body: impl Into<Body>) -> Res {
+    let req = Request::builder()
+        .method(Method::PATCH)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, ctype)
+        .body(body.into())
+        .unwrap();
+    send(app, req).await
+}
+
+#[tokio::test]
+async fn sessions_list_filters_and_paginates() {
+    let w = world();
+    let a = w.app(None);
+    let r = get(&a, "/api/sessions").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let j = r.json();
+    assert_eq!(j["total"], 2);
+    assert_eq!(j["sessions"][0]["id"], w.long.as_str(), "newest first");
+    assert_eq!(get(&a, "/api/sessions?q=resolv").await.json()["total"], 1);
+    assert_eq!(
+        get(&a, "/api/sessions?tag=dns&limit=1").await.json()["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(&a, "/api/sessions?offset=5").await.json()["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        get(&a, "/api/sessions?status=live").await.json()["total"],
+        0
+    );
+    assert!(get(&a, "/api/sessions?status=bogus")
+        .await
+        .error(StatusCode::BAD_REQUEST)
+        .contains("status"));
+    assert!(get(&a, "/api/sessions?limit=-1")
+        .await
+        .error(StatusCode::BAD_REQUEST)
+        .contains("limit"));
+}
+
+#[tokio::test]
+async fn one_session_by_id_or_prefix_and_bad_ids() {
+    let w = world();
+    let a = w.app(None);
+    let r = get(&a, &format!("/api/sessions/{}", w.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let j = r.json();
+    assert_eq!(j["session"]["id"], w.id.as_str());
+    assert_eq!(j["commands"][1]["command"], "chattr -i /etc/resolv.conf");
+    assert!(
+        j["commands"][1].get("output").is_none(),
+        "listing leaves output out"
+    );
+    let r = get(
+        &a,
+        &format!("/api/sessions/{}", &w.id.as_str()[..20].to_lowercase()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "a unique prefix, any case");
+    get(&a, "/api/sessions/..%2F..%2Fetc%2Fpasswd")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    get(&a, "/api/sessions/%00")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    get(&a, "/api/sessions/7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
+        .await
+        .error(StatusCode::NOT_FOUND);
+    get(&a, "/api/sessions/0").await.error(StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn commands_and_one_command_with_output() {
+    let w = world();
+    let a = w.app(None);
+    let r = get(&a, &format!("/api/sessions/{}/commands", w.id)).await;
+    assert_eq!(r.json().as_array().unwrap().len(), 2);
+    let c = get(&a, &format!("/api/sessions/{}/commands/2", w.id))
+        .await
+        .json();
+    assert_eq!(c["output"], format!("unlocked {XSS}\n"));
+    assert_eq!(c["exit"], 0);
+    get(&a, &format!("/api/sessions/{}/commands/9", w.id))
+        .await
+        .error(StatusCode::NOT_FOUND);
+    get(&a, &format!("/api/sessions/{}/commands/x", w.id))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_cast_is_asciicast_v3() {
+    let w = world();
+    let a = w.app(None);
+    let r = get(&a, &format!("/api/sessions/{}/cast", w.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    let mut lines = text.lines();
+    let head: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(head["version"], 3);
+    assert_eq!(lines.count(), 3);
+    let r = get(&a, &format!("/api/sessions/{}/cast", w.long)).await;
+    assert!(r.body.len() > 3_000_000, "whole, streamed");
+}
+
+#[tokio::test]
+async fn segments_start_from_the_screen_they_continue() {
+    let w = world();
+    let a = w.app(None);
+    let idx = get(&a, &format!("/api/sessions/{}/segments", w.long))
+        .await
+        .json();
+    assert_eq!(idx["version"], 1);
+    assert_eq!(idx["term"]["cols"], 80);
+    let segs = idx["segments"].as_array().unwrap();
+    assert!(
+        segs.len() >= 5,
+        "3 MB of output in 512 KiB segments: {}",
+        segs.len()
+    );
+    assert_eq!(segs[0]["start"], 0.0);
+    let mut prev = -1.0;
+    for (i, s) in segs.iter().enumerate() {
+        let start = s["start"].as_f64().unwrap();
+        assert!(start > prev);
+        prev = start;
+        let seg = get(&a, s["url"].as_str().unwrap()).await;
+        assert_eq!(seg.status, StatusCode::OK);
+        let seg = seg.json();
+        let events = seg["events"].as_array().unwrap();
+        assert_eq!(
+            events[0][0].as_f64().unwrap(),
+            start,
+            "segment {i} starts with its first event"
+        );
+        if i > 0 {
+            let init = seg["snapshot"]["init"].as_str().unwrap();
+            assert!(
+                init.contains("xxxx"),
+                "segment {i} starts from the screen so far"
+            );
+        }
+        if i == segs.len() - 1 {
+            let last = events.last().unwrap();
+            assert_eq!(last[0].as_f64().unwrap(), idx["duration"].as_f64().unwrap());
+            assert!(last[2].as_str().unwrap().contains("THE END"));
+        }
+    }
+    // Cached beside the session: a second server reads it without building.
+    assert!(w.store.dir(&w.long).join("segments.v1.json").is_file());
+    let again = get(&w.app(None), &format!("/api/sessions/{}/segments", w.long))
+        .await
+        .json();
+    assert_eq!(again["segments"], idx["segments"]);
+    get(&a, &format!("/api/sessions/{}/segments/999", w.long))
+        .await
+        .error(StatusCode::NOT_FOUND);
+    get(&a, &format!("/api/sessions/{}/segments/-1", w.long))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    let small = get(&a, &format!("/api/sessions/{}/segments", w.id))
+        .await
+        .json();
+    assert_eq!(small["markers"][1][1], "chattr -i /etc/resolv.conf");
+}
+
+#[tokio::test]
+async fn search_uses_the_query_language_and_highlights() {
+    let w = world();
+    let a = w.app(None);
+    let j = get(&a, "/api/search?q=chattr").await.json();
+    let hit = &j["hits"][0];
+    assert_eq!(hit["command"], "chattr -i /etc/resolv.conf");
+    assert_eq!(hit["url"], format!("/s/{}?t=2.0&hit=2", w.id));
+    assert!(hit["snippet"]["highlights"].is_array());
+    assert_eq!(
+        get(&a, "/api/search?q=cmd:lsattr%20exit:0").await.json()["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    get(&a, "/api/search").await.error(StatusCode::BAD_REQUEST);
+    let msg = get(&a, "/api/search?q=comand:x")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert!(msg.starts_with("query:"), "{msg}");
+    get(&a, "/api/search?q=x&limit=lots")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn edits_are_saved_atomically_and_reindexed() {
+    let w = world();
+    let a = w.app(None);
+    let uri = format!("/api/sessions/{}", w.id);
+    let r = patch(
+        &a,
+        &uri,
+        "application/json",
+        r#"{"title":"fixed it","tags":["dns","immutable"],"notes":"use chattr","fix_seq":2}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(w.store.dir(&w.id).join("meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["title"], "fixed it");
+    assert_eq!(saved["tags"][1], "immutable");
+    assert_eq!(saved["notes"], "use chattr");
+    assert_eq!(saved["fix_seq"], 2);
+    assert_eq!(
+        w.fake
+            .reindexed
+            .lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .title
+            .as_deref(),
+        Some("fixed it")
+    );
+    let hits = get(&a, "/api/search?q=title:fixed").await.json();
+    assert_eq!(
+        hits["hits"].as_array().unwrap().len(),
+        2,
+        "re-indexed with the new title"
+    );
+    // null clears, absent keeps
+    let r = patch(&a, &uri, "application/json", r#"{"title":null}"#)
+        .await
+        .json();
+    assert_eq!(r["title"], Value::Null);
+    assert_eq!(r["notes"], "use chattr");
+
+    patch(&a, &uri, "text/plain", "{}")
+        .await
+        .error(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    patch(&a, &uri, "application/json", "{")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    patch(&a, &uri, "application/json", r#"{"owner":"me"}"#)
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    patch(&a, &uri, "application/json", r#"{"fix_seq":99}"#)
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    patch(&a, &uri, "application/json", r#"{"tags":["two words"]}"#)
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    let long = format!(r#"{{"title":"{}"}}"#, "t".repeat(400));
+    patch(&a, &uri, "application/json", long)
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    let huge = format!(r#"{{"notes":"{}"}}"#, "n".repeat(200_000));
+    let r = patch(&a, &uri, "application/json", huge).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    patch(&a, "/api/sessions/..", "application/json", "{}")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_json_under_api_and_html_elsewhere() {
+    let w = world();
+    let a = w.app(None);
+    get(&a, "/api/nope").await.error(StatusCode::NOT_FOUND);
+    get(&a, "/api").await.error(StatusCode::NOT_FOUND);
+    let r = get(&a, "/nope%3Cscript%3E").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("<!doctype html>") && !r.text().contains("<script>alert"));
+    let r = get(&a, "/s/not-an-id").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&a, "/assets/app.js").await.status, StatusCode::OK);
+    let player = get(&a, "/assets/asciinema-player.min.js").await;
+    assert_eq!(
+        player.headers[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(player.body.len() > 100_000);
+    assert_eq!(
+        get(&a, "/assets/../../etc/passwd").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn pages_show_recordings_as_text() {
+    let w = world();
+    let a = w.app(None);
+    for uri in [
+        "/".to_owned(),
+        "/?tag=dns".to_owned(),
+        "/search?q=chattr".to_owned(),
+        format!("/s/{}?t=2&hit=2", w.id),
+    ] {
+        let r = get(&a, &uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let html = r.text();
+        assert!(!html.contains("<script>alert"), "{uri}: {html}");
+        assert!(!html.contains("<img src=x"), "{uri}");
+        assert!(!html.contains("href=\"javascript:"), "{uri}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{uri}"
+        );
+        assert!(r.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'"));
+    }
+    let results = get(&a, "/search?q=chattr").await.text();
+    let marked = get(&a, "/search?q=out:unlocked").await.text();
+    assert!(marked.contains("<mark>unlocked</mark>"), "{marked}");
+    assert!(results.contains(&format!("/s/{}?t=2.0&amp;hit=2", w.id)));
+    let page = get(&a, &format!("/s/{}?hit=2", w.id)).await.text();
+    assert!(page.contains(r#"class="cmd hit""#));
+    assert!(
+        page.contains(r#"data-start="2""#),
+        "the hit's time when ?t= is absent"
+    );
+    let r = get(&a, "/search?q=comand:x").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("did you mean"), "{}", r.text());
+    assert_eq!(get(&a, "/search?q=").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_token_guards_everything() {
+    let w = world();
+    let a = w.app(Some("s3cret-token"));
+    for uri in ["/api/sessions", "/api/nope"] {
+        get(&a, uri).await.error(StatusCode::UNAUTHORIZED);
+    }
+    for uri in ["/", "/assets/app.js"] {
+        assert_eq!(get(&a, uri).await.status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    let with = |h: &str, v: &str| {
+        Request::get("/api/sessions")
+            .header(h, v)
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        send(&a, with("authorization", "Bearer s3cret-token"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&a, with("authorization", "Bearer s3cret-tokex"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&a, with("authorization", "Bearer s3cret"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&a, with("cookie", "a=b; fixcast_token=s3cret-token"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&a, with("cookie", "fixcast_token=nope")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The one-time link sets the cookie and leaves the token out of the address.
+    let r = get(&a, "/search?q=chattr&token=s3cret-token").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/search?q=chattr");
+    let cookie = r.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("fixcast_token=s3cret-token;") && cookie.contains("HttpOnly"));
+    assert_eq!(
+        get(&a, "/?token=wrong").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // With a token, any host name is fine (it is served to other machines).
+    let r = send(
+        &a,
+        Request::get("/api/sessions")
+            .header("host", "kb.example:7878")
+            .header("authorization", "Bearer s3cret-token")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn without_a_token_only_loopback_names_are_answered() {
+    let w = world();
+    let a = w.app(None);
+    let r = send(
+        &a,
+        Request::get("/api/sessions")
+            .header("host", "evil.example:7878")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    r.error(StatusCode::FORBIDDEN);
+    let r = send(
+        &a,
+        Request::get("/api/sessions")
+            .header("host", "localhost:7878")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[test]
+fn binding_beyond_loopback_needs_a_token() {
+    let any: std::net::SocketAddr = "0.0.0.0:7878".parse().unwrap();
+    let local: std::net::SocketAddr = "127.0.0.1:7878".parse().unwrap();
+    assert!(fixcast_web::check_bind(&any, None).is_err());
+    assert!(fixcast_web::check_bind(&any, Some("")).is_err());
+    assert!(fixcast_web::check_bind(&any, Some("t")).is_ok());
+    assert!(fixcast_web::check_bind(&local, None).is_ok());
+}
