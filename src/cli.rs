@@ -40,6 +40,8 @@ pub enum Command {
     Reindex(ReindexArgs),
     /// Serve the web knowledge base: search, browse and replay sessions in a browser
     Serve(ServeArgs),
+    /// Redact secrets in a recorded session again, with the current patterns
+    Redact(RedactArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +70,9 @@ pub struct RecArgs {
     /// Record even inside another fixcast session
     #[arg(long)]
     pub force: bool,
+    /// Record secrets as they are (tokens, keys, passwords are redacted by default)
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +110,9 @@ pub struct PlayArgs {
     /// Start this many seconds in
     #[arg(long, value_name = "SECS", default_value_t = 0.0)]
     pub at: f64,
+    /// Let the recording drive the terminal (clipboard, reports, links): no safe-replay filter
+    #[arg(long)]
+    pub trust: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,6 +139,16 @@ pub struct ExportArgs {
     /// With `--format txt`: only this command's output (its number in `show --commands`)
     #[arg(long, value_name = "N")]
     pub command: Option<u32>,
+    /// With `--format raw` to a terminal: write every byte, no safe-replay filter
+    #[arg(long)]
+    pub trust: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Session ids or unique prefixes
+    #[arg(required = true)]
+    pub ids: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,8 @@ mod ls_show_rm;
 mod on_terminal;
 mod play;
 mod rec;
+mod redaction;
+mod safe_replay;
 mod search;
 mod util;
 mod web;

@@ -15,7 +15,7 @@
 //!     fn finish(&mut self) -> Result<(), SinkError> { Ok(()) }
 //! }
 //! let cmd = Command { program: "bash".into(), args: vec!["-c".into(), "ls".into()], env: vec![], cwd: None };
-//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false };
+//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false, redact: None };
 //! let outcome = record(opts, vec![Box::new(Count(0))])?;
 //! println!("exit {}", outcome.exit_status);
 //! # Ok::<(), fixcast_recorder::Error>(())
@@ -28,6 +28,7 @@ mod integration;
 mod pty;
 mod queue;
 mod record;
+mod redact;
 mod screen_text;
 mod sink;
 pub mod tty;
@@ -38,5 +39,6 @@ pub use error::Error;
 pub use integration::{integrate, Integration, IntegrationError, Shell};
 pub use pty::Command;
 pub use record::{record, Options, Outcome};
+pub use redact::{PatternError, Redactor, Rules, HOLD_TIME, KINDS};
 pub use screen_text::{Rendered, ScreenText};
 pub use sink::{Sink, SinkError};

@@ -23,6 +23,7 @@ use crate::commands::{Mark, MarkScanner};
 use crate::error::Error;
 use crate::pty::{Command, Pty};
 use crate::queue::{Chunk, Queue};
+use crate::redact::{Redactor, Rules};
 use crate::sink::Sink;
 use crate::tty::{self, RawMode};
 use crate::utf8::Utf8Stream;
@@ -39,6 +40,9 @@ pub struct Options {
     pub interactive: bool,
     /// Store keystrokes as `i` events.
     pub record_input: bool,
+    /// Redact secrets before any sink sees them (`None`: record as is). Only the
+    /// recording is redacted: the user's terminal shows everything.
+    pub redact: Option<Rules>,
 }
 
 /// How a recording ended.
@@ -50,6 +54,11 @@ pub struct Outcome {
     pub duration: u64,
     pub output_bytes: u64,
     pub input_bytes: u64,
+    /// Bytes typed while the terminal read a secret (echo off), which were not recorded
+    /// (counted only with `record_input`).
+    pub input_withheld: u64,
+    /// Secrets replaced in the recording.
+    pub redacted: u64,
     /// Output that reached the terminal but not the sinks (the writer fell behind).
     pub dropped_bytes: u64,
     /// Sinks that failed, and why; a failed sink gets no more events.
@@ -78,9 +87,10 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
 
     let writer_thread = {
         let queue = queue.clone();
+        let redactor = opts.redact.as_ref().map(Rules::redactor);
         thread::Builder::new()
             .name("fixcast-writer".into())
-            .spawn(move || write_events(&queue, sinks))?
+            .spawn(move || write_events(&queue, sinks, redactor))?
     };
     let (out_done_tx, out_done) = mpsc::channel();
     let last_output = Arc::new(AtomicU64::new(0));
@@ -143,16 +153,23 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     let _ = rustix::io::write(&stop_w, b"x");
     signal_handle.close();
     let _ = signal_thread.join();
-    let input_bytes = input_thread.join().unwrap_or(0);
-    let (dropped_bytes, sink_errors) = writer_thread
-        .join()
-        .unwrap_or_else(|_| (0, vec!["writer thread panicked".into()]));
+    let (input_bytes, input_withheld) = input_thread.join().unwrap_or((0, 0));
+    let Written {
+        dropped: dropped_bytes,
+        redacted,
+        sink_errors,
+    } = writer_thread.join().unwrap_or_else(|_| Written {
+        sink_errors: vec!["writer thread panicked".into()],
+        ..Written::default()
+    });
     drop(raw);
     Ok(Outcome {
         exit_status,
         duration,
         output_bytes,
         input_bytes,
+        input_withheld,
+        redacted,
         dropped_bytes,
         sink_errors,
     })
@@ -216,17 +233,19 @@ struct Input {
 /// How long the program must be quiet before piped input's end-of-file is (re)sent.
 const EOF_IDLE: u64 = 300_000;
 
-/// Keys to the PTY until stdin ends or `stop` becomes readable. Returns bytes recorded.
+/// Keys to the PTY until stdin ends or `stop` becomes readable. Returns bytes recorded
+/// and bytes withheld (typed at a password prompt while recording input).
 fn pass_input(
     mut pty_in: Box<dyn Write + Send>,
     stop: std::os::fd::OwnedFd,
     queue: &Queue,
     micros: impl Fn() -> u64,
     input: Input,
-) -> u64 {
+) -> (u64, u64) {
     let stdin = std::io::stdin();
     let mut buf = vec![0u8; 64 << 10];
     let mut recorded = 0u64;
+    let mut withheld = 0u64;
     loop {
         let mut fds = [
             PollFd::new(&stop, PollFlags::IN),
@@ -238,7 +257,7 @@ fn pass_input(
             Err(_) => break,
         }
         if !fds[0].revents().is_empty() {
-            return recorded;
+            return (recorded, withheld);
         }
         if fds[1].revents().is_empty() {
             continue;
@@ -262,15 +281,17 @@ fn pass_input(
             queue.push(micros(), Chunk::Input(keys.to_vec()));
         } else if enter && !hidden {
             queue.push(micros(), Chunk::Enter);
+        } else if input.record && hidden {
+            withheld += n as u64;
         }
         if pty_in.write_all(keys).and_then(|_| pty_in.flush()).is_err() {
-            return recorded;
+            return (recorded, withheld);
         }
     }
     if !input.interactive {
         send_eof_when_idle(&mut pty_in, &stop, &micros, &input.last_output);
     }
-    recorded
+    (recorded, withheld)
 }
 
 /// Piped input has ended: the program should see end-of-file, as if Ctrl-D were typed at
@@ -314,12 +335,30 @@ fn send_eof_when_idle(
 const BEHIND: usize = 256 << 10;
 const CAUGHT_UP: usize = 32 << 10;
 
-/// The writer thread: turns chunks into events and feeds the sinks.
-fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<String>) {
-    let mut failed: Vec<Option<String>> = vec![None; sinks.len()];
+/// What the writer thread did.
+#[derive(Default)]
+struct Written {
+    dropped: u64,
+    redacted: u64,
+    sink_errors: Vec<String>,
+}
+
+/// The writer thread: turns chunks into events (output redacted first, when asked) and
+/// feeds the sinks.
+fn write_events(
+    queue: &Queue,
+    sinks: Vec<Box<dyn Sink>>,
+    mut redactor: Option<Redactor>,
+) -> Written {
+    let mut out = Emitter {
+        sinks,
+        failed: Vec::new(),
+        chapters: Chapters::default(),
+    };
+    out.failed = vec![None; out.sinks.len()];
     let mut out_text = Utf8Stream::default();
-    let mut chapters = Chapters::default();
     let mut in_text = Utf8Stream::default();
+    let mut pieces = Vec::new();
     let mut batch = Vec::new();
     let mut dropped = 0u64;
     let mut last = 0u64;
@@ -327,45 +366,57 @@ fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<Strin
     let mut behind = false;
     let mut next_flush = Instant::now() + Duration::from_secs(1);
     loop {
-        let (closed, batch_bytes) = queue.take(next_flush, &mut batch);
+        // Text held back by the redactor is released in time, even if nothing follows.
+        let deadline = redactor
+            .as_ref()
+            .and_then(Redactor::release_at)
+            .map_or(next_flush, |r| r.min(next_flush));
+        let (closed, batch_bytes) = queue.take(deadline, &mut batch);
         // Hysteresis: a large batch means the program outruns the writer.
         if batch_bytes > BEHIND || (behind && batch_bytes < CAUGHT_UP) {
             behind = batch_bytes > BEHIND;
-            for sink in sinks.iter_mut() {
+            for sink in out.sinks.iter_mut() {
                 sink.pressure(behind);
             }
         }
         for (t, chunk) in batch.drain(..) {
             let time = if t == u64::MAX { last } else { t.max(last) };
             last = time;
-            let kind = match chunk {
-                Chunk::Output(b) => {
-                    let text = out_text.decode(&b);
-                    if text.is_empty() {
-                        continue;
-                    }
-                    let markers = chapters.scan(&text);
-                    emit(
-                        &mut sinks,
-                        &mut failed,
-                        Event::new(time, EventKind::Output(text)),
-                    );
-                    for label in markers {
-                        emit(
-                            &mut sinks,
-                            &mut failed,
-                            Event::new(time, EventKind::Marker(label)),
-                        );
+            if let Chunk::Output(b) = &chunk {
+                let text = out_text.decode(b);
+                if !text.is_empty() {
+                    match &mut redactor {
+                        Some(r) => {
+                            r.push(time, &text, &mut pieces);
+                            out.outputs(&mut pieces);
+                        }
+                        None => out.output(time, text),
                     }
                     dirty = true;
-                    continue;
                 }
+                continue;
+            }
+            // Whatever output is held goes first: events keep their order.
+            if let Some(r) = &mut redactor {
+                if matches!(chunk, Chunk::Exit(_)) {
+                    r.push(time, &out_text.finish(), &mut pieces);
+                }
+                r.flush(&mut pieces);
+                out.outputs(&mut pieces);
+            }
+            let kind = match chunk {
+                Chunk::Output(_) => unreachable!("handled above"),
                 Chunk::Input(b) => {
                     let text = in_text.decode(&b);
                     if text.is_empty() {
                         continue;
                     }
-                    EventKind::Input(text)
+                    // Keys come a few at a time: only what arrives in one read is
+                    // seen whole (the echo, in the output, is redacted as a line).
+                    match &redactor {
+                        Some(r) => EventKind::Input(r.rules().redact_text(&text)),
+                        None => EventKind::Input(text),
+                    }
                 }
                 Chunk::Resize(cols, rows) => EventKind::Resize { cols, rows },
                 // An empty input event: Enter was pressed, what was typed is not kept.
@@ -379,21 +430,25 @@ fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<Strin
                 Chunk::Exit(code) => {
                     let tail = out_text.finish();
                     if !tail.is_empty() {
-                        emit(
-                            &mut sinks,
-                            &mut failed,
-                            Event::new(time, EventKind::Output(tail)),
-                        );
+                        out.output(time, tail);
                     }
                     EventKind::Exit(code)
                 }
             };
-            emit(&mut sinks, &mut failed, Event::new(time, kind));
+            out.emit(Event::new(time, kind));
+            dirty = true;
+        }
+        if let Some(r) = redactor.as_mut().filter(|r| {
+            r.release_at()
+                .is_some_and(|at| closed || Instant::now() >= at)
+        }) {
+            r.flush(&mut pieces);
+            out.outputs(&mut pieces);
             dirty = true;
         }
         if closed || Instant::now() >= next_flush {
             if dirty {
-                for (sink, fail) in sinks.iter_mut().zip(failed.iter_mut()) {
+                for (sink, fail) in out.sinks.iter_mut().zip(out.failed.iter_mut()) {
                     if fail.is_none() {
                         if let Err(e) = sink.flush() {
                             report(&e.to_string());
@@ -409,14 +464,46 @@ fn write_events(queue: &Queue, mut sinks: Vec<Box<dyn Sink>>) -> (u64, Vec<Strin
             break;
         }
     }
-    for (sink, fail) in sinks.iter_mut().zip(failed.iter_mut()) {
+    for (sink, fail) in out.sinks.iter_mut().zip(out.failed.iter_mut()) {
         if fail.is_none() {
             if let Err(e) = sink.finish() {
                 *fail = Some(e.to_string());
             }
         }
     }
-    (dropped, failed.into_iter().flatten().collect())
+    Written {
+        dropped,
+        redacted: redactor.as_ref().map_or(0, Redactor::redacted),
+        sink_errors: out.failed.into_iter().flatten().collect(),
+    }
+}
+
+/// The sinks, those that failed, and the chapters found in the output sent to them.
+struct Emitter {
+    sinks: Vec<Box<dyn Sink>>,
+    failed: Vec<Option<String>>,
+    chapters: Chapters,
+}
+
+impl Emitter {
+    /// An output event, then a marker for each command it starts.
+    fn output(&mut self, time: u64, text: String) {
+        let markers = self.chapters.scan(&text);
+        self.emit(Event::new(time, EventKind::Output(text)));
+        for label in markers {
+            self.emit(Event::new(time, EventKind::Marker(label)));
+        }
+    }
+
+    fn outputs(&mut self, pieces: &mut Vec<(u64, String)>) {
+        for (time, text) in pieces.drain(..) {
+            self.output(time, text);
+        }
+    }
+
+    fn emit(&mut self, ev: Event) {
+        emit(&mut self.sinks, &mut self.failed, ev);
+    }
 }
 
 /// Integrated shells announce each command (`633;E` then `133;C`): it becomes a marker,

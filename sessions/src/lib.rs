@@ -30,5 +30,5 @@ pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use error::{Error, Result};
 pub use event::{parse_size, Event, EventKind, Seconds};
 pub use id::SessionId;
-pub use meta::{Bytes, SessionMeta, Status, Term};
+pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
 pub use store::{Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE};

@@ -54,6 +54,25 @@ pub struct Bytes {
     /// not keep up (see the README); 0 in a healthy recording.
     #[serde(default)]
     pub dropped: u64,
+    /// Input bytes typed with echo off (at a password prompt) and so not stored, with
+    /// `--record-input`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub withheld: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Whether secrets in a session's recording were redacted, and how many.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redaction {
+    /// Redacted (when recorded, or since by `fixcast redact`); false for `rec
+    /// --no-redact`, imports, and sessions recorded before fixcast redacted.
+    pub redacted: bool,
+    /// Secrets replaced by `[REDACTED:kind]`.
+    #[serde(default)]
+    pub count: u64,
 }
 
 /// Everything in `meta.json`.
@@ -102,6 +121,9 @@ pub struct SessionMeta {
     /// The command (its `seq`) marked as "the fix" from the web page, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix_seq: Option<u32>,
+    /// Secrets redacted from the recording; `None` when they were not looked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<Redaction>,
     pub fixcast_version: String,
 }
 
@@ -133,6 +155,7 @@ impl SessionMeta {
             recorder_pid: None,
             imported_from: None,
             fix_seq: None,
+            redaction: None,
             fixcast_version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }

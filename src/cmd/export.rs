@@ -1,7 +1,7 @@
 //! `fixcast export`: a session as asciicast v3/v2, raw output bytes, or plain text.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -11,7 +11,8 @@ use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
 use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind, Store};
 
 use super::commands::{session_commands, Output};
-use super::{open_session, read_recording};
+use super::safe_replay::SafeReplay;
+use super::{open_session, read_recording, warn};
 use crate::cli::{ExportArgs, ExportFormat};
 
 pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -43,6 +44,11 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let bytes = match args.format {
         ExportFormat::CastV3 => write_v3(&rec).into_bytes(),
         ExportFormat::CastV2 => write_v2(&rec).into_bytes(),
+        // On a terminal, the bytes are played: drawing only, unless trusted. Anywhere
+        // else they are exactly what the terminal received.
+        ExportFormat::Raw if args.output.is_none() && !args.trust && io::stdout().is_terminal() => {
+            safe_raw_output(&rec)
+        }
         ExportFormat::Raw => raw_output(&rec),
         ExportFormat::Txt => render_text(&rec).into_bytes(),
     };
@@ -109,6 +115,24 @@ fn raw_output(rec: &Recording) -> Vec<u8> {
         if let EventKind::Output(s) = &ev.kind {
             out.extend_from_slice(s.as_bytes());
         }
+    }
+    out
+}
+
+/// The output bytes through the safe-replay filter.
+fn safe_raw_output(rec: &Recording) -> Vec<u8> {
+    let mut filter = SafeReplay::default();
+    let mut out = Vec::new();
+    for ev in &rec.events {
+        if let EventKind::Output(s) = &ev.kind {
+            out.extend_from_slice(filter.filter(s).as_bytes());
+        }
+    }
+    if filter.dropped() > 0 {
+        warn(format_args!(
+            "{} terminal control sequences in the recording were not written (clipboard, queries, links...); --trust or -o FILE writes them",
+            filter.dropped()
+        ));
     }
     out
 }

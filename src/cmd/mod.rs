@@ -7,8 +7,10 @@ mod index;
 mod ls;
 mod play;
 mod rec;
+mod redact;
 mod reindex;
 mod rm;
+mod safe_replay;
 mod search;
 mod serve;
 mod show;
@@ -34,6 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(a) => search::run(store()?, a),
         Command::Reindex(a) => reindex::run(store()?, a),
         Command::Serve(a) => serve::run(store()?, a),
+        Command::Redact(a) => redact::run(store()?, a),
     }
 }
 

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use fixcast_sessions::{Event, EventKind, Store};
 
-use super::{open_session, read_recording};
+use super::safe_replay::SafeReplay;
+use super::{open_session, read_recording, warn};
 use crate::cli::PlayArgs;
 use tty::{Key, RawInput};
 
@@ -24,7 +25,16 @@ pub fn run(store: Store, args: PlayArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(USAGE));
     }
     let listed = open_session(&store, &args.id)?;
-    let contents = read_recording(&store, &listed.meta.id)?;
+    let mut contents = read_recording(&store, &listed.meta.id)?;
+    // Drawing only, unless the viewer trusts where the recording comes from.
+    let mut filter = (!args.trust).then(SafeReplay::default);
+    if let Some(f) = &mut filter {
+        for ev in &mut contents.events {
+            if let EventKind::Output(data) = &mut ev.kind {
+                *data = f.filter(data);
+            }
+        }
+    }
     let limit = args
         .idle_time_limit
         .or(contents.header.idle_time_limit)
@@ -44,6 +54,11 @@ pub fn run(store: Store, args: PlayArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
+    if let Some(n) = filter.map(|f| f.dropped()).filter(|&n| n > 0) {
+        warn(format_args!(
+            "{n} terminal control sequences in the recording were not played (clipboard, queries, links...); --trust plays them"
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

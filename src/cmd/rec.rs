@@ -3,9 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use fixcast_indexer::suspicious_chars;
 use fixcast_recorder::{integrate, record, tty, Command, Options, Sink, SinkError};
 use fixcast_sessions::asciicast::Header;
-use fixcast_sessions::{CastWriter, Event, SessionId, SessionMeta, Status, Store};
+use fixcast_sessions::{
+    CastWriter, Event, EventKind, Redaction, SessionId, SessionMeta, Status, Store,
+};
 
 use crate::cli::RecArgs;
 
@@ -41,6 +44,34 @@ impl Sink for FileSink {
     }
 }
 
+/// Warns, on the user's terminal, when a command about to run has look-alike characters
+/// (`kubeсtl` with a Cyrillic `с`). Integrated shells announce each command as it starts
+/// (a marker labelled with its line), so the warning comes as it runs, once.
+struct HomoglyphWarning;
+
+impl Sink for HomoglyphWarning {
+    fn event(&mut self, ev: &Event) -> Result<(), SinkError> {
+        if let EventKind::Marker(line) = &ev.kind {
+            let chars = suspicious_chars(line);
+            if !chars.is_empty() {
+                let list: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+                // The terminal is raw: lines need their `\r`.
+                eprint!(
+                    "\r\nfixcast: warning: this command has look-alike characters: {}\r\n",
+                    super::printable(&list.join(", "))
+                );
+            }
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
 pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     if let Some(outer) = std::env::var_os("FIXCAST_SESSION").filter(|s| !s.is_empty()) {
         if !args.force {
@@ -56,6 +87,17 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     {
         bail!("--idle-time-limit must be a positive number of seconds");
     }
+    // Before anything starts: a bad pattern is an error, not a silent leak.
+    let rules = if args.no_redact {
+        None
+    } else {
+        Some(super::redact::rules(&store)?)
+    };
+    // What `-c` runs is kept in the metadata and header: redacted as the output is.
+    let shown_command = match (&rules, &args.command) {
+        (Some(r), Some(c)) => Some(r.redact_text(c)),
+        (_, c) => c.clone(),
+    };
     let interactive = tty::stdin_is_tty();
     let measured = if interactive {
         tty::size_of(std::io::stdin()).or_else(|| tty::size_of(std::io::stdout()))
@@ -80,7 +122,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     meta.host = hostname();
     meta.user = username();
     meta.shell = shell.clone();
-    meta.command = args.command.clone();
+    meta.command = shown_command.clone();
     meta.cwd = std::env::current_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
@@ -94,7 +136,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         term_type: term_type.clone(),
         timestamp: Some(meta.started.unix_timestamp()),
         idle_time_limit: args.idle_time_limit,
-        command: args.command.clone(),
+        command: shown_command,
         title: args.title.clone(),
         env: [("SHELL".to_owned(), shell.clone())]
             .into_iter()
@@ -137,14 +179,18 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         rows,
         interactive,
         record_input: args.record_input,
+        redact: rules,
     };
     let short = id.short().to_owned();
     eprintln!("fixcast: recording session {short}; exit the shell to stop");
     let outcome = match record(
         opts,
-        vec![Box::new(FileSink {
-            writer: Some(writer),
-        })],
+        vec![
+            Box::new(FileSink {
+                writer: Some(writer),
+            }),
+            Box::new(HomoglyphWarning),
+        ],
     ) {
         Ok(o) => o,
         Err(e) => {
@@ -161,6 +207,11 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     meta.bytes.output = outcome.output_bytes;
     meta.bytes.input = outcome.input_bytes;
     meta.bytes.dropped = outcome.dropped_bytes;
+    meta.bytes.withheld = outcome.input_withheld;
+    meta.redaction = Some(Redaction {
+        redacted: !args.no_redact,
+        count: outcome.redacted,
+    });
     meta.bytes.stored = std::fs::metadata(store.cast_path(&id)).map_or(0, |m| m.len());
     if !outcome.sink_errors.is_empty() {
         meta.status = Status::Interrupted;

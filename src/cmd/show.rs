@@ -3,7 +3,9 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use fixcast_indexer::{suspicious_chars, Confusable};
 use fixcast_sessions::{CommandRecord, CommandSource, SessionMeta, Store};
+use serde::Serialize;
 
 use super::commands::{format_offset, session_commands, Output};
 use super::{
@@ -34,7 +36,8 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
         };
         let commands = session_commands(&store, &meta, contents.as_ref(), output)?;
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &commands)?;
+            let flagged: Vec<Flagged> = commands.iter().map(Flagged::of).collect();
+            serde_json::to_writer_pretty(&mut out, &flagged)?;
             writeln!(out)?;
         } else {
             write_commands(&mut out, &commands)?;
@@ -49,6 +52,27 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A command with what makes it suspicious: look-alike characters in its line.
+#[derive(Serialize)]
+struct Flagged<'a> {
+    #[serde(flatten)]
+    command: &'a CommandRecord,
+    suspicious: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    confusables: Vec<Confusable>,
+}
+
+impl<'a> Flagged<'a> {
+    fn of(command: &'a CommandRecord) -> Self {
+        let confusables = suspicious_chars(&command.command);
+        Flagged {
+            command,
+            suspicious: !confusables.is_empty(),
+            confusables,
+        }
+    }
 }
 
 /// The command table: one line per command, its first line if it has several.
@@ -76,6 +100,11 @@ fn write_commands(out: &mut impl Write, commands: &[CommandRecord]) -> io::Resul
         }
         if !notes.is_empty() {
             line.push_str(&format!("  [{}]", notes.join(", ")));
+        }
+        let look_alikes = suspicious_chars(&c.command);
+        if !look_alikes.is_empty() {
+            let list: Vec<String> = look_alikes.iter().map(|l| l.to_string()).collect();
+            line.push_str(&format!("  [! look-alike: {}]", list.join(", ")));
         }
         writeln!(
             out,
@@ -146,6 +175,12 @@ fn fields(m: &SessionMeta) -> Vec<(&'static str, String)> {
     if m.record_input || b.input > 0 {
         bytes.push_str(&format!(", {} input", b.input));
     }
+    if b.withheld > 0 {
+        bytes.push_str(&format!(
+            ", {} input withheld (typed with echo off)",
+            b.withheld
+        ));
+    }
     if b.dropped > 0 {
         bytes.push_str(&format!(
             ", {} DROPPED (the disk could not keep up)",
@@ -153,6 +188,14 @@ fn fields(m: &SessionMeta) -> Vec<(&'static str, String)> {
         ));
     }
     opt("bytes:", Some(bytes));
+    opt(
+        "redaction:",
+        Some(match &m.redaction {
+            Some(r) if r.redacted => format!("on ({} secrets redacted)", r.count),
+            Some(_) => "off (recorded with --no-redact)".to_owned(),
+            None => "none (`fixcast redact` redacts it)".to_owned(),
+        }),
+    );
     opt("idle limit:", m.idle_time_limit.map(|s| format!("{s} s")));
     opt("recorder pid:", m.recorder_pid.map(|p| p.to_string()));
     opt("imported from:", m.imported_from.clone());

@@ -224,8 +224,7 @@ impl Cutter {
         if self.shell == Shell::AtPrompt {
             return true;
         }
-        let (alternate, line) =
-            self.with_screen(|s| (s.alternate_screen(), cursor_line(s)));
+        let (alternate, line) = self.with_screen(|s| (s.alternate_screen(), cursor_line(s)));
         if alternate {
             return true;
         }

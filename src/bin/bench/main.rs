@@ -24,6 +24,7 @@ mod corpus;
 mod cut;
 mod index;
 mod latency;
+mod redact;
 mod size;
 mod throughput;
 mod util;
@@ -64,6 +65,8 @@ enum What {
     Latency,
     /// Cutting recordings into commands vs `asciinema convert -f txt` (ASCIINEMA=path)
     Cut,
+    /// Recording the flood with redaction on vs `--no-redact`
+    Redact,
     /// All of the above (the default)
     All,
     /// The search index: build rate, size, query latency vs grep (100k and 1M commands)
@@ -136,6 +139,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if matches!(what, What::Cut | What::All) {
         section("cut", &|| cut::run(&fixcast, runs));
+    }
+    if what == What::Redact {
+        section("redact", &|| redact::run(&fixcast, runs));
     }
     if matches!(what, What::Latency | What::All) {
         section("latency", &|| latency::run(&fixcast, cli.samples as usize));

@@ -1,0 +1,179 @@
+use super::*;
+
+fn redact(text: &str) -> String {
+    Rules::builtin().redact_text(text)
+}
+
+/// Feeds `text` cut at `cuts`, returns the stream joined.
+fn streamed(rules: &Rules, text: &str, cuts: &[usize]) -> String {
+    let mut r = rules.redactor();
+    let mut out = Vec::new();
+    let mut from = 0;
+    for &c in cuts.iter().chain([text.len()].iter()) {
+        r.push(from as u64, &text[from..c], &mut out);
+        from = c;
+    }
+    r.flush(&mut out);
+    out.into_iter().map(|(_, s)| s).collect()
+}
+
+const SAMPLE: &str = "export AWS_ACCESS_KEY_ID=AKIAFAKE0EXAMPLE0001\r\n\
+aws_secret_access_key = FakeSecretKey0000000000000000000000000000\r\n\
+token ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0001 and glpat-FAKEfake0000fake0000\r\n\
+slack xoxb-0000000000-FAKEfakeFAKEfake\r\n\
+curl -H 'Authorization: Bearer FAKEfakeFAKEfake0000.abc'\r\n\
+jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.ZmFrZXNpZ25hdHVyZQ\r\n\
+password=fake-pass-0001 \x1b[1mpasswd: fakepass0002\x1b[0m\r\n\
+git clone https://fakeuser:fakepass0003@git.example.com/repo\r\n\
+-----BEGIN RSA PRIVATE KEY-----\r\nMIIEfakeFAKEfake0000\r\nFAKEfakeFAKE==\r\n-----END RSA PRIVATE KEY-----\r\n\
+apiVersion: v1\r\ndata:\r\n  password: ZmFrZS1wYXNzLTAwMDQ=\r\n  user: YWRtaW5hZG1pbg==\r\nkind: Secret\r\n$ ";
+
+const PLANTED: &[&str] = &[
+    "AKIAFAKE0EXAMPLE0001",
+    "FakeSecretKey0000",
+    "ghp_FAKE",
+    "glpat-FAKE",
+    "xoxb-0000",
+    "FAKEfakeFAKEfake0000.abc",
+    "eyJhbGciOiJIUzI1NiJ9",
+    "fake-pass-0001",
+    "fakepass0002",
+    "fakepass0003",
+    "MIIEfake",
+    "FAKEfakeFAKE==",
+    "ZmFrZS1wYXNzLTAwMDQ=",
+    "YWRtaW5hZG1pbg",
+];
+
+fn assert_clean(out: &str) {
+    for s in PLANTED {
+        assert!(!out.contains(s), "{s} left in:\n{out}");
+    }
+}
+
+#[test]
+fn every_built_in_kind_is_redacted_and_named() {
+    let out = redact(SAMPLE);
+    assert_clean(&out);
+    for kind in [
+        "aws-key",
+        "aws-secret",
+        "github-token",
+        "gitlab-token",
+        "slack-token",
+        "bearer",
+        "jwt",
+        "password",
+        "url-password",
+        "private-key",
+        "k8s-secret",
+    ] {
+        assert!(
+            out.contains(&format!("[REDACTED:{kind}]")),
+            "{kind}:\n{out}"
+        );
+    }
+    // What is not secret stays, escape sequences whole.
+    assert!(out.contains("https://fakeuser:[REDACTED:url-password]@git.example.com"));
+    assert!(
+        out.contains("\x1b[1mpasswd: [REDACTED:password]\x1b[0m"),
+        "{out}"
+    );
+    assert!(out.contains("kind: Secret\r\n$ "));
+    assert!(!out.contains("-----END"), "{out}");
+}
+
+#[test]
+fn a_secret_cut_anywhere_between_two_reads_is_still_caught() {
+    let rules = Rules::builtin();
+    let whole = redact(SAMPLE);
+    for cut in (1..SAMPLE.len()).filter(|&c| SAMPLE.is_char_boundary(c)) {
+        assert_eq!(streamed(&rules, SAMPLE, &[cut]), whole, "cut at {cut}");
+    }
+}
+
+#[test]
+fn a_stream_cut_in_every_byte_is_still_caught() {
+    let cuts: Vec<usize> = (1..SAMPLE.len()).collect();
+    let out = streamed(&Rules::builtin(), SAMPLE, &cuts);
+    assert_eq!(out, redact(SAMPLE));
+}
+
+#[test]
+fn redacting_twice_changes_nothing() {
+    let once = redact(SAMPLE);
+    assert_eq!(redact(&once), once);
+}
+
+#[test]
+fn ordinary_output_passes_unchanged() {
+    for text in [
+        "total 8\r\ndrwxr-xr-x 2 root root 4096 Jan  1 00:00 .\r\n",
+        "root 1 0.0 0.1 /sbin/init\r\nPATH=/usr/bin:/bin\r\nHOME=/root\r\n",
+        "[    0.000000] Linux version 6.1.0 (gcc 12)\r\n",
+        "aGVsbG8gd29ybGQgdGhpcyBpcyBub3QgYSBzZWNyZXQ=\r\n",
+        "metadata:\r\n  name: web\r\ndata:\r\n  level: info\r\n  mode: production\r\n",
+        "[sudo] password for alice: \r\nPassword: \r\n",
+        "see https://example.com/docs and ssh://git@host/repo\r\n",
+        "TOKEN_FILE=/var/run/secrets/token\r\n",
+    ] {
+        assert_eq!(redact(text), text);
+    }
+}
+
+#[test]
+fn a_private_key_block_across_many_reads_is_removed_whole() {
+    let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nFAKEFAKEFAKE\n-----END OPENSSH PRIVATE KEY-----\nnext\n";
+    let cuts: Vec<usize> = (3..key.len()).step_by(7).collect();
+    let out = streamed(&Rules::builtin(), key, &cuts);
+    assert_eq!(out, "[REDACTED:private-key]\nnext\n");
+}
+
+#[test]
+fn held_text_keeps_its_time_and_an_unfinished_line_waits() {
+    let mut r = Rules::builtin().redactor();
+    let mut out = Vec::new();
+    r.push(1, "line\r\n$ ech", &mut out);
+    assert_eq!(out, [(1, "line\r\n".to_owned())]);
+    assert!(r.release_at().is_some());
+    out.clear();
+    r.push(2, "o ghp_FAKEfakeFAKEfake\r\n", &mut out);
+    assert_eq!(
+        out,
+        [
+            (1, "$ ech".to_owned()),
+            (2, "o [REDACTED:github-token]\r\n".to_owned())
+        ]
+    );
+    assert!(r.release_at().is_none());
+    assert_eq!(r.redacted(), 1);
+}
+
+#[test]
+fn a_long_line_is_not_held_forever() {
+    let mut r = Rules::builtin().redactor();
+    let mut out = Vec::new();
+    let long = "x".repeat(HOLD_BYTES_FOR_TEST + 10);
+    r.push(0, &long, &mut out);
+    assert_eq!(out.len(), 1);
+}
+
+const HOLD_BYTES_FOR_TEST: usize = stream::HOLD_BYTES;
+
+#[test]
+fn user_patterns_add_to_the_built_ins_and_bad_ones_are_refused() {
+    let rules = Rules::with_patterns(&["corp-[0-9a-f]{8}"]).unwrap();
+    assert_eq!(
+        rules.redact_text("id corp-0123abcd\n"),
+        "id [REDACTED:custom]\n"
+    );
+    let e = Rules::with_patterns(&["corp-("]).unwrap_err();
+    assert!(e.to_string().contains("corp-("), "{e}");
+    assert!(Rules::with_patterns(&["x*"]).is_err());
+}
+
+#[test]
+fn utf8_around_secrets_is_kept_whole() {
+    let text = "é password=ünïcødé-fake 中\n";
+    assert_eq!(redact(text), "é password=[REDACTED:password] 中\n");
+}
