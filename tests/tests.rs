@@ -4,6 +4,7 @@ mod commands;
 mod crash;
 mod import_export;
 mod integration_shells;
+mod live;
 mod ls_show_rm;
 mod on_terminal;
 mod play;

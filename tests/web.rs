@@ -367,3 +367,19 @@ fn a_long_session_opens_at_its_end() {
         .unwrap();
     assert!(best < 5_000, "opening at the end took {best} ms: {again}");
 }
+
+/// `GET path` on a server; the JSON body.
+pub fn get_json(base: &str, path: &str) -> Value {
+    use std::io::Read;
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut res = String::new();
+    s.read_to_string(&mut res).unwrap();
+    let body = res.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("GET {path}: {e}: {res}"))
+}

@@ -334,6 +334,8 @@ fn send_eof_when_idle(
 /// Bytes waiting in one batch that mean the writer is behind, and that it caught up.
 const BEHIND: usize = 256 << 10;
 const CAUGHT_UP: usize = 32 << 10;
+/// How long the writer stays fast after it last fell behind.
+const STAY_FAST: Duration = Duration::from_secs(2);
 
 /// What the writer thread did.
 #[derive(Default)]
@@ -364,6 +366,7 @@ fn write_events(
     let mut last = 0u64;
     let mut dirty = false;
     let mut behind = false;
+    let mut behind_until = Instant::now();
     let mut next_flush = Instant::now() + Duration::from_secs(1);
     loop {
         // Text held back by the redactor is released in time, even if nothing follows.
@@ -372,9 +375,16 @@ fn write_events(
             .and_then(Redactor::release_at)
             .map_or(next_flush, |r| r.min(next_flush));
         let (closed, batch_bytes) = queue.take(deadline, &mut batch);
-        // Hysteresis: a large batch means the program outruns the writer.
-        if batch_bytes > BEHIND || (behind && batch_bytes < CAUGHT_UP) {
-            behind = batch_bytes > BEHIND;
+        // A large batch means the program outruns the writer. Once behind, the writer
+        // stays in its fast mode for a while: a flood comes in waves, and switching back
+        // at the first small batch would fall behind again at once.
+        let now = Instant::now();
+        if batch_bytes > BEHIND {
+            behind_until = now + STAY_FAST;
+        }
+        let now_behind = now < behind_until || (behind && batch_bytes >= CAUGHT_UP);
+        if now_behind != behind {
+            behind = now_behind;
             for sink in out.sinks.iter_mut() {
                 sink.pressure(behind);
             }
@@ -457,6 +467,9 @@ fn write_events(
                     }
                 }
                 dirty = false;
+            }
+            for sink in out.sinks.iter_mut() {
+                sink.tick();
             }
             next_flush = Instant::now() + Duration::from_secs(1);
         }

@@ -24,6 +24,9 @@ pub trait Sink: Send {
     /// Whether the writer is falling behind the program's output: a sink may then trade
     /// quality (compression ratio) for speed until told otherwise.
     fn pressure(&mut self, _behind: bool) {}
+    /// Called about once a second even when no events come (idle shell): for sinks that
+    /// watch something outside the recording.
+    fn tick(&mut self) {}
     /// The recording is over; `Exit` was the last event.
     fn finish(&mut self) -> Result<(), SinkError>;
 }

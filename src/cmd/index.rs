@@ -160,7 +160,9 @@ fn clear_pending(dir: &Path) {
 }
 
 /// Brings the index in step with the store: sessions new or changed since they were
-/// indexed, and those removed. Sessions still being recorded wait for their end.
+/// indexed, and those removed. A session still being recorded is indexed with the
+/// commands it has so far (the one running included, with its output so far), and again
+/// whenever its recording grows, so live commands are found while they happen.
 /// Returns how many sessions it wrote.
 fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> anyhow::Result<usize> {
     let ids = store.ids()?;
@@ -178,7 +180,7 @@ fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> any
     }
     for id in &ids {
         let fp = fingerprint(store, id);
-        if state.get(id.as_str()) == Some(&fp) || store.is_being_recorded(id) {
+        if state.get(id.as_str()) == Some(&fp) {
             continue;
         }
         match store.load(id) {
@@ -320,9 +322,6 @@ fn fill(
         bytes: 0,
     };
     for id in &ids {
-        if store.is_being_recorded(id) {
-            continue;
-        }
         let fp = fingerprint(store, id);
         match store.load(id) {
             Ok(listed) => match write_session(store, writer, &listed.meta, true) {

@@ -72,6 +72,51 @@ impl Sink for HomoglyphWarning {
     }
 }
 
+/// Tells the user when people start watching: `fixcast serve` writes the viewer count of
+/// a live session to `<home>/live/<id>.viewers`; this reads it at most once a second on
+/// the writer thread (a small file read; nothing waits on the server).
+struct ViewerNotice {
+    path: std::path::PathBuf,
+    next: std::time::Instant,
+    viewers: usize,
+}
+
+impl ViewerNotice {
+    fn check(&mut self) {
+        let now = std::time::Instant::now();
+        if now < self.next {
+            return;
+        }
+        self.next = now + std::time::Duration::from_secs(1);
+        let n = std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if n > 0 && self.viewers == 0 {
+            let who = if n == 1 { "viewer" } else { "viewers" };
+            eprint!("\r\nfixcast: {n} {who} watching live\r\n");
+        }
+        self.viewers = n;
+    }
+}
+
+impl Sink for ViewerNotice {
+    fn event(&mut self, _ev: &Event) -> Result<(), SinkError> {
+        self.check();
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn tick(&mut self) {
+        self.check();
+    }
+    fn finish(&mut self) -> Result<(), SinkError> {
+        let _ = std::fs::remove_file(&self.path);
+        Ok(())
+    }
+}
+
 pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     if let Some(outer) = std::env::var_os("FIXCAST_SESSION").filter(|s| !s.is_empty()) {
         if !args.force {
@@ -190,6 +235,11 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
                 writer: Some(writer),
             }),
             Box::new(HomoglyphWarning),
+            Box::new(ViewerNotice {
+                path: store.viewers_path(&id),
+                next: std::time::Instant::now(),
+                viewers: 0,
+            }),
         ],
     ) {
         Ok(o) => o,

@@ -18,8 +18,9 @@ use super::index::{index_session_quietly, open_for_search, rebuild_fresh, rebuil
 use crate::cli::ServeArgs;
 
 /// How long an opened index is searched before it is caught up with the store again
-/// (sessions recorded or imported while the server runs show up within this).
-const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
+/// (sessions recorded or imported while the server runs show up within this, and so do
+/// the commands of live sessions, which the recorder flushes at least once a second).
+const CATCH_UP_EVERY: Duration = Duration::from_millis(500);
 
 pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let token = args.token.filter(|t| !t.is_empty());

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sessions/{id}/commands/{seq}", get(command))
         .route("/sessions/{id}/cast", get(crate::cast::cast))
         .route("/sessions/{id}/segments", get(crate::segments::index))
+        .route("/sessions/{id}/live", get(crate::live::live))
         .route("/sessions/{id}/segments/{n}", get(crate::segments::segment))
         .route("/search", get(search))
         .fallback(|| async { Error::NotFound("no such API route; see the README".into()) })
@@ -188,8 +189,10 @@ pub(crate) async fn session_commands(
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
     let meta = load(&state, id).await?;
     let cmds = session_commands(&state, &meta, false).await?;
+    let mut session = session_json(&meta);
+    session["viewers"] = json!(state.viewers(&meta.id));
     Ok(Json(json!({
-        "session": session_json(&meta),
+        "session": session,
         "commands": cmds.iter().map(|c| command_json(c, false)).collect::<Vec<_>>(),
     })))
 }

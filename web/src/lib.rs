@@ -23,6 +23,7 @@ mod cast;
 mod error;
 mod html;
 mod knowledge;
+mod live;
 mod pages;
 mod segments;
 
@@ -37,6 +38,7 @@ use fixcast_sessions::Store;
 
 pub use error::{Error, Result};
 pub use knowledge::{Knowledge, KnowledgeError};
+pub use live::BACKLOG as LIVE_BACKLOG;
 pub use segments::SEGMENT_BYTES;
 
 /// Largest request body accepted (an edit of title, tags and notes).
@@ -55,6 +57,7 @@ struct Inner {
     /// Edits of meta.json, one at a time.
     edits: tokio::sync::Mutex<()>,
     segments: segments::Cache,
+    live: Arc<live::Hub>,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
                 token: token.filter(|t| !t.is_empty()),
                 edits: tokio::sync::Mutex::new(()),
                 segments: segments::Cache::default(),
+                live: Arc::default(),
             }),
         }
     }
@@ -77,6 +81,11 @@ impl AppState {
 
     pub(crate) fn knowledge(&self) -> &Arc<dyn Knowledge> {
         &self.inner.knowledge
+    }
+
+    /// Viewers watching a live session through this server now.
+    pub(crate) fn viewers(&self, id: &fixcast_sessions::SessionId) -> usize {
+        self.inner.live.viewers(id)
     }
 
     pub(crate) fn token(&self) -> Option<&str> {

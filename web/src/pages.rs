@@ -117,6 +117,8 @@ pub async fn home(
     if all.is_empty() {
         body.push_str(r#"<p class="empty">No sessions yet. Record one with <code>fixcast rec</code>, or bring asciicasts in with <code>fixcast import FILE</code>.</p>"#);
     }
+    // Filled and kept current by app.js: sessions being recorded right now.
+    body.push_str(r#"<section id="live-now" class="live-now" hidden><h2>Live now</h2><ul class="sessions"></ul></section>"#);
     body.push_str(r#"<ul class="sessions">"#);
     for m in &shown {
         body.push_str(&session_item(m));
@@ -277,13 +279,13 @@ pub async fn session(
         "segmented"
     };
     let live = if meta.status == Status::Recording {
-        r#" <span class="badge live">LIVE</span> <span class="note">live playback comes later; this shows what is saved so far</span>"#
+        r#" <span class="badge live">LIVE</span> <span class="note" id="viewers" role="status"></span>"#
     } else {
         ""
     };
     let tags = meta.tags.join(", ");
     let mut body = format!(
-        r#"<main class="session" id="session" data-id="{id}" data-start="{start}" data-format="{format}" data-hit="{hit}" data-cols="{cols}" data-rows="{rows}">
+        r#"<main class="session" id="session" data-id="{id}" data-start="{start}" data-format="{format}" data-hit="{hit}" data-cols="{cols}" data-rows="{rows}" data-live="{is_live}">
 <div class="head"><h1 id="title">{title}</h1>{live}
 <div class="meta"><code>{short}</code> · {started} · {dur} · {who} · <a href="/api/sessions/{id}/cast" download="{id}.cast">download .cast</a></div>
 <div class="tags">{tag_links}</div>
@@ -308,6 +310,11 @@ pub async fn session(
         hit = hit.map(|h| h.to_string()).unwrap_or_default(),
         cols = meta.term.cols,
         rows = meta.term.rows,
+        is_live = if meta.status == Status::Recording {
+            "1"
+        } else {
+            ""
+        },
         title = esc(meta.display_title()),
         short = esc(meta.id.short()),
         started = esc(&date(meta.started)),

@@ -20,6 +20,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 const page = context.pages()[0] || (await context.newPage());
 const problems = [];
 page.on("pageerror", (e) => problems.push("pageerror: " + e.message));
+const consoleLog = [];
+page.on("console", (m) => { if (consoleLog.length < 50) consoleLog.push(m.type() + ": " + m.text()); });
 page.on("dialog", async (d) => { problems.push("dialog: " + d.message()); await d.dismiss(); });
 
 const screen = () => page.evaluate(() => document.querySelector(".ap-term-text")?.innerText ?? "");
@@ -92,6 +94,50 @@ const scenarios = {
   },
 };
 
+// Steps of a scenario driven together with the test: prints `STEP name`, waits for a
+// line on stdin (the test does its part: types into the recorded shell, ends it).
+import readline from "node:readline";
+const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function step(name) {
+  console.log("STEP " + name);
+  await lines.next();
+}
+const screenOf = (p) => p.evaluate(() => document.querySelector(".ap-term-text")?.innerText ?? "");
+function waitScreenOf(p, text, timeout = 20000) {
+  return p.waitForFunction(
+    (t) => (document.querySelector(".ap-term-text")?.innerText ?? "").includes(t),
+    text, { timeout, polling: 50 },
+  );
+}
+
+// A live session: the page plays it as it happens, a late second page sees the current
+// screen at once, and the page becomes the replay when the recording ends.
+scenarios.live = async function (sessionPath, prompt, expect) {
+  await page.goto(base);
+  await page.waitForSelector("#live-now:not([hidden]) a.title", { timeout: 5000 });
+  await page.goto(base + sessionPath);
+  await waitScreenOf(page, prompt);
+  await step("typing");
+  const t0 = Date.now();
+  await waitScreenOf(page, expect);
+  const latency = Date.now() - t0;
+  const late = await context.newPage();
+  late.on("pageerror", (e) => problems.push("late pageerror: " + e.message));
+  const t1 = Date.now();
+  await late.goto(base + sessionPath);
+  await waitScreenOf(late, expect, 10000);
+  const lateMs = Date.now() - t1;
+  await page.waitForFunction(() => /2 viewers/.test(document.getElementById("viewers")?.textContent || ""), null, { timeout: 5000 });
+  await late.close();
+  await step("ending");
+  await page.waitForFunction(
+    () => document.getElementById("session")?.dataset.live === "" && document.getElementById("session")?.dataset.ready === "1",
+    null, { timeout: 20000 },
+  );
+  const commands = await page.evaluate(() => Array.from(document.querySelectorAll("li.cmd .line")).map((e) => e.textContent));
+  return { latency, lateMs, commands, url: page.url() };
+};
+
 let code = 0;
 try {
   const fn = scenarios[scenario];
@@ -102,7 +148,7 @@ try {
 } catch (e) {
   let shot = "";
   try { shot = await screen(); } catch {}
-  console.log(JSON.stringify({ error: String(e.stack || e), problems, screen: shot }));
+  console.log(JSON.stringify({ error: String(e.stack || e), problems, screen: shot, console: consoleLog }));
   code = 1;
 } finally {
   await context.close();

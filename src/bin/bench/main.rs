@@ -5,6 +5,7 @@
 //! ./target/release/fixcast-bench throughput --runs 7
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
 //! ./target/release/fixcast-bench index [--commands 100000]
+//! ./target/release/fixcast-bench web --runs 3 [--mb 1024]
 //! ```
 //!
 //! - `throughput`: `fixcast rec -c 'cat FILE'` vs util-linux `script` on ~135 MB of base64;
@@ -15,6 +16,8 @@
 //! - `index`: a seeded synthetic corpus of debugging commands (100k and 1M) indexed
 //!   through fixcast-indexer: build rate, size vs raw text, query latency p50/p99 over 50
 //!   queries, and `grep -c` over the same text.
+//! - `web`: `fixcast serve`: opening a ~1 GB session at its end in headless Chromium,
+//!   segmented vs the plain cast; search API latency under 50 concurrent clients.
 //!
 //! Needs `script` (util-linux), `zstd`, `bash`; no network. Everything happens in temp
 //! dirs (each run gets its own FIXCAST_HOME) that are removed at the end, on error and on
@@ -28,6 +31,7 @@ mod redact;
 mod size;
 mod throughput;
 mod util;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,6 +78,12 @@ enum What {
         /// Only this many commands
         #[arg(long, value_name = "N")]
         commands: Option<usize>,
+    },
+    /// fixcast serve: opening a long session at its end (Chromium), search under load
+    Web {
+        /// MB of output in the long session
+        #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        mb: u64,
     },
 }
 
@@ -139,6 +149,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if matches!(what, What::Cut | What::All) {
         section("cut", &|| cut::run(&fixcast, runs));
+    }
+    if let What::Web { mb } = what {
+        section("web", &|| web::run(&fixcast, runs, mb as usize));
     }
     if what == What::Redact {
         section("redact", &|| redact::run(&fixcast, runs));

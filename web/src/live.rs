@@ -1,0 +1,450 @@
+//! Live sessions: a session being recorded is followed by tailing its growing
+//! `session.cast.zst` (the recorder flushes a complete zstd block at least once a second,
+//! so a streaming decoder fed the new bytes yields whole lines), through a `vt100` screen.
+//! Viewers get asciinema-player's `eventsource` protocol: a reset message with the
+//! current screen (`{cols, rows, init, time}`), then events (`[time, "o", text]`), then a
+//! `done` event when the recording ends.
+//!
+//! One tail thread per watched session feeds a bounded broadcast channel; a viewer that
+//! falls behind by more than [`BACKLOG`] messages is resynchronised from a fresh snapshot,
+//! so neither a slow viewer nor many of them ever hold anything up (the recorder never
+//! even knows they exist, beyond the viewer count the server writes for it).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use fixcast_sessions::asciicast::parse_v3_line;
+use fixcast_sessions::{EventKind, SessionId, Status, Store};
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
+
+use crate::api::{blocking, load};
+use crate::error::{Error, Result};
+use crate::AppState;
+
+/// Messages kept for viewers (shared, not per viewer): one that lags further behind is
+/// sent a fresh snapshot instead.
+pub const BACKLOG: usize = 512;
+/// How often the recording is read for new bytes.
+const POLL: Duration = Duration::from_millis(50);
+/// How long a tail thread outlives its last viewer (a page reload comes back at once).
+const LINGER: Duration = Duration::from_secs(5);
+/// The message that says the recording ended.
+const DONE: &str = "";
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The live sessions being watched through this server.
+#[derive(Default)]
+pub(crate) struct Hub {
+    sessions: Mutex<HashMap<SessionId, Arc<Live>>>,
+}
+
+impl Hub {
+    /// How many viewers watch `id` now.
+    pub(crate) fn viewers(&self, id: &SessionId) -> usize {
+        lock(&self.sessions)
+            .get(id)
+            .map_or(0, |l| l.tx.receiver_count())
+    }
+
+    /// Joins a live session: its screen now and the stream after it. Blocking: the
+    /// first viewer of a session reads the recording so far.
+    fn join(
+        self: &Arc<Self>,
+        store: &Store,
+        id: &SessionId,
+    ) -> Result<(String, broadcast::Receiver<Arc<str>>)> {
+        let mut sessions = lock(&self.sessions);
+        if let Some(live) = sessions.get(id) {
+            return Ok(live.subscribe());
+        }
+        let mut tail = Tail::open(store.cast_path(id))?;
+        let (tx, _) = broadcast::channel(BACKLOG);
+        let live = Arc::new(Live {
+            tx,
+            screen: Mutex::new(Screen::new(tail.cols, tail.rows)),
+        });
+        tail.pump(&live)?;
+        let joined = live.subscribe();
+        sessions.insert(id.clone(), live.clone());
+        drop(sessions);
+        let (hub, store, id) = (self.clone(), store.clone(), id.clone());
+        std::thread::Builder::new()
+            .name("fixcast-live".into())
+            .spawn(move || hub.follow(&store, &id, tail, &live))
+            .map_err(|e| Error::Internal(format!("cannot follow the live session: {e}")))?;
+        Ok(joined)
+    }
+
+    /// The tail thread: reads what the recorder flushes until the recording ends or
+    /// nobody has watched for [`LINGER`]; keeps `<home>/live/<id>.viewers` up to date.
+    fn follow(&self, store: &Store, id: &SessionId, mut tail: Tail, live: &Live) {
+        let viewers_file = store.viewers_path(id);
+        let mut told = usize::MAX;
+        let mut alone_since: Option<Instant> = None;
+        let mut next_check = Instant::now();
+        loop {
+            std::thread::sleep(POLL);
+            let failed = tail.pump(live).is_err();
+            let viewers = live.tx.receiver_count();
+            if viewers != told {
+                write_viewers(&viewers_file, viewers);
+                told = viewers;
+            }
+            let mut ended = failed;
+            if !ended && Instant::now() >= next_check {
+                next_check = Instant::now() + Duration::from_millis(500);
+                // The recorder locks the file as long as it writes: once it is unlocked,
+                // read what was written last, then end.
+                if !store.is_being_recorded(id) {
+                    let _ = tail.pump(live);
+                    ended = true;
+                }
+            }
+            if ended {
+                let mut screen = lock(&live.screen);
+                screen.ended = true;
+                let _ = live.tx.send(Arc::from(DONE));
+                drop(screen);
+                lock(&self.sessions).remove(id);
+                break;
+            }
+            if viewers == 0 {
+                let since = *alone_since.get_or_insert_with(Instant::now);
+                let mut sessions = lock(&self.sessions);
+                // Under the hub's lock: nobody can join between the count and the removal.
+                if since.elapsed() >= LINGER && live.tx.receiver_count() == 0 {
+                    sessions.remove(id);
+                    break;
+                }
+            } else {
+                alone_since = None;
+            }
+        }
+        let _ = std::fs::remove_file(&viewers_file);
+    }
+}
+
+fn write_viewers(path: &std::path::Path, n: usize) {
+    if n == 0 {
+        let _ = std::fs::remove_file(path);
+        return;
+    }
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, n.to_string()).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
+}
+
+/// One watched session.
+struct Live {
+    tx: broadcast::Sender<Arc<str>>,
+    /// Locked while a message is sent, so a snapshot and a subscription taken together
+    /// miss nothing and repeat nothing.
+    screen: Mutex<Screen>,
+}
+
+impl Live {
+    fn subscribe(&self) -> (String, broadcast::Receiver<Arc<str>>) {
+        let screen = lock(&self.screen);
+        let rx = self.tx.subscribe();
+        (screen.reset(), rx)
+    }
+}
+
+/// The screen as viewers see it now.
+struct Screen {
+    parser: vt100::Parser,
+    cols: u16,
+    rows: u16,
+    /// Time of the last event, µs.
+    time: u64,
+    ended: bool,
+}
+
+impl Screen {
+    fn new(cols: u16, rows: u16) -> Screen {
+        Screen {
+            parser: vt100::Parser::new(rows, cols, 0),
+            cols,
+            rows,
+            time: 0,
+            ended: false,
+        }
+    }
+
+    /// The player's reset message: the screen now, as escape codes.
+    fn reset(&self) -> String {
+        let init = String::from_utf8_lossy(&self.parser.screen().contents_formatted()).into_owned();
+        json!({ "cols": self.cols, "rows": self.rows, "init": init, "time": secs(self.time) })
+            .to_string()
+    }
+}
+
+fn secs(micros: u64) -> f64 {
+    micros as f64 / 1e6
+}
+
+/// A growing recording, read from where the last read stopped.
+struct Tail {
+    path: PathBuf,
+    file: File,
+    decoder: Decoder<'static>,
+    /// Decompressed text not yet ending in a newline.
+    text: Vec<u8>,
+    header_read: bool,
+    prev: u64,
+    cols: u16,
+    rows: u16,
+    buf: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl Tail {
+    fn open(path: PathBuf) -> Result<Tail> {
+        let io = |source| {
+            Error::Store(fixcast_sessions::Error::Io {
+                path: path.clone(),
+                source,
+            })
+        };
+        let file = File::open(&path).map_err(io)?;
+        let decoder = Decoder::new().map_err(io)?;
+        let mut tail = Tail {
+            path: path.clone(),
+            file,
+            decoder,
+            text: Vec::new(),
+            header_read: false,
+            prev: 0,
+            cols: 80,
+            rows: 24,
+            buf: vec![0; 256 << 10],
+            out: vec![0; 256 << 10],
+        };
+        // The header comes first: the screen's size.
+        tail.read_more()?;
+        if let Some(end) = tail.text.iter().position(|&b| b == b'\n') {
+            if let Ok(h) = serde_json::from_slice::<serde_json::Value>(&tail.text[..end]) {
+                let size = |k: &str| h["term"][k].as_u64().filter(|&n| n > 0 && n <= 1000);
+                tail.cols = size("cols").unwrap_or(80) as u16;
+                tail.rows = size("rows").unwrap_or(24) as u16;
+            }
+            tail.text.drain(..=end);
+            tail.header_read = true;
+        }
+        Ok(tail)
+    }
+
+    /// Decompresses whatever the file gained since the last call.
+    fn read_more(&mut self) -> Result<bool> {
+        let mut grew = false;
+        loop {
+            let n = match self.file.read(&mut self.buf) {
+                Ok(0) => return Ok(grew),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(Error::Store(fixcast_sessions::Error::Io {
+                        path: self.path.clone(),
+                        source,
+                    }))
+                }
+            };
+            grew = true;
+            let mut src = InBuffer::around(&self.buf[..n]);
+            loop {
+                let mut dst = OutBuffer::around(&mut self.out[..]);
+                self.decoder.run(&mut src, &mut dst).map_err(|e| {
+                    Error::Internal(format!("{}: damaged recording: {e}", self.path.display()))
+                })?;
+                let produced = dst.pos();
+                self.text.extend_from_slice(&self.out[..produced]);
+                if src.pos() == n && produced < self.out.len() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Reads new lines and sends them to viewers.
+    fn pump(&mut self, live: &Live) -> Result<()> {
+        self.read_more()?;
+        if !self.header_read {
+            match self.text.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    self.text.drain(..=end);
+                    self.header_read = true;
+                }
+                None => return Ok(()),
+            }
+        }
+        let Some(end) = self.text.iter().rposition(|&b| b == b'\n') else {
+            return Ok(());
+        };
+        let lines: Vec<u8> = self.text.drain(..=end).collect();
+        let lines = String::from_utf8_lossy(&lines);
+        let mut screen = lock(&live.screen);
+        for line in lines.split_inclusive('\n') {
+            let Ok(Some(ev)) = parse_v3_line(line, self.prev) else {
+                continue;
+            };
+            self.prev = ev.time;
+            screen.time = ev.time;
+            let msg = match &ev.kind {
+                EventKind::Output(s) => {
+                    screen.parser.process(s.as_bytes());
+                    json!([secs(ev.time), "o", s])
+                }
+                EventKind::Resize { cols, rows } => {
+                    (screen.cols, screen.rows) = (*cols, *rows);
+                    screen.parser.screen_mut().set_size(*rows, *cols);
+                    json!([secs(ev.time), "r", { "cols": cols, "rows": rows }])
+                }
+                _ => continue,
+            };
+            // Nobody listening is not an error: the screen is still kept current.
+            let _ = live.tx.send(Arc::from(msg.to_string()));
+        }
+        Ok(())
+    }
+}
+
+/// `GET /api/sessions/{id}/live`: the session as it is recorded, in asciinema-player's
+/// `eventsource` protocol. A session that is not being recorded gets `done` at once.
+pub async fn live(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    let meta = load(&state, id).await?;
+    let (tx, rx) = mpsc::channel::<std::result::Result<SseEvent, Infallible>>(16);
+    let done = || SseEvent::default().event("done").data("ended");
+    if meta.status != Status::Recording {
+        let _ = tx.try_send(Ok(done()));
+    } else {
+        let hub = state.inner.live.clone();
+        let (store, id) = (state.store().clone(), meta.id.clone());
+        let (first, sub) = {
+            let hub = hub.clone();
+            blocking(move || hub.join(&store, &id)).await?
+        };
+        let id = meta.id;
+        tokio::spawn(async move {
+            let mut sub = sub;
+            if tx.send(Ok(SseEvent::default().data(first))).await.is_err() {
+                return;
+            }
+            loop {
+                let msg = tokio::select! {
+                    m = sub.recv() => m,
+                    _ = tx.closed() => return,
+                };
+                let (event, last) = match msg {
+                    Ok(m) if &*m == DONE => (done(), true),
+                    Ok(m) => (SseEvent::default().data(&*m), false),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Too far behind: start again from the screen as it is now.
+                        let live = lock(&hub.sessions).get(&id).cloned();
+                        match live {
+                            Some(live) => {
+                                let (reset, again) = live.subscribe();
+                                sub = again;
+                                (SseEvent::default().data(reset), false)
+                            }
+                            None => (done(), true),
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => (done(), true),
+                };
+                if tx.send(Ok(event)).await.is_err() || last {
+                    return;
+                }
+            }
+        });
+    }
+    Ok(Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use fixcast_sessions::asciicast::Header;
+    use fixcast_sessions::{Event, SessionMeta};
+
+    use super::*;
+
+    fn output(time: u64, text: String) -> Event {
+        Event::new(time, EventKind::Output(text))
+    }
+
+    #[test]
+    fn a_viewer_that_falls_behind_is_resynchronised_from_a_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let meta = SessionMeta::new(SessionId::generate(), 80, 24);
+        let header = Header {
+            cols: 80,
+            rows: 24,
+            ..Header::default()
+        };
+        let mut w = store.create(&meta, &header).unwrap();
+        w.write(&output(1, "hello\r\n".into())).unwrap();
+        w.flush().unwrap();
+        let hub = Arc::new(Hub::default());
+        let (reset, mut rx) = hub.join(&store, &meta.id).unwrap();
+        assert!(reset.contains("hello"), "{reset}");
+        assert_eq!(hub.viewers(&meta.id), 1);
+
+        // A flood the viewer does not read: the backlog stays bounded, the viewer lags.
+        let n = BACKLOG * 3;
+        for i in 0..n {
+            w.write(&output(10 + i as u64, format!("line {i}\r\n")))
+                .unwrap();
+        }
+        w.flush().unwrap();
+        let last = format!("line {}", n - 1);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let live = lock(&hub.sessions).get(&meta.id).cloned().unwrap();
+        loop {
+            let (reset, _) = live.subscribe();
+            if reset.contains(&last) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the tail never caught up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(matches!(
+            rx.try_recv(),
+            Err(broadcast::error::TryRecvError::Lagged(_))
+        ));
+        assert!(live.tx.len() <= BACKLOG);
+
+        // The end of the recording ends the stream.
+        w.finish().unwrap();
+        let (_, mut rx) = live.subscribe();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match rx.try_recv() {
+                Ok(m) if &*m == DONE => break,
+                Ok(_) | Err(broadcast::error::TryRecvError::Empty) => {}
+                Err(e) => panic!("{e}"),
+            }
+            assert!(Instant::now() < deadline, "no end");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
