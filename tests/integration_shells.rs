@@ -201,109 +201,78 @@ fn assert_runtime_cleaned(user: &User, home: &Home) {
     }
 }
 
-#[test]
-fn bash_marks_commands_status_cwd_and_command_lines() {
-    let Some(bash) = shell_path("bash") else {
-        return;
-    };
+/// Runs `typed` in `shell` under `fixcast rec` and checks the marks: each command's line
+/// (as the integration escapes it) and status, the cwd after `cd /tmp` (the 4th line), and
+/// that the generated startup files are gone afterwards. Returns the marks.
+fn check_session(shell: &str, typed: &[&str], want: &[(&str, Option<i32>)]) -> Option<Vec<String>> {
+    let path = shell_path(shell)?;
     let home = Home::new();
     let user = User::new(&home);
-    let mut t = user.rec(&home, &bash);
-    run_session(
-        &mut t,
-        &[
-            "echo hi",
-            "false",
-            "(exit 2)",
-            "cd /tmp",
-            "for i in 1 2\rdo echo \"n;$i\"\rdone",
-        ],
-    );
+    let mut t = user.rec(&home, &path);
+    run_session(&mut t, typed);
     let m = marks(&raw(&home));
-    assert_eq!(
-        commands(&m),
-        expect(&[
-            ("echo hi", Some(0)),
-            ("false", Some(1)),
-            ("(exit 2)", Some(2)),
-            ("cd /tmp", Some(0)),
-            // cmdhist joins the lines of a multi-line command with `;`
-            ("for i in 1 2\\x3b do echo \"n\\x3b$i\"\\x3b done", Some(0)),
-            ("exit", None),
-        ])
-    );
-    assert_ne!(cwd_after(&m, 2), "/tmp");
-    assert_eq!(cwd_after(&m, 3), "/tmp");
+    assert_eq!(commands(&m), expect(want), "{shell}");
+    assert_eq!(cwd_after(&m, 3), "/tmp", "{shell}");
     assert_runtime_cleaned(&user, &home);
+    Some(m)
+}
+
+const TYPED: [&str; 5] = [
+    "echo hi",
+    "false",
+    "(exit 2)",
+    "cd /tmp",
+    "for i in 1 2\rdo echo \"n;$i\"\rdone",
+];
+
+#[test]
+fn bash_marks_commands_status_cwd_and_command_lines() {
+    let want = [
+        ("echo hi", Some(0)),
+        ("false", Some(1)),
+        ("(exit 2)", Some(2)),
+        ("cd /tmp", Some(0)),
+        // cmdhist joins the lines of a multi-line command with `;`
+        ("for i in 1 2\\x3b do echo \"n\\x3b$i\"\\x3b done", Some(0)),
+        ("exit", None),
+    ];
+    if let Some(m) = check_session("bash", &TYPED, &want) {
+        assert_ne!(cwd_after(&m, 2), "/tmp");
+    }
 }
 
 #[test]
 fn zsh_marks_commands_status_cwd_and_command_lines() {
-    let Some(zsh) = shell_path("zsh") else {
-        return;
-    };
-    let home = Home::new();
-    let user = User::new(&home);
-    let mut t = user.rec(&home, &zsh);
-    run_session(
-        &mut t,
-        &[
-            "echo hi",
-            "false",
-            "(exit 2)",
-            "cd /tmp",
-            "for i in 1 2\rdo echo \"n;$i\"\rdone",
-        ],
-    );
-    let m = marks(&raw(&home));
-    assert_eq!(
-        commands(&m),
-        expect(&[
-            ("echo hi", Some(0)),
-            ("false", Some(1)),
-            ("(exit 2)", Some(2)),
-            ("cd /tmp", Some(0)),
-            ("for i in 1 2\\x0ado echo \"n\\x3b$i\"\\x0adone", Some(0)),
-            ("exit", None),
-        ])
-    );
-    assert_eq!(cwd_after(&m, 3), "/tmp");
-    assert_runtime_cleaned(&user, &home);
+    let want = [
+        ("echo hi", Some(0)),
+        ("false", Some(1)),
+        ("(exit 2)", Some(2)),
+        ("cd /tmp", Some(0)),
+        ("for i in 1 2\\x0ado echo \"n\\x3b$i\"\\x0adone", Some(0)),
+        ("exit", None),
+    ];
+    check_session("zsh", &TYPED, &want);
 }
 
 #[test]
 fn fish_marks_commands_status_cwd_and_command_lines() {
-    let Some(fish) = shell_path("fish") else {
-        return;
-    };
-    let home = Home::new();
-    let user = User::new(&home);
-    let mut t = user.rec(&home, &fish);
-    run_session(
-        &mut t,
-        &[
-            "echo hi",
-            "false",
-            "sh -c 'exit 2'",
-            "cd /tmp",
-            "for i in 1 2\recho \"n;$i\"\rend",
-        ],
-    );
-    let m = marks(&raw(&home));
-    assert_eq!(
-        commands(&m),
-        expect(&[
-            ("echo hi", Some(0)),
-            ("false", Some(1)),
-            ("sh -c 'exit 2'", Some(2)),
-            ("cd /tmp", Some(0)),
-            ("for i in 1 2\\x0aecho \"n\\x3b$i\"\\x0aend", Some(0)),
-            // fish's postexec runs for `exit` too
-            ("exit", Some(0)),
-        ])
-    );
-    assert_eq!(cwd_after(&m, 3), "/tmp");
-    assert_runtime_cleaned(&user, &home);
+    let typed = [
+        "echo hi",
+        "false",
+        "sh -c 'exit 2'",
+        "cd /tmp",
+        "for i in 1 2\recho \"n;$i\"\rend",
+    ];
+    let want = [
+        ("echo hi", Some(0)),
+        ("false", Some(1)),
+        ("sh -c 'exit 2'", Some(2)),
+        ("cd /tmp", Some(0)),
+        ("for i in 1 2\\x0aecho \"n\\x3b$i\"\\x0aend", Some(0)),
+        // fish's postexec runs for `exit` too
+        ("exit", Some(0)),
+    ];
+    check_session("fish", &typed, &want);
 }
 
 /// The user's PROMPT_COMMAND (`form` is its assignment), PS1 and DEBUG trap keep working.
