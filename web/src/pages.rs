@@ -218,7 +218,7 @@ fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>) -> String 
     }
     format!(
         r#"<li class="{class}" id="cmd-{seq}" data-seq="{seq}" data-start="{start}"><button type="button" class="seek" title="play from here">{exit}<code class="line">{cmd}</code></button>
-<div class="meta"><span class="at">{at}</span> · <span>{dur}</span>{cwd}{fixed} <button type="button" class="mark-fix" data-seq="{seq}">{fix_label}</button></div></li>
+<div class="meta"><span class="at">{at}</span> · <span>{dur}</span>{cwd}{fixed} <button type="button" class="mark-fix" data-seq="{seq}">{fix_label}</button></div>{suspicious}</li>
 "#,
         seq = c.seq,
         start = c.start.max(0.0),
@@ -241,6 +241,21 @@ fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>) -> String 
         } else {
             "mark as the fix"
         },
+        suspicious = suspicious_note(&c.command),
+    )
+}
+
+/// A visible warning for a command typed with look-alike characters (`kubeсtl` with a
+/// Cyrillic `с`), naming each by its code point.
+fn suspicious_note(command: &str) -> String {
+    let chars = fixcast_indexer::suspicious_chars(command);
+    if chars.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = chars.iter().map(ToString::to_string).collect();
+    format!(
+        r#"<div class="suspicious" role="note">⚠ look-alike characters: {}</div>"#,
+        esc(&list.join(", "))
     )
 }
 

@@ -146,7 +146,14 @@ fn world() -> World {
                     ),
                 ],
             ),
-            (long.id.clone(), vec![cmd(1, 0.0, "yes", "x", 0)]),
+            (
+                long.id.clone(),
+                // `kubeсtl` with a Cyrillic `с`: a look-alike that must be pointed out.
+                vec![
+                    cmd(1, 0.0, "yes", "x", 0),
+                    cmd(2, 1.0, "kube\u{441}tl get pods", "", 1),
+                ],
+            ),
         ])),
         index: CommandIndex::in_ram(),
         reindexed: Mutex::new(Vec::new()),
@@ -316,6 +323,20 @@ async fn commands_and_one_command_with_output() {
     get(&a, &format!("/api/sessions/{}/commands/x", w.id))
         .await
         .error(StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn look_alike_commands_are_pointed_out() {
+    let w = world();
+    let a = w.app(None);
+    let cmds = get(&a, &format!("/api/sessions/{}/commands", w.long))
+        .await
+        .json();
+    assert_eq!(cmds[0]["suspicious"], false);
+    assert_eq!(cmds[1]["suspicious"], true);
+    assert_eq!(cmds[1]["confusables"][0]["code_point"], "U+0441");
+    let page = get(&a, &format!("/s/{}", w.long)).await.text();
+    assert!(page.contains("look-alike characters: U+0441"), "{page}");
 }
 
 #[tokio::test]
