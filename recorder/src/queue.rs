@@ -12,7 +12,8 @@ pub const CAPACITY: usize = 64 << 20;
 /// Raw material for an event, as the passthrough threads saw it.
 #[derive(Debug)]
 pub enum Chunk {
-    Output(Vec<u8>),
+    /// This many bytes of output, next in the batch's output buffer (see [`Queue::take`]).
+    Output(usize),
     Input(Vec<u8>),
     Resize(u16, u16),
     /// Enter was pressed (with echo on): a timing mark, no content.
@@ -26,6 +27,10 @@ pub enum Chunk {
 #[derive(Default)]
 struct State {
     chunks: VecDeque<(u64, Chunk)>,
+    /// The bytes of the queued `Output` chunks, in order. The writer swaps it for the
+    /// buffer it is done with, so output is copied once and nothing is allocated per read
+    /// (or freed on another thread than the one that allocated it).
+    output: Vec<u8>,
     bytes: usize,
     dropped: u64,
     closed: bool,
@@ -38,19 +43,39 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Adds a chunk stamped `time` (µs). Returns false if it was dropped.
-    pub fn push(&self, time: u64, chunk: Chunk) -> bool {
-        let len = match &chunk {
-            Chunk::Output(b) | Chunk::Input(b) => b.len(),
-            _ => 0,
-        };
+    /// Adds a copy of `bytes` as output stamped `time` (µs). Returns false if it was
+    /// dropped.
+    pub fn push_output(&self, time: u64, bytes: &[u8]) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if s.bytes + len > CAPACITY {
-            if matches!(chunk, Chunk::Output(_)) {
-                s.dropped += len as u64;
-            }
+        if s.bytes + bytes.len() > CAPACITY {
+            s.dropped += bytes.len() as u64;
             return false;
         }
+        s.output.extend_from_slice(bytes);
+        self.queue(s, time, Chunk::Output(bytes.len()), bytes.len());
+        true
+    }
+
+    /// Adds a chunk (anything but output) stamped `time` (µs). Returns false if it was
+    /// dropped.
+    pub fn push(&self, time: u64, chunk: Chunk) -> bool {
+        debug_assert!(
+            !matches!(chunk, Chunk::Output(_)),
+            "output goes through push_output"
+        );
+        let len = match &chunk {
+            Chunk::Input(b) => b.len(),
+            _ => 0,
+        };
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.bytes + len > CAPACITY {
+            return false;
+        }
+        self.queue(s, time, chunk, len);
+        true
+    }
+
+    fn queue(&self, mut s: std::sync::MutexGuard<'_, State>, time: u64, chunk: Chunk, len: usize) {
         if s.dropped > 0 {
             // Say where the gap is, in order, before the output that follows it.
             let n = std::mem::take(&mut s.dropped);
@@ -64,7 +89,6 @@ impl Queue {
         if was_empty {
             self.ready.notify_one();
         }
-        true
     }
 
     /// No more chunks will come.
@@ -76,8 +100,15 @@ impl Queue {
     }
 
     /// Waits until chunks are queued, the queue is closed, or `deadline` passes, then takes
-    /// everything queued. The flag says whether the queue is closed (and now empty).
-    pub fn take(&self, deadline: Instant, into: &mut Vec<(u64, Chunk)>) -> (bool, usize) {
+    /// everything queued: the chunks into `into`, the bytes of their output into `output`
+    /// (which is cleared first, and whose allocation the queue keeps for the next batch).
+    /// Returns whether the queue is closed (and now empty), and the bytes taken.
+    pub fn take(
+        &self,
+        deadline: Instant,
+        into: &mut Vec<(u64, Chunk)>,
+        output: &mut Vec<u8>,
+    ) -> (bool, usize) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         while s.chunks.is_empty() && !s.closed {
             let now = Instant::now();
@@ -92,6 +123,8 @@ impl Queue {
                 .0;
         }
         into.extend(s.chunks.drain(..));
+        output.clear();
+        std::mem::swap(output, &mut s.output);
         let bytes = std::mem::take(&mut s.bytes);
         let closed = s.closed;
         if closed && s.dropped > 0 {
@@ -109,25 +142,33 @@ mod tests {
     #[test]
     fn a_full_queue_drops_output_and_reports_the_gap_in_order() {
         let q = Queue::default();
-        assert!(q.push(1, Chunk::Output(vec![b'a'; CAPACITY])));
-        assert!(!q.push(2, Chunk::Output(vec![b'b'; 10])));
-        let mut got = Vec::new();
-        q.take(Instant::now(), &mut got);
-        assert!(q.push(3, Chunk::Output(b"c".to_vec())));
-        q.take(Instant::now(), &mut got);
+        assert!(q.push_output(1, &vec![b'a'; CAPACITY]));
+        assert!(!q.push_output(2, &[b'b'; 10]));
+        let (mut got, mut out) = (Vec::new(), Vec::new());
+        q.take(Instant::now(), &mut got, &mut out);
+        assert_eq!(out.len(), CAPACITY);
+        assert!(q.push_output(3, b"c"));
+        q.take(Instant::now(), &mut got, &mut out);
         assert!(matches!(got[1], (3, Chunk::Dropped(10))));
-        assert!(matches!(&got[2], (3, Chunk::Output(b)) if b == b"c"));
+        assert!(matches!(&got[2], (3, Chunk::Output(1))));
+        assert_eq!(out, b"c");
     }
 
     #[test]
     fn take_returns_at_the_deadline_when_idle() {
         let q = Queue::default();
-        let mut got = Vec::new();
+        let (mut got, mut out) = (Vec::new(), Vec::new());
         let start = Instant::now();
-        assert!(!q.take(start + Duration::from_millis(30), &mut got).0);
+        assert!(
+            !q.take(start + Duration::from_millis(30), &mut got, &mut out)
+                .0
+        );
         assert!(start.elapsed() >= Duration::from_millis(30));
         q.close();
-        assert!(q.take(Instant::now() + Duration::from_secs(5), &mut got).0);
+        assert!(
+            q.take(Instant::now() + Duration::from_secs(5), &mut got, &mut out)
+                .0
+        );
         assert!(got.is_empty());
     }
 }

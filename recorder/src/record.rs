@@ -200,7 +200,7 @@ fn pass_output(
         let bytes = &buf[..n];
         // Queued before the user can see it: a key pressed in answer to this output is
         // then always recorded after it (commands are cut by that order).
-        queue.push(t, Chunk::Output(bytes.to_vec()));
+        queue.push_output(t, bytes);
         if terminal_ok {
             terminal_ok = write_all(out, bytes);
         }
@@ -334,6 +334,8 @@ fn send_eof_when_idle(
 /// Bytes waiting in one batch that mean the writer is behind, and that it caught up.
 const BEHIND: usize = 256 << 10;
 const CAUGHT_UP: usize = 32 << 10;
+/// Output buffer kept between batches; a larger one (a flood's) is released.
+const SPARE_OUTPUT: usize = 1 << 20;
 /// How long the writer stays fast after it last fell behind.
 const STAY_FAST: Duration = Duration::from_secs(2);
 
@@ -362,6 +364,7 @@ fn write_events(
     let mut in_text = Utf8Stream::default();
     let mut pieces = Vec::new();
     let mut batch = Vec::new();
+    let mut batch_output = Vec::new();
     let mut dropped = 0u64;
     let mut last = 0u64;
     let mut dirty = false;
@@ -374,7 +377,8 @@ fn write_events(
             .as_ref()
             .and_then(Redactor::release_at)
             .map_or(next_flush, |r| r.min(next_flush));
-        let (closed, batch_bytes) = queue.take(deadline, &mut batch);
+        let (closed, batch_bytes) = queue.take(deadline, &mut batch, &mut batch_output);
+        let mut output_at = 0;
         // A large batch means the program outruns the writer. Once behind, the writer
         // stays in its fast mode for a while: a flood comes in waves, and switching back
         // at the first small batch would fall behind again at once.
@@ -392,7 +396,9 @@ fn write_events(
         for (t, chunk) in batch.drain(..) {
             let time = if t == u64::MAX { last } else { t.max(last) };
             last = time;
-            if let Chunk::Output(b) = &chunk {
+            if let Chunk::Output(len) = chunk {
+                let b = &batch_output[output_at..output_at + len];
+                output_at += len;
                 let text = out_text.decode(b);
                 if !text.is_empty() {
                     match &mut redactor {
@@ -447,6 +453,10 @@ fn write_events(
             };
             out.emit(Event::new(time, kind));
             dirty = true;
+        }
+        // After a flood, give back the memory it took (the queue gets this buffer next).
+        if batch_output.capacity() > SPARE_OUTPUT && batch_bytes < CAUGHT_UP {
+            batch_output = Vec::new();
         }
         if let Some(r) = redactor.as_mut().filter(|r| {
             r.release_at()
