@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::on_terminal::OnTerminal;
 use crate::util::{fixture, Home};
+use crate::web::{get_text, Server};
 
 fn secrets() -> Vec<String> {
     std::fs::read_to_string(fixture("secrets/secrets.txt"))
@@ -80,6 +81,28 @@ fn assert_no_secret_anywhere(home: &Home, id: &str) {
     let out = home.run(&["search", "--json", "--limit", "100", "cat"]);
     let out = String::from_utf8_lossy(&out.stdout);
     assert!(found_in(&secrets, &out).is_empty(), "search output");
+    // The web API serves the same files: the recording, the commands with their output,
+    // and search.
+    let server = Server::start(home.path(), None);
+    let mut web = String::new();
+    for path in [
+        format!("/api/sessions/{id}"),
+        format!("/api/sessions/{id}/cast"),
+        format!("/api/sessions/{id}/commands"),
+        format!("/api/sessions/{id}/commands/1"),
+        "/api/search?q=cat&limit=100".to_owned(),
+    ] {
+        web += &get_text(&server.url, &path);
+    }
+    assert!(
+        web.contains("[REDACTED:"),
+        "the web API served the redacted recording"
+    );
+    assert!(
+        found_in(&secrets, &web).is_empty(),
+        "web API: {:?}",
+        found_in(&secrets, &web)
+    );
     eprintln!("planted-secret corpus: found 0 of {}", secrets.len());
 }
 

@@ -368,6 +368,20 @@ fn a_long_session_opens_at_its_end() {
     assert!(best < 5_000, "opening at the end took {best} ms: {again}");
 }
 
+/// `GET path` on a server over HTTP/1.0 (so a streamed body comes whole, not in
+/// chunks); the body as text.
+pub fn get_text(base: &str, path: &str) -> String {
+    use std::io::Read;
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut res = Vec::new();
+    s.read_to_end(&mut res).unwrap();
+    let res = String::from_utf8_lossy(&res).into_owned();
+    res.split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_owned())
+}
+
 /// `GET path` on a server; the JSON body.
 pub fn get_json(base: &str, path: &str) -> Value {
     use std::io::Read;
