@@ -73,6 +73,18 @@ pub struct RecArgs {
     /// Record secrets as they are (tokens, keys, passwords are redacted by default)
     #[arg(long)]
     pub no_redact: bool,
+    /// Stream the recording to a `fixcast serve` too (http://HOST:PORT), while it is
+    /// written locally as usual
+    #[arg(long, env = "FIXCAST_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Token of that server (needed when it is not on this machine)
+    #[arg(
+        long,
+        env = "FIXCAST_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,5 +12,6 @@ mod rec;
 mod redaction;
 mod safe_replay;
 mod search;
+mod upload;
 mod util;
 mod web;

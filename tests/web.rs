@@ -21,8 +21,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(home: &Path, token: Option<&str>) -> Server {
+        Server::start_at(home, token, "127.0.0.1:0")
+    }
+
+    /// A server on a given address (a port used before, to restart one).
+    pub fn start_at(home: &Path, token: Option<&str>, bind: &str) -> Server {
         let mut cmd = Command::new(bin());
-        cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        cmd.args(["serve", "--bind", bind])
             .env("FIXCAST_HOME", home)
             .env_remove("FIXCAST_TOKEN")
             .stdin(Stdio::null())

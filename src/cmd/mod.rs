@@ -14,6 +14,7 @@ mod safe_replay;
 mod search;
 mod serve;
 mod show;
+mod upload;
 
 use std::process::ExitCode;
 

@@ -189,6 +189,12 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
             .collect(),
         tags: args.tags.clone(),
     };
+    let server = args
+        .server
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(super::upload::ServerUrl::parse)
+        .transpose()?;
     let writer = store
         .create(&meta, &header)
         .context("cannot create the session")?;
@@ -228,20 +234,24 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     };
     let short = id.short().to_owned();
     eprintln!("fixcast: recording session {short}; exit the shell to stop");
-    let outcome = match record(
-        opts,
-        vec![
-            Box::new(FileSink {
-                writer: Some(writer),
-            }),
-            Box::new(HomoglyphWarning),
-            Box::new(ViewerNotice {
-                path: store.viewers_path(&id),
-                next: std::time::Instant::now(),
-                viewers: 0,
-            }),
-        ],
-    ) {
+    let mut sinks: Vec<Box<dyn Sink>> = vec![
+        Box::new(FileSink {
+            writer: Some(writer),
+        }),
+        Box::new(HomoglyphWarning),
+        Box::new(ViewerNotice {
+            path: store.viewers_path(&id),
+            next: std::time::Instant::now(),
+            viewers: 0,
+        }),
+    ];
+    let uploader = server.map(|url| {
+        let token = args.token.clone().filter(|t| !t.is_empty());
+        let (uploader, sink) = super::upload::Uploader::start(&store, &id, url, token);
+        sinks.push(Box::new(sink));
+        uploader
+    });
+    let outcome = match record(opts, sinks) {
         Ok(o) => o,
         Err(e) => {
             // Nothing was recorded: leave no empty session behind.
@@ -275,6 +285,9 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     }
     for e in &outcome.sink_errors {
         eprintln!("fixcast: warning: recording stopped early: {e}");
+    }
+    if let Some(u) = uploader {
+        u.finish(&id, super::upload::FINISH_WITHIN);
     }
     super::index::index_session_quietly(&store, &meta);
     eprintln!(

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sessions/{id}/live", get(crate::live::live))
         .route("/sessions/{id}/segments/{n}", get(crate::segments::segment))
         .route("/search", get(search))
+        .nest("/upload", crate::upload::routes())
         .fallback(|| async { Error::NotFound("no such API route; see the README".into()) })
 }
 

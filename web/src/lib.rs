@@ -26,6 +26,7 @@ mod knowledge;
 mod live;
 mod pages;
 mod segments;
+mod upload;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ pub use error::{Error, Result};
 pub use knowledge::{Knowledge, KnowledgeError};
 pub use live::BACKLOG as LIVE_BACKLOG;
 pub use segments::SEGMENT_BYTES;
+pub use upload::UPLOAD_LIMIT;
 
 /// Largest request body accepted (an edit of title, tags and notes).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -58,6 +60,8 @@ struct Inner {
     edits: tokio::sync::Mutex<()>,
     segments: segments::Cache,
     live: Arc<live::Hub>,
+    /// Recordings streamed here by `fixcast rec --server`.
+    uploads: Arc<upload::Uploads>,
 }
 
 impl AppState {
@@ -71,6 +75,7 @@ impl AppState {
                 edits: tokio::sync::Mutex::new(()),
                 segments: segments::Cache::default(),
                 live: Arc::default(),
+                uploads: upload::new(),
             }),
         }
     }

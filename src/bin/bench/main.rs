@@ -6,6 +6,7 @@
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
 //! ./target/release/fixcast-bench index [--commands 100000]
 //! ./target/release/fixcast-bench web --runs 3 [--mb 1024]
+//! ./target/release/fixcast-bench live --runs 3 [--viewers 100] [--max-viewers 1000]
 //! ```
 //!
 //! - `throughput`: `fixcast rec -c 'cat FILE'` vs util-linux `script` on ~135 MB of base64;
@@ -18,6 +19,9 @@
 //!   queries, and `grep -c` over the same text.
 //! - `web`: `fixcast serve`: opening a ~1 GB session at its end in headless Chromium,
 //!   segmented vs the plain cast; search API latency under 50 concurrent clients.
+//! - `live`: `fixcast serve` streaming a session being recorded: latency from PTY output
+//!   to 100 EventSource viewers, how many viewers one server holds and its RSS, and
+//!   `fixcast rec` on the flood with 0 vs 100 viewers.
 //!
 //! Needs `script` (util-linux), `zstd`, `bash`; no network. Everything happens in temp
 //! dirs (each run gets its own FIXCAST_HOME) that are removed at the end, on error and on
@@ -27,6 +31,7 @@ mod corpus;
 mod cut;
 mod index;
 mod latency;
+mod live;
 mod redact;
 mod size;
 mod throughput;
@@ -84,6 +89,15 @@ enum What {
         /// MB of output in the long session
         #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=4096))]
         mb: u64,
+    },
+    /// fixcast serve's live stream: latency to viewers, viewers per server, recorder cost
+    Live {
+        /// Viewers for the latency and the recorder figures
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        viewers: u64,
+        /// The capacity ramp doubles the viewers up to this many
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        max_viewers: u64,
     },
 }
 
@@ -152,6 +166,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if let What::Web { mb } = what {
         section("web", &|| web::run(&fixcast, runs, mb as usize));
+    }
+    if let What::Live {
+        viewers,
+        max_viewers,
+    } = what
+    {
+        section("live", &|| {
+            live::run(&fixcast, runs, viewers as usize, max_viewers as usize)
+        });
     }
     if what == What::Redact {
         section("redact", &|| redact::run(&fixcast, runs));

@@ -1,0 +1,306 @@
+//! Recordings streamed from `fixcast rec --server`: the recorder ships the bytes of its
+//! local `session.cast.zst` as they are appended, and this server appends them to the
+//! same file in its own home, so both copies end byte-identical.
+//!
+//! - `POST /api/upload/{id}/start` with the session's `meta.json`: creates the session
+//!   (status `recording`) or reopens it after a reconnect; answers `{"size": N}`, the
+//!   bytes this server holds, where the recorder resumes.
+//! - `POST /api/upload/{id}/append?offset=N` with bytes: appended (and synced) when `N`
+//!   is the current size, else 409 with `{"size": N}`.
+//! - `POST /api/upload/{id}/finish?offset=N` with the final `meta.json`: when `N` is the
+//!   size, the metadata is saved and the session indexed.
+//!
+//! While a recorder uploads, this server holds the cast file's lock, as a local recorder
+//! does, so the session shows as live; a recorder silent for [`IDLE`] is let go (the
+//! session then reads as `interrupted` until it comes back). A `complete` session is
+//! never appended to.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use fixcast_sessions::{SessionId, SessionMeta, Status, Store};
+use serde_json::json;
+
+use crate::api::{blocking, number, params};
+use crate::error::{Error, Result};
+use crate::AppState;
+
+/// Largest body of one upload request (the recorder sends at most this much at once).
+pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
+
+/// How long a session's lock is kept without hearing from its recorder.
+const IDLE: Duration = Duration::from_secs(60);
+
+/// Sessions being uploaded now: the locked cast file, and when the recorder last spoke.
+#[derive(Default)]
+pub(crate) struct Uploads {
+    open: Mutex<HashMap<SessionId, (File, Instant)>>,
+    /// Whether the thread that lets go of silent recorders runs (from the first upload).
+    sweeping: std::sync::OnceLock<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{id}/start", post(start))
+        .route("/{id}/append", post(append))
+        .route("/{id}/finish", post(finish))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
+}
+
+fn parse_id(raw: &str) -> Result<SessionId> {
+    raw.parse::<SessionId>()
+        .map_err(|_| Error::BadRequest(format!("{raw:?} is not a session id")))
+}
+
+fn parse_meta(id: &SessionId, body: &[u8]) -> Result<SessionMeta> {
+    let meta: SessionMeta =
+        serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("meta.json: {e}")))?;
+    if &meta.id != id {
+        return Err(Error::BadRequest(format!(
+            "meta.json is of session {}, not {id}",
+            meta.id
+        )));
+    }
+    Ok(meta)
+}
+
+/// The size of the server's copy, as `{"size": N}`.
+fn size_json(status: StatusCode, size: u64, message: Option<String>) -> Response {
+    let mut v = json!({ "size": size });
+    if let Some(m) = message {
+        v["error"] = json!(m);
+    }
+    (status, Json(v)).into_response()
+}
+
+fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| {
+        Error::Store(fixcast_sessions::Error::Io {
+            path: path.to_owned(),
+            source,
+        })
+    }
+}
+
+/// A session on disk, for an upload: absent, or its metadata.
+fn meta_of(store: &Store, id: &SessionId) -> Result<Option<SessionMeta>> {
+    let path = store.dir(id).join(fixcast_sessions::META_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read(&path).map_err(io(&path))?;
+    let meta: SessionMeta = serde_json::from_slice(&text)
+        .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+    Ok(Some(meta))
+}
+
+fn status_of(store: &Store, id: &SessionId) -> Result<Option<Status>> {
+    Ok(meta_of(store, id)?.map(|m| m.status))
+}
+
+fn refuse_complete(id: &SessionId) -> Error {
+    Error::Conflict(format!(
+        "session {id} is complete on this server; it is not appended to"
+    ))
+}
+
+impl Uploads {
+    /// Makes sure this server holds the lock of the session's cast file (taken again
+    /// after a restart); lets go of sessions whose recorder went silent.
+    fn hold(self: &Arc<Self>, store: &Store, id: &SessionId) -> Result<()> {
+        self.sweeping.get_or_init(|| {
+            let weak = Arc::downgrade(self);
+            let _ = std::thread::Builder::new()
+                .name("fixcast-uploads".into())
+                .spawn(move || loop {
+                    std::thread::sleep(IDLE / 6);
+                    let Some(uploads) = weak.upgrade() else {
+                        return;
+                    };
+                    lock(&uploads.open).retain(|_, (_, at)| at.elapsed() < IDLE);
+                });
+        });
+        let mut open = lock(&self.open);
+        open.retain(|_, (_, at)| at.elapsed() < IDLE);
+        if let Some((_, at)) = open.get_mut(id) {
+            *at = Instant::now();
+            return Ok(());
+        }
+        let path = store.cast_path(id);
+        let file = File::options()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        file.try_lock().map_err(|_| {
+            Error::Conflict(format!(
+                "session {id} is being recorded on this server's machine; not uploaded over"
+            ))
+        })?;
+        open.insert(id.clone(), (file, Instant::now()));
+        Ok(())
+    }
+
+    fn size(&self, store: &Store, id: &SessionId) -> Result<u64> {
+        let path = store.cast_path(id);
+        match std::fs::metadata(&path) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+
+    fn release(&self, id: &SessionId) {
+        lock(&self.open).remove(id);
+    }
+}
+
+async fn start(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Result<Response> {
+    let id = parse_id(&raw)?;
+    let mut meta = parse_meta(&id, &body)?;
+    let (store, uploads) = (state.store().clone(), state.inner.uploads.clone());
+    blocking(move || {
+        match status_of(&store, &id)? {
+            Some(Status::Complete) => return Err(refuse_complete(&id)),
+            Some(_) => {}
+            None => {
+                let dir = store.dir(&id);
+                match std::fs::create_dir(&dir) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(io(&dir)(e)),
+                }
+            }
+        }
+        uploads.hold(&store, &id)?;
+        // Live here: a copy marked interrupted while the recorder was away is live again.
+        meta.status = Status::Recording;
+        meta.recorder_pid = None;
+        store.save_meta(&meta)?;
+        let size = uploads.size(&store, &id)?;
+        Ok(size_json(StatusCode::OK, size, None))
+    })
+    .await
+}
+
+async fn append(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response> {
+    let id = parse_id(&raw)?;
+    let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
+    let (store, uploads) = (state.store().clone(), state.inner.uploads.clone());
+    blocking(move || {
+        match status_of(&store, &id)? {
+            None => {
+                return Err(Error::NotFound(format!(
+                    "session {id} was not started on this server"
+                )))
+            }
+            Some(Status::Complete) => return Err(refuse_complete(&id)),
+            Some(_) => {}
+        }
+        uploads.hold(&store, &id)?;
+        // The server restarted between two requests and the session was read as
+        // interrupted meanwhile (nobody held its lock): it is live again.
+        if let Some(mut meta) = meta_of(&store, &id)? {
+            if meta.status == Status::Interrupted {
+                meta.status = Status::Recording;
+                store.save_meta(&meta)?;
+            }
+        }
+        let mut open = lock(&uploads.open);
+        let Some((file, _)) = open.get_mut(&id) else {
+            return Err(Error::Internal("upload lock lost".into()));
+        };
+        let path = store.cast_path(&id);
+        let size = file.metadata().map_err(io(&path))?.len();
+        if size != offset {
+            return Ok(size_json(
+                StatusCode::CONFLICT,
+                size,
+                Some(format!("this server holds {size} bytes, not {offset}")),
+            ));
+        }
+        file.write_all(&body).map_err(io(&path))?;
+        file.sync_data().map_err(io(&path))?;
+        Ok(size_json(StatusCode::OK, size + body.len() as u64, None))
+    })
+    .await
+}
+
+async fn finish(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response> {
+    let id = parse_id(&raw)?;
+    let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
+    let meta = parse_meta(&id, &body)?;
+    if meta.status == Status::Recording {
+        return Err(Error::BadRequest(
+            "finish: the final meta.json must not say recording".into(),
+        ));
+    }
+    let (store, uploads, k) = (
+        state.store().clone(),
+        state.inner.uploads.clone(),
+        state.knowledge().clone(),
+    );
+    blocking(move || {
+        match status_of(&store, &id)? {
+            None => {
+                return Err(Error::NotFound(format!(
+                    "session {id} was not started on this server"
+                )))
+            }
+            // Sent again after a lost answer: done already.
+            Some(Status::Complete) => {
+                let size = uploads.size(&store, &id)?;
+                return Ok(size_json(StatusCode::OK, size, None));
+            }
+            Some(_) => {}
+        }
+        let size = uploads.size(&store, &id)?;
+        if size != offset {
+            return Ok(size_json(
+                StatusCode::CONFLICT,
+                size,
+                Some(format!("this server holds {size} bytes, not {offset}")),
+            ));
+        }
+        let mut meta = meta;
+        meta.recorder_pid = None;
+        store.save_meta(&meta)?;
+        uploads.release(&id);
+        k.reindex(&store, &meta)
+            .map_err(|e| Error::Knowledge(format!("session {id}: stored, not indexed: {e}")))?;
+        Ok(size_json(StatusCode::OK, size, None))
+    })
+    .await
+}
+
+/// Kept for the state: one per server.
+pub(crate) fn new() -> Arc<Uploads> {
+    Arc::default()
+}
