@@ -29,14 +29,18 @@
 
 mod corpus;
 mod cut;
+mod http;
 mod index;
 mod latency;
 mod live;
+mod live_viewers;
 mod redact;
+mod serve;
 mod size;
 mod throughput;
 mod util;
 mod web;
+mod web_search;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

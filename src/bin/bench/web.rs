@@ -16,19 +16,16 @@
 //! Loopback only; the servers and browsers are stopped and the temp dirs removed at the
 //! end (and on error).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use fixcast_sessions::asciicast::{Header, Recording};
-use fixcast_sessions::{CommandRecord, Event, EventKind, SessionId, SessionMeta, Store};
+use fixcast_sessions::{Event, EventKind, SessionId, SessionMeta, Store};
 
-use crate::util::{self, list, mb, median_f64, percentile, Rng, TempDir};
+use crate::serve::Server;
+use crate::util::{self, list, mb, median_f64, Rng, TempDir};
 
 /// The goal for opening the long session at its end, segmented.
 const GOAL_OPEN_MS: f64 = 300.0;
@@ -42,31 +39,6 @@ const BUILD_LIMIT: Duration = Duration::from_secs(600);
 /// The script behind each browser open; written to the temp dir.
 const WEB_MJS: &str = include_str!("web.mjs");
 
-/// Commands in the search store, and the load.
-const SEARCH_COMMANDS: usize = 5_000;
-const CLIENTS: usize = 50;
-const LOAD_FOR: Duration = Duration::from_secs(10);
-const LOAD_REQUESTS: usize = 20_000;
-/// Queries the clients take turns with (a mix of words, phrases, fields and a miss).
-const QUERIES: &[&str] = &[
-    "chattr -i",
-    "\"Operation not permitted\"",
-    "CrashLoopBackOff",
-    "exit:!0 kubectl",
-    "cmd:journalctl nginx",
-    "OOMKilled",
-    "\"connection refused\"",
-    "host:node-7 df",
-    "resolv.conf",
-    "systemctl status postgresql",
-    "NullPointerException",
-    "tag:incident payments",
-    "ImagePullBackOff OR ErrImagePull",
-    "coredns",
-    "/var/log",
-    "zzzz-not-there",
-];
-
 pub fn run(fixcast: &Path, runs: usize, size_mb: usize) -> anyhow::Result<()> {
     let web_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
     let tmp = TempDir::new("web")?;
@@ -79,7 +51,7 @@ pub fn run(fixcast: &Path, runs: usize, size_mb: usize) -> anyhow::Result<()> {
     if let Err(e) = &open {
         println!("web: open: ERROR {e:#}");
     }
-    let search = search_load(fixcast, tmp.path());
+    let search = crate::web_search::run(fixcast, tmp.path());
     if let Err(e) = &search {
         println!("web: search: ERROR {e:#}");
     }
@@ -165,7 +137,7 @@ fn compare(
     // The first open builds the segments, then the page cuts the commands: each cached
     // beside the session. Timed apart, through the API the page calls.
     let t = Instant::now();
-    let (status, index) = http_get(
+    let (status, index) = crate::http::get(
         server.addr,
         &format!("/api/sessions/{id}/segments"),
         BUILD_LIMIT,
@@ -180,7 +152,7 @@ fn compare(
     let index: serde_json::Value = serde_json::from_slice(&index).context("segments index")?;
     let segments = index["segments"].as_array().map_or(0, Vec::len);
     let t = Instant::now();
-    let (status, _) = http_get(server.addr, &format!("/api/sessions/{id}"), BUILD_LIMIT)?;
+    let (status, _) = crate::http::get(server.addr, &format!("/api/sessions/{id}"), BUILD_LIMIT)?;
     if status != 200 {
         bail!("session: HTTP {status}");
     }
@@ -423,416 +395,4 @@ fn chromium() -> String {
 fn have(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
-}
-
-// ---------------------------------------------------------------------------------------
-// 2. The search API under concurrent clients
-
-fn search_load(fixcast: &Path, tmp: &Path) -> anyhow::Result<()> {
-    println!(
-        "== web search: GET /api/search?q=...&limit=20 from {CLIENTS} concurrent keep-alive clients on loopback \
-         ({} queries in turn), for {} s or {LOAD_REQUESTS} requests; a store of {SEARCH_COMMANDS} commands",
-        QUERIES.len(),
-        LOAD_FOR.as_secs()
-    );
-    let home = tmp.join("search");
-    std::fs::create_dir(&home)?;
-    let t = Instant::now();
-    let (sessions, commands) = search_store(&home)?;
-    let stored_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    util::output_of(
-        &mut util::fixcast_cmd(fixcast, &home, &["reindex"]),
-        Duration::from_secs(300),
-        "fixcast reindex",
-    )?;
-    println!(
-        "web search: {commands} commands in {sessions} sessions stored in {stored_s:.1} s, indexed (fixcast reindex) in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
-
-    let server = Server::start(fixcast, &home, tmp)?;
-    // Every query once: the first opens the index; all must answer, most with hits.
-    let paths: Vec<String> = QUERIES
-        .iter()
-        .map(|q| format!("/api/search?q={}&limit=20", percent_encode(q)))
-        .collect();
-    let mut with_hits = 0;
-    for (q, p) in QUERIES.iter().zip(&paths) {
-        let (status, body) = http_get(server.addr, p, Duration::from_secs(60))?;
-        if status != 200 {
-            bail!(
-                "search {q:?}: HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
-            );
-        }
-        let v: serde_json::Value = serde_json::from_slice(&body).context("search answer")?;
-        if v["hits"].as_array().is_some_and(|h| !h.is_empty()) {
-            with_hits += 1;
-        }
-    }
-    if with_hits < QUERIES.len() / 2 {
-        bail!(
-            "only {with_hits} of {} queries have hits: the store was not cut into commands?",
-            QUERIES.len()
-        );
-    }
-
-    let paths = Arc::new(paths);
-    let sent = Arc::new(AtomicUsize::new(0));
-    let t0 = Instant::now();
-    let deadline = t0 + LOAD_FOR;
-    let workers: Vec<_> = (0..CLIENTS)
-        .map(|k| {
-            let (paths, sent, addr) = (paths.clone(), sent.clone(), server.addr);
-            std::thread::spawn(move || client(addr, &paths, k, &sent, deadline))
-        })
-        .collect();
-    let mut lat = Vec::new();
-    let mut errors = 0;
-    let mut first_error = None;
-    for w in workers {
-        let r = w
-            .join()
-            .map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
-        lat.extend(r.latencies);
-        errors += r.errors;
-        first_error = first_error.or(r.first_error);
-    }
-    let wall = t0.elapsed().as_secs_f64();
-    drop(server);
-    if lat.is_empty() {
-        bail!(
-            "no request answered ({errors} errors: {})",
-            first_error.unwrap_or_default()
-        );
-    }
-    let ms: Vec<f64> = lat.iter().map(|d| d * 1e3).collect();
-    let max = ms.iter().copied().fold(0.0, f64::max);
-    println!(
-        "web search: {n} requests in {wall:.1} s = {rate:.0} requests/s; latency p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms; \
-         {errors} errors{first}; {with_hits} of {queries} queries have hits",
-        n = ms.len(),
-        rate = ms.len() as f64 / wall,
-        p50 = percentile(&ms, 50.0),
-        p99 = percentile(&ms, 99.0),
-        queries = QUERIES.len(),
-        first = first_error.map_or(String::new(), |e| format!(" (first: {e})"))
-    );
-    println!(
-        "web search: note: the {CLIENTS} clients share the machine's {} CPUs with the server",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    Ok(())
-}
-
-/// What one client measured.
-struct Load {
-    latencies: Vec<f64>,
-    errors: usize,
-    first_error: Option<String>,
-}
-
-/// One keep-alive client: requests back to back (queries in turn, starting at its own)
-/// until the deadline or the shared request budget is spent.
-fn client(
-    addr: SocketAddr,
-    paths: &[String],
-    k: usize,
-    sent: &AtomicUsize,
-    deadline: Instant,
-) -> Load {
-    let mut load = Load {
-        latencies: Vec::new(),
-        errors: 0,
-        first_error: None,
-    };
-    let mut conn: Option<Conn> = None;
-    let mut i = k;
-    while Instant::now() < deadline && sent.fetch_add(1, Ordering::Relaxed) < LOAD_REQUESTS {
-        let path = &paths[i % paths.len()];
-        i += 1;
-        let t = Instant::now();
-        let r = (|| -> anyhow::Result<(u16, Vec<u8>)> {
-            if conn.is_none() {
-                conn = Some(Conn::open(addr, Duration::from_secs(30))?);
-            }
-            let c = conn.as_mut().expect("just opened");
-            let r = c.get(path);
-            if r.as_ref().map_or(true, |r| r.close) {
-                conn = None;
-            }
-            r.map(|r| (r.status, r.body))
-        })();
-        match r {
-            Ok((200, _)) => load.latencies.push(t.elapsed().as_secs_f64()),
-            Ok((status, body)) => {
-                load.errors += 1;
-                load.first_error.get_or_insert_with(|| {
-                    format!("HTTP {status}: {}", String::from_utf8_lossy(&body))
-                });
-            }
-            Err(e) => {
-                load.errors += 1;
-                load.first_error.get_or_insert_with(|| format!("{e:#}"));
-            }
-        }
-    }
-    load
-}
-
-/// The store for the load: the corpus's sessions as recordings an integrated bash would
-/// have made (OSC 7/133/633 around each command), so the commands are cut as usual.
-fn search_store(home: &Path) -> anyhow::Result<(usize, usize)> {
-    let store = Store::open(home)?;
-    let (mut sessions, mut commands) = (0, 0);
-    for (meta, cmds) in crate::corpus::sessions(SEARCH_COMMANDS, 0xF1C5_0005) {
-        let started = meta.started.unix_timestamp();
-        let rec = Recording {
-            header: Header {
-                cols: meta.term.cols,
-                rows: meta.term.rows,
-                timestamp: Some(started),
-                ..Header::default()
-            },
-            events: integrated_events(&cmds),
-        };
-        commands += cmds.len();
-        sessions += 1;
-        store.import(&rec, meta)?;
-    }
-    Ok((sessions, commands))
-}
-
-fn integrated_events(cmds: &[CommandRecord]) -> Vec<Event> {
-    let osc = |s: &str| format!("\x1b]{s}\x07");
-    let micros = |s: f64| (s * 1e6) as u64;
-    let mut events = Vec::with_capacity(cmds.len() * 2 + 1);
-    let mut end = 0.0;
-    for c in cmds {
-        let cwd = c.cwd.as_deref().unwrap_or("/");
-        let escaped = c
-            .command
-            .replace('\\', "\\\\")
-            .replace(';', "\\x3b")
-            .replace('\n', "\\x0a");
-        events.push(Event::new(
-            micros(c.start - 0.5),
-            EventKind::Output(format!(
-                "{}{}\x1b[1;32mroot@host\x1b[0m:{cwd}# {}",
-                osc(&format!("7;file://host{cwd}")),
-                osc("133;A"),
-                osc("133;B"),
-            )),
-        ));
-        events.push(Event::new(
-            micros(c.start),
-            EventKind::Output(format!(
-                "{}\r\n{}{}{}",
-                c.command.replace('\n', "\r\n> "),
-                osc(&format!("633;E;{escaped}")),
-                osc("133;C"),
-                c.output.replace('\n', "\r\n"),
-            )),
-        ));
-        events.push(Event::new(
-            micros(c.end),
-            EventKind::Output(osc(&format!("133;D;{}", c.exit.unwrap_or(0)))),
-        ));
-        end = c.end;
-    }
-    events.push(Event::new(
-        micros(end + 1.0),
-        EventKind::Output(format!("{}{}# ", osc("133;A"), osc("133;B"))),
-    ));
-    events
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------
-// The server and a minimal HTTP/1.1 client
-
-/// `fixcast serve --bind 127.0.0.1:0` on a home; stopped (SIGTERM, then killed) on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    url: String,
-}
-
-impl Server {
-    fn start(fixcast: &Path, home: &Path, tmp: &Path) -> anyhow::Result<Server> {
-        let log = std::fs::File::create(tmp.join(format!(
-            "serve-{}.log",
-            home.file_name().and_then(|n| n.to_str()).unwrap_or("home")
-        )))?;
-        let mut child = util::fixcast_cmd(fixcast, home, &["serve", "--bind", "127.0.0.1:0"])
-            .env_remove("FIXCAST_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .context("cannot start fixcast serve")?;
-        let out = child.stdout.take().context("stdout")?;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(out).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let mut server = Server {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            url: String::new(),
-        };
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .context("fixcast serve printed no address within 30 s")?;
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .with_context(|| format!("no address in {line:?}"))?;
-        server.addr = url
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .with_context(|| format!("bad address in {line:?}"))?;
-        server.url = url.to_owned();
-        Ok(server)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SAFETY: plain syscall on our own child, not reaped yet.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One HTTP/1.1 connection, kept alive between requests.
-struct Conn {
-    stream: BufReader<TcpStream>,
-    host: String,
-}
-
-struct Answer {
-    status: u16,
-    body: Vec<u8>,
-    /// The server closes the connection after this answer.
-    close: bool,
-}
-
-impl Conn {
-    fn open(addr: SocketAddr, timeout: Duration) -> anyhow::Result<Conn> {
-        let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-            .with_context(|| format!("cannot connect to {addr}"))?;
-        s.set_nodelay(true)?;
-        s.set_read_timeout(Some(timeout))?;
-        s.set_write_timeout(Some(timeout))?;
-        Ok(Conn {
-            stream: BufReader::with_capacity(64 * 1024, s),
-            host: addr.to_string(),
-        })
-    }
-
-    fn get(&mut self, path: &str) -> anyhow::Result<Answer> {
-        let req = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: */*\r\n\r\n",
-            self.host
-        );
-        self.stream.get_mut().write_all(req.as_bytes())?;
-        let mut line = String::new();
-        self.read_line(&mut line)?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .with_context(|| format!("bad status line {line:?}"))?;
-        let (mut length, mut chunked, mut close) = (None, false, false);
-        loop {
-            line.clear();
-            self.read_line(&mut line)?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            let Some((name, value)) = l.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.parse::<usize>().ok(),
-                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-                "connection" => close = value.eq_ignore_ascii_case("close"),
-                _ => {}
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                line.clear();
-                self.read_line(&mut line)?;
-                let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-                    .with_context(|| format!("bad chunk size {line:?}"))?;
-                if size == 0 {
-                    // Trailers, up to the empty line.
-                    loop {
-                        line.clear();
-                        self.read_line(&mut line)?;
-                        if line.trim_end().is_empty() {
-                            break;
-                        }
-                    }
-                    break;
-                }
-                let at = body.len();
-                body.resize(at + size, 0);
-                self.stream.read_exact(&mut body[at..])?;
-                line.clear();
-                self.read_line(&mut line)?;
-            }
-        } else if let Some(n) = length {
-            body.resize(n, 0);
-            self.stream.read_exact(&mut body)?;
-        } else {
-            self.stream.read_to_end(&mut body)?;
-            close = true;
-        }
-        Ok(Answer {
-            status,
-            body,
-            close,
-        })
-    }
-
-    fn read_line(&mut self, line: &mut String) -> anyhow::Result<()> {
-        if self.stream.read_line(line)? == 0 {
-            bail!("connection closed by the server");
-        }
-        Ok(())
-    }
-}
-
-/// One request on a fresh connection.
-fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> anyhow::Result<(u16, Vec<u8>)> {
-    let a = Conn::open(addr, timeout)?.get(path)?;
-    Ok((a.status, a.body))
 }
