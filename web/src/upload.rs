@@ -111,6 +111,21 @@ fn status_of(store: &Store, id: &SessionId) -> Result<Option<Status>> {
     Ok(meta_of(store, id)?.map(|m| m.status))
 }
 
+/// The status of a session a recorder started here; an error when none did.
+fn started(store: &Store, id: &SessionId) -> Result<Status> {
+    status_of(store, id)?
+        .ok_or_else(|| Error::NotFound(format!("session {id} was not started on this server")))
+}
+
+/// 409 with the size this server holds, from which the recorder resumes.
+fn wrong_offset(size: u64, offset: u64) -> Response {
+    size_json(
+        StatusCode::CONFLICT,
+        size,
+        Some(format!("this server holds {size} bytes, not {offset}")),
+    )
+}
+
 fn refuse_complete(id: &SessionId) -> Error {
     Error::Conflict(format!(
         "session {id} is complete on this server; it is not appended to"
@@ -210,14 +225,8 @@ async fn append(
     let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
     let (store, uploads) = (state.store().clone(), state.inner.uploads.clone());
     blocking(move || {
-        match status_of(&store, &id)? {
-            None => {
-                return Err(Error::NotFound(format!(
-                    "session {id} was not started on this server"
-                )))
-            }
-            Some(Status::Complete) => return Err(refuse_complete(&id)),
-            Some(_) => {}
+        if started(&store, &id)? == Status::Complete {
+            return Err(refuse_complete(&id));
         }
         uploads.hold(&store, &id)?;
         // The server restarted between two requests and the session was read as
@@ -235,11 +244,7 @@ async fn append(
         let path = store.cast_path(&id);
         let size = file.metadata().map_err(io(&path))?.len();
         if size != offset {
-            return Ok(size_json(
-                StatusCode::CONFLICT,
-                size,
-                Some(format!("this server holds {size} bytes, not {offset}")),
-            ));
+            return Ok(wrong_offset(size, offset));
         }
         file.write_all(&body).map_err(io(&path))?;
         file.sync_data().map_err(io(&path))?;
@@ -268,26 +273,14 @@ async fn finish(
         state.knowledge().clone(),
     );
     blocking(move || {
-        match status_of(&store, &id)? {
-            None => {
-                return Err(Error::NotFound(format!(
-                    "session {id} was not started on this server"
-                )))
-            }
-            // Sent again after a lost answer: done already.
-            Some(Status::Complete) => {
-                let size = uploads.size(&store, &id)?;
-                return Ok(size_json(StatusCode::OK, size, None));
-            }
-            Some(_) => {}
+        // Sent again after a lost answer: done already.
+        if started(&store, &id)? == Status::Complete {
+            let size = uploads.size(&store, &id)?;
+            return Ok(size_json(StatusCode::OK, size, None));
         }
         let size = uploads.size(&store, &id)?;
         if size != offset {
-            return Ok(size_json(
-                StatusCode::CONFLICT,
-                size,
-                Some(format!("this server holds {size} bytes, not {offset}")),
-            ));
+            return Ok(wrong_offset(size, offset));
         }
         let mut meta = meta;
         meta.recorder_pid = None;
