@@ -5,18 +5,6 @@ use std::time::Duration;
 use crate::on_terminal::OnTerminal;
 use crate::util::{have, Home};
 
-/// A SHELL for interactive tests: bash with no user config and a plain prompt.
-fn plain_bash(home: &Home) -> String {
-    let path = home.path().join("plain-bash");
-    std::fs::write(
-        &path,
-        "#!/bin/bash\nexport PS1='$ '\nexec /bin/bash --norc --noprofile \"$@\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    path.display().to_string()
-}
-
 fn meta(home: &Home, id: &str) -> serde_json::Value {
     serde_json::from_str(&home.ok(&["show", id, "--json"])).unwrap()
 }
@@ -130,7 +118,7 @@ fn the_file_on_disk_is_asciicast_v3_to_zstd() {
 #[test]
 fn piped_input_drives_an_interactive_shell_until_eof() {
     let home = Home::new();
-    let shell = plain_bash(&home);
+    let shell = home.plain_bash();
     let mut child = home
         .cmd(&["rec"])
         .env("SHELL", &shell)
@@ -158,7 +146,7 @@ fn piped_input_drives_an_interactive_shell_until_eof() {
 #[test]
 fn an_interactive_shell_on_a_terminal_is_recorded_with_resizes() {
     let home = Home::new();
-    let shell = plain_bash(&home);
+    let shell = home.plain_bash();
     let mut t = OnTerminal::start_with(&home, &["rec"], &[("SHELL", &shell)]);
     assert!(
         t.wait_for("$ ", Duration::from_secs(10)),
@@ -194,7 +182,7 @@ fn an_interactive_shell_on_a_terminal_is_recorded_with_resizes() {
 #[test]
 fn record_input_stores_keystrokes() {
     let home = Home::new();
-    let shell = plain_bash(&home);
+    let shell = home.plain_bash();
     let mut t = OnTerminal::start_with(&home, &["rec", "--record-input"], &[("SHELL", &shell)]);
     assert!(t.wait_for("$ ", Duration::from_secs(10)));
     t.press(b"echo typed\r");
@@ -213,7 +201,7 @@ fn record_input_stores_keystrokes() {
 #[test]
 fn what_is_typed_at_a_password_prompt_is_never_recorded() {
     let home = Home::new();
-    let shell = plain_bash(&home);
+    let shell = home.plain_bash();
     let mut t = OnTerminal::start_with(&home, &["rec", "--record-input"], &[("SHELL", &shell)]);
     assert!(t.wait_for("$ ", Duration::from_secs(10)));
     t.press(b"read -s -p 'Password: ' pw; echo; echo len=${#pw}\r");
@@ -241,7 +229,7 @@ fn what_is_typed_at_a_password_prompt_is_never_recorded() {
 #[test]
 fn ctrl_c_reaches_the_shell_not_fixcast() {
     let home = Home::new();
-    let shell = plain_bash(&home);
+    let shell = home.plain_bash();
     let mut t = OnTerminal::start_with(&home, &["rec"], &[("SHELL", &shell)]);
     assert!(t.wait_for("$ ", Duration::from_secs(10)));
     t.press(b"sleep 30; echo not-interrupted\r");
@@ -264,7 +252,7 @@ fn ctrl_c_reaches_the_shell_not_fixcast() {
 #[test]
 fn sigterm_ends_the_session_cleanly_and_restores_the_terminal() {
     let home = Home::new();
-    let shell = plain_bash(&home);
+    let shell = home.plain_bash();
     let mut t = OnTerminal::start_with(&home, &["rec"], &[("SHELL", &shell)]);
     assert!(t.wait_for("$ ", Duration::from_secs(10)));
     t.press(b"echo before-term\r");

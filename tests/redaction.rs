@@ -121,14 +121,8 @@ fn planted_secrets_printed_by_a_command_are_found_nowhere() {
 #[test]
 fn planted_secrets_in_an_interactive_shell_are_found_nowhere() {
     let home = Home::new();
-    let shell = home.path().join("plain-bash");
-    std::fs::write(
-        &shell,
-        "#!/bin/bash\nexport PS1='$ '\nexec /bin/bash --norc --noprofile \"$@\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&shell, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let mut t = OnTerminal::start_with(&home, &["rec"], &[("SHELL", shell.to_str().unwrap())]);
+    let shell = home.plain_bash();
+    let mut t = OnTerminal::start_with(&home, &["rec"], &[("SHELL", shell.as_str())]);
     assert!(t.wait_for("$ ", Duration::from_secs(10)));
     let file = fixture("secrets/planted.txt");
     t.press(format!("cat {}; echo done-$((6*7))\r", file.display()).as_bytes());
@@ -235,17 +229,11 @@ fn user_patterns_from_the_config_file_are_redacted_and_bad_ones_stop_rec() {
 #[test]
 fn keys_typed_at_a_password_prompt_are_counted_as_withheld() {
     let home = Home::new();
-    let shell = home.path().join("plain-bash");
-    std::fs::write(
-        &shell,
-        "#!/bin/bash\nexport PS1='$ '\nexec /bin/bash --norc --noprofile \"$@\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&shell, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let shell = home.plain_bash();
     let mut t = OnTerminal::start_with(
         &home,
         &["rec", "--record-input"],
-        &[("SHELL", shell.to_str().unwrap())],
+        &[("SHELL", shell.as_str())],
     );
     assert!(t.wait_for("$ ", Duration::from_secs(10)));
     t.press(b"read -s -p 'Password: ' pw; echo; echo len=${#pw}\r");

@@ -51,6 +51,19 @@ impl Home {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// A SHELL for interactive tests: bash with no user config and a plain `$ ` prompt.
+    pub fn plain_bash(&self) -> String {
+        let path = self.path().join("plain-bash");
+        std::fs::write(
+            &path,
+            "#!/bin/bash\nexport PS1='$ '\nexec /bin/bash --norc --noprofile \"$@\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path.display().to_string()
+    }
+
     /// A session's recording file.
     pub fn cast_path(&self, id: &str) -> PathBuf {
         self.path()
