@@ -118,68 +118,105 @@ impl Pty {
         }
     }
 
-    /// Hangs up the child, as closing a terminal window would.
-    pub fn hangup(&self) {
-        let _ = process::kill_process(self.pid, Signal::HUP);
+    /// Hangs up the child, as closing a terminal window would, and makes sure it goes:
+    /// the hangup is repeated while it runs (a shell can miss one that lands between a
+    /// command and its next prompt, as bash 5.2 does, and then waits for a key for
+    /// ever), and after `grace` the child is killed. Returns once the child has exited.
+    pub fn hang_up_until_gone(&self, grace: Duration) {
+        let start = Instant::now();
+        let mut last_hangup: Option<Instant> = None;
+        while !self.exited() {
+            if start.elapsed() >= grace {
+                self.signal_child(&[Signal::KILL]);
+                return;
+            }
+            if last_hangup.is_none_or(|t| t.elapsed() >= HANGUP_REPEAT) {
+                // A stopped child acts on nothing until it is continued.
+                self.signal_child(&[Signal::HUP, Signal::CONT]);
+                last_hangup = Some(Instant::now());
+            }
+            self.try_wait();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends `signals` to the child unless it has exited. The exit is noted before the
+    /// child is reaped (see [`Pty::note_exit`]), so its pid cannot have been reused.
+    fn signal_child(&self, signals: &[Signal]) {
+        let exit = self.exit();
+        if exit.is_none() {
+            for &sig in signals {
+                let _ = process::kill_process(self.pid, sig);
+            }
+        }
+    }
+
+    fn exited(&self) -> bool {
+        self.exit().is_some()
     }
 
     /// Waits for the child; its exit status, or 128 + the signal that killed it.
     pub fn wait(&self) -> i32 {
-        if let Some(code) = *self.exit() {
-            return code;
-        }
-        let code = loop {
-            match process::waitpid(Some(self.pid), WaitOptions::empty()) {
-                Ok(Some((_, status))) => break exit_code(status),
-                Ok(None) => continue,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(_) => break 1,
+        loop {
+            if let Some(code) = *self.exit() {
+                return code;
             }
-        };
-        *self.exit() = Some(code);
-        code
+            let opts = process::WaitIdOptions::EXITED | process::WaitIdOptions::NOWAIT;
+            match process::waitid(process::WaitId::Pid(self.pid), opts) {
+                Ok(Some(status)) => self.note_exit(&status),
+                Ok(None) | Err(rustix::io::Errno::INTR) => continue,
+                Err(_) => self.note_exit_code(1),
+            }
+        }
     }
 
     fn exit(&self) -> std::sync::MutexGuard<'_, Option<i32>> {
         self.exit.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Like [`Pty::wait`], without blocking: `None` while the child runs.
     fn try_wait(&self) -> Option<i32> {
-        match process::waitpid(Some(self.pid), WaitOptions::NOHANG) {
-            Ok(Some((_, status))) => {
-                let code = exit_code(status);
-                *self.exit() = Some(code);
-                Some(code)
-            }
-            _ => None,
+        if let Some(code) = *self.exit() {
+            return Some(code);
+        }
+        let opts = process::WaitIdOptions::EXITED
+            | process::WaitIdOptions::NOWAIT
+            | process::WaitIdOptions::NOHANG;
+        if let Ok(Some(status)) = process::waitid(process::WaitId::Pid(self.pid), opts) {
+            self.note_exit(&status);
+        }
+        *self.exit()
+    }
+
+    /// Records the exit of a child that `waitid(WNOWAIT)` saw end, then reaps it; the
+    /// order keeps [`Pty::signal_child`] from ever signalling a reused pid.
+    fn note_exit(&self, status: &process::WaitIdStatus) {
+        let code = if let Some(code) = status.exit_status() {
+            code
+        } else if let Some(sig) = status.terminating_signal() {
+            128 + sig
+        } else {
+            1
+        };
+        self.note_exit_code(code);
+    }
+
+    fn note_exit_code(&self, code: i32) {
+        let mut exit = self.exit();
+        if exit.is_none() {
+            *exit = Some(code);
+            drop(exit);
+            let _ = process::waitpid(Some(self.pid), WaitOptions::NOHANG);
         }
     }
 }
 
-fn exit_code(status: process::WaitStatus) -> i32 {
-    if let Some(code) = status.exit_status() {
-        code
-    } else if let Some(sig) = status.terminating_signal() {
-        128 + sig
-    } else {
-        1
-    }
-}
+/// How often a child that was hung up and still runs is hung up again.
+const HANGUP_REPEAT: Duration = Duration::from_millis(500);
 
 impl Drop for Pty {
     fn drop(&mut self) {
-        if self.exit().is_some() {
-            return;
-        }
-        self.hangup();
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            if self.try_wait().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = process::kill_process(self.pid, Signal::KILL);
+        self.hang_up_until_gone(Duration::from_secs(2));
         self.wait();
     }
 }

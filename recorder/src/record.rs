@@ -69,6 +69,10 @@ pub struct Outcome {
 /// the exit, or background jobs that hold the terminal open).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
+/// How long a program hung up by SIGTERM/SIGHUP to fixcast has to exit before it is
+/// killed, so that the recording always ends.
+const HANGUP_GRACE: Duration = Duration::from_secs(5);
+
 /// Runs `opts.command` in a PTY, passing it through to the user's terminal and every
 /// event to `sinks`, until the program exits.
 pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error> {
@@ -136,7 +140,7 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
                         }
                         SIGINT => pty.signal_foreground(Signal::INT),
                         SIGQUIT => pty.signal_foreground(Signal::QUIT),
-                        SIGTERM | SIGHUP => pty.hangup(),
+                        SIGTERM | SIGHUP => pty.hang_up_until_gone(HANGUP_GRACE),
                         _ => {}
                     }
                 }
