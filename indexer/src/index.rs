@@ -17,11 +17,11 @@ use tantivy::{
 };
 use time::OffsetDateTime;
 
-use crate::confusable::{ascii_twin_text, suspicious_chars, Confusable};
 use crate::error::{Error, Result};
 use crate::query::Query;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tokenizer::{shell_analyzer, SHELL_TOKENIZER};
+use fixcast_sessions::{ascii_twin_text, Confusable};
 
 /// The file beside tantivy's that tells which schema the index was built with.
 const VERSION_FILE: &str = "fixcast-index-version";
@@ -542,12 +542,11 @@ impl CommandWriter {
                 CommandSource::Heuristic => "heuristic",
             },
         );
-        let marks = suspicious_chars(&c.command);
-        doc.add_u64(f.suspicious, u64::from(!marks.is_empty()));
-        if !marks.is_empty() {
+        doc.add_u64(f.suspicious, u64::from(c.suspicious));
+        if !c.confusables.is_empty() {
             doc.add_text(
                 f.confusables,
-                serde_json::to_string(&marks).expect("confusables serialise"),
+                serde_json::to_string(&c.confusables).expect("confusables serialise"),
             );
         }
         doc

@@ -16,6 +16,7 @@
 //!     seq: 1, start: 0.0, end: 0.1, command: "chattr -i /etc/resolv.conf".into(),
 //!     cwd: None, exit: Some(0), source: CommandSource::Integration,
 //!     output: String::new(), output_cut: 0, full_screen: false,
+//!     suspicious: false, confusables: Vec::new(),
 //! };
 //! let mut w = index.writer(WriterOptions::default())?;
 //! w.index_session(&meta, &[cmd])?;
@@ -27,7 +28,6 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod confusable;
 mod error;
 mod index;
 mod plan;
@@ -38,7 +38,6 @@ mod tokenizer;
 #[cfg(test)]
 mod tests;
 
-pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
 pub use error::{Error, Result};
 pub use index::{CommandIndex, CommandSummary, CommandWriter, Hit, Snippet, WriterOptions};
 pub use query::{parse, ParseContext, Query, QueryError};

@@ -5,7 +5,7 @@ use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
 use crate::{parse, CommandIndex, Hit, ParseContext, WriterOptions};
 
 fn cmd(seq: u32, command: &str, output: &str, exit: Option<i32>) -> CommandRecord {
-    CommandRecord {
+    let mut c = CommandRecord {
         seq,
         start: f64::from(seq),
         end: f64::from(seq) + 0.5,
@@ -16,7 +16,11 @@ fn cmd(seq: u32, command: &str, output: &str, exit: Option<i32>) -> CommandRecor
         output: output.into(),
         output_cut: 0,
         full_screen: false,
-    }
+        suspicious: false,
+        confusables: Vec::new(),
+    };
+    c.flag_confusables();
+    c
 }
 
 fn session(title: &str, cmds: Vec<CommandRecord>) -> (SessionMeta, Vec<CommandRecord>) {
@@ -224,7 +228,7 @@ fn commands_rank_above_output() {
 }
 
 #[test]
-fn look_alikes_are_found_by_their_ascii_twin_and_marked() {
+fn confusables_are_found_by_their_ascii_twin_and_marked() {
     let i = index_of(&corpus());
     let hits = search(&i, "kubectl get");
     let twin = hits

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::confusable::{suspicious_chars, Confusable};
 use crate::error::{Error, Result};
 
 /// How a command was found.
@@ -42,16 +43,30 @@ pub struct CommandRecord {
     /// `output` is the last screen of a full-screen program (vim, less, top).
     #[serde(default)]
     pub full_screen: bool,
+    /// The command line has characters that pass for others (`kubeсtl` with a Cyrillic
+    /// `с`), as [`CommandRecord::flag_confusables`] finds them.
+    #[serde(default)]
+    pub suspicious: bool,
+    /// Those characters, each once, in the order they appear.
+    #[serde(default)]
+    pub confusables: Vec<Confusable>,
 }
 
 impl CommandRecord {
     pub fn duration(&self) -> f64 {
         (self.end - self.start).max(0.0)
     }
+
+    /// Sets `suspicious` and `confusables` from the command line (UTS #39: characters
+    /// confusable with ASCII, and confusables in words that mix scripts).
+    pub fn flag_confusables(&mut self) {
+        self.confusables = suspicious_chars(&self.command);
+        self.suspicious = !self.confusables.is_empty();
+    }
 }
 
 /// Bump when the cutting rules change: older caches are rebuilt.
-pub const COMMANDS_VERSION: u32 = 1;
+pub const COMMANDS_VERSION: u32 = 2;
 
 /// What a cache was built from: a cache is fresh only for the same recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,7 @@
 pub mod asciicast;
 mod cast_file;
 mod command;
+mod confusable;
 mod error;
 mod event;
 mod id;
@@ -27,6 +28,7 @@ mod store;
 
 pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
 pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
+pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
 pub use error::{Error, Result};
 pub use event::{parse_size, Event, EventKind, Seconds};
 pub use id::SessionId;

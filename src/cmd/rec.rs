@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use fixcast_indexer::suspicious_chars;
 use fixcast_recorder::{integrate, record, tty, Command, Options, Sink, SinkError};
 use fixcast_sessions::asciicast::Header;
+use fixcast_sessions::suspicious_chars;
 use fixcast_sessions::{
     CastWriter, Event, EventKind, Redaction, SessionId, SessionMeta, Status, Store,
 };

@@ -3,9 +3,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use fixcast_indexer::{suspicious_chars, Confusable};
 use fixcast_sessions::{CommandRecord, CommandSource, SessionMeta, Store};
-use serde::Serialize;
 
 use super::commands::{format_offset, session_commands, Output};
 use super::{
@@ -36,8 +34,7 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
         };
         let commands = session_commands(&store, &meta, contents.as_ref(), output)?;
         if args.json {
-            let flagged: Vec<Flagged> = commands.iter().map(Flagged::of).collect();
-            serde_json::to_writer_pretty(&mut out, &flagged)?;
+            serde_json::to_writer_pretty(&mut out, &commands)?;
             writeln!(out)?;
         } else {
             write_commands(&mut out, &commands)?;
@@ -52,27 +49,6 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A command with what makes it suspicious: look-alike characters in its line.
-#[derive(Serialize)]
-struct Flagged<'a> {
-    #[serde(flatten)]
-    command: &'a CommandRecord,
-    suspicious: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    confusables: Vec<Confusable>,
-}
-
-impl<'a> Flagged<'a> {
-    fn of(command: &'a CommandRecord) -> Self {
-        let confusables = suspicious_chars(&command.command);
-        Flagged {
-            command,
-            suspicious: !confusables.is_empty(),
-            confusables,
-        }
-    }
 }
 
 /// The command table: one line per command, its first line if it has several.
@@ -101,9 +77,8 @@ fn write_commands(out: &mut impl Write, commands: &[CommandRecord]) -> io::Resul
         if !notes.is_empty() {
             line.push_str(&format!("  [{}]", notes.join(", ")));
         }
-        let look_alikes = suspicious_chars(&c.command);
-        if !look_alikes.is_empty() {
-            let list: Vec<String> = look_alikes.iter().map(|l| l.to_string()).collect();
+        if c.suspicious {
+            let list: Vec<String> = c.confusables.iter().map(|l| l.to_string()).collect();
             line.push_str(&format!("  [! look-alike: {}]", list.join(", ")));
         }
         writeln!(

@@ -95,9 +95,6 @@ pub(crate) fn session_json(meta: &SessionMeta) -> Value {
 pub(crate) fn command_json(c: &CommandRecord, with_output: bool) -> Value {
     let mut v = serde_json::to_value(c).unwrap_or_default();
     v["duration"] = json!(c.duration());
-    let confusables = fixcast_indexer::suspicious_chars(&c.command);
-    v["suspicious"] = json!(!confusables.is_empty());
-    v["confusables"] = json!(confusables);
     if !with_output {
         if let Some(o) = v.as_object_mut() {
             o.remove("output");

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use fixcast_sessions::{CommandRecord, SessionMeta, Status};
+use fixcast_sessions::{CommandRecord, Confusable, SessionMeta, Status};
 
 use crate::api::{filter_sessions, hit_url, load, number, params, run_search, session_commands};
 use crate::error::{Error, PageError};
@@ -241,14 +241,13 @@ fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>) -> String 
         } else {
             "mark as the fix"
         },
-        suspicious = suspicious_note(&c.command),
+        suspicious = suspicious_note(&c.confusables),
     )
 }
 
 /// A visible warning for a command typed with look-alike characters (`kubeсtl` with a
 /// Cyrillic `с`), naming each by its code point.
-fn suspicious_note(command: &str) -> String {
-    let chars = fixcast_indexer::suspicious_chars(command);
+fn suspicious_note(chars: &[Confusable]) -> String {
     if chars.is_empty() {
         return String::new();
     }

@@ -351,6 +351,7 @@ impl Cutter {
                 rec.full_screen = true;
             }
         }
+        rec.flag_confusables();
         self.done.push(rec);
     }
 
@@ -387,6 +388,8 @@ fn open_from(start: u64, command: String, source: CommandSource) -> CommandRecor
         output: String::new(),
         output_cut: 0,
         full_screen: false,
+        suspicious: false,
+        confusables: Vec::new(),
     }
 }
 

@@ -57,6 +57,20 @@ fn integration_marks_make_commands_with_status_cwd_and_output() {
 }
 
 #[test]
+fn a_command_with_look_alike_characters_is_flagged_on_its_record() {
+    let events = vec![
+        out(1_000_000, &integrated("/root", "kubeсtl get pods", "", 0)),
+        out(2_000_000, &integrated("/root", "kubectl get pods", "", 0)),
+        out(3_000_000, &format!("{}{}$ ", osc("133;A"), osc("133;B"))),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    assert!(cmds[0].suspicious);
+    assert_eq!(cmds[0].confusables[0].code_point, "U+0441");
+    assert_eq!(cmds[0].confusables[0].looks_like, "c");
+    assert!(!cmds[1].suspicious && cmds[1].confusables.is_empty());
+}
+
+#[test]
 fn enter_at_an_integrated_prompt_is_left_to_integration() {
     let events = vec![
         out(1, &format!("{}{}$ ls", osc("133;A"), osc("133;B"))),

@@ -441,6 +441,8 @@ pub fn sessions(
                     output,
                     output_cut: 0,
                     full_screen: false,
+                    suspicious: false,
+                    confusables: Vec::new(),
                 };
                 t += took;
                 c

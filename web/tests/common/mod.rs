@@ -69,7 +69,7 @@ pub struct World {
 }
 
 pub fn cmd(seq: u32, start: f64, command: &str, output: &str, exit: i32) -> CommandRecord {
-    CommandRecord {
+    let mut c = CommandRecord {
         seq,
         start,
         end: start + 0.5,
@@ -80,7 +80,11 @@ pub fn cmd(seq: u32, start: f64, command: &str, output: &str, exit: i32) -> Comm
         output: output.into(),
         output_cut: 0,
         full_screen: false,
-    }
+        suspicious: false,
+        confusables: Vec::new(),
+    };
+    c.flag_confusables();
+    c
 }
 
 pub fn import(store: &Store, title: &str, events: Vec<Event>) -> SessionMeta {

@@ -107,7 +107,7 @@ mod tests {
     }
 
     #[test]
-    fn a_whole_word_in_another_script_is_flagged_only_for_look_alikes() {
+    fn a_whole_word_in_another_script_is_flagged_only_for_confusables() {
         // Cyrillic `рs` (er + Latin s): mixed, and `р` looks like `p`.
         let s = suspicious_chars("рs aux");
         assert_eq!(s[0].code_point, "U+0440");
