@@ -74,10 +74,11 @@ pub struct RecArgs {
     #[arg(long)]
     pub no_redact: bool,
     /// Stream the recording to a `fixcast serve` too (http://HOST:PORT), while it is
-    /// written locally as usual
+    /// written locally as usual (default: `[server] url` in the config file)
     #[arg(long, env = "FIXCAST_SERVER", value_name = "URL")]
     pub server: Option<String>,
-    /// Token of that server (needed when it is not on this machine)
+    /// Token of that server, needed when it is not on this machine (default: `[server]
+    /// token` in the config file)
     #[arg(
         long,
         env = "FIXCAST_TOKEN",
@@ -206,11 +207,12 @@ pub struct ReindexArgs {}
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on; anything but loopback needs --token
-    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR:PORT")]
-    pub bind: std::net::SocketAddr,
+    /// Address to listen on (default 127.0.0.1:7878, or `[serve] bind` in the config
+    /// file); anything but loopback needs --token
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub bind: Option<std::net::SocketAddr>,
     /// Token every page and API call must carry (Authorization: Bearer, or the cookie
-    /// set by opening /?token=TOKEN once)
+    /// set by opening /?token=TOKEN once; default: `[serve] token` in the config file)
     #[arg(
         long,
         env = "FIXCAST_TOKEN",

@@ -36,6 +36,7 @@ impl OnTerminal {
         cmd.args(args);
         cmd.env("FIXCAST_HOME", home.path());
         cmd.env_remove("FIXCAST_SESSION");
+        cmd.env_remove("NO_COLOR");
         for (k, v) in env {
             cmd.env(k, v);
         }

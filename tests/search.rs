@@ -379,6 +379,16 @@ fn piped_output_is_plain_and_a_terminal_gets_colour() {
         t.seen_text()
     );
     assert_eq!(t.exit_code(Duration::from_secs(20)), 0);
+    // https://no-color.org
+    let mut t = OnTerminal::start_with(&home, &["search", "alert"], &[("NO_COLOR", "1")]);
+    assert!(
+        t.wait_for("red alert", Duration::from_secs(20)),
+        "{:?}",
+        t.seen_text()
+    );
+    assert_eq!(t.exit_code(Duration::from_secs(20)), 0);
+    t.wait_for("\u{0}", Duration::from_millis(300));
+    assert!(!t.seen_text().contains("\x1b[1;33m"), "{:?}", t.seen_text());
 }
 
 #[test]

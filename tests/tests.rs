@@ -1,6 +1,7 @@
 //! End-to-end tests of the `fixcast` binary: one test binary, a module per area.
 
 mod commands;
+mod config;
 mod crash;
 mod import_export;
 mod integration_shells;

@@ -10,7 +10,7 @@ use crate::util::Home;
 use crate::web::Server;
 
 /// Prints a numbered line every 0.2 s for about `secs` seconds.
-fn printer(secs: u32) -> String {
+pub fn printer(secs: u32) -> String {
     format!(
         "for i in $(seq 1 {}); do echo \"upload line $i\"; sleep 0.2; done",
         secs * 5
@@ -30,7 +30,7 @@ fn rec(home: &Home, url: &str, token: Option<&str>, command: &str) -> Child {
 }
 
 /// Waits for `rec` to end, at most `limit`.
-fn wait(child: Child, limit: Duration) -> Output {
+pub fn wait(child: Child, limit: Duration) -> Output {
     let start = Instant::now();
     let mut child = child;
     while child.try_wait().unwrap().is_none() {
@@ -63,7 +63,7 @@ fn decompressed(path: &PathBuf) -> Vec<u8> {
 }
 
 /// The server's copy is the local one, raw and decompressed, and complete there too.
-fn assert_same(local: &Home, server: &Home, stderr: &str) {
+pub fn assert_same(local: &Home, server: &Home, stderr: &str) {
     let id = only_id(local);
     let (mine, theirs) = (local.cast_path(&id), server.cast_path(&id));
     assert!(theirs.exists(), "no copy on the server; stderr: {stderr}");

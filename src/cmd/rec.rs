@@ -11,6 +11,7 @@ use fixcast_sessions::{
 };
 
 use crate::cli::RecArgs;
+use crate::config::first_set;
 
 /// The recording on disk, as a recorder sink.
 struct FileSink {
@@ -132,11 +133,12 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     {
         bail!("--idle-time-limit must be a positive number of seconds");
     }
-    // Before anything starts: a bad pattern is an error, not a silent leak.
+    // Before anything starts: a bad config or pattern is an error, not a silent leak.
+    let (config, config_path) = crate::config::load(&store)?;
     let rules = if args.no_redact {
         None
     } else {
-        Some(super::redact::rules(&store)?)
+        Some(super::redact::rules_of(&config, config_path.as_deref())?)
     };
     // What `-c` runs is kept in the metadata and header: redacted as the output is.
     let shown_command = match (&rules, &args.command) {
@@ -189,12 +191,10 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
             .collect(),
         tags: args.tags.clone(),
     };
-    let server = args
-        .server
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(super::upload::ServerUrl::parse)
+    let server = first_set([args.server.as_ref(), config.server.url.as_ref()])
+        .map(|url| super::upload::ServerUrl::parse(&url))
         .transpose()?;
+    let server_token = first_set([args.token.as_ref(), config.server.token.as_ref()]);
     let writer = store
         .create(&meta, &header)
         .context("cannot create the session")?;
@@ -246,8 +246,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         }),
     ];
     let uploader = server.map(|url| {
-        let token = args.token.clone().filter(|t| !t.is_empty());
-        let (uploader, sink) = super::upload::Uploader::start(&store, &id, url, token);
+        let (uploader, sink) = super::upload::Uploader::start(&store, &id, url, server_token);
         sinks.push(Box::new(sink));
         uploader
     });

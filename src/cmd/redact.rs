@@ -1,67 +1,36 @@
 //! Redaction's command side: the user's patterns from the config file, and `fixcast
 //! redact ID`, which rewrites a recorded session with the current patterns.
 //!
-//! The config file is `$FIXCAST_HOME/config.toml` (the home given by `--home`, or the
-//! default home) if it exists, else `$XDG_CONFIG_HOME/fixcast/config.toml`
-//! (`~/.config/fixcast/config.toml`):
-//!
-//! ```toml
-//! [redact]
-//! patterns = ["corp-[0-9a-f]{32}", "(?i)internal-token: \\S+"]
-//! ```
+//! The user's patterns come from the config file's `[redact] patterns` (see `config`).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use fixcast_recorder::Rules;
 use fixcast_sessions::{CastWriter, Redaction, SessionMeta, Store, COMMANDS_FILE};
-use serde::Deserialize;
 
 use super::{index, open_session, read_recording};
 use crate::cli::RedactArgs;
-
-#[derive(Debug, Default, Deserialize)]
-struct Config {
-    #[serde(default)]
-    redact: RedactConfig,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RedactConfig {
-    /// Regexes (`regex` crate syntax) whose matches are redacted as `custom`.
-    #[serde(default)]
-    patterns: Vec<String>,
-}
-
-/// The config file in use, if there is one.
-pub fn config_path(store: &Store) -> Option<PathBuf> {
-    let in_home = store.home().join("config.toml");
-    if in_home.is_file() {
-        return Some(in_home);
-    }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))?;
-    Some(base.join("fixcast/config.toml")).filter(|p| p.is_file())
-}
+use crate::config::Config;
 
 /// The built-in detectors and the config file's patterns. A config file that cannot be
 /// read or a pattern that does not compile is an error: recording with a pattern
 /// silently dropped would store what the user asked to keep out.
 pub fn rules(store: &Store) -> anyhow::Result<Rules> {
-    let Some(path) = config_path(store) else {
-        return Ok(Rules::builtin());
-    };
-    let text = fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read the config file", path.display()))?;
-    let config: Config = toml::from_str(&text)
-        .with_context(|| format!("{}: not a valid config file", path.display()))?;
-    Rules::with_patterns(&config.redact.patterns)
-        .with_context(|| format!("{}: fix or remove the pattern", path.display()))
+    let (config, path) = crate::config::load(store)?;
+    rules_of(&config, path.as_deref())
+}
+
+/// [`rules`] from a config already read (from `path`).
+pub fn rules_of(config: &Config, path: Option<&Path>) -> anyhow::Result<Rules> {
+    Rules::with_patterns(&config.redact.patterns).with_context(|| {
+        format!(
+            "{}: fix or remove the pattern",
+            path.map_or_else(|| "config".into(), |p| p.display().to_string())
+        )
+    })
 }
 
 pub fn run(store: Store, args: RedactArgs) -> anyhow::Result<ExitCode> {

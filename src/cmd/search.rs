@@ -83,7 +83,10 @@ fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Re
     }
     let mut out = io::stdout().lock();
     let style = Style {
-        color: !args.json && io::stdout().is_terminal(),
+        // https://no-color.org: a set, non-empty NO_COLOR turns colour off.
+        color: !args.json
+            && io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let following = |h: &Hit| -> anyhow::Result<Vec<CommandSummary>> {
         Ok(index.following(&h.session, h.seq, args.context)?)

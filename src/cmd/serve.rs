@@ -16,6 +16,11 @@ use fixcast_web::{Knowledge, KnowledgeError};
 use super::commands::{session_commands, Output};
 use super::index::{index_session_quietly, open_for_search, rebuild_fresh, rebuild_reason};
 use crate::cli::ServeArgs;
+use crate::config::first_set;
+
+/// Where `serve` listens unless told otherwise: this machine only.
+const DEFAULT_BIND: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 7878);
 
 /// How long an opened index is searched before it is caught up with the store again
 /// (sessions recorded or imported while the server runs show up within this, and so do
@@ -23,8 +28,10 @@ use crate::cli::ServeArgs;
 const CATCH_UP_EVERY: Duration = Duration::from_millis(500);
 
 pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let token = args.token.filter(|t| !t.is_empty());
-    fixcast_web::check_bind(&args.bind, token.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (config, _) = crate::config::load(&store)?;
+    let token = first_set([args.token.as_ref(), config.serve.token.as_ref()]);
+    let bind = args.bind.or(config.serve.bind).unwrap_or(DEFAULT_BIND);
+    fixcast_web::check_bind(&bind, token.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let knowledge = Arc::new(CliKnowledge::default());
     let state = fixcast_web::AppState::new(store, knowledge, token.clone());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -32,9 +39,9 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.bind)
+        let listener = tokio::net::TcpListener::bind(bind)
             .await
-            .with_context(|| format!("cannot listen on {}", args.bind))?;
+            .with_context(|| format!("cannot listen on {bind}"))?;
         let addr = listener.local_addr()?;
         let url = url_of(addr);
         match &token {

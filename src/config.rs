@@ -1,0 +1,114 @@
+//! The config file: `$FIXCAST_HOME/config.toml` (the home given by `--home`, or the
+//! default home) if it exists, else `$XDG_CONFIG_HOME/fixcast/config.toml`
+//! (`~/.config/fixcast/config.toml`). Every key is optional; a flag or its environment
+//! variable wins over the file.
+//!
+//! ```toml
+//! [redact]
+//! patterns = ["corp-[0-9a-f]{32}", "(?i)internal-token: \\S+"]
+//!
+//! [server]            # where `fixcast rec` streams (as --server / --token)
+//! url = "http://kb.example:7878"
+//! token = "…"
+//!
+//! [serve]             # `fixcast serve` (as --bind / --token)
+//! bind = "0.0.0.0:7878"
+//! token = "…"
+//! ```
+//!
+//! A file that cannot be read or parsed, or an unknown key, is an error naming the file:
+//! a setting silently ignored (a redaction pattern above all) would do what the user
+//! asked not to.
+
+use std::fs;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use fixcast_sessions::Store;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub redact: RedactConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub serve: ServeConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactConfig {
+    /// Regexes (`regex` crate syntax) whose matches are redacted as `custom`.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+}
+
+/// The `fixcast serve` that `fixcast rec` streams to.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub url: Option<String>,
+    pub token: Option<String>,
+}
+
+/// `fixcast serve`'s own settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    pub bind: Option<SocketAddr>,
+    pub token: Option<String>,
+}
+
+/// The config file in use, if there is one.
+pub fn path(store: &Store) -> Option<PathBuf> {
+    let in_home = store.home().join("config.toml");
+    if in_home.is_file() {
+        return Some(in_home);
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))?;
+    Some(base.join("fixcast/config.toml")).filter(|p| p.is_file())
+}
+
+/// The config, with the path it came from; the defaults when there is no file.
+pub fn load(store: &Store) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    let Some(path) = path(store) else {
+        return Ok((Config::default(), None));
+    };
+    let text = fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read the config file", path.display()))?;
+    let config: Config = toml::from_str(&text)
+        .with_context(|| format!("{}: not a valid config file", path.display()))?;
+    if config.server.token.is_some() || config.serve.token.is_some() {
+        warn_if_others_can_read(&path);
+    }
+    Ok((config, Some(path)))
+}
+
+/// A token in a file others can read is a token others have: say so, as ssh does.
+fn warn_if_others_can_read(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = fs::metadata(path) {
+        if m.permissions().mode() & 0o077 != 0 {
+            eprintln!(
+                "fixcast: warning: {} holds a token and others can read it (chmod 600 it)",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The first of `values` that is set and not empty.
+pub fn first_set(values: [Option<&String>; 2]) -> Option<String> {
+    values
+        .into_iter()
+        .flatten()
+        .find(|v| !v.is_empty())
+        .cloned()
+}
