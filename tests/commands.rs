@@ -209,9 +209,9 @@ fn the_hard_cases_come_out_right() {
             "ls /nonexistent-dir",
             "sleep 30",
             "true",
-            "for i in 1 2 3; do echo n$i; done",
+            "for i in 1 2 3\ndo echo n$i\ndone",
             "cat <<EOF\nhello doc\nEOF",
-            "echo one two",
+            "echo one \\\ntwo",
             "seq 1 10000",
             "printf '10%%\\r50%%\\r100%%\\n'",
             "echo 'café 中文 🎉'",
@@ -219,7 +219,7 @@ fn the_hard_cases_come_out_right() {
             "echo typed-ahead",
             "exit",
         ],
-        "keys typed ahead are not extra commands"
+        "multi-line commands as typed; keys typed ahead are not extra commands"
     );
     assert_eq!(find(&cmds, "ls /nonexistent-dir")["exit"], 2);
     let sleep = find(&cmds, "sleep 30");

@@ -1,5 +1,6 @@
 //! The marks shell integration leaves in the output stream, found by a byte scan:
-//! OSC 133 (semantic prompt: A prompt, B input, C output, D;status finished), VS Code's
+//! OSC 133 (semantic prompt: A prompt (`A;k=s` a continuation prompt), B input, C output,
+//! D;status finished), VS Code's
 //! OSC 633;E (the command line) and OSC 7 (the working directory). Terminated by BEL or
 //! ST (`ESC \`). Everything else passes untouched.
 
@@ -7,6 +8,8 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mark {
     PromptStart,
+    /// A continuation prompt (PS2) starts: `133;A;k=s`, kitty's secondary prompt.
+    ContinuationStart,
     InputStart,
     CommandStart,
     /// The command finished, with its exit status when given.
@@ -119,6 +122,7 @@ fn parse(p: &[u8]) -> Option<Mark> {
     if let Some(rest) = p.strip_prefix(b"133;") {
         let mut parts = rest.split(|&b| b == b';');
         return match parts.next()? {
+            b"A" if parts.any(|p| p == b"k=s") => Some(Mark::ContinuationStart),
             b"A" => Some(Mark::PromptStart),
             b"B" => Some(Mark::InputStart),
             b"C" => Some(Mark::CommandStart),
@@ -226,6 +230,18 @@ mod tests {
                 Mark::CommandStart,
                 Mark::CommandEnd(Some(2)),
                 Mark::Cwd("/tmp/a b".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_continuation_prompt_is_told_from_a_prompt() {
+        assert_eq!(
+            marks(&[b"\x1b]133;A;k=s\x07> \x1b]133;A;aid=7;k=s\x1b\\\x1b]133;A;aid=7\x07"]),
+            vec![
+                Mark::ContinuationStart,
+                Mark::ContinuationStart,
+                Mark::PromptStart
             ]
         );
     }

@@ -74,6 +74,11 @@ pub struct Cutter {
     whole: Option<Open>,
     done: Vec<CommandRecord>,
     now: u64,
+    /// The lines of the command line typed at an integrated prompt so far, read off the
+    /// screen: one per prompt (PS1, then each PS2), for multi-line commands.
+    typed: Vec<String>,
+    /// Where typing started on the screen (`133;B`): the cursor's column.
+    input_col: Option<u16>,
     /// An Enter whose line has not been echoed yet (keys typed ahead or pasted reach the
     /// recorder before the terminal shows them): it is read off the screen when the
     /// echo's line break arrives.
@@ -95,6 +100,8 @@ impl Cutter {
             whole: None,
             done: Vec::new(),
             now: 0,
+            typed: Vec::new(),
+            input_col: None,
             pending_enter: None,
         };
         if let Some(cmd) = command {
@@ -193,17 +200,26 @@ impl Cutter {
                     self.close(open, None, false);
                 }
                 self.shell = Shell::AtPrompt;
+                if mark == Mark::PromptStart {
+                    self.typed.clear();
+                    self.input_col = None;
+                } else {
+                    self.input_col = Some(self.with_screen(|s| s.cursor_position().1));
+                }
             }
+            Mark::ContinuationStart => self.take_typed_line(),
             Mark::CommandLine(line) => self.pending_line = Some(line),
             Mark::CommandStart => {
                 self.end_heuristic(false);
+                self.take_typed_line();
+                let typed = std::mem::take(&mut self.typed);
                 if let Some(open) = self.take_integrated() {
                     self.close(open, None, false);
                 }
-                let line = self
-                    .pending_line
-                    .take()
-                    .unwrap_or_else(|| self.previous_line());
+                let line = match self.pending_line.take() {
+                    Some(line) => with_lines_as_typed(line, &typed),
+                    None => self.previous_line(),
+                };
                 self.integrated = Some(self.open(now, line, CommandSource::Integration));
                 self.shell = Shell::Running;
             }
@@ -265,6 +281,17 @@ impl Cutter {
             self.heuristic = Some(open);
         }
         true
+    }
+
+    /// At a continuation prompt or the command's start, the cursor is on the line after
+    /// the one just typed: that line, from where typing started, joins `typed`.
+    fn take_typed_line(&mut self) {
+        let Some(col) = self.input_col.take() else {
+            return;
+        };
+        if let Some(line) = self.with_screen(|s| line_above_cursor(s, col)) {
+            self.typed.push(line);
+        }
     }
 
     /// The line above the cursor, for a `133;C` that came without a command line.
@@ -391,6 +418,42 @@ fn open_from(start: u64, command: String, source: CommandSource) -> CommandRecor
         suspicious: false,
         confusables: Vec::new(),
     }
+}
+
+/// The command line as the shell reported it (`633;E`), or, when it was typed over
+/// several lines (a continuation prompt was marked), those lines as typed: bash's history
+/// joins them with `;` and drops backslash-newlines. The typed lines win only when they
+/// hold the same command, whitespace and `;` aside; what the screen shows is not always
+/// what was typed.
+fn with_lines_as_typed(reported: String, typed: &[String]) -> String {
+    if typed.len() < 2 {
+        return reported;
+    }
+    let joined = typed.join("\n");
+    let essence = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && *c != ';')
+            .collect()
+    };
+    if essence(&joined.replace("\\\n", "")) == essence(&reported) {
+        joined
+    } else {
+        reported
+    }
+}
+
+/// The logical line (soft-wrapped rows joined) that ends on the row above the cursor,
+/// from column `col` of its first row, without trailing blanks.
+fn line_above_cursor(screen: &vt100::Screen, col: u16) -> Option<String> {
+    let (row, _) = screen.cursor_position();
+    let last = row.checked_sub(1)?;
+    let mut first = last;
+    while first > 0 && screen.row_wrapped(first - 1) {
+        first -= 1;
+    }
+    let cols = screen.size().1;
+    let text = screen.contents_between(first, col.min(cols), last, cols);
+    Some(text.trim_end().to_owned())
 }
 
 fn secs(micros: u64) -> f64 {

@@ -70,6 +70,47 @@ fn a_command_with_look_alike_characters_is_flagged_on_its_record() {
     assert!(!cmds[1].suspicious && cmds[1].confusables.is_empty());
 }
 
+/// A bash session typing `lines` at a prompt and its continuation prompts, reported by
+/// history as `reported`.
+fn typed_over_lines(lines: &[&str], reported: &str) -> Vec<CommandRecord> {
+    let mut typed = format!("{}[fx]$ {}", osc("133;A"), osc("133;B"));
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            typed += &format!("{}> {}", osc("133;A;k=s"), osc("133;B"));
+        }
+        typed += &format!("{line}\r\n");
+    }
+    typed += &osc(&format!("633;E;{}", reported.replace(';', "\\x3b")));
+    typed += &osc("133;C");
+    typed += &format!("out\r\n{}", osc("133;D;0"));
+    let events = vec![
+        out(1_000_000, &typed),
+        out(2_000_000, &format!("{}{}$ ", osc("133;A"), osc("133;B"))),
+    ];
+    cut_commands(80, 24, None, &events)
+}
+
+#[test]
+fn a_multi_line_command_keeps_its_lines_as_typed() {
+    let cmds = typed_over_lines(
+        &["for i in 1 2", "do echo \"n;$i\"", "done"],
+        "for i in 1 2; do echo \"n;$i\"; done",
+    );
+    assert_eq!(cmds[0].command, "for i in 1 2\ndo echo \"n;$i\"\ndone");
+    assert_eq!(cmds[0].output, "out\n");
+    let cmds = typed_over_lines(&["echo one \\", "two"], "echo one two");
+    assert_eq!(cmds[0].command, "echo one \\\ntwo");
+}
+
+#[test]
+fn a_screen_that_disagrees_with_the_shell_leaves_its_line() {
+    // Something else printed between the prompts: the shell's line is the truth.
+    let cmds = typed_over_lines(&["for i in 1 2", "do echo $i", "done"], "echo other");
+    assert_eq!(cmds[0].command, "echo other");
+    let cmds = typed_over_lines(&["ls"], "ls -la");
+    assert_eq!(cmds[0].command, "ls -la");
+}
+
 #[test]
 fn enter_at_an_integrated_prompt_is_left_to_integration() {
     let events = vec![

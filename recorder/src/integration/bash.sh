@@ -4,14 +4,16 @@
 # so with --rcfile too. Here: the user's ~/.bashrc, then hooks that mark each command
 # with OSC 133 (A prompt, B input, C output, D;status), OSC 7 (cwd) and OSC 633;E (the
 # command line). Every sequence ends with ST (ESC \). The user's settings are not
-# changed: only PROMPT_COMMAND, PS1, PS0 and the DEBUG trap are extended.
+# changed: only PROMPT_COMMAND, PS1, PS2, PS0 and the DEBUG trap are extended.
 #
 # How a command line is seen: PS0 is shown once per command line, before it runs, in
 # this shell (an arithmetic subscript records the state, a command substitution prints
 # the marks). The line itself comes from `history 1`, which is what bash saved: with
 # cmdhist (the default) a multi-line command is one entry whose lines are joined with
 # `;` (newlines kept with lithist, and always in here-documents); a backslash-newline
-# is removed. When the line did not reach the history (HISTCONTROL, HISTIGNORE,
+# is removed (the recorder reads the lines as typed off the screen, between the marked
+# continuation prompts, and keeps them when they hold the same command). When the line
+# did not reach the history (HISTCONTROL, HISTIGNORE,
 # `set +o history`: HISTCMD did not change), the DEBUG trap prints the marks with
 # $BASH_COMMAND, the first simple command. Without promptvars, PS0 cannot be used and
 # the DEBUG trap alone marks commands (then a line that is only a subshell is missed).
@@ -30,6 +32,7 @@ __fixcast_status=0   # $? at the last prompt
 __fixcast_prompts=0
 __fixcast_a=()       # always empty: PS0 evaluates assignments in its subscript
 __fixcast_ps1= __fixcast_ps1_user= __fixcast_ps0= __fixcast_ps0_user=
+__fixcast_ps2= __fixcast_ps2_user=
 __fixcast_pwd= __fixcast_pwd_url=
 
 # The last history entry into __fixcast_line, its number into __fixcast_histnum;
@@ -132,6 +135,11 @@ __fixcast_prompt() {
     [[ $PS1 == "$__fixcast_ps1" ]] || __fixcast_ps1_user=$PS1
     __fixcast_ps1='\[\e]133;A\e\\\]'$__fixcast_ps1_user'\[\e]133;B\e\\\]'
     PS1=$__fixcast_ps1
+    # Continuation prompts as kitty marks them (133;A;k=s): the lines of a multi-line
+    # command can then be read off the screen as typed, where history joined them.
+    [[ ${PS2-} == "$__fixcast_ps2" ]] || __fixcast_ps2_user=${PS2-}
+    __fixcast_ps2='\[\e]133;A;k=s\e\\\]'$__fixcast_ps2_user'\[\e]133;B\e\\\]'
+    PS2=$__fixcast_ps2
     [[ ${PS0-} == "$__fixcast_ps0" ]] || __fixcast_ps0_user=${PS0-}
     if shopt -q promptvars; then
         __fixcast_ps0='${__fixcast_a[(__fixcast_ps0_hist=HISTCMD),(__fixcast_ran=HISTCMD!=__fixcast_hist),(__fixcast_armed=!__fixcast_ran),0]-}'$__fixcast_ps0_user'$(__fixcast_ps0_marks)'
