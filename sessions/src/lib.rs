@@ -18,6 +18,7 @@
 
 pub mod asciicast;
 mod cast_file;
+mod cast_tail;
 mod command;
 mod confusable;
 mod error;
@@ -27,6 +28,7 @@ mod meta;
 mod store;
 
 pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
+pub use cast_tail::CastTail;
 pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
 pub use error::{Error, Result};

@@ -12,8 +12,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::fs::File;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,12 +19,10 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use fixcast_sessions::asciicast::parse_v3_line;
-use fixcast_sessions::{EventKind, SessionId, Status, Store};
+use fixcast_sessions::{CastTail, EventKind, SessionId, Status, Store};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
-use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
 
 use crate::api::{blocking, load};
 use crate::error::{Error, Result};
@@ -201,111 +197,32 @@ fn secs(micros: u64) -> f64 {
     micros as f64 / 1e6
 }
 
-/// A growing recording, read from where the last read stopped.
+/// A growing recording and where viewers' screen stands in it.
 struct Tail {
-    path: PathBuf,
-    file: File,
-    decoder: Decoder<'static>,
-    /// Decompressed text not yet ending in a newline.
-    text: Vec<u8>,
-    header_read: bool,
-    prev: u64,
+    cast: CastTail,
     cols: u16,
     rows: u16,
-    buf: Vec<u8>,
-    out: Vec<u8>,
 }
 
 impl Tail {
     fn open(path: PathBuf) -> Result<Tail> {
-        let io = |source| {
-            Error::Store(fixcast_sessions::Error::Io {
-                path: path.clone(),
-                source,
-            })
+        let mut cast = CastTail::open(&path)?;
+        let size = |n: u16| if n == 0 { None } else { Some(n.min(1000)) };
+        let (cols, rows) = match cast.header()? {
+            Some(h) => (size(h.cols).unwrap_or(80), size(h.rows).unwrap_or(24)),
+            None => (80, 24),
         };
-        let file = File::open(&path).map_err(io)?;
-        let decoder = Decoder::new().map_err(io)?;
-        let mut tail = Tail {
-            path: path.clone(),
-            file,
-            decoder,
-            text: Vec::new(),
-            header_read: false,
-            prev: 0,
-            cols: 80,
-            rows: 24,
-            buf: vec![0; 256 << 10],
-            out: vec![0; 256 << 10],
-        };
-        // The header comes first: the screen's size.
-        tail.read_more()?;
-        if let Some(end) = tail.text.iter().position(|&b| b == b'\n') {
-            if let Ok(h) = serde_json::from_slice::<serde_json::Value>(&tail.text[..end]) {
-                let size = |k: &str| h["term"][k].as_u64().filter(|&n| n > 0 && n <= 1000);
-                tail.cols = size("cols").unwrap_or(80) as u16;
-                tail.rows = size("rows").unwrap_or(24) as u16;
-            }
-            tail.text.drain(..=end);
-            tail.header_read = true;
-        }
-        Ok(tail)
+        Ok(Tail { cast, cols, rows })
     }
 
-    /// Decompresses whatever the file gained since the last call.
-    fn read_more(&mut self) -> Result<bool> {
-        let mut grew = false;
-        loop {
-            let n = match self.file.read(&mut self.buf) {
-                Ok(0) => return Ok(grew),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(Error::Store(fixcast_sessions::Error::Io {
-                        path: self.path.clone(),
-                        source,
-                    }))
-                }
-            };
-            grew = true;
-            let mut src = InBuffer::around(&self.buf[..n]);
-            loop {
-                let mut dst = OutBuffer::around(&mut self.out[..]);
-                self.decoder.run(&mut src, &mut dst).map_err(|e| {
-                    Error::Internal(format!("{}: damaged recording: {e}", self.path.display()))
-                })?;
-                let produced = dst.pos();
-                self.text.extend_from_slice(&self.out[..produced]);
-                if src.pos() == n && produced < self.out.len() {
-                    break;
-                }
-            }
-        }
-    }
-
-    /// Reads new lines and sends them to viewers.
+    /// Reads new events and sends them to viewers.
     fn pump(&mut self, live: &Live) -> Result<()> {
-        self.read_more()?;
-        if !self.header_read {
-            match self.text.iter().position(|&b| b == b'\n') {
-                Some(end) => {
-                    self.text.drain(..=end);
-                    self.header_read = true;
-                }
-                None => return Ok(()),
-            }
-        }
-        let Some(end) = self.text.iter().rposition(|&b| b == b'\n') else {
+        let events = self.cast.read_events()?;
+        if events.is_empty() {
             return Ok(());
-        };
-        let lines: Vec<u8> = self.text.drain(..=end).collect();
-        let lines = String::from_utf8_lossy(&lines);
+        }
         let mut screen = lock(&live.screen);
-        for line in lines.split_inclusive('\n') {
-            let Ok(Some(ev)) = parse_v3_line(line, self.prev) else {
-                continue;
-            };
-            self.prev = ev.time;
+        for ev in events {
             screen.time = ev.time;
             let msg = match &ev.kind {
                 EventKind::Output(s) => {
