@@ -153,15 +153,7 @@ impl ScreenText {
 
     /// Moves the first `n` rows in view into the text.
     fn take_visible(&mut self, n: usize) {
-        let screen = self.parser.screen();
-        let texts: Vec<String> = screen.rows(0, u16::MAX).take(n).collect();
-        for (i, row) in texts.into_iter().enumerate() {
-            let wrapped = screen.row_wrapped(i as u16);
-            self.line.push_str(&row);
-            if !wrapped {
-                end_line(&mut self.text, &mut self.line);
-            }
-        }
+        copy_rows(self.parser.screen(), n, &mut self.text, &mut self.line);
     }
 
     /// Copies the screen's rows down to the last one with text.
@@ -194,26 +186,59 @@ impl ScreenText {
 
     /// All the text: what scrolled off, then the screen down to its last line of text.
     pub fn finish(mut self) -> Rendered {
-        if self.parser.screen().alternate_screen() {
-            self.last_alternate = Some(self.parser.screen().contents());
+        let alternate = self.alternate_now();
+        self.parser.screen_mut().set_scrollback(0);
+        render(self.parser.screen(), self.text, self.line, alternate)
+    }
+
+    /// What [`ScreenText::finish`] would give if the stream ended here, leaving the
+    /// stream open (a command still running in a live session).
+    pub fn peek(&mut self) -> Rendered {
+        let alternate = self.alternate_now();
+        let (text, line) = (self.text.clone(), self.line.clone());
+        self.with_screen(|screen| render(screen, text, line, alternate))
+    }
+
+    fn alternate_now(&self) -> Option<String> {
+        let screen = self.parser.screen();
+        if screen.alternate_screen() {
+            Some(screen.contents())
+        } else {
+            self.last_alternate.clone()
         }
-        let screen = self.parser.screen_mut();
-        screen.set_scrollback(0);
-        let rows = usize::from(screen.size().0);
-        self.take_visible(rows);
-        if !self.line.is_empty() {
-            end_line(&mut self.text, &mut self.line);
-        }
-        let (mut text, cut_bytes) = self.text.finish();
-        let keep = text.trim_end().len();
-        text.truncate(keep);
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        Rendered {
-            text,
-            cut_bytes,
-            alternate: self.last_alternate.map(|a| trim_lines(&a)),
+    }
+}
+
+/// The text collected so far plus every row of `screen` (shown without scrollback).
+fn render(
+    screen: &vt100::Screen,
+    mut text: Capped,
+    mut line: String,
+    alternate: Option<String>,
+) -> Rendered {
+    copy_rows(screen, usize::from(screen.size().0), &mut text, &mut line);
+    if !line.is_empty() {
+        end_line(&mut text, &mut line);
+    }
+    let (mut text, cut_bytes) = text.finish();
+    let keep = text.trim_end().len();
+    text.truncate(keep);
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    Rendered {
+        text,
+        cut_bytes,
+        alternate: alternate.map(|a| trim_lines(&a)),
+    }
+}
+
+/// Appends the first `n` rows in view to `text`, joining wrapped rows through `line`.
+fn copy_rows(screen: &vt100::Screen, n: usize, text: &mut Capped, line: &mut String) {
+    for (i, row) in screen.rows(0, u16::MAX).take(n).enumerate() {
+        line.push_str(&row);
+        if !screen.row_wrapped(i as u16) {
+            end_line(text, line);
         }
     }
 }
@@ -237,6 +262,7 @@ fn end_line(text: &mut Capped, line: &mut String) {
 }
 
 /// Text that keeps its head and tail once it outgrows its cap.
+#[derive(Clone)]
 struct Capped {
     cap: usize,
     head: String,

@@ -350,36 +350,30 @@ impl Cutter {
 
     fn push(
         &mut self,
-        mut rec: CommandRecord,
+        rec: CommandRecord,
         rendered: crate::Rendered,
         exit: Option<i32>,
         at_enter: bool,
         end: u64,
     ) {
-        let mut text = rendered.text;
-        let last = text.trim_end().rsplit('\n').next().unwrap_or_default();
-        let bare_prompt = rec.source == CommandSource::Heuristic && {
-            let (prompt, command) = split_prompt(last);
-            !prompt.is_empty() && command.is_empty()
-        };
-        // The line of the next Enter, or a prompt waiting when the session ended, is
-        // not output.
-        if at_enter || bare_prompt {
-            text = without_last_line(&text).to_owned();
+        self.done.push(ended(rec, rendered, exit, at_enter, end));
+    }
+
+    /// The commands so far as [`Cutter::finish`] would give them if the recording ended
+    /// here (those still running with their output so far), without ending anything: for
+    /// a recording still being made, fed as it grows.
+    pub fn snapshot(&mut self) -> Vec<CommandRecord> {
+        let now = self.now;
+        let mut all = self.done.clone();
+        for open in [&mut self.heuristic, &mut self.integrated, &mut self.whole]
+            .into_iter()
+            .flatten()
+        {
+            let mut rec = open_from(open.start, open.command.clone(), open.source);
+            rec.cwd.clone_from(&open.cwd);
+            all.push(ended(rec, open.text.peek(), None, false, now));
         }
-        rec.end = secs(end);
-        rec.exit = exit;
-        rec.output = trim_blank_lines(&text);
-        rec.output_cut = rendered.cut_bytes;
-        if rec.output.is_empty() {
-            // A full-screen program: what it showed last is what the person saw.
-            if let Some(alt) = rendered.alternate {
-                rec.output = trim_blank_lines(&alt);
-                rec.full_screen = true;
-            }
-        }
-        rec.flag_confusables();
-        self.done.push(rec);
+        numbered(all)
     }
 
     /// The commands, in the order they started, numbered from 1.
@@ -394,13 +388,52 @@ impl Cutter {
         {
             self.close(open, None, false);
         }
-        let mut done = self.done;
-        done.sort_by(|a, b| a.start.total_cmp(&b.start));
-        for (i, c) in done.iter_mut().enumerate() {
-            c.seq = i as u32 + 1;
-        }
-        done
+        numbered(self.done)
     }
+}
+
+/// `commands` in the order they started, numbered from 1.
+fn numbered(mut commands: Vec<CommandRecord>) -> Vec<CommandRecord> {
+    commands.sort_by(|a, b| a.start.total_cmp(&b.start));
+    for (i, c) in commands.iter_mut().enumerate() {
+        c.seq = i as u32 + 1;
+    }
+    commands
+}
+
+/// A command's record once it ended at `end` (µs) with `exit`, its screen rendered;
+/// `at_enter`: ended by the next Enter, whose line is not output.
+fn ended(
+    mut rec: CommandRecord,
+    rendered: crate::Rendered,
+    exit: Option<i32>,
+    at_enter: bool,
+    end: u64,
+) -> CommandRecord {
+    let mut text = rendered.text;
+    let last = text.trim_end().rsplit('\n').next().unwrap_or_default();
+    let bare_prompt = rec.source == CommandSource::Heuristic && {
+        let (prompt, command) = split_prompt(last);
+        !prompt.is_empty() && command.is_empty()
+    };
+    // The line of the next Enter, or a prompt waiting when the session ended, is
+    // not output.
+    if at_enter || bare_prompt {
+        text = without_last_line(&text).to_owned();
+    }
+    rec.end = secs(end);
+    rec.exit = exit;
+    rec.output = trim_blank_lines(&text);
+    rec.output_cut = rendered.cut_bytes;
+    if rec.output.is_empty() {
+        // A full-screen program: what it showed last is what the person saw.
+        if let Some(alt) = rendered.alternate {
+            rec.output = trim_blank_lines(&alt);
+            rec.full_screen = true;
+        }
+    }
+    rec.flag_confusables();
+    rec
 }
 
 fn open_from(start: u64, command: String, source: CommandSource) -> CommandRecord {

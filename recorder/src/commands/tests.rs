@@ -314,3 +314,66 @@ fn keys_typed_ahead_in_an_integrated_shell_are_not_extra_commands() {
     let got: Vec<&str> = cmds.iter().map(|c| c.command.as_str()).collect();
     assert_eq!(got, vec!["seq 3", "pwd"]);
 }
+
+/// Feeds `events` one by one; after each output (when no Enter waits for its echo), the
+/// snapshot is what cutting the recording up to there gives.
+fn assert_snapshots_match(events: &[Event]) {
+    let mut cutter = Cutter::new(80, 24, None);
+    for (i, ev) in events.iter().enumerate() {
+        cutter.event(ev);
+        if matches!(ev.kind, EventKind::Output(_)) {
+            assert_eq!(
+                cutter.snapshot(),
+                cut_commands(80, 24, None, &events[..=i]),
+                "after event {i}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_snapshot_of_a_growing_recording_is_what_cutting_it_so_far_gives() {
+    assert_snapshots_match(&[
+        out(
+            1_000_000,
+            &integrated("/root", "lsattr f", "----i---- f\r\n", 0),
+        ),
+        out(2_000_000, &format!("{}{}$ ", osc("133;A"), osc("133;B"))),
+        out(2_500_000, "make\r\n"),
+        out(3_000_000, &format!("{}{}", osc("633;E;make"), osc("133;C"))),
+        out(3_100_000, "cc -c a.c\r\n\x1b[1mbuilding\x1b[0m 10%"),
+        out(3_200_000, "\r100%\r\n"),
+        out(
+            4_000_000,
+            &format!("{}{}{}$ ", osc("133;D;2"), osc("133;A"), osc("133;B")),
+        ),
+    ]);
+    assert_snapshots_match(&[
+        out(1, "root@node1:/# ls /srv"),
+        enter(2),
+        out(3, "\r\nweb  db\r\nroot@node1:/# cat /etc/hostname"),
+        enter(4),
+        out(5, "\r\nnode1\r\n"),
+        out(6, "more\r\nroot@node1:/# "),
+    ]);
+}
+
+#[test]
+fn a_snapshot_leaves_the_running_command_open() {
+    let mut cutter = Cutter::new(80, 24, None);
+    cutter.event(&out(
+        1_000_000,
+        &format!("{}{}$ ", osc("133;A"), osc("133;B")),
+    ));
+    cutter.event(&out(
+        2_000_000,
+        &format!("{}{}first\r\n", osc("633;E;tail -f log"), osc("133;C")),
+    ));
+    let early = cutter.snapshot();
+    assert_eq!((early.len(), early[0].output.as_str()), (1, "first\n"));
+    assert_eq!(early[0].exit, None);
+    cutter.event(&out(3_000_000, &format!("second\r\n{}", osc("133;D;130"))));
+    let done = cutter.finish();
+    assert_eq!(done[0].output, "first\nsecond\n");
+    assert_eq!(done[0].exit, Some(130));
+}
