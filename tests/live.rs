@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::on_terminal::OnTerminal;
 use crate::util::Home;
-use crate::web::{browser_ready, Server};
+use crate::web::{browser_ready, get_json, Server};
 
 const PROMPT: &str = "live-prompt$ ";
 const WAIT: Duration = Duration::from_secs(20);
@@ -165,6 +165,86 @@ fn a_command_of_a_live_session_is_found_within_two_seconds() {
         found.as_millis()
     );
     assert!(found < Duration::from_secs(2), "found after {found:?}");
+    t.press(b"exit\r");
+    assert_eq!(t.exit_code(WAIT), 0);
+}
+
+/// The hits of a web search: (seq, exit, command).
+fn web_hits(url: &str, q: &str) -> Vec<(u64, Value, String)> {
+    let v = get_json(url, &format!("/api/search?q={q}"));
+    v["hits"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|h| {
+            let cmd = h["command"].as_str().unwrap().to_owned();
+            (h["seq"].as_u64().unwrap(), h["exit"].clone(), cmd)
+        })
+        .collect()
+}
+
+/// Polls a web search until `done` holds for its hits; false after `WAIT`.
+fn web_search_until(url: &str, q: &str, done: impl Fn(&[(u64, Value, String)]) -> bool) -> bool {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if done(&web_hits(url, q)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn a_server_keeps_a_live_sessions_commands_current_one_copy_each() {
+    let home = Home::new();
+    let mut t = live_shell(&home);
+    let server = Server::start(home.path(), None);
+    t.press(b"echo alpha-$((6*7))\r");
+    assert!(t.wait_for_count(PROMPT, 2, WAIT), "{}", t.seen_text());
+    assert!(web_search_until(&server.url, "alpha-42", |h| h.len() == 1));
+    // Found while it runs, with its output so far; then again once it ends.
+    t.press(b"echo beta-$((6*7)); sleep 2; echo gamma-$((6*7)); false\r");
+    assert!(t.wait_for("beta-42", WAIT), "{}", t.seen_text());
+    assert!(
+        web_search_until(&server.url, "beta-42", |h| h.len() == 1 && h[0].1.is_null()),
+        "the running command: {:?}",
+        web_hits(&server.url, "beta-42")
+    );
+    assert!(t.wait_for_count(PROMPT, 3, WAIT), "{}", t.seen_text());
+    assert!(
+        web_search_until(&server.url, "gamma-42", |h| h.len() == 1 && h[0].1 == 1),
+        "the ended command: {:?}",
+        web_hits(&server.url, "gamma-42")
+    );
+    assert_eq!(
+        web_hits(&server.url, "beta-42").len(),
+        1,
+        "replaced, not added"
+    );
+    t.press(b"echo delta-$((6*7))\r");
+    assert!(t.wait_for_count(PROMPT, 4, WAIT), "{}", t.seen_text());
+    assert!(web_search_until(&server.url, "delta-42", |h| h.len() == 1));
+    let all = web_hits(&server.url, "echo");
+    let mut seqs: Vec<u64> = all.iter().map(|h| h.0).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, vec![1, 2, 3], "one document per command: {all:?}");
+    let id = only_session(&home);
+    let listed = get_json(&server.url, &format!("/api/sessions/{id}"));
+    let lines: Vec<&str> = listed["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "echo alpha-$((6*7))",
+            "echo beta-$((6*7)); sleep 2; echo gamma-$((6*7)); false",
+            "echo delta-$((6*7))"
+        ]
+    );
     t.press(b"exit\r");
     assert_eq!(t.exit_code(WAIT), 0);
 }

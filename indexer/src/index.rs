@@ -451,6 +451,30 @@ impl CommandWriter {
         Ok(())
     }
 
+    /// Replaces a session's commands from sequence number `from` on with `commands`:
+    /// for a session still being recorded, whose earlier commands are in the index
+    /// already and have not changed (the running one has, and new ones came).
+    pub fn replace_from(
+        &mut self,
+        meta: &SessionMeta,
+        from: u32,
+        commands: &[CommandRecord],
+    ) -> Result<()> {
+        let f = &self.fields;
+        let session: Box<dyn tantivy::query::Query> = Box::new(TermQuery::new(
+            Term::from_field_text(f.session, meta.id.as_str()),
+            IndexRecordOption::Basic,
+        ));
+        let later: Box<dyn tantivy::query::Query> = Box::new(RangeQuery::new(
+            std::ops::Bound::Included(Term::from_field_u64(f.seq, u64::from(from))),
+            std::ops::Bound::Unbounded,
+        ));
+        self.writer
+            .delete_query(Box::new(BooleanQuery::intersection(vec![session, later])))
+            .map_err(Error::index)?;
+        self.add_session(meta, commands)
+    }
+
     pub fn remove_session(&mut self, id: &str) {
         self.writer
             .delete_term(Term::from_field_text(self.fields.session, id));

@@ -315,3 +315,45 @@ fn updates_replace_and_rebuilds_equal_incremental() {
         assert_eq!(a, b, "{q}");
     }
 }
+
+#[test]
+fn a_live_session_replaces_only_its_commands_from_a_point_on() {
+    let index = CommandIndex::in_ram();
+    let (meta, cmds) = session(
+        "live",
+        vec![
+            cmd(1, "uptime", "up 3 days", Some(0)),
+            cmd(2, "journalctl -u kubelet", "starting", None),
+        ],
+    );
+    let (other, other_cmds) = session("other", vec![cmd(2, "journalctl -f", "", Some(0))]);
+    let mut w = index.writer(WriterOptions::default()).unwrap();
+    w.index_session(&meta, &cmds).unwrap();
+    w.index_session(&other, &other_cmds).unwrap();
+    w.commit().unwrap();
+    // The running command ended, and a new one started.
+    let later = vec![
+        cmd(
+            2,
+            "journalctl -u kubelet",
+            "starting\nfailed: x509 expired",
+            Some(1),
+        ),
+        cmd(3, "openssl x509 -enddate", "notAfter=Jan 1", None),
+    ];
+    w.replace_from(&meta, 2, &later).unwrap();
+    w.commit().unwrap();
+    index.reload().unwrap();
+    assert_eq!(index.num_commands(), 4);
+    let hits = search(&index, "journalctl");
+    assert_eq!(
+        hits.len(),
+        2,
+        "the old copy of seq 2 is gone, the other session's stays"
+    );
+    assert!(search(&index, "x509 expired")
+        .iter()
+        .any(|h| h.seq == 2 && h.exit == Some(1)));
+    assert_eq!(first(&index, "uptime"), "uptime");
+    assert_eq!(first(&index, "openssl"), "openssl x509 -enddate");
+}

@@ -57,6 +57,24 @@ impl CommandRecord {
         (self.end - self.start).max(0.0)
     }
 
+    /// The record without its output text (a listing, the cache).
+    pub fn without_output(&self) -> CommandRecord {
+        CommandRecord {
+            seq: self.seq,
+            start: self.start,
+            end: self.end,
+            command: self.command.clone(),
+            cwd: self.cwd.clone(),
+            exit: self.exit,
+            source: self.source,
+            output: String::new(),
+            output_cut: self.output_cut,
+            full_screen: self.full_screen,
+            suspicious: self.suspicious,
+            confusables: self.confusables.clone(),
+        }
+    }
+
     /// Sets `suspicious` and `confusables` from the command line (UTS #39: characters
     /// confusable with ASCII, and confusables in words that mix scripts).
     pub fn flag_confusables(&mut self) {

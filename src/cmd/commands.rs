@@ -1,8 +1,15 @@
 //! A session's commands: from the cache beside the recording, or cut afresh (and cached).
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use fixcast_recorder::cut_commands;
 use fixcast_sessions::{CacheKey, CastContents, CommandRecord, SessionMeta, Status, Store};
+
+use super::live_cut::LiveCuts;
+
+/// Sessions being recorded, followed as they grow (see [`LiveCuts`]).
+static LIVE: LazyLock<LiveCuts> = LazyLock::new(LiveCuts::default);
 
 /// Whether the caller needs each command's output text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +23,7 @@ pub enum Output {
 /// The commands of a session. The cache beside the recording keeps everything but the
 /// output text (which would make it as large as the recording it is derived from); when
 /// the output is wanted, or the cache is missing or stale, the recording is cut again.
+/// A session being recorded is followed as it grows instead.
 /// `contents` may pass a recording already read, to avoid reading it twice.
 pub fn session_commands(
     store: &Store,
@@ -24,6 +32,12 @@ pub fn session_commands(
     output: Output,
 ) -> anyhow::Result<Vec<CommandRecord>> {
     let id = &meta.id;
+    if contents.is_none() {
+        if meta.status == Status::Recording {
+            return LIVE.commands(store, meta, output == Output::Keep);
+        }
+        LIVE.forget(id);
+    }
     if output == Output::Skip {
         if let Some(cached) = store.cached_commands(id)? {
             return Ok(cached);
@@ -46,13 +60,7 @@ pub fn session_commands(
     );
     // A recording still growing would make a cache that is stale at once.
     if meta.status != Status::Recording {
-        let listing = commands
-            .iter()
-            .map(|c| CommandRecord {
-                output: String::new(),
-                ..c.clone()
-            })
-            .collect();
+        let listing = commands.iter().map(CommandRecord::without_output).collect();
         store.save_commands(id, key, listing)?;
     }
     Ok(commands)

@@ -18,6 +18,7 @@ use fixcast_indexer::{CommandIndex, CommandWriter, Error as IndexError, WriterOp
 use fixcast_sessions::{SessionId, SessionMeta, Store, CAST_FILE, META_FILE};
 
 use super::commands::{session_commands, Output};
+use super::index_live;
 use super::warn;
 
 const STATE_FILE: &str = "fixcast-sessions.json";
@@ -80,11 +81,7 @@ fn write_session(
         .iter()
         .map(|c| (c.command.len() + c.output.len()) as u64)
         .sum();
-    if fresh {
-        writer.add_session(meta, &commands)?;
-    } else {
-        writer.index_session(meta, &commands)?;
-    }
+    index_live::write(writer, meta, &commands, fresh)?;
     Ok((commands.len(), bytes))
 }
 
@@ -142,7 +139,7 @@ fn index_session(store: &Store, meta: &SessionMeta) -> anyhow::Result<()> {
     state.insert(meta.id.to_string(), fingerprint(store, &meta.id));
     // Take whatever else is waiting while the writer is ours.
     catch_up(store, &mut writer, &mut state)?;
-    writer.commit()?;
+    commit(&mut writer)?;
     save_state(&dir, &state)?;
     clear_pending(&dir);
     Ok(())
@@ -175,6 +172,7 @@ fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> any
         .collect();
     for id in gone {
         writer.remove_session(&id);
+        index_live::forget(&id);
         state.remove(&id);
         changed += 1;
     }
@@ -198,6 +196,12 @@ fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> any
     Ok(changed)
 }
 
+/// Commits, or forgets what was written of live sessions (it may not be in the index).
+fn commit(writer: &mut CommandWriter) -> anyhow::Result<()> {
+    writer.commit().inspect_err(|_| index_live::forget_all())?;
+    Ok(())
+}
+
 /// The index, ready to search: rebuilt (with one message) when missing, outdated or
 /// damaged, and caught up with the store.
 pub fn open_for_search(store: &Store) -> anyhow::Result<CommandIndex> {
@@ -212,7 +216,7 @@ pub fn open_for_search(store: &Store) -> anyhow::Result<CommandIndex> {
     match index.writer(SMALL_WRITER) {
         Ok(mut writer) => {
             if catch_up(store, &mut writer, &mut state)? > 0 || pending {
-                writer.commit()?;
+                commit(&mut writer)?;
                 save_state(&dir, &state)?;
                 clear_pending(&dir);
                 index.reload()?;
@@ -272,6 +276,7 @@ pub fn rebuild_fresh(store: &Store, reason: &str, progress: bool) -> anyhow::Res
         Ok(built)
     })();
     if let Err(e) = built {
+        index_live::forget_all();
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e.context("cannot rebuild the search index"));
     }
@@ -299,8 +304,9 @@ pub fn rebuild_in_place(store: &Store, index: &CommandIndex) -> anyhow::Result<B
         Err(e) => return Err(e.into()),
     };
     writer.clear()?;
+    index_live::forget_all();
     let (built, state) = fill(store, &mut writer, true)?;
-    writer.finish()?;
+    writer.finish().inspect_err(|_| index_live::forget_all())?;
     save_state(&dir, &state)?;
     clear_pending(&dir);
     index.reload()?;

@@ -4,6 +4,8 @@ mod commands;
 mod export;
 mod import;
 mod index;
+mod index_live;
+mod live_cut;
 mod ls;
 mod play;
 mod rec;

@@ -361,17 +361,30 @@ impl Cutter {
 
     /// The commands so far as [`Cutter::finish`] would give them if the recording ended
     /// here (those still running with their output so far), without ending anything: for
-    /// a recording still being made, fed as it grows.
-    pub fn snapshot(&mut self) -> Vec<CommandRecord> {
+    /// a recording still being made, fed as it grows. Without `output`, records leave
+    /// their output text out (and cost no rendering).
+    pub fn snapshot(&mut self, output: bool) -> Vec<CommandRecord> {
         let now = self.now;
-        let mut all = self.done.clone();
+        let mut all: Vec<CommandRecord> = if output {
+            self.done.clone()
+        } else {
+            self.done
+                .iter()
+                .map(CommandRecord::without_output)
+                .collect()
+        };
         for open in [&mut self.heuristic, &mut self.integrated, &mut self.whole]
             .into_iter()
             .flatten()
         {
             let mut rec = open_from(open.start, open.command.clone(), open.source);
             rec.cwd.clone_from(&open.cwd);
-            all.push(ended(rec, open.text.peek(), None, false, now));
+            let rendered = if output {
+                open.text.peek()
+            } else {
+                crate::Rendered::default()
+            };
+            all.push(ended(rec, rendered, None, false, now));
         }
         numbered(all)
     }
