@@ -533,12 +533,16 @@ impl Emitter {
     }
 }
 
-/// Integrated shells announce each command (`633;E` then `133;C`): it becomes a marker,
-/// so every player shows the command as a chapter.
+/// Integrated shells announce each command (`633;E` then `133;C`, or fish 4's
+/// `133;C;cmdline_url=…` alone): it becomes a marker, so every player shows the command
+/// as a chapter.
 #[derive(Default)]
 struct Chapters {
     scanner: MarkScanner,
     line: Option<String>,
+    /// A C was seen and no prompt or D since: a command line now is that command's,
+    /// printed late, not the next one's.
+    running: bool,
 }
 
 impl Chapters {
@@ -548,8 +552,15 @@ impl Chapters {
         while !bytes.is_empty() {
             let (n, mark) = self.scanner.next(bytes);
             match mark {
-                Some(Mark::CommandLine(line)) => self.line = Some(line),
-                Some(Mark::CommandStart) => labels.extend(self.line.take()),
+                Some(Mark::CommandLine(line)) if !self.running => self.line = Some(line),
+                Some(Mark::CommandStart(carried)) => {
+                    let pending = self.line.take();
+                    labels.extend(carried.or(pending));
+                    self.running = true;
+                }
+                Some(Mark::PromptStart | Mark::InputStart | Mark::CommandEnd(_)) => {
+                    self.running = false
+                }
                 _ => {}
             }
             bytes = &bytes[n..];

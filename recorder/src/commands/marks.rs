@@ -3,6 +3,11 @@
 //! D;status finished), VS Code's
 //! OSC 633;E (the command line) and OSC 7 (the working directory). Terminated by BEL or
 //! ST (`ESC \`). Everything else passes untouched.
+//!
+//! Shells that print OSC 133 themselves may add `;key=value` options; the one read is
+//! `133;C;cmdline_url=<percent-encoded command line>`, which fish 4 prints (before its
+//! `fish_preexec`, so before any `633;E` a hook could add). Others (`A;special_key=1`,
+//! `A;click_events=1`, `aid=`) are ignored.
 
 /// A mark, in stream order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +16,9 @@ pub enum Mark {
     /// A continuation prompt (PS2) starts: `133;A;k=s`, kitty's secondary prompt.
     ContinuationStart,
     InputStart,
-    CommandStart,
+    /// Output starts; with the command line when the mark itself carries it
+    /// (`cmdline_url=`).
+    CommandStart(Option<String>),
     /// The command finished, with its exit status when given.
     CommandEnd(Option<i32>),
     /// The command line about to run.
@@ -125,7 +132,10 @@ fn parse(p: &[u8]) -> Option<Mark> {
             b"A" if parts.any(|p| p == b"k=s") => Some(Mark::ContinuationStart),
             b"A" => Some(Mark::PromptStart),
             b"B" => Some(Mark::InputStart),
-            b"C" => Some(Mark::CommandStart),
+            b"C" => Some(Mark::CommandStart(parts.find_map(|opt| {
+                let url = opt.strip_prefix(b"cmdline_url=")?;
+                Some(percent_decode(std::str::from_utf8(url).ok()?))
+            }))),
             b"D" => Some(Mark::CommandEnd(
                 parts
                     .next()
@@ -227,7 +237,7 @@ mod tests {
                 Mark::PromptStart,
                 Mark::InputStart,
                 Mark::CommandLine("ls -la; echo \\o/\nnext".into()),
-                Mark::CommandStart,
+                Mark::CommandStart(None),
                 Mark::CommandEnd(Some(2)),
                 Mark::Cwd("/tmp/a b".into()),
             ]
@@ -250,8 +260,26 @@ mod tests {
     fn split_points_are_right_after_each_mark() {
         let mut s = MarkScanner::default();
         let bytes = b"ab\x1b]133;C\x07cd";
-        assert_eq!(s.next(bytes), (10, Some(Mark::CommandStart)));
+        assert_eq!(s.next(bytes), (10, Some(Mark::CommandStart(None))));
         assert_eq!(s.next(&bytes[10..]), (2, None));
+    }
+
+    #[test]
+    fn fish_4_marks_carry_options_and_the_command_line() {
+        let got = marks(&[
+            b"\x1b]133;A;special_key=1\x07> \x1b]133;C;cmdline_url=for%20i%20in%201%0Aecho%20%22n%3B%24i%22%20%C3%A9t%C3%A9%0Aend\x07",
+            b"\x1b]133;D;0\x07\x1b]133;C;aid=7;cmdline_url=%25%2\x07\x1b]133;C;cmdline_url=\xff\x07",
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                Mark::PromptStart,
+                Mark::CommandStart(Some("for i in 1\necho \"n;$i\" été\nend".into())),
+                Mark::CommandEnd(Some(0)),
+                Mark::CommandStart(Some("%%2".into())),
+                Mark::CommandStart(None),
+            ]
+        );
     }
 
     #[test]

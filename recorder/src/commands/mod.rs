@@ -2,8 +2,9 @@
 //!
 //! Two sources, integration first:
 //! - **Integration**: the marks fixcast's shell integration prints (see [`marks`]): a
-//!   command starts at `133;C` with the line from `633;E`, ends at `133;D;status`, and the
-//!   cwd comes from OSC 7.
+//!   command starts at `133;C` with the line from `633;E` (or from the C itself, as
+//!   fish 4 prints it: `133;C;cmdline_url=…`), ends at `133;D;status`, and the cwd
+//!   comes from OSC 7.
 //! - **Heuristic**, for shells without it (ssh, `kubectl exec`, `sudo -i`, `sh`): at each
 //!   Enter (an input event; the recorder notes Enter even when keys are not recorded) the
 //!   command is the cursor's line on the `vt100` screen minus its prompt, and its output
@@ -69,6 +70,9 @@ pub struct Cutter {
     shell: Shell,
     cwd: Option<String>,
     pending_line: Option<String>,
+    /// The running integrated command's line was read off the screen (its C came with
+    /// none): a command line that comes while it runs replaces it.
+    guessed_line: bool,
     integrated: Option<Open>,
     heuristic: Option<Open>,
     whole: Option<Open>,
@@ -95,6 +99,7 @@ impl Cutter {
             shell: Shell::Plain,
             cwd: None,
             pending_line: None,
+            guessed_line: false,
             integrated: None,
             heuristic: None,
             whole: None,
@@ -195,10 +200,11 @@ impl Cutter {
         }
         match mark {
             Mark::PromptStart | Mark::InputStart => {
+                // A prompt inside a running command (fish 4 marks `read`'s prompt with
+                // A; a nested integrated shell) does not end it: its D (with the
+                // status) does, or else the next C. Enter at that prompt is not a
+                // command either.
                 self.end_heuristic(false);
-                if let Some(open) = self.take_integrated() {
-                    self.close(open, None, false);
-                }
                 self.shell = Shell::AtPrompt;
                 if mark == Mark::PromptStart {
                     self.typed.clear();
@@ -208,17 +214,32 @@ impl Cutter {
                 }
             }
             Mark::ContinuationStart => self.take_typed_line(),
-            Mark::CommandLine(line) => self.pending_line = Some(line),
-            Mark::CommandStart => {
+            Mark::CommandLine(line) => match self.integrated.as_mut() {
+                // After the C, with no prompt since: the running command's own line,
+                // printed late (a fish_preexec hook runs after fish 4's C). It is
+                // never kept for the next command.
+                Some(open) if self.shell == Shell::Running => {
+                    if std::mem::take(&mut self.guessed_line) {
+                        open.command = line;
+                    }
+                }
+                _ => self.pending_line = Some(line),
+            },
+            Mark::CommandStart(carried) => {
                 self.end_heuristic(false);
                 self.take_typed_line();
                 let typed = std::mem::take(&mut self.typed);
                 if let Some(open) = self.take_integrated() {
                     self.close(open, None, false);
                 }
-                let line = match self.pending_line.take() {
-                    Some(line) => with_lines_as_typed(line, &typed),
-                    None => self.previous_line(),
+                // A line that came before this C is for it; none is kept for the next.
+                // One the C carries (fish 4) is exactly what was typed.
+                let pending = self.pending_line.take();
+                self.guessed_line = carried.is_none() && pending.is_none();
+                let line = match (carried, pending) {
+                    (Some(line), _) => line,
+                    (None, Some(line)) => with_lines_as_typed(line, &typed),
+                    (None, None) => self.previous_line(),
                 };
                 self.integrated = Some(self.open(now, line, CommandSource::Integration));
                 self.shell = Shell::Running;

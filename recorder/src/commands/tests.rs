@@ -378,3 +378,100 @@ fn a_snapshot_leaves_the_running_command_open() {
     assert_eq!(done[0].output, "first\nsecond\n");
     assert_eq!(done[0].exit, Some(130));
 }
+
+/// What fish 4 prints by itself: A with an option, no B, the command line in C
+/// (percent-encoded, BEL-terminated), its own OSC 7 when PWD changes, and an A for
+/// `read`'s prompt inside a command.
+#[test]
+fn fish_4_marks_make_each_command_once_with_the_line_from_c() {
+    let a = osc("133;A;special_key=1");
+    let events = vec![
+        out(1, &format!("{}{a}> ", osc("7;file://host/root"))),
+        out(
+            2,
+            &format!(
+                "cd /tmp\r\n{}{}{}",
+                osc("133;C;cmdline_url=cd%20/tmp"),
+                osc("7;file://host/tmp"),
+                osc("133;D;0")
+            ),
+        ),
+        out(3, &format!("{}{a}> ", osc("7;file://host/tmp"))),
+        out(
+            4,
+            &format!(
+                "for i in 1\r\n echo \"n;$i\"\r\nend\r\n{}n;1\r\n{}",
+                osc("133;C;cmdline_url=for%20i%20in%201%0Aecho%20%22n%3B%24i%22%0Aend"),
+                osc("133;D;3")
+            ),
+        ),
+        out(5, &format!("{}{a}> ", osc("7;file://host/tmp"))),
+        out(
+            6,
+            &format!(
+                "read x; echo got-$x\r\n{}{a}read> ",
+                osc("133;C;cmdline_url=read%20x%3B%20echo%20got-%24x"),
+            ),
+        ),
+        out(7, "bob"),
+        enter(8),
+        out(9, &format!("\r\ngot-bob\r\n{}{a}> ", osc("133;D;0"))),
+    ];
+    let cmds = cut_commands(80, 24, None, &events);
+    let got: Vec<_> = cmds
+        .iter()
+        .map(|c| {
+            (
+                c.command.as_str(),
+                c.cwd.as_deref(),
+                c.exit,
+                c.output.as_str(),
+                c.source,
+            )
+        })
+        .collect();
+    let i = CommandSource::Integration;
+    assert_eq!(
+        got,
+        vec![
+            ("cd /tmp", Some("/root"), Some(0), "", i),
+            (
+                "for i in 1\necho \"n;$i\"\nend",
+                Some("/tmp"),
+                Some(3),
+                "n;1\n",
+                i
+            ),
+            (
+                "read x; echo got-$x",
+                Some("/tmp"),
+                Some(0),
+                "read> bob\ngot-bob\n",
+                i
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_command_line_is_never_carried_over_to_a_later_command() {
+    let events = vec![out(
+        1,
+        &format!(
+            "{}{}{}$ ls\r\n{}{}{}$ pwd\r\n{}{}{}",
+            osc("133;C;cmdline_url=true"),
+            osc("633;E;late"),
+            osc("133;D;0"),
+            osc("133;C"),
+            osc("133;D;0"),
+            osc("133;A"),
+            osc("133;C"),
+            osc("633;E;pwd -P"),
+            osc("133;D;0"),
+        ),
+    )];
+    let cmds = cut_commands(80, 24, None, &events);
+    let got: Vec<&str> = cmds.iter().map(|c| c.command.as_str()).collect();
+    // A late line replaces one read off the screen, and is never the next one's.
+    assert_eq!(got, vec!["true", "ls", "pwd -P"]);
+}

@@ -36,8 +36,10 @@
 //!   command line is preexec's `$1`: exactly what was typed, newlines included.
 //! - **fish**: `--init-command 'source <generated>'`, after the user's config; events
 //!   `fish_preexec` / `fish_postexec` / `fish_prompt`. The command line is exactly
-//!   what was typed. fish 4 and later print OSC 133 themselves: then only OSC 7 and
-//!   633;E are added.
+//!   what was typed. fish 4 and later print OSC 133 themselves (`133;A;special_key=1`,
+//!   no B, `133;C;cmdline_url=<the line, percent-encoded>`, `133;D;<status>`, BEL
+//!   terminated): then only OSC 7 is added, as fish's own C carries the command line
+//!   and a 633;E from `fish_preexec` would only come after it.
 //!
 //! Any other shell (sh, dash, busybox, tcsh, nushell…) gets no integration.
 //!
