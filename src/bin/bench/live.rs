@@ -174,7 +174,7 @@ fn ramp_and_latency(
 }
 
 /// The id of the first session the server lists as live.
-fn live_id(addr: SocketAddr, limit: Duration) -> anyhow::Result<String> {
+pub fn live_id(addr: SocketAddr, limit: Duration) -> anyhow::Result<String> {
     let deadline = Instant::now() + limit;
     loop {
         if let Ok((200, body)) = crate::http::get(

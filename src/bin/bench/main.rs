@@ -7,6 +7,7 @@
 //! ./target/release/fixcast-bench index [--commands 100000]
 //! ./target/release/fixcast-bench web --runs 3 [--mb 1024]
 //! ./target/release/fixcast-bench live --runs 3 [--viewers 100] [--max-viewers 1000]
+//! ./target/release/fixcast-bench live-growth --runs 5 [--mb 40]
 //! ```
 //!
 //! - `throughput`: `fixcast rec -c 'cat FILE'` vs util-linux `script` on ~135 MB of base64;
@@ -22,6 +23,10 @@
 //! - `live`: `fixcast serve` streaming a session being recorded: latency from PTY output
 //!   to 100 EventSource viewers, how many viewers one server holds and its RSS, and
 //!   `fixcast rec` on the flood with 0 vs 100 viewers.
+//! - `live-growth`: `fixcast serve` on a live session growing to 40 MB of output: the live
+//!   page's poll (`GET /api/sessions/<id>`) and a search catching the index up, at 1, 5,
+//!   10, 20, 40 MB, vs a whole read and cut (`fixcast show --commands --json`, what every
+//!   look used to cost); medians, max, and how each grew.
 //!
 //! Needs `script` (util-linux), `zstd`, `bash`; no network. Everything happens in temp
 //! dirs (each run gets its own FIXCAST_HOME) that are removed at the end, on error and on
@@ -33,6 +38,8 @@ mod http;
 mod index;
 mod latency;
 mod live;
+mod live_growth;
+mod live_session;
 mod live_viewers;
 mod redact;
 mod serve;
@@ -102,6 +109,12 @@ enum What {
         /// The capacity ramp doubles the viewers up to this many
         #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         max_viewers: u64,
+    },
+    /// fixcast serve on a growing live session: poll and search latency vs a whole cut
+    LiveGrowth {
+        /// MB of output the session grows to
+        #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        mb: u64,
     },
 }
 
@@ -178,6 +191,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     {
         section("live", &|| {
             live::run(&fixcast, runs, viewers as usize, max_viewers as usize)
+        });
+    }
+    if let What::LiveGrowth { mb } = what {
+        section("live-growth", &|| {
+            live_growth::run(&fixcast, runs, mb as usize)
         });
     }
     if what == What::Redact {

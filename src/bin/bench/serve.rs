@@ -68,6 +68,10 @@ impl Server {
         Ok(server)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// (VmRSS KiB, VmHWM KiB, threads) from `/proc/<pid>/status`.
     pub fn memory(&self) -> (u64, u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
