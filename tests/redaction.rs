@@ -132,10 +132,13 @@ fn planted_secrets_in_an_interactive_shell_are_found_nowhere() {
     t.press(format!("echo {typed}\r").as_bytes());
     let (head, tail) = typed.split_at(9);
     t.press(
-        format!("printf '%s' 'token ghp_{head}'; sleep 0.3; printf '%s\\n' '{tail}'\r").as_bytes(),
+        format!(
+            "printf '%s' 'token ghp_{head}'; sleep 0.3; printf '%s\\n' '{tail}'; echo split-$((6*7))\r"
+        )
+        .as_bytes(),
     );
     assert!(
-        t.wait_for_count(tail, 2, Duration::from_secs(10)),
+        t.wait_for("split-42", Duration::from_secs(10)),
         "{}",
         t.seen_text()
     );

@@ -101,8 +101,8 @@ fn a_command_with_look_alike_characters_is_flagged_as_it_runs_and_after() {
         "{}",
         t.seen_text()
     );
-    t.press(b"echo plain\r");
-    assert!(t.wait_for_count("plain", 2, Duration::from_secs(10)));
+    t.press(b"echo plain-$((6*7))\r");
+    assert!(t.wait_for("plain-42", Duration::from_secs(10)));
     t.press(b"exit\r");
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
     assert_eq!(

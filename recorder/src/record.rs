@@ -69,6 +69,9 @@ pub struct Outcome {
 /// the exit, or background jobs that hold the terminal open).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
+/// How often what was recorded is written to disk (and fdatasync'd), at the most.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
 /// How long a program hung up by SIGTERM/SIGHUP to fixcast has to exit before it is
 /// killed, so that the recording always ends.
 const HANGUP_GRACE: Duration = Duration::from_secs(5);
@@ -374,7 +377,7 @@ fn write_events(
     let mut dirty = false;
     let mut behind = false;
     let mut behind_until = Instant::now();
-    let mut next_flush = Instant::now() + Duration::from_secs(1);
+    let mut next_flush = Instant::now() + FLUSH_EVERY;
     loop {
         // Text held back by the redactor is released in time, even if nothing follows.
         let deadline = redactor
@@ -485,7 +488,13 @@ fn write_events(
             for sink in out.sinks.iter_mut() {
                 sink.tick();
             }
-            next_flush = Instant::now() + Duration::from_secs(1);
+            // On a one-second grid, not one second after this flush ended: a slow fsync
+            // must not stretch the time output waits before it is written.
+            next_flush += FLUSH_EVERY;
+            let now = Instant::now();
+            if next_flush <= now {
+                next_flush = now + FLUSH_EVERY;
+            }
         }
         if closed {
             break;

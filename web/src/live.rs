@@ -350,9 +350,10 @@ mod tests {
         ));
         assert!(live.tx.len() <= BACKLOG);
 
-        // The end of the recording ends the stream.
-        w.finish().unwrap();
+        // The end of the recording ends the stream (subscribed first: the tail may see
+        // the end at once).
         let (_, mut rx) = live.subscribe();
+        w.finish().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             match rx.try_recv() {
