@@ -29,6 +29,7 @@ mod pty;
 mod queue;
 mod record;
 mod redact;
+mod resize;
 mod screen_text;
 mod sink;
 pub mod tty;

@@ -24,6 +24,7 @@ use crate::error::Error;
 use crate::pty::{Command, Pty};
 use crate::queue::{Chunk, Queue};
 use crate::redact::{Redactor, Rules};
+use crate::resize::Resizer;
 use crate::sink::Sink;
 use crate::tty::{self, RawMode};
 use crate::utf8::Utf8Stream;
@@ -91,6 +92,11 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     };
     let pty = Arc::new(pty);
     let queue = Arc::new(Queue::default());
+    // Changes of the user's terminal are followed from its size now (the PTY may have
+    // been given another with --cols/--rows).
+    let resizer = Arc::new(Resizer::new(
+        tty::size_of(std::io::stdin()).unwrap_or((opts.cols, opts.rows)),
+    ));
 
     let writer_thread = {
         let queue = queue.clone();
@@ -120,6 +126,7 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
             record: opts.record_input,
             interactive: opts.interactive,
             last_output,
+            resizer: resizer.clone(),
         };
         thread::Builder::new()
             .name("fixcast-in".into())
@@ -128,19 +135,14 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     let mut signals = Signals::new([SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     let signal_handle = signals.handle();
     let signal_thread = {
-        let (pty, queue) = (pty.clone(), queue.clone());
+        let (pty, queue, resizer) = (pty.clone(), queue.clone(), resizer.clone());
         let interactive = opts.interactive;
         thread::Builder::new()
             .name("fixcast-signals".into())
             .spawn(move || {
                 for sig in signals.forever() {
                     match sig {
-                        SIGWINCH if interactive => {
-                            if let Some((cols, rows)) = tty::size_of(std::io::stdin()) {
-                                pty.resize(cols, rows);
-                                queue.push(micros(), Chunk::Resize(cols, rows));
-                            }
-                        }
+                        SIGWINCH if interactive => resizer.follow(&pty, &queue, micros()),
                         SIGINT => pty.signal_foreground(Signal::INT),
                         SIGQUIT => pty.signal_foreground(Signal::QUIT),
                         SIGTERM | SIGHUP => pty.hang_up_until_gone(HANGUP_GRACE),
@@ -235,6 +237,7 @@ struct Input {
     interactive: bool,
     /// Time (µs) of the latest output, to tell when the program waits for input.
     last_output: Arc<AtomicU64>,
+    resizer: Arc<Resizer>,
 }
 
 /// How long the program must be quiet before piped input's end-of-file is (re)sent.
@@ -278,6 +281,10 @@ fn pass_input(
             break;
         }
         let keys = &buf[..n];
+        if input.interactive {
+            // A resize just before these keys reaches the program before them.
+            input.resizer.follow(&input.pty, queue, micros());
+        }
         let enter = keys.iter().any(|&b| b == b'\r' || b == b'\n');
         // Read before the keys reach the program: what it set while they were typed.
         let hidden = (input.record || enter) && input.pty.reads_secret();
