@@ -132,29 +132,67 @@ __fixcast_precmd() {
 # Last at each prompt, after anything (starship, themes) that sets PS1 or PS0.
 __fixcast_prompt() {
     local s=$?
-    [[ $PS1 == "$__fixcast_ps1" ]] || __fixcast_ps1_user=$PS1
-    __fixcast_ps1='\[\e]133;A\e\\\]'$__fixcast_ps1_user'\[\e]133;B\e\\\]'
-    PS1=$__fixcast_ps1
+    # Each prompt variable is assigned only when it changes: bash keeps a pointer to
+    # the value of PS0 from the prompt on, and a key binding that runs PROMPT_COMMAND
+    # itself (atuin's enter_accept) would free it under bash's feet (PS0 then prints
+    # garbage for the next command).
+    [[ $PS1 == "$__fixcast_ps1" ]] || {
+        __fixcast_ps1_user=$PS1
+        __fixcast_ps1='\[\e]133;A\e\\\]'$__fixcast_ps1_user'\[\e]133;B\e\\\]'
+        PS1=$__fixcast_ps1
+    }
     # Continuation prompts as kitty marks them (133;A;k=s): the lines of a multi-line
     # command can then be read off the screen as typed, where history joined them.
-    [[ ${PS2-} == "$__fixcast_ps2" ]] || __fixcast_ps2_user=${PS2-}
-    __fixcast_ps2='\[\e]133;A;k=s\e\\\]'$__fixcast_ps2_user'\[\e]133;B\e\\\]'
-    PS2=$__fixcast_ps2
+    [[ ${PS2-} == "$__fixcast_ps2" ]] || {
+        __fixcast_ps2_user=${PS2-}
+        __fixcast_ps2='\[\e]133;A;k=s\e\\\]'$__fixcast_ps2_user'\[\e]133;B\e\\\]'
+        PS2=$__fixcast_ps2
+    }
     [[ ${PS0-} == "$__fixcast_ps0" ]] || __fixcast_ps0_user=${PS0-}
     if shopt -q promptvars; then
         __fixcast_ps0='${__fixcast_a[(__fixcast_ps0_hist=HISTCMD),(__fixcast_ran=HISTCMD!=__fixcast_hist),(__fixcast_armed=!__fixcast_ran),0]-}'$__fixcast_ps0_user'$(__fixcast_ps0_marks)'
-        PS0=$__fixcast_ps0
     else
-        PS0=$__fixcast_ps0_user __fixcast_ps0=$__fixcast_ps0_user
+        __fixcast_ps0=$__fixcast_ps0_user
         __fixcast_armed=1
+    fi
+    [[ ${PS0-} == "$__fixcast_ps0" ]] || PS0=$__fixcast_ps0
+    # With bash-preexec, last in PROMPT_COMMAND but for its __bp_interactive_mode: its
+    # DEBUG trap took this call for part of the prompt and turned that mode off. At the
+    # first prompt, where bash-preexec installs itself, nothing would turn it on again
+    # (bash runs the PROMPT_COMMAND it had), and the user's preexec hooks would miss the
+    # first command.
+    if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]] && declare -F __bp_interactive_mode >/dev/null; then
+        __bp_interactive_mode
     fi
     return "$s"
 }
 
+# bash-preexec's preexec hook. A key binding that runs the line itself, in place of
+# accept-line (atuin's enter_accept), calls the preexec hooks too, with the line as $1:
+# bash then shows no PS0 and the DEBUG trap is for the binding (READLINE_POINT set).
+__fixcast_bp_preexec() {
+    if [[ -n ${READLINE_POINT+x} && ${FUNCNAME[1]-} != __bp_preexec_invoke_exec ]]; then
+        (( __fixcast_ran )) && return 0
+        __fixcast_ran=1
+        __fixcast_mark_exec "$1"
+        return 0
+    fi
+    __fixcast_preexec
+}
+
 if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
-    # bash-preexec owns PROMPT_COMMAND and the DEBUG trap: use its hooks.
-    precmd_functions=(__fixcast_precmd "${precmd_functions[@]}" __fixcast_prompt)
-    preexec_functions+=(__fixcast_preexec)
+    # bash-preexec owns the DEBUG trap and, from the first prompt on, PROMPT_COMMAND:
+    # its precmd functions run first there, then what PROMPT_COMMAND held before it
+    # was sourced (a starship or a theme set up earlier in .bashrc sets PS1 there).
+    # __fixcast_precmd is a precmd function (the first, for $?); __fixcast_prompt goes
+    # last in PROMPT_COMMAND, where bash-preexec's install keeps it after all of these.
+    precmd_functions=(__fixcast_precmd "${precmd_functions[@]}")
+    preexec_functions+=(__fixcast_bp_preexec)
+    if (( BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1) )); then
+        PROMPT_COMMAND+=(__fixcast_prompt)
+    else
+        PROMPT_COMMAND+=$'\n__fixcast_prompt'
+    fi
 else
     __fixcast_user_debug=$(trap -p DEBUG)
     __fixcast_user_debug=${__fixcast_user_debug#"trap -- '"}

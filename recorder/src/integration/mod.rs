@@ -22,8 +22,12 @@
 //!   reads `/etc/bash.bashrc` when built with it, as on Debian, also with --rcfile),
 //!   then extends PROMPT_COMMAND (ours first, for `$?`, and last, to wrap PS1 after
 //!   starship and themes), PS0 and the DEBUG trap (the user's trap still runs, with
-//!   `$?` and `$_`), or registers in bash-preexec's `precmd_functions` /
-//!   `preexec_functions` when it is loaded. The command line is `history 1`, which is
+//!   `$?` and `$_`), or, when bash-preexec is loaded, registers in its
+//!   `precmd_functions` (first) and `preexec_functions` and still wraps PS1 last in
+//!   PROMPT_COMMAND (bash-preexec runs its hooks before what PROMPT_COMMAND held when it
+//!   was sourced, where a starship set up before it sets PS1). A key binding that runs
+//!   the line itself and calls the preexec hooks (atuin's Ctrl-R with `enter_accept`) is
+//!   marked with the line it passes. The command line is `history 1`, which is
 //!   what bash saved: with `cmdhist` (the default) a multi-line command (a `for` over
 //!   several lines) is one entry with its lines joined by `;`, with `lithist` the
 //!   newlines are kept, here-documents keep theirs, and a backslash-newline is removed.
