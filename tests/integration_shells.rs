@@ -7,31 +7,31 @@ use std::time::{Duration, Instant};
 use crate::on_terminal::OnTerminal;
 use crate::util::{have, Home};
 
-const LIMIT: Duration = Duration::from_secs(15);
+pub(crate) const LIMIT: Duration = Duration::from_secs(15);
 
 /// A user whose dotfiles are only what a test writes, and a private runtime folder.
-struct User {
-    dir: PathBuf,
+pub(crate) struct User {
+    pub(crate) dir: PathBuf,
 }
 
 impl User {
-    fn new(home: &Home) -> User {
+    pub(crate) fn new(home: &Home) -> User {
         let dir = home.path().join("user");
         std::fs::create_dir_all(dir.join(".config/fish")).unwrap();
         std::fs::create_dir_all(dir.join("run")).unwrap();
         User { dir }
     }
 
-    fn write(&self, name: &str, text: &str) {
+    pub(crate) fn write(&self, name: &str, text: &str) {
         std::fs::write(self.dir.join(name), text).unwrap();
     }
 
-    fn runtime(&self) -> PathBuf {
+    pub(crate) fn runtime(&self) -> PathBuf {
         self.dir.join("run")
     }
 
     /// `fixcast rec` with SHELL=shell, on a terminal, in this user's world.
-    fn rec(&self, home: &Home, shell: &str) -> OnTerminal {
+    pub(crate) fn rec(&self, home: &Home, shell: &str) -> OnTerminal {
         let d = self.dir.display().to_string();
         let run = self.runtime().display().to_string();
         let cfg = format!("{d}/.config");
@@ -53,7 +53,7 @@ impl User {
 }
 
 /// The absolute path of a shell, or None (skipped) when it is not installed.
-fn shell_path(name: &str) -> Option<String> {
+pub(crate) fn shell_path(name: &str) -> Option<String> {
     if !have(name) {
         return None;
     }
@@ -65,19 +65,19 @@ fn shell_path(name: &str) -> Option<String> {
 }
 
 /// A script named so that fixcast does not recognize the shell it runs.
-fn unintegrated(home: &Home, shell: &str) -> String {
+pub(crate) fn unintegrated(home: &Home, shell: &str) -> String {
     let path = home.path().join("plain-shell");
     std::fs::write(&path, format!("#!/bin/sh\nexec {shell} \"$@\"\n")).unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     path.display().to_string()
 }
 
-const C: &str = "\x1b]133;C";
+pub(crate) const C: &str = "\x1b]133;C";
 const D: &str = "\x1b]133;D";
 const B: &str = "\x1b]133;B";
 
 /// Waits until `n` commands have finished (D marks) and a prompt was drawn after the last.
-fn wait_ready(t: &mut OnTerminal, n: usize) {
+pub(crate) fn wait_ready(t: &mut OnTerminal, n: usize) {
     let deadline = Instant::now() + LIMIT;
     loop {
         let seen = t.seen_text();
@@ -94,7 +94,7 @@ fn wait_ready(t: &mut OnTerminal, n: usize) {
 }
 
 /// Waits until `needle` was printed `n` times.
-fn wait_count(t: &mut OnTerminal, needle: &str, n: usize) {
+pub(crate) fn wait_count(t: &mut OnTerminal, needle: &str, n: usize) {
     let deadline = Instant::now() + LIMIT;
     while t.seen_text().matches(needle).count() < n {
         assert!(
@@ -120,13 +120,13 @@ fn run_session(t: &mut OnTerminal, lines: &[&str]) {
 }
 
 /// The recording's output bytes.
-fn raw(home: &Home) -> String {
+pub(crate) fn raw(home: &Home) -> String {
     let ids = home.ids();
     home.ok(&["export", ids.last().unwrap(), "--format", "raw"])
 }
 
 /// The payloads of the OSC 133, 633 and 7 sequences, in order.
-fn marks(raw: &str) -> Vec<String> {
+pub(crate) fn marks(raw: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = raw;
     while let Some(i) = rest.find("\x1b]") {
@@ -149,7 +149,7 @@ const ABANDONED: &str = "<abandoned>";
 
 /// Each command as (command line, exit status) from the marks, checking that E comes
 /// right before C.
-fn commands(marks: &[String]) -> Vec<(String, Option<i32>)> {
+pub(crate) fn commands(marks: &[String]) -> Vec<(String, Option<i32>)> {
     let mut cmds: Vec<(String, Option<i32>)> = Vec::new();
     for (i, m) in marks.iter().enumerate() {
         if m == "133;C" {
@@ -184,11 +184,11 @@ fn cwd_after(marks: &[String], n: usize) -> String {
     url[url.find('/').unwrap()..].to_owned()
 }
 
-fn expect(cmds: &[(&str, Option<i32>)]) -> Vec<(String, Option<i32>)> {
+pub(crate) fn expect(cmds: &[(&str, Option<i32>)]) -> Vec<(String, Option<i32>)> {
     cmds.iter().map(|(c, s)| ((*c).to_owned(), *s)).collect()
 }
 
-fn assert_runtime_cleaned(user: &User, home: &Home) {
+pub(crate) fn assert_runtime_cleaned(user: &User, home: &Home) {
     let left: Vec<_> = std::fs::read_dir(user.runtime()).unwrap().collect();
     assert!(left.is_empty(), "generated files removed: {left:?}");
     let sessions = home
@@ -412,7 +412,7 @@ fn fish_keeps_the_users_prompt_and_its_status() {
 }
 
 /// The screen after `echo hi-42` and `exit`, with `shell` as SHELL.
-fn screen(home: &Home, user: &User, shell: &str, echo: &str, prompts: &str) -> String {
+pub(crate) fn screen(home: &Home, user: &User, shell: &str, echo: &str, prompts: &str) -> String {
     let mut t = user.rec(home, shell);
     wait_count(&mut t, prompts, 1);
     t.press(echo.as_bytes());
