@@ -4,6 +4,7 @@ mod commands;
 mod config;
 mod crash;
 mod import_export;
+mod integration_fish4;
 mod integration_preexec_atuin;
 mod integration_shells;
 mod integration_tools;

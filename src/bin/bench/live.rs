@@ -333,12 +333,7 @@ fn flood(fixcast: &Path, tmp: &Path, runs: usize, viewers: usize) -> anyhow::Res
          load average at the end {}",
         dropped(&zero),
         dropped(&many),
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        util::load_average()
     );
     for p in &problems {
         println!("live recorder: WARNING {p}");

@@ -290,12 +290,7 @@ fn measure(
         rss(server),
         server.memory().1 as f64 / 1024.0,
         server.cpu(),
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        util::load_average()
     );
     for p in &problems {
         println!("live-growth: WARNING {p}");

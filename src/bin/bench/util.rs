@@ -283,3 +283,11 @@ pub fn list(xs: &[f64], digits: usize) -> String {
     let parts: Vec<String> = xs.iter().map(|x| format!("{x:.digits$}")).collect();
     format!("[{}]", parts.join(", "))
 }
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` says them.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".into(),
+        |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}

@@ -44,7 +44,7 @@ pub fn run(fixcast: &Path, runs: usize, size_mb: usize) -> anyhow::Result<()> {
     let tmp = TempDir::new("web")?;
     println!(
         "web: load average {} (1, 5, 15 min) on {} CPUs at the start; other work on the machine shows in these figures",
-        load_average(),
+        util::load_average(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let open = open_at_end(fixcast, runs, size_mb, &web_dir, tmp.path());
@@ -55,7 +55,7 @@ pub fn run(fixcast: &Path, runs: usize, size_mb: usize) -> anyhow::Result<()> {
     if let Err(e) = &search {
         println!("web: search: ERROR {e:#}");
     }
-    println!("web: load average {} at the end", load_average());
+    println!("web: load average {} at the end", util::load_average());
     match (open, search) {
         (Ok(()), Ok(())) => Ok(()),
         (Err(e), _) | (_, Err(e)) => Err(e),
@@ -379,13 +379,6 @@ fn open_once(
         screen: v["screen"].as_str().unwrap_or("").to_owned(),
         again_ms: v["againMs"].as_f64(),
     })
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(
-        |_| "unknown".into(),
-        |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-    )
 }
 
 fn chromium() -> String {
