@@ -259,6 +259,27 @@ fn terminate_recording_of(home: &Home, command: &str) -> (u32, Duration, OnTermi
 }
 
 #[test]
+fn sigterm_as_soon_as_the_program_prints_hangs_it_up() {
+    // The signal handlers are in place before the program starts: a SIGTERM sent the
+    // moment its first output shows must not kill fixcast outright (exit by signal,
+    // terminal left raw, session left "recording").
+    let home = Home::new();
+    for _ in 0..20 {
+        let mut t = OnTerminal::start(&home, &["rec", "-c", "echo up-$((6*7)); sleep 30"]);
+        assert!(t.wait_for("up-42", Duration::from_secs(10)));
+        std::process::Command::new("kill")
+            .args(["-TERM", &t.pid().to_string()])
+            .status()
+            .unwrap();
+        assert_eq!(t.exit_code(Duration::from_secs(15)), 128 + 1, "hung up");
+        assert!(t.terminal_restored());
+    }
+    for id in home.ids() {
+        assert_eq!(meta(&home, &id)["status"], "complete");
+    }
+}
+
+#[test]
 fn a_shell_that_misses_the_first_hangup_gets_another() {
     // bash can miss a SIGHUP that lands between a command and its next prompt; this
     // program ignores exactly one.

@@ -80,6 +80,9 @@ const HANGUP_GRACE: Duration = Duration::from_secs(5);
 /// Runs `opts.command` in a PTY, passing it through to the user's terminal and every
 /// event to `sinks`, until the program exits.
 pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error> {
+    // Caught before the program starts: a SIGTERM that comes as soon as it prints must
+    // hang it up like any other, not kill fixcast with the terminal left raw.
+    let mut signals = Signals::new([SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     let pty = Pty::spawn(&opts.command, opts.cols, opts.rows)?;
     let start = Instant::now();
     let micros = move || start.elapsed().as_micros() as u64;
@@ -132,7 +135,6 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
             .name("fixcast-in".into())
             .spawn(move || pass_input(writer, stop_r, &queue, micros, input))?
     };
-    let mut signals = Signals::new([SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     let signal_handle = signals.handle();
     let signal_thread = {
         let (pty, queue, resizer) = (pty.clone(), queue.clone(), resizer.clone());
