@@ -112,7 +112,7 @@ fn bash_preexec_sourced_last_after_starship_and_atuin() {
         ("130", "sleep 30"),
         ("-1", "exit"),
     ]);
-    assert_eq!(atuin_history(&atuin, &user, want.len()), want);
+    assert_eq!(atuin_history(&atuin, &user, &want), want);
 }
 
 /// atuin (on bash-preexec in bash) still records history, with starship's prompt.
@@ -152,7 +152,7 @@ fn atuin_session(shell: &str, rc: &str, history_for: &str) {
         ("-1", "exit"),
     ]);
     let want = history(&want);
-    assert_eq!(atuin_history(&atuin, &user, want.len()), want);
+    assert_eq!(atuin_history(&atuin, &user, &want), want);
 }
 
 #[test]
@@ -200,9 +200,11 @@ fn atuin_search_runs_a_command(shell: &str, rc: &str, exit_output: &str) {
     // atuin's search asks where the cursor is, as a terminal would be asked
     assert!(t.wait_for("\x1b[6n", LIMIT), "{:?}", t.seen_text());
     t.press(b"\x1b[5;1R");
-    std::thread::sleep(Duration::from_millis(700));
+    // Then it draws its list (and keeps redrawing it: it is never quiet), and redraws
+    // it for the query.
+    std::thread::sleep(Duration::from_millis(1000));
     t.press(b"two");
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(Duration::from_millis(1000));
     t.press(b"\r");
     wait_ready(&mut t, 4);
     // the next command is cut as usual
@@ -232,7 +234,7 @@ fn atuin_search_runs_a_command(shell: &str, rc: &str, exit_output: &str) {
     let lines: Vec<_> = want[..5].iter().map(|w| ("0", w.0.as_str())).collect();
     let mut lines = history(&lines);
     lines.push(("-1".to_owned(), "exit".to_owned()));
-    assert_eq!(atuin_history(&atuin, &user, lines.len()), lines);
+    assert_eq!(atuin_history(&atuin, &user, &lines), lines);
 }
 
 #[test]

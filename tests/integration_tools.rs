@@ -254,8 +254,13 @@ fn zsh_starship_prompt_looks_the_same() {
 }
 
 /// atuin's history of the session in `user`'s home, as (exit status, command line),
-/// once it holds `n` entries (atuin ends each one in the background).
-pub(crate) fn atuin_history(atuin: &str, user: &User, n: usize) -> Vec<(String, String)> {
+/// once it is `want` (atuin ends each entry in the background), or as it is after
+/// [`LIMIT`].
+pub(crate) fn atuin_history(
+    atuin: &str,
+    user: &User,
+    want: &[(String, String)],
+) -> Vec<(String, String)> {
     let deadline = Instant::now() + LIMIT;
     loop {
         let d = &user.dir;
@@ -280,7 +285,8 @@ pub(crate) fn atuin_history(atuin: &str, user: &User, n: usize) -> Vec<(String, 
             .filter_map(|e| e.split_once('\t'))
             .map(|(s, c)| (s.to_owned(), c.trim_end_matches('\n').to_owned()))
             .collect();
-        if list.len() >= n || Instant::now() > deadline {
+        // atuin writes an entry's exit status after the command, in the background.
+        if list == want || Instant::now() > deadline {
             return list;
         }
         std::thread::sleep(Duration::from_millis(100));
