@@ -19,7 +19,7 @@ use rustix::process::Signal;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH};
 use signal_hook::iterator::Signals;
 
-use crate::commands::{Mark, MarkScanner};
+use crate::commands::Chapters;
 use crate::error::Error;
 use crate::pty::{Command, Pty};
 use crate::queue::{Chunk, Queue};
@@ -548,42 +548,6 @@ impl Emitter {
 
     fn emit(&mut self, ev: Event) {
         emit(&mut self.sinks, &mut self.failed, ev);
-    }
-}
-
-/// Integrated shells announce each command (`633;E` then `133;C`, or fish 4's
-/// `133;C;cmdline_url=…` alone): it becomes a marker, so every player shows the command
-/// as a chapter.
-#[derive(Default)]
-struct Chapters {
-    scanner: MarkScanner,
-    line: Option<String>,
-    /// A C was seen and no prompt or D since: a command line now is that command's,
-    /// printed late, not the next one's.
-    running: bool,
-}
-
-impl Chapters {
-    fn scan(&mut self, text: &str) -> Vec<String> {
-        let mut labels = Vec::new();
-        let mut bytes = text.as_bytes();
-        while !bytes.is_empty() {
-            let (n, mark) = self.scanner.next(bytes);
-            match mark {
-                Some(Mark::CommandLine(line)) if !self.running => self.line = Some(line),
-                Some(Mark::CommandStart(carried)) => {
-                    let pending = self.line.take();
-                    labels.extend(carried.or(pending));
-                    self.running = true;
-                }
-                Some(Mark::PromptStart | Mark::InputStart | Mark::CommandEnd(_)) => {
-                    self.running = false
-                }
-                _ => {}
-            }
-            bytes = &bytes[n..];
-        }
-        labels
     }
 }
 

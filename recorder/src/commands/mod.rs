@@ -13,12 +13,14 @@
 //!
 //! Output text is rendered by [`ScreenText`], capped at [`OUTPUT_CAP`] (head and tail).
 
+mod chapters;
 mod marks;
 mod prompt;
 
 use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind};
 
 use crate::screen_text::ScreenText;
+pub(crate) use chapters::Chapters;
 pub use marks::{Mark, MarkScanner};
 pub use prompt::split_prompt;
 
