@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::integration_shells::{assert_runtime_cleaned, marks, raw, User, D, LIMIT};
+use crate::integration_tools::cut;
 use crate::on_terminal::OnTerminal;
 use crate::util::Home;
 
@@ -98,22 +99,7 @@ fn fish4_own_marks_cut_each_command_once_with_its_line_cwd_and_status() {
     assert!(text.contains("f4[1]> "), "{text:?}");
 
     let id = home.ids().pop().unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&home.ok(&["show", &id, "--commands", "--json"])).unwrap();
-    let got: Vec<(String, String, Option<i64>, String)> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            assert_eq!(c["source"], "integration", "{c}");
-            (
-                c["command"].as_str().unwrap().to_owned(),
-                c["cwd"].as_str().unwrap_or("?").to_owned(),
-                c["exit"].as_i64(),
-                c["output"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let got = cut(&home);
     let start = user.dir.display().to_string();
     let want = [
         ("echo hi-$FROM_CONFIG", &*start, Some(0), "hi-yes\n"),

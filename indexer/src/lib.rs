@@ -12,12 +12,10 @@
 //!
 //! let index = CommandIndex::in_ram();
 //! let meta = SessionMeta::new(SessionId::generate(), 80, 24);
-//! let cmd = CommandRecord {
-//!     seq: 1, start: 0.0, end: 0.1, command: "chattr -i /etc/resolv.conf".into(),
-//!     cwd: None, exit: Some(0), source: CommandSource::Integration,
-//!     output: String::new(), output_cut: 0, full_screen: false,
-//!     suspicious: false, confusables: Vec::new(),
-//! };
+//! let mut cmd = CommandRecord::new(
+//!     1, 0.0, 0.1, "chattr -i /etc/resolv.conf".into(), CommandSource::Integration,
+//! );
+//! cmd.exit = Some(0);
 //! let mut w = index.writer(WriterOptions::default())?;
 //! w.index_session(&meta, &[cmd])?;
 //! w.commit()?;

@@ -5,20 +5,17 @@ use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
 use crate::{parse, CommandIndex, Hit, ParseContext, WriterOptions};
 
 fn cmd(seq: u32, command: &str, output: &str, exit: Option<i32>) -> CommandRecord {
-    let mut c = CommandRecord {
+    let start = f64::from(seq);
+    let mut c = CommandRecord::new(
         seq,
-        start: f64::from(seq),
-        end: f64::from(seq) + 0.5,
-        command: command.into(),
-        cwd: Some("/root/work".into()),
-        exit,
-        source: CommandSource::Integration,
-        output: output.into(),
-        output_cut: 0,
-        full_screen: false,
-        suspicious: false,
-        confusables: Vec::new(),
-    };
+        start,
+        start + 0.5,
+        command.into(),
+        CommandSource::Integration,
+    );
+    c.cwd = Some("/root/work".into());
+    c.exit = exit;
+    c.output = output.into();
     c.flag_confusables();
     c
 }

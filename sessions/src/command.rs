@@ -53,6 +53,26 @@ pub struct CommandRecord {
 }
 
 impl CommandRecord {
+    /// A command found at `start`..`end` seconds: no cwd, status or output known yet,
+    /// and its look-alike characters not looked for (see
+    /// [`CommandRecord::flag_confusables`]).
+    pub fn new(seq: u32, start: f64, end: f64, command: String, source: CommandSource) -> Self {
+        CommandRecord {
+            seq,
+            start,
+            end,
+            command,
+            cwd: None,
+            exit: None,
+            source,
+            output: String::new(),
+            output_cut: 0,
+            full_screen: false,
+            suspicious: false,
+            confusables: Vec::new(),
+        }
+    }
+
     pub fn duration(&self) -> f64 {
         (self.end - self.start).max(0.0)
     }

@@ -473,20 +473,7 @@ fn ended(
 }
 
 fn open_from(start: u64, command: String, source: CommandSource) -> CommandRecord {
-    CommandRecord {
-        seq: 0,
-        start: secs(start),
-        end: secs(start),
-        command,
-        cwd: None,
-        exit: None,
-        source,
-        output: String::new(),
-        output_cut: 0,
-        full_screen: false,
-        suspicious: false,
-        confusables: Vec::new(),
-    }
+    CommandRecord::new(0, secs(start), secs(start), command, source)
 }
 
 /// The command line as the shell reported it (`633;E`), or, when it was typed over

@@ -430,20 +430,16 @@ pub fn sessions(
                 let (command, output, exit) = command(&mut r, host);
                 t += 1.0 + r.below(20) as f64;
                 let took = r.below(3000) as f64 / 1000.0;
-                let c = CommandRecord {
-                    seq: i as u32 + 1,
-                    start: t,
-                    end: t + took,
+                let mut c = CommandRecord::new(
+                    i as u32 + 1,
+                    t,
+                    t + took,
                     command,
-                    cwd: Some(meta.cwd.clone()),
-                    exit: Some(exit),
-                    source: CommandSource::Integration,
-                    output,
-                    output_cut: 0,
-                    full_screen: false,
-                    suspicious: false,
-                    confusables: Vec::new(),
-                };
+                    CommandSource::Integration,
+                );
+                c.cwd = Some(meta.cwd.clone());
+                c.exit = Some(exit);
+                c.output = output;
                 t += took;
                 c
             })

@@ -69,20 +69,16 @@ pub struct World {
 }
 
 pub fn cmd(seq: u32, start: f64, command: &str, output: &str, exit: i32) -> CommandRecord {
-    let mut c = CommandRecord {
+    let mut c = CommandRecord::new(
         seq,
         start,
-        end: start + 0.5,
-        command: command.into(),
-        cwd: Some("/etc".into()),
-        exit: Some(exit),
-        source: CommandSource::Integration,
-        output: output.into(),
-        output_cut: 0,
-        full_screen: false,
-        suspicious: false,
-        confusables: Vec::new(),
-    };
+        start + 0.5,
+        command.into(),
+        CommandSource::Integration,
+    );
+    c.cwd = Some("/etc".into());
+    c.exit = Some(exit);
+    c.output = output.into();
     c.flag_confusables();
     c
 }
