@@ -5,7 +5,10 @@
 //! acknowledged, so the server's copy ends byte-identical to the local one, and a network
 //! blip or a server restart loses nothing: it resumes from the server's size. Protocol
 //! (see `web/src/upload.rs`): `start` with meta.json answers the server's size; `append
-//! ?offset=N` with bytes; `finish?offset=N` with the final meta.json.
+//! ?offset=N` with bytes; `finish?offset=N` with the final meta.json. Every request
+//! carries this recording's key (`Fixcast-Upload-Key`, 256 random bits made here): the
+//! server lets only the uploader that started a session write it, and since the key is
+//! ours from the first `start`, a `start` whose answer was lost is simply sent again.
 //!
 //! It runs on its own thread: the recorder's writer thread only pokes it (a `try_send`,
 //! never a wait). It wakes on each flush or every half second, retries with exponential
@@ -112,6 +115,15 @@ impl Reply {
 struct Client {
     url: ServerUrl,
     token: Option<String>,
+    /// This recording's upload key.
+    key: String,
+}
+
+/// A new upload key: 256 bits from the OS's random numbers, hex.
+fn new_key() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no random numbers for an upload key: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl Client {
@@ -139,10 +151,11 @@ impl Client {
         s.set_read_timeout(Some(IO_TIMEOUT)).map_err(net)?;
         s.set_write_timeout(Some(IO_TIMEOUT)).map_err(net)?;
         let mut head = format!(
-            "POST {}/api/upload/{path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            "POST {}/api/upload/{path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nFixcast-Upload-Key: {}\r\nConnection: close\r\n",
             self.url.prefix,
             self.url.authority,
-            body.len()
+            body.len(),
+            self.key
         );
         if let Some(t) = &self.token {
             head.push_str(&format!("Authorization: Bearer {t}\r\n"));
@@ -338,8 +351,12 @@ impl Uploader {
         let (done_tx, done) = mpsc::channel();
         let finishing = Arc::new(AtomicBool::new(false));
         let shown = url.show();
+        let (key, no_key) = match new_key() {
+            Ok(k) => (k, None),
+            Err(e) => (String::new(), Some(e)),
+        };
         let mut worker = Worker {
-            client: Client { url, token },
+            client: Client { url, token, key },
             id: id.clone(),
             cast: store.cast_path(id),
             meta: store.dir(id).join(META_FILE),
@@ -350,6 +367,13 @@ impl Uploader {
         thread::Builder::new()
             .name("fixcast-upload".into())
             .spawn(move || {
+                if let Some(e) = no_key {
+                    say(&format!(
+                        "cannot upload to {server}: {e}; recording locally only"
+                    ));
+                    let _ = done_tx.send(Err(e));
+                    return;
+                }
                 let mut backoff = FIRST_BACKOFF;
                 let mut down = false;
                 loop {

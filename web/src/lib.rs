@@ -24,6 +24,7 @@ mod error;
 mod html;
 mod knowledge;
 mod live;
+mod owner;
 mod pages;
 mod segments;
 mod upload;
