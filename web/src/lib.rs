@@ -21,6 +21,7 @@ mod assets;
 mod auth;
 mod cast;
 mod error;
+mod headers;
 mod html;
 mod knowledge;
 mod live;
@@ -31,6 +32,7 @@ mod upload;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -57,6 +59,9 @@ struct Inner {
     store: Store,
     knowledge: Arc<dyn Knowledge>,
     token: Option<String>,
+    /// Set when the server listens beyond loopback: then any host name is answered (the
+    /// token guards it); on loopback only loopback names are, token or not.
+    any_host: AtomicBool,
     /// Edits of meta.json, one at a time.
     edits: tokio::sync::Mutex<()>,
     segments: segments::Cache,
@@ -73,12 +78,28 @@ impl AppState {
                 store,
                 knowledge,
                 token: token.filter(|t| !t.is_empty()),
+                any_host: AtomicBool::new(false),
                 edits: tokio::sync::Mutex::new(()),
                 segments: segments::Cache::default(),
                 live: Arc::default(),
                 uploads: upload::new(),
             }),
         }
+    }
+
+    /// Tells where the server listens. A state is for a loopback bind until told
+    /// otherwise: it answers only to loopback host names, so that a web page elsewhere
+    /// cannot reach it through DNS rebinding.
+    pub fn bound_to(self, addr: &SocketAddr) -> Self {
+        self.inner
+            .any_host
+            .store(!addr.ip().is_loopback(), Ordering::Relaxed);
+        self
+    }
+
+    /// Whether requests must name a loopback host.
+    pub(crate) fn loopback_hosts_only(&self) -> bool {
+        !self.inner.any_host.load(Ordering::Relaxed)
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -117,6 +138,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::guard,
         ))
+        .layer(axum::middleware::map_response(headers::secure))
         .with_state(state)
 }
 
