@@ -3,6 +3,9 @@
 mod commands;
 mod config;
 mod crash;
+mod http;
+mod http_long;
+mod http_util;
 mod import_export;
 mod integration_fish4;
 mod integration_preexec_atuin;

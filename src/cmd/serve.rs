@@ -53,7 +53,11 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         if args.open {
             open_browser(&url);
         }
-        fixcast_web::serve(listener, fixcast_web::app(state), shutdown_signal())
+        let limits = fixcast_web::Limits {
+            per_ip: args.max_connections_per_ip as usize,
+            ..fixcast_web::Limits::default()
+        };
+        fixcast_web::serve_with(listener, fixcast_web::app(state), limits, shutdown_signal())
             .await
             .context("server failed")
     })?;

@@ -19,6 +19,7 @@
 mod api;
 mod assets;
 mod auth;
+mod body;
 mod cast;
 mod error;
 mod headers;
@@ -28,6 +29,7 @@ mod live;
 mod owner;
 mod pages;
 mod segments;
+mod server;
 mod upload;
 
 use std::future::Future;
@@ -44,6 +46,7 @@ pub use error::{Error, Result};
 pub use knowledge::{Knowledge, KnowledgeError};
 pub use live::BACKLOG as LIVE_BACKLOG;
 pub use segments::SEGMENT_BYTES;
+pub use server::Limits;
 pub use upload::UPLOAD_LIMIT;
 
 /// Largest request body accepted (an edit of title, tags and notes).
@@ -134,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", api::routes())
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(body::read_in_time))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,
@@ -154,13 +158,21 @@ pub fn check_bind(addr: &SocketAddr, token: Option<&str>) -> Result<()> {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight.
+/// flight, with the default [`Limits`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, app, Limits::default(), shutdown).await
+}
+
+/// [`serve`] with other [`Limits`] on time and connections.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::run(listener, app, limits, shutdown).await
 }
