@@ -179,7 +179,8 @@ fn two_hundred_held_connections_leave_the_server_as_it_was() {
     let (fds, rss) = (s.proc.fds(), s.proc.rss_kib());
     let mut held = hold(s.addr, 200);
     assert_eq!(held.len(), 200);
-    thread::sleep(Duration::from_millis(500));
+    // Past the refused ones' last words (200 ms each).
+    thread::sleep(Duration::from_millis(1000));
     let during = s.proc.fds();
     // One address gets 64 connections; the rest are told 429 and closed.
     assert!(
@@ -448,55 +449,25 @@ fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 fn uploads_write_only_the_sessions_they_started() {
     let s = site(None, 1);
     let addr = s.addr;
-    // A session recorded on the server's machine by `fixcast rec`.
+    // Sessions recorded on the server's machine: one by `fixcast rec`, one whose
+    // recorder was killed (what it flushed is there, nobody holds its lock).
     s.home
         .ok(&["rec", "-c", "echo recorded here", "-t", "local work"]);
-    let ids = s.home.ids();
-    let local = ids.iter().find(|i| **i != s.id).unwrap().clone();
-    let dir = s.home.path().join("sessions").join(&local);
-    let before = files(&dir);
-    let size = std::fs::metadata(dir.join("session.cast.zst"))
-        .unwrap()
-        .len();
-    let mut meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
-    meta["title"] = "taken over".into();
-    meta["host"] = "elsewhere".into();
-    meta["status"] = "recording".into();
-    let start = serde_json::to_vec(&meta).unwrap();
-    meta["status"] = "complete".into();
-    let done = serde_json::to_vec(&meta).unwrap();
-    for key in [None, Some(KEY_A)] {
-        for (path, body) in [
-            (format!("{local}/start"), &start[..]),
-            (format!("{local}/append?offset={size}"), &b"junk"[..]),
-            (format!("{local}/finish?offset={size}"), &done[..]),
-        ] {
-            let a = upload(addr, &path, key, body);
-            assert_eq!(a.status, 403, "{path}: {}", a.text());
-            assert!(
-                a.json()["error"].as_str().unwrap().contains("not uploaded"),
-                "{}",
-                a.text()
-            );
-        }
+    let killed = killed_recording(s.home.path());
+    let locals: Vec<String> = s.home.ids().into_iter().filter(|i| *i != s.id).collect();
+    assert_eq!(locals.len(), 2);
+    for local in &locals {
+        refuses_to_write(&s, local);
     }
-    assert!(before == files(&dir), "session {local} changed");
-    s.home.ok(&[
-        "export",
-        &local,
-        "-o",
-        s.home.path().join("out.cast").to_str().unwrap(),
-    ]);
+    let a = get(addr, &format!("/api/sessions/{killed}"));
+    assert_eq!(a.json()["session"]["title"], "killed work", "{}", a.text());
 
     // One started by an uploader is written by that uploader only.
     let meta = fixcast_sessions::SessionMeta::new(fixcast_sessions::SessionId::generate(), 80, 24);
     let id = meta.id.to_string();
     let json = serde_json::to_vec(&meta).unwrap();
-    assert_eq!(
-        upload(addr, &format!("{id}/start"), Some(KEY_A), &json).status,
-        200
-    );
+    let a = upload(addr, &format!("{id}/start"), Some(KEY_A), &json);
+    assert_eq!(a.status, 200, "{}", a.text());
     for key in [None, Some(KEY_B)] {
         let a = upload(addr, &format!("{id}/start"), key, &json);
         assert_eq!(a.status, 403, "{}", a.text());
@@ -517,4 +488,62 @@ fn uploads_write_only_the_sessions_they_started() {
         let a = upload(addr, &format!("{bad}/start"), Some(KEY_A), &json);
         assert_eq!(a.status, 400, "{}", a.text());
     }
+}
+
+/// A session whose recorder died: created through the store, some output flushed, its
+/// writer dropped without finishing. Its id.
+fn killed_recording(home: &std::path::Path) -> String {
+    use fixcast_sessions::{asciicast::Header, Event, EventKind, SessionId, SessionMeta, Store};
+    let store = Store::open(home).unwrap();
+    let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+    meta.title = Some("killed work".into());
+    let header = Header {
+        cols: 80,
+        rows: 24,
+        ..Header::default()
+    };
+    let mut w = store.create(&meta, &header).unwrap();
+    w.write(&Event::new(
+        100_000,
+        EventKind::Output("$ make\r\nok\r\n".into()),
+    ))
+    .unwrap();
+    w.flush().unwrap();
+    drop(w);
+    meta.id.to_string()
+}
+
+/// Every upload request on a session recorded here, with or without a key, is refused
+/// with 403 and changes not a byte of it; it still exports.
+fn refuses_to_write(s: &Site, local: &str) {
+    let dir = s.home.path().join("sessions").join(local);
+    // Read once (a killed recording is marked interrupted then); from then on, as it is.
+    let _ = get(s.addr, &format!("/api/sessions/{local}"));
+    let before = files(&dir);
+    let size = std::fs::metadata(dir.join("session.cast.zst"))
+        .unwrap()
+        .len();
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
+    meta["title"] = "taken over".into();
+    meta["host"] = "elsewhere".into();
+    meta["status"] = "recording".into();
+    let start = serde_json::to_vec(&meta).unwrap();
+    meta["status"] = "complete".into();
+    let done = serde_json::to_vec(&meta).unwrap();
+    for key in [None, Some(KEY_A)] {
+        for (path, body) in [
+            (format!("{local}/start"), &start[..]),
+            (format!("{local}/append?offset={size}"), &b"junk"[..]),
+            (format!("{local}/finish?offset={size}"), &done[..]),
+        ] {
+            let a = upload(s.addr, &path, key, body);
+            assert_eq!(a.status, 403, "{path}: {}", a.text());
+            let msg = a.json()["error"].as_str().unwrap_or("").to_owned();
+            assert!(msg.contains("not uploaded"), "{}", a.text());
+        }
+    }
+    assert!(before == files(&dir), "session {local} changed");
+    let out = s.home.path().join(format!("{local}.cast"));
+    s.home.ok(&["export", local, "-o", out.to_str().unwrap()]);
 }

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use crate::http::{hold, outcomes, site};
 use crate::http_util::*;
 
+/// A slow client: the head it sends at once, and the bytes it then drips.
+type Slow = (String, &'static [u8]);
+
 fn say(line: String) {
     eprintln!("http long: {line}");
 }
@@ -32,7 +35,8 @@ fn long_form_figures() {
     // Rounds of 200 held connections.
     for round in 1..=5 {
         let mut held = hold(addr, 200);
-        thread::sleep(Duration::from_millis(500));
+        // Past the refused ones' last words (200 ms each).
+        thread::sleep(Duration::from_millis(1000));
         let during = p.fds();
         let got = outcomes(&mut held);
         let refused = got.iter().filter(|o| **o == Some(429)).count();
@@ -53,49 +57,55 @@ fn long_form_figures() {
         s.answers();
     }
 
-    // 64 slow header senders, 32 slow edits and 16 slow uploads, at once.
-    let mut threads = Vec::new();
-    for i in 0..112 {
-        let (head, bytes): (String, &'static [u8]) = match i {
-            0..64 => (format!("GET / HTTP/1.1\r\nHost: {addr}\r\n"), b"X-Slow: 1\r\n"),
-            64..96 => (
-                format!("PATCH /api/sessions/{} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n", s.id),
-                b"{",
-            ),
-            _ => (
-                format!(
-                    "POST /api/upload/{}/append?offset=0 HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 4000000\r\n\r\n",
-                    fixcast_sessions::SessionId::generate()
-                ),
-                b"x",
-            ),
-        };
-        threads.push(thread::spawn(move || {
-            let c = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
-            drip(c, head.as_bytes(), bytes, Duration::from_secs(40))
-        }));
-        // Past 64 the address's limit answers 429: pace them so the first ones are in.
-        if i == 63 {
-            thread::sleep(Duration::from_millis(300));
-        }
-    }
-    let ends: Vec<Option<Ending>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    let held_on = ends.iter().filter(|e| e.is_none()).count();
-    let by = |r: std::ops::Range<usize>| {
+    // 64 slow header senders at once (the address's limit), then 32 slow edits and 32
+    // slow uploads at once.
+    let edit = format!(
+        "PATCH /api/sessions/{} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n",
+        s.id
+    );
+    let phases: [(&str, Vec<Slow>); 2] = [
+        (
+            "slow headers",
+            (0..64)
+                .map(|_| (format!("GET / HTTP/1.1\r\nHost: {addr}\r\n"), &b"X-Slow: 1\r\n"[..]))
+                .collect(),
+        ),
+        (
+            "slow edit and upload bodies",
+            (0..64)
+                .map(|i| {
+                    if i % 2 == 0 {
+                        (edit.clone(), &b"{"[..])
+                    } else {
+                        let id = fixcast_sessions::SessionId::generate();
+                        let head = format!("POST /api/upload/{id}/append?offset=0 HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 4000000\r\n\r\n");
+                        (head, &b"x"[..])
+                    }
+                })
+                .collect(),
+        ),
+    ];
+    for (what, clients) in phases {
+        let threads: Vec<_> = clients
+            .into_iter()
+            .map(|(head, bytes)| {
+                thread::spawn(move || {
+                    let c =
+                        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
+                    drip(c, head.as_bytes(), bytes, Duration::from_secs(40))
+                })
+            })
+            .collect();
+        let ends: Vec<Option<Ending>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(
+            ends.iter().all(Option::is_some),
+            "{what}: clients held over 40 s"
+        );
         let mut statuses = BTreeMap::new();
-        let mut times = Vec::new();
-        for e in ends[r].iter().flatten() {
+        for e in ends.iter().flatten() {
             *statuses.entry(e.status.unwrap_or(0)).or_insert(0) += 1;
-            times.push(e.after);
         }
-        (spread(times), statuses)
-    };
-    for (what, r) in [
-        ("slow headers", 0..64),
-        ("slow edit bodies", 64..96),
-        ("slow upload bodies", 96..112),
-    ] {
-        let (times, statuses) = by(r);
+        let times = spread(ends.iter().flatten().map(|e| e.after).collect());
         say(format!(
             "{what}: cut off after {times}; answers {statuses:?} (0: closed without one)"
         ));
@@ -103,38 +113,41 @@ fn long_form_figures() {
             statuses.keys().all(|s| *s == 0 || (400..500).contains(s)),
             "{statuses:?}"
         );
+        say(format!(
+            "after the {what}: {} open files",
+            p.settle_fds(fd0, Duration::from_secs(10))
+        ));
+        s.answers();
     }
-    assert_eq!(held_on, 0, "clients held over 40 s");
-    say(format!(
-        "after the slow clients: {} open files",
-        p.settle_fds(fd0, Duration::from_secs(10))
-    ));
-    s.answers();
 
-    // Clients that ask for the 40 MB recording and never read.
-    let start = Instant::now();
-    let stuck: Vec<_> = (0..16)
-        .map(|_| {
-            let mut c = connect(addr);
-            write!(
-                c,
-                "GET /api/sessions/{}/cast HTTP/1.1\r\nHost: {addr}\r\n\r\n",
-                s.id
-            )
-            .unwrap();
-            c
-        })
-        .collect();
-    thread::sleep(Duration::from_secs(2));
-    let during = p.fds();
-    let after = p.settle_fds(fd0, Duration::from_secs(90));
-    say(format!(
-        "16 clients not reading a 40 MB cast: {during} open files while stuck, {after} after {:.0} s (the write-stall limit is 30 s); {} KiB resident",
-        start.elapsed().as_secs_f64(),
-        p.rss_kib()
-    ));
-    assert!(after <= fd0, "{after} open files after the stuck readers");
-    drop(stuck);
+    // Clients that ask for the 40 MB recording and never read, three rounds (what the
+    // allocator keeps from one round serves the next).
+    for round in 1..=3 {
+        let start = Instant::now();
+        let stuck: Vec<_> = (0..16)
+            .map(|_| {
+                let mut c = connect(addr);
+                write!(
+                    c,
+                    "GET /api/sessions/{}/cast HTTP/1.1\r\nHost: {addr}\r\n\r\n",
+                    s.id
+                )
+                .unwrap();
+                c
+            })
+            .collect();
+        thread::sleep(Duration::from_secs(2));
+        let during = p.fds();
+        let after = p.settle_fds(fd0, Duration::from_secs(90));
+        say(format!(
+            "round {round}: 16 clients not reading a 40 MB cast: {during} open files while stuck, {after} after {:.0} s (the write-stall limit is 30 s); {} KiB resident",
+            start.elapsed().as_secs_f64(),
+            p.rss_kib()
+        ));
+        assert!(after <= fd0, "{after} open files after the stuck readers");
+        drop(stuck);
+    }
+    let rss_mid = p.rss_kib();
 
     // Thousands of normal and hostile requests, one after another.
     let hostile: Vec<(String, Vec<u8>)> = vec![
@@ -192,8 +205,14 @@ fn long_form_figures() {
         t0.elapsed().as_secs_f64()
     ));
     assert!(fd1 <= fd0);
+    // The allocator keeps what the stuck readers took (about 3.5 MB each, in the arenas
+    // of the threads that served them), and the search index is open now: bounded, not
+    // growing with the rounds.
+    say(format!(
+        "resident after the stuck readers {rss_mid} KiB, at the end {rss1} KiB"
+    ));
     assert!(
-        rss1.saturating_sub(rss0) < 64 * 1024,
+        rss1.saturating_sub(rss0) < 160 * 1024,
         "RSS grew {rss0} -> {rss1} KiB"
     );
     s.answers();

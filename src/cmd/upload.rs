@@ -30,6 +30,8 @@ use fixcast_sessions::{Event, SessionId, Store, META_FILE};
 
 /// Most bytes one request carries (the server accepts up to `fixcast_web::UPLOAD_LIMIT`).
 const CHUNK: u64 = 4 * 1024 * 1024;
+/// Fewest, after the server found requests too slow (it waits 10 s, then 1 s per 16 KiB).
+const MIN_CHUNK: u64 = 64 * 1024;
 /// How long `rec` waits, once the recording ends, for the server to take the rest.
 pub const FINISH_WITHIN: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(500);
@@ -223,10 +225,12 @@ struct Worker {
     meta: PathBuf,
     /// What the server acknowledged; `None` until (re)started.
     acked: Option<u64>,
+    /// Most bytes the next append sends.
+    chunk: u64,
 }
 
 impl Worker {
-    fn call(&self, path: &str, kind: &str, body: &[u8]) -> Result<Reply, Failure> {
+    fn call(&mut self, path: &str, kind: &str, body: &[u8]) -> Result<Reply, Failure> {
         let r = self.client.post(path, kind, body).map_err(Failure::Retry)?;
         match r.status {
             200..=299 | 409 => Ok(r),
@@ -234,7 +238,13 @@ impl Worker {
                 "{} (the server needs a token: give --token or FIXCAST_TOKEN)",
                 r.message()
             ))),
-            500..=599 => Err(Failure::Retry(r.message())),
+            // The body came slower than the server waits for: send less at once.
+            408 => {
+                self.chunk = (self.chunk / 4).max(MIN_CHUNK);
+                Err(Failure::Retry(r.message()))
+            }
+            // Too many connections from here just now.
+            429 | 500..=599 => Err(Failure::Retry(r.message())),
             _ => Err(Failure::Stop(r.message())),
         }
     }
@@ -249,11 +259,8 @@ impl Worker {
         let acked = match self.acked {
             Some(n) => n,
             None => {
-                let r = self.call(
-                    &format!("{id}/start"),
-                    "application/json",
-                    &self.read_meta()?,
-                )?;
+                let meta = self.read_meta()?;
+                let r = self.call(&format!("{id}/start"), "application/json", &meta)?;
                 if r.status == 409 {
                     return Err(Failure::Stop(r.message()));
                 }
@@ -273,7 +280,7 @@ impl Worker {
             )));
         }
         if acked < local {
-            let want = (local - acked).min(CHUNK);
+            let want = (local - acked).min(self.chunk);
             let mut buf = Vec::with_capacity(want as usize);
             f.seek(SeekFrom::Start(acked))
                 .and_then(|_| (&mut f).take(want).read_to_end(&mut buf))
@@ -294,10 +301,11 @@ impl Worker {
         if !finishing {
             return Ok(Step::Idle);
         }
+        let meta = self.read_meta()?;
         let r = self.call(
             &format!("{id}/finish?offset={local}"),
             "application/json",
-            &self.read_meta()?,
+            &meta,
         )?;
         if r.status == 409 {
             self.acked = r.size();
@@ -361,6 +369,7 @@ impl Uploader {
             cast: store.cast_path(id),
             meta: store.dir(id).join(META_FILE),
             acked: None,
+            chunk: CHUNK,
         };
         let fin = finishing.clone();
         let server = shown.clone();

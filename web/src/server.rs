@@ -22,6 +22,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -136,15 +137,24 @@ async fn accept_failed(e: &io::Error) {
 
 /// Tells a client over its limit why, and closes. What it sent is read (for at most
 /// [`DRAIN`]) before the close: closing a socket with unread bytes resets it, and the
-/// client would lose the answer.
-fn too_many(mut stream: TcpStream) {
+/// client would lose the answer. At most [`MAX_DRAINING`] are kept so at once (a flood
+/// of refused connections must not eat the file descriptors); beyond, the answer is
+/// written if the socket takes it at once and the socket closed.
+fn too_many(stream: TcpStream) {
+    let body = "too many connections from your address; close some and retry\n";
+    let res = format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    static DRAINING: AtomicUsize = AtomicUsize::new(0);
+    if DRAINING.fetch_add(1, Ordering::Relaxed) >= MAX_DRAINING {
+        DRAINING.fetch_sub(1, Ordering::Relaxed);
+        let _ = stream.try_write(res.as_bytes());
+        return;
+    }
+    let mut stream = stream;
     tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let body = "too many connections from your address; close some and retry\n";
-        let res = format!(
-            "HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
         let _ = tokio::time::timeout(DRAIN, async {
             stream.write_all(res.as_bytes()).await?;
             stream.shutdown().await?;
@@ -159,11 +169,15 @@ fn too_many(mut stream: TcpStream) {
             Ok::<(), io::Error>(())
         })
         .await;
+        drop(stream);
+        DRAINING.fetch_sub(1, Ordering::Relaxed);
     });
 }
 
 /// How long a refused connection is kept to say why.
-const DRAIN: Duration = Duration::from_millis(500);
+const DRAIN: Duration = Duration::from_millis(200);
+/// Refused connections kept at once to say why.
+const MAX_DRAINING: usize = 256;
 
 /// Open connections per client: an IPv4 address, or an IPv6 /64.
 #[derive(Default)]
