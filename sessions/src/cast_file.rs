@@ -188,6 +188,17 @@ impl CastWriter {
             .map_err(Error::io(&self.path))
     }
 
+    /// Sets the file's mtime to now: the recording still went on at this time, though
+    /// nothing was written. A recorder killed during a quiet spell leaves a session whose
+    /// duration is told by it (see [`crate::Store::load`]).
+    pub fn touch(&mut self) -> Result<()> {
+        let enc = self.enc.as_ref().expect("encoder present until finish");
+        enc.get_ref()
+            .file
+            .set_modified(std::time::SystemTime::now())
+            .map_err(Error::io(&self.path))
+    }
+
     /// Compressed bytes on disk so far (after the last flush).
     pub fn stored_bytes(&self) -> u64 {
         self.enc.as_ref().map_or(0, |e| e.get_ref().written)
