@@ -318,7 +318,7 @@ fn long_form_random_damage() {
     };
     let (mut trials, mut safe, mut kept, mut dc, mut dc_trials, mut dc_kept_ours) =
         (0, 0, 0, 0, 0, 0);
-    let mut boundary_trials = 0;
+    let (mut boundary_trials, mut fewer_than_dc) = (0, 0);
     for (n, flush_every, frame_bytes) in [
         (200, 5, 2 << 10),
         (2_000, 20, 8 << 10),
@@ -350,6 +350,14 @@ fn long_form_random_damage() {
                     dc += z;
                     dc_trials += 1;
                     dc_kept_ours += got;
+                    if got < z {
+                        fewer_than_dc += 1;
+                        eprintln!(
+                            "  fewer than zstd -dc: {d:?} at byte {at} of {} ({n} events, \
+                             finished: {finish}): {got} vs {z}",
+                            w.raw.len()
+                        );
+                    }
                 }
             }
         }
@@ -361,7 +369,8 @@ fn long_form_random_damage() {
     );
     if dc_trials > 0 {
         eprintln!(
-            "  vs zstd -dc over {dc_trials} trials: fixcast read {dc_kept_ours} events, zstd -dc {dc}"
+            "  vs zstd -dc over {dc_trials} trials: fixcast read {dc_kept_ours} events, zstd -dc \
+             {dc}; trials where fixcast read fewer: {fewer_than_dc}"
         );
     }
 }
