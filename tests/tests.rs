@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod crash;
+mod damage;
 mod http;
 mod http_long;
 mod http_util;

@@ -81,6 +81,21 @@ impl Home {
             .unwrap()
     }
 
+    /// The session folders in this home, without asking `fixcast` (which would repair a
+    /// session whose recorder is still starting).
+    pub fn ids_quiet(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.path().join("sessions"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
     /// The ids in this home, oldest first (full ids from `ls --json`).
     pub fn ids(&self) -> Vec<String> {
         let v: serde_json::Value = serde_json::from_str(&self.ok(&["ls", "--json"])).unwrap();

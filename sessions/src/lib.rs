@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod asciicast;
+mod cast_decode;
 mod cast_file;
 mod cast_tail;
 mod command;
@@ -27,6 +28,7 @@ mod id;
 mod meta;
 mod store;
 
+pub use cast_decode::{CastDecoder, CastReader};
 pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
 pub use cast_tail::CastTail;
 pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
@@ -35,4 +37,4 @@ pub use error::{Error, Result};
 pub use event::{parse_size, Event, EventKind, Seconds};
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
-pub use store::{Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};
+pub use store::{Import, Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};

@@ -33,12 +33,21 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         };
         return write_out(&args, c.output.as_bytes());
     }
-    let mut rec = Recording {
-        header: contents.header.clone(),
-        events: contents.events.clone(),
+    let commands = match args.format {
+        ExportFormat::CastV3 | ExportFormat::CastV2 => Some(session_commands(
+            &store,
+            &meta,
+            Some(&contents),
+            Output::Skip,
+        )?),
+        _ => None,
     };
-    if matches!(args.format, ExportFormat::CastV3 | ExportFormat::CastV2) {
-        let commands = session_commands(&store, &meta, Some(&contents), Output::Skip)?;
+    // The events move: a copy would double what a long session takes in memory.
+    let mut rec = Recording {
+        header: contents.header,
+        events: contents.events,
+    };
+    if let Some(commands) = commands {
         add_markers(&mut rec, &commands);
     }
     let bytes = match args.format {

@@ -37,6 +37,12 @@ impl Sink for FileSink {
             let _ = w.set_fast(behind);
         }
     }
+    fn tick(&mut self) {
+        if let Some(w) = &mut self.writer {
+            // The mtime tells a dead recorder's duration; a failure only makes it shorter.
+            let _ = w.touch();
+        }
+    }
     fn finish(&mut self) -> Result<(), SinkError> {
         match self.writer.take() {
             Some(w) => w.finish().map(|_| ()).map_err(Into::into),

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -18,8 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fixcast_sessions::asciicast::parse_v3_line;
-use fixcast_sessions::{CacheKey, EventKind, SessionId, Status, Store};
+use fixcast_sessions::{CacheKey, CastReader, EventKind, SessionId, Status, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -147,17 +146,13 @@ fn secs(micros: u64) -> f64 {
 /// [`SEGMENT_BYTES`] of output (only between events of different times, as the player
 /// requires), and writes the cache.
 fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
-    let file = File::open(cast).map_err(io_err(cast))?;
-    let decoder = zstd::stream::read::Decoder::new(file).map_err(io_err(cast))?;
-    let mut lines = BufReader::with_capacity(1 << 20, decoder);
-    let mut line = String::new();
+    // The store's reader: whole events, as far as they go past any damage.
+    let mut reader = CastReader::open(cast)?;
     let (mut cols, mut rows) = (80u16, 24u16);
-    if lines.read_line(&mut line).is_ok() {
-        if let Ok(h) = serde_json::from_str::<serde_json::Value>(&line) {
-            let size = |k: &str| h["term"][k].as_u64().filter(|&n| n > 0 && n <= 1000);
-            cols = size("cols").unwrap_or(80) as u16;
-            rows = size("rows").unwrap_or(24) as u16;
-        }
+    if let Some(h) = reader.header()? {
+        let size = |n: u16| Some(n).filter(|&n| n > 0 && n <= 1000);
+        cols = size(h.cols).unwrap_or(80);
+        rows = size(h.rows).unwrap_or(24);
     }
     let (term_cols, term_rows) = (cols, rows);
     let tmp_data = dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()));
@@ -178,18 +173,7 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
 
     let mut screen = vt100::Parser::new(rows, cols, 0);
     let mut seg = Segment::new(0.0, cols, rows, String::new());
-    let mut prev = 0u64;
-    loop {
-        line.clear();
-        match lines.read_line(&mut line) {
-            Ok(0) | Err(_) => break, // the end, or a recording cut mid-frame
-            Ok(_) if !line.ends_with('\n') => break,
-            Ok(_) => {}
-        }
-        let Ok(Some(ev)) = parse_v3_line(&line, prev) else {
-            continue;
-        };
-        prev = ev.time;
+    while let Some(ev) = reader.next_event()? {
         let (code, data) = match &ev.kind {
             EventKind::Output(s) => ("o", s.as_str()),
             EventKind::Resize { .. } => ("r", ""),

@@ -453,3 +453,51 @@ fn binding_beyond_loopback_needs_a_token() {
     assert!(fixcast_web::check_bind(&any, Some("t")).is_ok());
     assert!(fixcast_web::check_bind(&local, None).is_ok());
 }
+
+#[tokio::test]
+async fn damaged_and_empty_recordings_are_served_as_far_as_they_go() {
+    let w = world();
+    let a = w.app(None);
+    // A recorder killed after its last flush, then garbage after it.
+    let meta = fixcast_sessions::SessionMeta::new(fixcast_sessions::SessionId::generate(), 80, 24);
+    let mut writer = w.store.create(&meta, &meta.header()).unwrap();
+    for i in 0..20u64 {
+        let ev = fixcast_sessions::Event::new(
+            i * 100_000,
+            fixcast_sessions::EventKind::Output(format!("line {i}\r\n")),
+        );
+        writer.write(&ev).unwrap();
+    }
+    writer.flush().unwrap();
+    drop(writer);
+    let cast = w.store.cast_path(&meta.id);
+    let mut bytes = std::fs::read(&cast).unwrap();
+    bytes.extend((0..100u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
+    std::fs::write(&cast, bytes).unwrap();
+    let r = get(&a, &format!("/api/sessions/{}/cast", meta.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    assert_eq!(
+        text.lines().count(),
+        21,
+        "the header and every event: {text}"
+    );
+    assert!(text.contains("line 19"));
+    let idx = get(&a, &format!("/api/sessions/{}/segments", meta.id))
+        .await
+        .json();
+    let url = idx["segments"][0]["url"].as_str().unwrap().to_owned();
+    let seg = get(&a, &url).await;
+    assert_eq!(seg.status, StatusCode::OK);
+    assert!(seg.text().contains("line 19"), "{}", seg.text());
+
+    // A recording left empty: a header (from the session) and no events.
+    std::fs::write(&cast, b"").unwrap();
+    let r = get(&a, &format!("/api/sessions/{}/cast", meta.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    let head: Value = serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap();
+    assert_eq!(head["version"], 3, "{text}");
+    assert_eq!(head["term"]["cols"], 80);
+    assert_eq!(text.lines().count(), 1);
+}
