@@ -159,7 +159,9 @@ impl Store {
             meta.bytes.output = output_bytes(&contents);
         }
         meta.bytes.stored = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        self.save_meta(&meta)?;
+        // Reading never needs free space: where meta.json cannot be rewritten (a full
+        // disk, a read-only home) the repair holds in memory, and is made again next time.
+        let _ = self.save_meta(&meta);
         Ok(meta)
     }
 
@@ -168,9 +170,16 @@ impl Store {
     pub fn create(&self, meta: &SessionMeta, header: &Header) -> Result<CastWriter> {
         let dir = self.dir(&meta.id);
         fs::create_dir(&dir).map_err(Error::io(&dir))?;
-        let writer = CastWriter::create(&dir.join(CAST_FILE), header)?;
-        self.save_meta(meta)?;
-        Ok(writer)
+        let made = CastWriter::create(&dir.join(CAST_FILE), header)
+            // The header on disk before any event: a disk that fills up during the
+            // first burst of output still leaves a recording that can be read.
+            .and_then(|mut w| w.flush().map(|_| w))
+            .and_then(|w| self.save_meta(meta).map(|_| w));
+        if made.is_err() {
+            // A full disk, say: no folder without metadata is left behind.
+            let _ = fs::remove_dir_all(&dir);
+        }
+        made
     }
 
     /// The session's cached commands, if a cache exists for its recording as it is now.
