@@ -316,7 +316,7 @@ pub fn rebuild_or_read(store: &Store, why: &IndexError) -> anyhow::Result<Comman
 fn in_memory(store: &Store) -> anyhow::Result<CommandIndex> {
     let index = CommandIndex::in_ram();
     let mut writer = index.writer(REBUILD_WRITER)?;
-    let filled = fill(store, &mut writer, false);
+    let filled = fill(store, &mut writer, false).map(|(_, state, _)| state);
     // What was written of live sessions is in this index, not the one on disk.
     index_live::forget_all();
     filled?;
@@ -365,9 +365,10 @@ pub fn rebuild_fresh(store: &Store, reason: &str, progress: bool) -> anyhow::Res
     let built = (|| -> anyhow::Result<Built> {
         let index = CommandIndex::create(&tmp)?;
         let mut writer = index.writer(REBUILD_WRITER)?;
-        let (built, state) = fill(store, &mut writer, progress)?;
+        let (built, state, p) = fill(store, &mut writer, progress)?;
         writer.finish()?;
         save_state(&tmp, &state)?;
+        p.done(&built);
         Ok(built)
     })();
     if let Err(e) = built.map_err(|e| diagnose(&tmp, e)) {
@@ -401,9 +402,10 @@ pub fn rebuild_in_place(store: &Store, index: &CommandIndex) -> anyhow::Result<B
     let built = (|| {
         writer.clear()?;
         index_live::forget_all();
-        let (built, state) = fill(store, &mut writer, true)?;
+        let (built, state, p) = fill(store, &mut writer, true)?;
         writer.finish().inspect_err(|_| index_live::forget_all())?;
         save_state(&dir, &state)?;
+        p.done(&built);
         anyhow::Ok(built)
     })()
     .map_err(|e| diagnose(&dir, e))?;
@@ -438,12 +440,13 @@ fn diagnose(dir: &Path, e: anyhow::Error) -> anyhow::Error {
     }
 }
 
-/// Adds every session (oldest first, like incremental indexing) to an empty index.
+/// Adds every session (oldest first, like incremental indexing) to an empty index. The
+/// caller tells the progress done once the index is written (not before it failed).
 fn fill(
     store: &Store,
     writer: &mut CommandWriter,
     progress: bool,
-) -> anyhow::Result<(Built, State)> {
+) -> anyhow::Result<(Built, State, Progress)> {
     let ids = store.ids()?;
     let mut p = Progress::new(progress, ids.len());
     let mut state = State::new();
@@ -473,8 +476,7 @@ fn fill(
         built.sessions += 1;
         p.update(&built);
     }
-    p.done(&built);
-    Ok((built, state))
+    Ok((built, state, p))
 }
 
 /// Warnings told in this process: a build that is tried again (in place, then afresh;

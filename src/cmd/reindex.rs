@@ -29,7 +29,9 @@ fn rebuild(store: &Store) -> anyhow::Result<()> {
         // fixcast writing the index is waited for rather than overrun.
         Ok(index) => match rebuild_in_place(store, &index) {
             Ok(_) => {}
-            Err(e) if index_error(&e).is_some_and(IndexError::needs_rebuild) => {
+            // Damaged, or its folder (a file in it) cannot be written: a new index beside
+            // it may be. Its warnings about sessions are not told again.
+            Err(e) if index_error(&e).is_some_and(|e| e.needs_rebuild() || e.is_unwritable()) => {
                 warn(format_args!("{e:#}; building a new index instead"));
                 drop(index);
                 rebuild_fresh(store, "", true)?;
