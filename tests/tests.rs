@@ -3,7 +3,9 @@
 mod commands;
 mod config;
 mod crash;
+mod disk_full;
 mod import_export;
+mod index_damage;
 mod integration_fish4;
 mod integration_preexec_atuin;
 mod integration_shells;
