@@ -252,11 +252,14 @@ fn bring_up_to_date(store: &Store, dir: &Path, index: &CommandIndex) -> anyhow::
         Ok(mut writer) => {
             if catch_up(store, &mut writer, &mut state)? > 0 || pending {
                 commit(&mut writer)?;
-                // The index has the sessions now; a state that cannot be saved only
-                // means they are written again next time.
-                save_state(dir, &state)?;
-                clear_pending(dir);
+                // What was committed is searched even if the state cannot be saved
+                // (its sessions are only written again next time).
+                let saved = save_state(dir, &state);
+                if saved.is_ok() {
+                    clear_pending(dir);
+                }
                 index.reload()?;
+                saved?;
             }
         }
         Err(IndexError::Locked) => {
