@@ -18,6 +18,16 @@ impl Home {
         }
     }
 
+    /// A temp home inside `dir` (a file system the test mounted itself).
+    pub fn inside(dir: &Path) -> Self {
+        Home {
+            dir: tempfile::Builder::new()
+                .prefix("fixcast-test")
+                .tempdir_in(dir)
+                .unwrap(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

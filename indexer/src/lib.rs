@@ -30,6 +30,7 @@ mod error;
 mod index;
 mod plan;
 mod query;
+mod read_only;
 mod schema;
 mod tokenizer;
 

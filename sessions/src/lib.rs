@@ -33,7 +33,7 @@ pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark}
 pub use cast_tail::CastTail;
 pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
-pub use error::{Error, Result};
+pub use error::{error_chain, Error, Result};
 pub use event::{parse_size, Event, EventKind, Seconds};
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};

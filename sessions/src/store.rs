@@ -174,7 +174,9 @@ impl Store {
         if let Some(s) = written.filter(|s| s.is_finite()) {
             meta.duration = meta.duration.max(s);
         }
-        self.save_meta(&meta)?;
+        // Reading never needs free space: where meta.json cannot be rewritten (a full
+        // disk, a read-only home) the repair holds in memory, and is made again next time.
+        let _ = self.save_meta(&meta);
         Ok(meta)
     }
 
@@ -183,13 +185,22 @@ impl Store {
     pub fn create(&self, meta: &SessionMeta, header: &Header) -> Result<CastWriter> {
         let dir = self.dir(&meta.id);
         fs::create_dir(&dir).map_err(Error::io(&dir))?;
-        let writer = CastWriter::create(&dir.join(CAST_FILE), header)?;
-        self.save_meta(meta)?;
-        // The folder's entries too, so a host crash keeps the session it just started.
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(Error::io(&dir))?;
-        Ok(writer)
+        // The header is on disk (synced) before any event, so a disk that fills up
+        // during the first burst of output still leaves a recording that can be read;
+        // the folder's entries are synced too, so a host crash keeps the session.
+        let made = CastWriter::create(&dir.join(CAST_FILE), header)
+            .and_then(|w| self.save_meta(meta).map(|_| w))
+            .and_then(|w| {
+                File::open(&dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(Error::io(&dir))
+                    .map(|_| w)
+            });
+        if made.is_err() {
+            // A full disk, say: no folder without metadata is left behind.
+            let _ = fs::remove_dir_all(&dir);
+        }
+        made
     }
 
     /// The owner of an uploaded session: what its [`UPLOAD_KEY_FILE`] holds; `None` for a

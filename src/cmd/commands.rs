@@ -2,7 +2,6 @@
 
 use std::sync::LazyLock;
 
-use anyhow::Context;
 use fixcast_recorder::cut_commands;
 use fixcast_sessions::{CacheKey, CastContents, CommandRecord, SessionMeta, Status, Store};
 
@@ -48,7 +47,8 @@ pub fn session_commands(
     let contents = match contents {
         Some(c) => c,
         None => {
-            read = store.read(id).with_context(|| format!("session {id}"))?;
+            // Its error names the session's folder: no "session …" in front again.
+            read = store.read(id)?;
             &read
         }
     };
@@ -61,7 +61,9 @@ pub fn session_commands(
     // A recording still growing would make a cache that is stale at once.
     if meta.status != Status::Recording {
         let listing = commands.iter().map(CommandRecord::without_output).collect();
-        store.save_commands(id, key, listing)?;
+        // Only a cache: reading never needs free space (a full disk, a read-only home),
+        // and a cache that could not be written is cut again next time.
+        let _ = store.save_commands(id, key, listing);
     }
     Ok(commands)
 }

@@ -11,9 +11,10 @@ pub enum Error {
     /// The request is malformed (bad query parameter, bad JSON, a field too long).
     #[error("{0}")]
     BadRequest(String),
-    /// A search query that cannot be run.
+    /// A search query that cannot be run (the message tells the parse error; it is not
+    /// also a `source()`, so it is told once).
     #[error("query: {0}")]
-    Query(#[from] fixcast_indexer::QueryError),
+    Query(fixcast_indexer::QueryError),
     #[error("{0}")]
     NotFound(String),
     /// Valid but refused in the current state (an ambiguous id, editing a live session).
@@ -42,6 +43,12 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<fixcast_indexer::QueryError> for Error {
+    fn from(e: fixcast_indexer::QueryError) -> Self {
+        Error::Query(e)
+    }
+}
 
 impl Error {
     pub fn status(&self) -> StatusCode {
@@ -93,7 +100,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            eprintln!("fixcast serve: {self}");
+            eprintln!("fixcast serve: {}", fixcast_sessions::error_chain(&self));
         }
         let body = serde_json::json!({ "error": self.public_message(), "status": status.as_u16() });
         (status, Json(body)).into_response()
@@ -114,7 +121,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status();
         if status.is_server_error() {
-            eprintln!("fixcast serve: {}", self.0);
+            eprintln!("fixcast serve: {}", fixcast_sessions::error_chain(&self.0));
         }
         let title = status.canonical_reason().unwrap_or("error");
         let body = crate::html::layout(
