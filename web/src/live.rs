@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use fixcast_sessions::{CastTail, EventKind, SessionId, Status, Store};
+use fixcast_sessions::{emulated_size, CastTail, EventKind, SessionId, Status, Store};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
@@ -176,8 +176,11 @@ struct Screen {
 
 impl Screen {
     fn new(cols: u16, rows: u16) -> Screen {
+        // Viewers are told the recorded size; the screen is kept at the size `vt100` is
+        // safe at (a 1-row or 1-column terminal is emulated at 2).
+        let (c, r) = emulated_size(cols, rows);
         Screen {
-            parser: vt100::Parser::new(rows, cols, 0),
+            parser: vt100::Parser::new(r, c, 0),
             cols,
             rows,
             time: 0,
@@ -231,7 +234,8 @@ impl Tail {
                 }
                 EventKind::Resize { cols, rows } => {
                     (screen.cols, screen.rows) = (*cols, *rows);
-                    screen.parser.screen_mut().set_size(*rows, *cols);
+                    let (c, r) = emulated_size(*cols, *rows);
+                    screen.parser.screen_mut().set_size(r, c);
                     json!([secs(ev.time), "r", { "cols": cols, "rows": rows }])
                 }
                 _ => continue,

@@ -19,7 +19,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fixcast_sessions::asciicast::parse_v3_line;
-use fixcast_sessions::{CacheKey, EventKind, SessionId, Status, Store};
+use fixcast_sessions::{emulated_size, CacheKey, EventKind, SessionId, Status, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -176,7 +176,14 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         Ok(())
     };
 
-    let mut screen = vt100::Parser::new(rows, cols, 0);
+    // The player is told the recorded sizes; the snapshots are drawn at the size `vt100`
+    // is safe at (a 1-row or 1-column terminal is emulated at 2).
+    let emulated = |cols, rows| {
+        let (c, r) = emulated_size(cols, rows);
+        (r, c)
+    };
+    let (r, c) = emulated(cols, rows);
+    let mut screen = vt100::Parser::new(r, c, 0);
     let mut seg = Segment::new(0.0, cols, rows, String::new());
     let mut prev = 0u64;
     loop {
@@ -207,7 +214,8 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
             }
             EventKind::Resize { cols: c, rows: r } => {
                 (cols, rows) = (*c, *r);
-                screen.screen_mut().set_size(rows, cols);
+                let (r, c) = emulated(cols, rows);
+                screen.screen_mut().set_size(r, c);
                 seg.push(ev.time, code, &format!("{c}x{r}"));
             }
             _ => {}
