@@ -17,7 +17,7 @@ use anyhow::Context;
 use fixcast_indexer::{CommandIndex, CommandWriter, Error as IndexError, WriterOptions};
 use fixcast_sessions::{SessionId, SessionMeta, Store, CAST_FILE, META_FILE};
 
-use super::commands::{session_commands, Output};
+use super::commands::{is_unreadable, session_commands, Output};
 use super::index_live;
 use super::warn;
 
@@ -85,6 +85,16 @@ fn write_session(
     Ok((commands.len(), bytes))
 }
 
+/// Why a session is not in the index. One that cannot be cut is left out for good (its
+/// recording is kept; `fixcast play` still replays it), the others until the next try.
+fn not_indexed(id: &SessionId, e: &anyhow::Error) -> String {
+    if is_unreadable(e) {
+        format!("{e}; it is left out of search")
+    } else {
+        format!("session {id}: not indexed: {e:#}")
+    }
+}
+
 /// Sessions with more output than this are queued for the next search instead of being
 /// indexed as they end.
 const INDEX_AT_ONCE: u64 = 32 << 20;
@@ -104,11 +114,13 @@ pub fn index_session_quietly(store: &Store, meta: &SessionMeta) {
             return;
         }
     }
-    if let Err(e) = index_session(store, meta) {
-        warn(format_args!(
+    match index_session(store, meta) {
+        Ok(()) => {}
+        Err(e) if is_unreadable(&e) => warn(not_indexed(&meta.id, &e)),
+        Err(e) => warn(format_args!(
             "session {}: not indexed for search yet: {e:#}; `fixcast reindex` will do it",
             meta.id.short()
-        ));
+        )),
     }
 }
 
@@ -184,7 +196,7 @@ fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> any
         match store.load(id) {
             Ok(listed) => {
                 if let Err(e) = write_session(store, writer, &listed.meta, false) {
-                    warn(format_args!("session {id}: not indexed: {e:#}"));
+                    warn(not_indexed(id, &e));
                 }
             }
             Err(e) => warn(format_args!("session {id}: not indexed: {e}")),
@@ -335,7 +347,7 @@ fn fill(
                     built.commands += n;
                     built.bytes += bytes;
                 }
-                Err(e) => p.warn(format_args!("session {id}: not indexed: {e:#}")),
+                Err(e) => p.warn(format_args!("{}", not_indexed(id, &e))),
             },
             Err(e) => p.warn(format_args!("session {id}: not indexed: {e}")),
         }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use fixcast_sessions::{emulated_size, CastTail, EventKind, SessionId, Status, Store};
+use fixcast_sessions::{contain, emulated_size, CastTail, EventKind, SessionId, Status, Store};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
@@ -73,7 +73,14 @@ impl Hub {
             tx,
             screen: Mutex::new(Screen::new(tail.cols, tail.rows)),
         });
-        tail.pump(&live)?;
+        // `vt100` may panic on a recording: that session is a 422, never the server.
+        contain(|| tail.pump(&live)).map_err(|panic| {
+            Error::Store(fixcast_sessions::Error::Unreadable {
+                id: id.to_string(),
+                what: "followed live",
+                reason: panic.to_string(),
+            })
+        })??;
         let joined = live.subscribe();
         sessions.insert(id.clone(), live.clone());
         drop(sessions);
@@ -94,7 +101,8 @@ impl Hub {
         let mut next_check = Instant::now();
         loop {
             std::thread::sleep(POLL);
-            let failed = tail.pump(live).is_err();
+            // A panic in the screen emulator ends the stream, as a read error does.
+            let failed = !matches!(contain(|| tail.pump(live)), Ok(Ok(())));
             let viewers = live.tx.receiver_count();
             if viewers != told {
                 write_viewers(&viewers_file, viewers);
@@ -106,7 +114,7 @@ impl Hub {
                 // The recorder locks the file as long as it writes: once it is unlocked,
                 // read what was written last, then end.
                 if !store.is_being_recorded(id) {
-                    let _ = tail.pump(live);
+                    let _ = contain(|| tail.pump(live));
                     ended = true;
                 }
             }
@@ -190,7 +198,9 @@ impl Screen {
 
     /// The player's reset message: the screen now, as escape codes.
     fn reset(&self) -> String {
-        let init = String::from_utf8_lossy(&self.parser.screen().contents_formatted()).into_owned();
+        // A screen the emulator panicked on is sent blank: the events after it still play.
+        let init = contain(|| self.parser.screen().contents_formatted()).unwrap_or_default();
+        let init = String::from_utf8_lossy(&init).into_owned();
         json!({ "cols": self.cols, "rows": self.rows, "init": init, "time": secs(self.time) })
             .to_string()
     }

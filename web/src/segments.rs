@@ -19,7 +19,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fixcast_sessions::asciicast::parse_v3_line;
-use fixcast_sessions::{emulated_size, CacheKey, EventKind, SessionId, Status, Store};
+use fixcast_sessions::{contain, emulated_size, CacheKey, EventKind, SessionId, Status, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -57,6 +57,9 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct Cache {
     built: Mutex<HashMap<SessionId, Arc<Built>>>,
+    /// Recordings the screen emulator panicked on, as they were then, and why: asked
+    /// again, the answer comes at once.
+    failed: Mutex<HashMap<SessionId, (CacheKey, String)>>,
     building: Mutex<()>,
 }
 
@@ -81,11 +84,29 @@ impl Cache {
         if let Some(b) = lock(&self.built).get(id).filter(|b| b.key == key) {
             return Ok(b.clone());
         }
+        let unreadable = |reason: String| {
+            Error::Store(fixcast_sessions::Error::Unreadable {
+                id: id.to_string(),
+                what: "cut into segments",
+                reason,
+            })
+        };
+        if let Some((_, reason)) = lock(&self.failed).get(id).filter(|(k, _)| *k == key) {
+            return Err(unreadable(reason.clone()));
+        }
         let dir = store.dir(id);
         let _one = lock(&self.building);
         let built = match read_index(&dir, &key) {
             Some(b) => b,
-            None => build(&cast, &dir, key)?,
+            // `vt100` may panic on a recording: that session is a 422, never the server.
+            None => match contain(|| build(&cast, &dir, key.clone())) {
+                Ok(b) => b?,
+                Err(panic) => {
+                    let _ = std::fs::remove_file(tmp_data_path(&dir));
+                    lock(&self.failed).insert(id.clone(), (key, panic.to_string()));
+                    return Err(unreadable(panic.to_string()));
+                }
+            },
         };
         let built = Arc::new(built);
         lock(&self.built).insert(id.clone(), built.clone());
@@ -160,7 +181,7 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         }
     }
     let (term_cols, term_rows) = (cols, rows);
-    let tmp_data = dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()));
+    let tmp_data = tmp_data_path(dir);
     let mut out = BufWriter::new(File::create(&tmp_data).map_err(io_err(&tmp_data))?);
     let mut entries = Vec::new();
     let mut written = 0u64;
@@ -246,6 +267,11 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         .and_then(|_| std::fs::rename(&tmp_index, &index))
         .map_err(io_err(&index))?;
     Ok(built)
+}
+
+/// Where a build writes the data file before renaming it into place.
+fn tmp_data_path(dir: &FsPath) -> PathBuf {
+    dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()))
 }
 
 fn read_segment(dir: PathBuf, e: &Entry) -> Result<Vec<u8>> {
