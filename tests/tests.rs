@@ -15,6 +15,7 @@ mod play;
 mod rec;
 mod redaction;
 mod safe_replay;
+mod screens;
 mod search;
 mod upload;
 mod util;
