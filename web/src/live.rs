@@ -379,4 +379,47 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+
+    #[test]
+    fn a_live_screen_the_emulator_panics_on_is_a_422_not_a_dead_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hub = Arc::new(Hub::default());
+        let live = |cols, rows, events: &[EventKind]| {
+            let meta = SessionMeta::new(SessionId::generate(), cols, rows);
+            let header = Header {
+                cols,
+                rows,
+                ..Header::default()
+            };
+            let mut w = store.create(&meta, &header).unwrap();
+            for (i, kind) in events.iter().enumerate() {
+                w.write(&Event::new(i as u64 + 1, kind.clone())).unwrap();
+            }
+            w.flush().unwrap();
+            (meta.id, w)
+        };
+        // A 10x1 terminal: emulated at 2 rows, it wraps without panicking.
+        let (id, _w1) = live(
+            10,
+            1,
+            &[EventKind::Output("a line longer than ten\r\n".into())],
+        );
+        let (reset, _rx) = hub.join(&store, &id).unwrap();
+        assert!(reset.contains("\"rows\":1"), "{reset}");
+        // Narrowed through a wide character: `vt100` panics at any size.
+        let (id, _w2) = live(
+            5,
+            3,
+            &[
+                EventKind::Output("abc中".into()),
+                EventKind::Resize { cols: 4, rows: 3 },
+                EventKind::Output("\x1b[1;4Hx".into()),
+            ],
+        );
+        let err = hub.join(&store, &id).unwrap_err();
+        assert_eq!(err.status(), axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.to_string().contains("cannot be followed live"), "{err}");
+        assert_eq!(hub.viewers(&id), 0);
+    }
 }
