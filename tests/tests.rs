@@ -21,6 +21,7 @@ mod play;
 mod rec;
 mod redaction;
 mod safe_replay;
+mod screens;
 mod search;
 mod upload;
 mod util;

@@ -4,7 +4,7 @@ use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use fixcast_sessions::{CommandRecord, CommandSource, SessionMeta};
+use fixcast_sessions::{contain, CommandRecord, CommandSource, SessionMeta};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::LockError;
@@ -157,8 +157,9 @@ impl CommandIndex {
             Ok(v) => return Err(Error::Outdated { found: v }),
             Err(_) => return Err(Error::Outdated { found: 0 }),
         }
-        // Damaged files can make tantivy panic rather than fail: both mean "rebuild".
-        let opened = std::panic::catch_unwind(|| -> tantivy::Result<(Index, Fields)> {
+        // Damaged files can make tantivy panic rather than fail: both mean "rebuild"
+        // (contained: nothing of the panic reaches the user's screen).
+        let opened = contain(|| -> tantivy::Result<(Index, Fields)> {
             let index = Index::open_in_dir(dir)?;
             let fields = Fields::from_schema(&index.schema()).ok_or_else(|| {
                 TantivyError::SchemaError("a field is missing from the schema".into())
@@ -170,8 +171,7 @@ impl CommandIndex {
             Ok(Err(e)) => return Err(Error::opening(dir, e)),
             Err(_) => return Err(Error::corrupt(dir, "could not be read")),
         };
-        let wrapped =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::wrap(index, fields)));
+        let wrapped = contain(|| Self::wrap(index, fields));
         match wrapped {
             Ok(Ok(i)) => Ok(i),
             Ok(Err(e)) => Err(Error::opening(dir, e)),
@@ -401,9 +401,10 @@ impl CommandIndex {
     }
 }
 
-/// Runs a read of the index, turning a panic in tantivy (damaged files) into an error.
+/// Runs a read of the index, turning a panic in tantivy (damaged files) into an error,
+/// silently: the caller rebuilds the index with a message of its own.
 fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    match contain(f) {
         Ok(r) => r,
         Err(_) => Err(Error::Index("the index could not be read".into())),
     }

@@ -33,6 +33,16 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// Deriving something from the recording failed where it should not (the screen
+    /// emulator panicked on it, see [`crate::contain`]): this session is left out, and
+    /// everything else goes on.
+    #[error("session {id}: cannot be {what}: {reason}")]
+    Unreadable {
+        id: String,
+        /// What could not be done: `cut` (into commands), `cut into segments`, ...
+        what: &'static str,
+        reason: String,
+    },
 }
 
 impl Error {

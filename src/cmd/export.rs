@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use fixcast_recorder::ScreenText;
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
-use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind, Store};
+use fixcast_sessions::{contain, CommandRecord, CommandSource, Event, EventKind, Store};
 
-use super::commands::{session_commands, Output};
+use super::commands::{is_unreadable, session_commands, unreadable, Output};
 use super::safe_replay::SafeReplay;
 use super::{open_session, read_recording, warn};
 use crate::cli::{ExportArgs, ExportFormat};
@@ -34,12 +34,17 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         return write_out(&args, c.output.as_bytes());
     }
     let commands = match args.format {
-        ExportFormat::CastV3 | ExportFormat::CastV2 => Some(session_commands(
-            &store,
-            &meta,
-            Some(&contents),
-            Output::Skip,
-        )?),
+        ExportFormat::CastV3 | ExportFormat::CastV2 => {
+            match session_commands(&store, &meta, Some(&contents), Output::Skip) {
+                Ok(commands) => Some(commands),
+                // The recording itself is whole: it is exported without chapter markers.
+                Err(e) if is_unreadable(&e) => {
+                    warn(format_args!("{e}; exported without markers"));
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        }
         _ => None,
     };
     // The events move: a copy would double what a long session takes in memory.
@@ -59,7 +64,9 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
             safe_raw_output(&rec)
         }
         ExportFormat::Raw => raw_output(&rec),
-        ExportFormat::Txt => render_text(&rec).into_bytes(),
+        ExportFormat::Txt => contain(|| render_text(&rec))
+            .map_err(|panic| unreadable(&meta.id, "rendered as text", panic.to_string()))?
+            .into_bytes(),
     };
     write_out(&args, &bytes)
 }

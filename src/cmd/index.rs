@@ -24,7 +24,7 @@ use anyhow::Context;
 use fixcast_indexer::{CommandIndex, CommandWriter, Error as IndexError, WriterOptions};
 use fixcast_sessions::{SessionId, SessionMeta, Store, CAST_FILE, META_FILE};
 
-use super::commands::{session_commands, Output};
+use super::commands::{is_unreadable, session_commands, Output};
 use super::index_live;
 use super::warn;
 
@@ -92,6 +92,16 @@ fn write_session(
     Ok((commands.len(), bytes))
 }
 
+/// Why a session is not in the index. One that cannot be cut is left out for good (its
+/// recording is kept; `fixcast play` still replays it), the others until the next try.
+fn not_indexed(id: &SessionId, e: &anyhow::Error) -> String {
+    if is_unreadable(e) {
+        format!("{e}; it is left out of search")
+    } else {
+        format!("session {id}: not indexed: {e:#}")
+    }
+}
+
 /// Sessions with more output than this are queued for the next search instead of being
 /// indexed as they end.
 const INDEX_AT_ONCE: u64 = 32 << 20;
@@ -111,11 +121,13 @@ pub fn index_session_quietly(store: &Store, meta: &SessionMeta) {
             return;
         }
     }
-    if let Err(e) = index_session(store, meta).map_err(|e| diagnose(&index_dir(store), e)) {
-        warn(format_args!(
+    match index_session(store, meta).map_err(|e| diagnose(&index_dir(store), e)) {
+        Ok(()) => {}
+        Err(e) if is_unreadable(&e) => warn(not_indexed(&meta.id, &e)),
+        Err(e) => warn(format_args!(
             "session {}: not indexed for search yet: {e:#}; `fixcast reindex` will do it",
             meta.id.short()
-        ));
+        )),
     }
 }
 
@@ -193,7 +205,7 @@ fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> any
                 Ok(_) => {}
                 // The index's fault (no room, say), not the session's: stop here.
                 Err(e) if e.is::<IndexError>() => return Err(e),
-                Err(e) => warn_once(format_args!("session {id}: not indexed: {e:#}")),
+                Err(e) => warn_once(format_args!("{}", not_indexed(id, &e))),
             },
             Err(e) => warn_once(format_args!(
                 "session {id}: not indexed: {}",
@@ -467,7 +479,7 @@ fn fill(
                 }
                 // The index's fault (no room, say): the build cannot go on.
                 Err(e) if e.is::<IndexError>() => return Err(e),
-                Err(e) => p.warn(format_args!("session {id}: not indexed: {e:#}")),
+                Err(e) => p.warn(format_args!("{}", not_indexed(id, &e))),
             },
             Err(e) => p.warn(format_args!(
                 "session {id}: not indexed: {}",

@@ -13,7 +13,7 @@ use fixcast_indexer::{CommandIndex, Hit, Query};
 use fixcast_sessions::{CommandRecord, SessionMeta, Store};
 use fixcast_web::{Knowledge, KnowledgeError};
 
-use super::commands::{session_commands, Output};
+use super::commands::{is_unreadable, session_commands, Output};
 use super::index::{index_session_quietly, is_stale, open_for_search, rebuild_or_read};
 use crate::cli::ServeArgs;
 use crate::config::first_set;
@@ -157,7 +157,17 @@ impl Knowledge for CliKnowledge {
         } else {
             Output::Skip
         };
-        Ok(session_commands(store, meta, None, output)?)
+        // The store's own error, not a message: a session that cannot be cut is the
+        // client's 422 (and every other session goes on), not the server's 500.
+        session_commands(store, meta, None, output).map_err(|e| {
+            if !is_unreadable(&e) {
+                return e.into();
+            }
+            match e.downcast::<fixcast_sessions::Error>() {
+                Ok(unreadable) => KnowledgeError::from(unreadable),
+                Err(e) => e.into(),
+            }
+        })
     }
 
     fn search(

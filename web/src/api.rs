@@ -182,11 +182,22 @@ pub(crate) async fn session_commands(
     );
     blocking(move || {
         k.commands(&store, &meta, with_output).map_err(|e| {
-            Error::Knowledge(format!(
-                "session {}: commands: {}",
-                meta.id,
-                error_chain(&*e)
-            ))
+            match e.downcast::<fixcast_sessions::Error>() {
+                // Said as it is: a 422 that names the session and why.
+                Ok(e) if matches!(*e, fixcast_sessions::Error::Unreadable { .. }) => {
+                    Error::Store(*e)
+                }
+                Ok(e) => Error::Knowledge(format!(
+                    "session {}: commands: {}",
+                    meta.id,
+                    error_chain(&*e)
+                )),
+                Err(e) => Error::Knowledge(format!(
+                    "session {}: commands: {}",
+                    meta.id,
+                    error_chain(&*e)
+                )),
+            }
         })
     })
     .await

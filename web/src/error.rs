@@ -65,6 +65,9 @@ impl Error {
             Error::Store(S::InvalidId(_)) => StatusCode::BAD_REQUEST,
             Error::Store(S::NotFound(_)) => StatusCode::NOT_FOUND,
             Error::Store(S::Ambiguous { .. }) => StatusCode::CONFLICT,
+            // This session cannot be cut or replayed (the screen emulator panicked on
+            // its recording): the request is fine, the session is not; others are.
+            Error::Store(S::Unreadable { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Store(S::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 StatusCode::NOT_FOUND
             }

@@ -18,7 +18,9 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fixcast_sessions::{CacheKey, CastReader, EventKind, SessionId, Status, Store};
+use fixcast_sessions::{
+    contain, emulated_size, CacheKey, CastReader, EventKind, SessionId, Status, Store,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -56,6 +58,9 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct Cache {
     built: Mutex<HashMap<SessionId, Arc<Built>>>,
+    /// Recordings the screen emulator panicked on, as they were then, and why: asked
+    /// again, the answer comes at once.
+    failed: Mutex<HashMap<SessionId, (CacheKey, String)>>,
     building: Mutex<()>,
 }
 
@@ -80,11 +85,29 @@ impl Cache {
         if let Some(b) = lock(&self.built).get(id).filter(|b| b.key == key) {
             return Ok(b.clone());
         }
+        let unreadable = |reason: String| {
+            Error::Store(fixcast_sessions::Error::Unreadable {
+                id: id.to_string(),
+                what: "cut into segments",
+                reason,
+            })
+        };
+        if let Some((_, reason)) = lock(&self.failed).get(id).filter(|(k, _)| *k == key) {
+            return Err(unreadable(reason.clone()));
+        }
         let dir = store.dir(id);
         let _one = lock(&self.building);
         let built = match read_index(&dir, &key) {
             Some(b) => b,
-            None => build(&cast, &dir, key)?,
+            // `vt100` may panic on a recording: that session is a 422, never the server.
+            None => match contain(|| build(&cast, &dir, key.clone())) {
+                Ok(b) => b?,
+                Err(panic) => {
+                    let _ = std::fs::remove_file(tmp_data_path(&dir));
+                    lock(&self.failed).insert(id.clone(), (key, panic.to_string()));
+                    return Err(unreadable(panic.to_string()));
+                }
+            },
         };
         let built = Arc::new(built);
         lock(&self.built).insert(id.clone(), built.clone());
@@ -155,7 +178,7 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         rows = size(h.rows).unwrap_or(24);
     }
     let (term_cols, term_rows) = (cols, rows);
-    let tmp_data = dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()));
+    let tmp_data = tmp_data_path(dir);
     let mut out = BufWriter::new(File::create(&tmp_data).map_err(io_err(&tmp_data))?);
     let mut entries = Vec::new();
     let mut written = 0u64;
@@ -171,7 +194,14 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         Ok(())
     };
 
-    let mut screen = vt100::Parser::new(rows, cols, 0);
+    // The player is told the recorded sizes; the snapshots are drawn at the size `vt100`
+    // is safe at (a 1-row or 1-column terminal is emulated at 2).
+    let emulated = |cols, rows| {
+        let (c, r) = emulated_size(cols, rows);
+        (r, c)
+    };
+    let (r, c) = emulated(cols, rows);
+    let mut screen = vt100::Parser::new(r, c, 0);
     let mut seg = Segment::new(0.0, cols, rows, String::new());
     while let Some(ev) = reader.next_event()? {
         let (code, data) = match &ev.kind {
@@ -191,7 +221,8 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
             }
             EventKind::Resize { cols: c, rows: r } => {
                 (cols, rows) = (*c, *r);
-                screen.screen_mut().set_size(rows, cols);
+                let (r, c) = emulated(cols, rows);
+                screen.screen_mut().set_size(r, c);
                 seg.push(ev.time, code, &format!("{c}x{r}"));
             }
             _ => {}
@@ -222,6 +253,11 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         .and_then(|_| std::fs::rename(&tmp_index, &index))
         .map_err(io_err(&index))?;
     Ok(built)
+}
+
+/// Where a build writes the data file before renaming it into place.
+fn tmp_data_path(dir: &FsPath) -> PathBuf {
+    dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()))
 }
 
 fn read_segment(dir: PathBuf, e: &Entry) -> Result<Vec<u8>> {
