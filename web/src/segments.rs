@@ -223,7 +223,8 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
                 (cols, rows) = (*c, *r);
                 let (r, c) = emulated(cols, rows);
                 screen.screen_mut().set_size(r, c);
-                seg.push(ev.time, code, &format!("{c}x{r}"));
+                // The player is told the recorded size; only the emulation is clamped.
+                seg.push(ev.time, code, &format!("{cols}x{rows}"));
             }
             _ => {}
         }
