@@ -13,6 +13,7 @@ mod ls_show_rm;
 mod on_terminal;
 mod play;
 mod rec;
+mod rec_input;
 mod redaction;
 mod safe_replay;
 mod search;
