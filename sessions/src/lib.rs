@@ -35,4 +35,4 @@ pub use error::{Error, Result};
 pub use event::{parse_size, Event, EventKind, Seconds};
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
-pub use store::{Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE};
+pub use store::{Listed, RecordingLock, Store, CAST_FILE, COMMANDS_FILE, META_FILE};

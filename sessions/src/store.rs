@@ -1,6 +1,7 @@
 //! The store: a home folder with `sessions/<id>/{meta.json,session.cast.zst}`.
 
 use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::asciicast::{Header, Recording};
@@ -18,6 +19,13 @@ pub const COMMANDS_FILE: &str = "commands.json.zst";
 #[derive(Debug, Clone)]
 pub struct Store {
     home: PathBuf,
+}
+
+/// A recorder's hold on its session (see [`Store::hold`]); released when dropped, or
+/// when the recorder dies.
+#[derive(Debug)]
+pub struct RecordingLock {
+    _dir: File,
 }
 
 /// A session listed or opened from the store, with what was noticed on the way.
@@ -139,13 +147,30 @@ impl Store {
         meta.save(&self.dir(&meta.id).join(META_FILE))
     }
 
-    /// A recorder holds a lock on the cast file while it writes; a file nobody locks
+    /// A recorder holds a lock on the cast file while it writes, and one on the session's
+    /// folder (see [`Store::hold`]) until its metadata is final; a session nobody locks
     /// belongs to a recorder that is gone (exited, killed, or its host crashed).
     pub fn is_being_recorded(&self, id: &SessionId) -> bool {
-        match File::open(self.cast_path(id)) {
+        let locked = |path: PathBuf| match File::open(path) {
             Ok(f) => f.try_lock_shared().is_err(),
             Err(_) => false,
-        }
+        };
+        locked(self.cast_path(id)) || locked(self.dir(id))
+    }
+
+    /// Marks a session as being recorded until the lock is dropped. A recorder takes it
+    /// right after [`Store::create`] and drops it once it has saved the final metadata:
+    /// the cast file is unlocked as soon as its writer finishes, a moment before that,
+    /// and a reader in between would otherwise take the recorder for dead and mark its
+    /// session `interrupted` (over the `complete` it was about to get).
+    pub fn hold(&self, id: &SessionId) -> Result<RecordingLock> {
+        let dir = self.dir(id);
+        let f = File::open(&dir).map_err(Error::io(&dir))?;
+        f.try_lock().map_err(|e| Error::Io {
+            path: dir.clone(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        Ok(RecordingLock { _dir: f })
     }
 
     /// Marks a dead recorder's session `interrupted`, with the duration and sizes of
@@ -251,3 +276,7 @@ fn output_bytes(c: &CastContents) -> u64 {
         })
         .sum()
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;
