@@ -146,3 +146,23 @@ pub fn have(tool: &str) -> bool {
     }
     found
 }
+
+/// Waits up to `limit` for `child` to exit; `None` (and the child killed and reaped)
+/// if it does not, so that a hang fails the test instead of stalling it.
+pub fn exit_within(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

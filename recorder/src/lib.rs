@@ -24,6 +24,7 @@
 
 mod commands;
 mod error;
+mod input;
 mod integration;
 mod pty;
 mod queue;

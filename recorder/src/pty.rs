@@ -1,11 +1,11 @@
 //! The recorded program in a pseudo-terminal. Dropping a [`Pty`] whose child still runs
 //! hangs the child up and reaps it, so no recording leaves an orphan behind.
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use filedescriptor::FileDescriptor;
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use rustix::process::{self, Pid, Signal, WaitOptions};
 
@@ -73,16 +73,23 @@ impl Pty {
         })
     }
 
-    pub fn reader(&self) -> Result<Box<dyn Read + Send>, Error> {
-        self.lock()
-            .try_clone_reader()
-            .map_err(|e| Error::Pty(e.to_string()))
-    }
-
-    pub fn writer(&self) -> Result<Box<dyn Write + Send>, Error> {
-        self.lock()
-            .take_writer()
-            .map_err(|e| Error::Pty(e.to_string()))
+    /// Two descriptors of the master, one for each passthrough thread, **non-blocking**.
+    /// A blocking write to a terminal whose program does not read waits until it does,
+    /// and Linux may never wake it once the program has gone (seen with piped input the
+    /// program left unread), so the input side writes only what fits and waits for room
+    /// with `poll`, where it also sees the recording stop. The flag belongs to the shared
+    /// open file, so the reading side must wait with `poll` too.
+    pub fn endpoints(&self) -> Result<(FileDescriptor, FileDescriptor), Error> {
+        let master = self.lock();
+        let fd = master
+            .as_raw_fd()
+            .ok_or_else(|| Error::Pty("the terminal has no file descriptor".into()))?;
+        let pty_err = |e: filedescriptor::Error| Error::Pty(e.to_string());
+        // `dup` of the master's own descriptor, valid while `master` (held) lives.
+        let mut reader = FileDescriptor::dup(&fd).map_err(pty_err)?;
+        let writer = FileDescriptor::dup(&fd).map_err(pty_err)?;
+        reader.set_non_blocking(true).map_err(pty_err)?;
+        Ok((reader, writer))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn MasterPty + Send>> {

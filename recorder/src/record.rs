@@ -1,18 +1,19 @@
 //! The recording loop. Four threads:
 //! - passthrough out (the hot path): PTY -> user's terminal, then a copy to the queue;
-//! - passthrough in: user's keys -> PTY (a copy to the queue only with `record_input`);
+//! - passthrough in: user's keys -> PTY (a copy to the queue only with `record_input`),
+//!   in [`crate::input`];
 //! - signals: window resizes and hang-ups;
 //! - writer: queue -> events -> sinks, with a flush at least every second.
 //!
 //! The hot path only moves bytes: no terminal emulation, no encoding, no disk.
 
-use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use filedescriptor::FileDescriptor;
 use fixcast_sessions::{Event, EventKind};
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::process::Signal;
@@ -21,6 +22,7 @@ use signal_hook::iterator::Signals;
 
 use crate::commands::Chapters;
 use crate::error::Error;
+use crate::input::{pass_input, Input};
 use crate::pty::{Command, Pty};
 use crate::queue::{Chunk, Queue};
 use crate::redact::{Redactor, Rules};
@@ -86,8 +88,7 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     let pty = Pty::spawn(&opts.command, opts.cols, opts.rows)?;
     let start = Instant::now();
     let micros = move || start.elapsed().as_micros() as u64;
-    let reader = pty.reader()?;
-    let writer = pty.writer()?;
+    let (reader, writer) = pty.endpoints()?;
     let raw = if opts.interactive {
         RawMode::enable()
     } else {
@@ -187,8 +188,9 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
 }
 
 /// The hot path, until the terminal closes; counts the bytes passed through in `total`.
+/// `reader` is non-blocking (see [`Pty::endpoints`]): it is waited for with `poll`.
 fn pass_output(
-    mut reader: Box<dyn Read + Send>,
+    reader: FileDescriptor,
     queue: &Queue,
     last_output: &AtomicU64,
     total: &AtomicU64,
@@ -199,10 +201,18 @@ fn pass_output(
     let mut terminal_ok = true;
     let mut buf = vec![0u8; 128 << 10];
     loop {
-        let n = match reader.read(&mut buf) {
+        let n = match rustix::io::read(&reader, &mut buf) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => {
+                let mut fds = [PollFd::new(&reader, PollFlags::IN)];
+                match poll(&mut fds, None) {
+                    Ok(_) if fds[0].revents().contains(PollFlags::NVAL) => break,
+                    Ok(_) | Err(rustix::io::Errno::INTR) => continue,
+                    Err(_) => break,
+                }
+            }
             // EIO: the last process holding the terminal has gone.
             Err(_) => break,
         };
@@ -230,121 +240,6 @@ fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> bool {
         }
     }
     true
-}
-
-/// How the input side behaves.
-struct Input {
-    pty: Arc<Pty>,
-    record: bool,
-    interactive: bool,
-    /// Time (µs) of the latest output, to tell when the program waits for input.
-    last_output: Arc<AtomicU64>,
-    resizer: Arc<Resizer>,
-}
-
-/// How long the program must be quiet before piped input's end-of-file is (re)sent.
-const EOF_IDLE: u64 = 300_000;
-
-/// Keys to the PTY until stdin ends or `stop` becomes readable. Returns bytes recorded
-/// and bytes withheld (typed at a password prompt while recording input).
-fn pass_input(
-    mut pty_in: Box<dyn Write + Send>,
-    stop: std::os::fd::OwnedFd,
-    queue: &Queue,
-    micros: impl Fn() -> u64,
-    input: Input,
-) -> (u64, u64) {
-    let stdin = std::io::stdin();
-    let mut buf = vec![0u8; 64 << 10];
-    let mut recorded = 0u64;
-    let mut withheld = 0u64;
-    loop {
-        let mut fds = [
-            PollFd::new(&stop, PollFlags::IN),
-            PollFd::new(&stdin, PollFlags::IN),
-        ];
-        match poll(&mut fds, None) {
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(_) => break,
-        }
-        if !fds[0].revents().is_empty() {
-            return (recorded, withheld);
-        }
-        if fds[1].revents().is_empty() {
-            continue;
-        }
-        let n = match rustix::io::read(&stdin, &mut buf) {
-            Ok(n) => n,
-            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => continue,
-            Err(_) => 0,
-        };
-        if n == 0 {
-            break;
-        }
-        let keys = &buf[..n];
-        if input.interactive {
-            // A resize just before these keys reaches the program before them.
-            input.resizer.follow(&input.pty, queue, micros());
-        }
-        let enter = keys.iter().any(|&b| b == b'\r' || b == b'\n');
-        // Read before the keys reach the program: what it set while they were typed.
-        let hidden = (input.record || enter) && input.pty.reads_secret();
-        // Queued before the keys reach the program, so that their echo (queued by the
-        // output thread) always comes after them in the recording.
-        if input.record && !hidden {
-            recorded += n as u64;
-            queue.push(micros(), Chunk::Input(keys.to_vec()));
-        } else if enter && !hidden {
-            queue.push(micros(), Chunk::Enter);
-        } else if input.record && hidden {
-            withheld += n as u64;
-        }
-        if pty_in.write_all(keys).and_then(|_| pty_in.flush()).is_err() {
-            return (recorded, withheld);
-        }
-    }
-    if !input.interactive {
-        send_eof_when_idle(&mut pty_in, &stop, &micros, &input.last_output);
-    }
-    (recorded, withheld)
-}
-
-/// Piped input has ended: the program should see end-of-file, as if Ctrl-D were typed at
-/// a terminal. A Ctrl-D typed ahead can be lost while a shell switches its terminal mode
-/// (readline), so it is sent whenever the program has been quiet for a moment, until the
-/// recording stops.
-fn send_eof_when_idle(
-    pty_in: &mut Box<dyn Write + Send>,
-    stop: &std::os::fd::OwnedFd,
-    micros: &impl Fn() -> u64,
-    last_output: &AtomicU64,
-) {
-    let mut last_sent = 0u64;
-    loop {
-        let now = micros();
-        let quiet_since = last_output.load(Ordering::Relaxed).max(last_sent);
-        if now.saturating_sub(quiet_since) >= EOF_IDLE {
-            if pty_in
-                .write_all(&[0x04])
-                .and_then(|_| pty_in.flush())
-                .is_err()
-            {
-                return;
-            }
-            last_sent = now;
-        }
-        let mut fds = [PollFd::new(stop, PollFlags::IN)];
-        let wait = rustix::event::Timespec {
-            tv_sec: 0,
-            tv_nsec: 100_000_000,
-        };
-        match poll(&mut fds, Some(&wait)) {
-            Ok(_) if !fds[0].revents().is_empty() => return,
-            Err(e) if e != rustix::io::Errno::INTR => return,
-            _ => {}
-        }
-    }
 }
 
 /// Bytes waiting in one batch that mean the writer is behind, and that it caught up.

@@ -41,4 +41,6 @@ pub use event::{parse_size, Event, EventKind, Seconds};
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
 pub use screen::{emulated_size, MAX_SIDE, MIN_SIDE};
-pub use store::{Import, Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};
+pub use store::{
+    Import, Listed, RecordingLock, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE,
+};

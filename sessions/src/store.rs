@@ -1,6 +1,7 @@
 //! The store: a home folder with `sessions/<id>/{meta.json,session.cast.zst}`.
 
 use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::asciicast::{Header, Recording};
@@ -25,6 +26,13 @@ const IMPORT_PREFIX: &str = ".import-";
 #[derive(Debug, Clone)]
 pub struct Store {
     home: PathBuf,
+}
+
+/// A recorder's hold on its session (see [`Store::hold`]); released when dropped, or
+/// when the recorder dies.
+#[derive(Debug)]
+pub struct RecordingLock {
+    _dir: File,
 }
 
 /// A session listed or opened from the store, with what was noticed on the way.
@@ -146,13 +154,30 @@ impl Store {
         meta.save(&self.dir(&meta.id).join(META_FILE))
     }
 
-    /// A recorder holds a lock on the cast file while it writes; a file nobody locks
+    /// A recorder holds a lock on the cast file while it writes, and one on the session's
+    /// folder (see [`Store::hold`]) until its metadata is final; a session nobody locks
     /// belongs to a recorder that is gone (exited, killed, or its host crashed).
     pub fn is_being_recorded(&self, id: &SessionId) -> bool {
-        match File::open(self.cast_path(id)) {
+        let locked = |path: PathBuf| match File::open(path) {
             Ok(f) => f.try_lock_shared().is_err(),
             Err(_) => false,
-        }
+        };
+        locked(self.cast_path(id)) || locked(self.dir(id))
+    }
+
+    /// Marks a session as being recorded until the lock is dropped. A recorder takes it
+    /// right after [`Store::create`] and drops it once it has saved the final metadata:
+    /// the cast file is unlocked as soon as its writer finishes, a moment before that,
+    /// and a reader in between would otherwise take the recorder for dead and mark its
+    /// session `interrupted` (over the `complete` it was about to get).
+    pub fn hold(&self, id: &SessionId) -> Result<RecordingLock> {
+        let dir = self.dir(id);
+        let f = File::open(&dir).map_err(Error::io(&dir))?;
+        f.try_lock().map_err(|e| Error::Io {
+            path: dir.clone(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        Ok(RecordingLock { _dir: f })
     }
 
     /// Marks a dead recorder's session `interrupted`, with the sizes of what it flushed
@@ -410,98 +435,5 @@ fn output_bytes(c: &CastContents) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::{Duration, SystemTime};
-
-    fn session(store: &Store) -> (SessionMeta, CastWriter) {
-        let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
-        meta.started = time::OffsetDateTime::now_utc() - Duration::from_secs(60);
-        let header = meta.header();
-        let w = store.create(&meta, &header).unwrap();
-        (meta, w)
-    }
-
-    #[test]
-    fn a_dead_recorders_session_lasts_until_its_last_write() {
-        let home = tempfile::tempdir().unwrap();
-        let store = Store::open(home.path()).unwrap();
-        let (meta, mut w) = session(&store);
-        w.write(&Event::new(1_000_000, EventKind::Output("hi\r\n".into())))
-            .unwrap();
-        w.flush().unwrap();
-        drop(w); // killed: no finish, the lock goes with the process
-        let killed = SystemTime::from(meta.started) + Duration::from_millis(1_970);
-        File::options()
-            .write(true)
-            .open(store.cast_path(&meta.id))
-            .unwrap()
-            .set_modified(killed)
-            .unwrap();
-        let listed = store.load(&meta.id).unwrap();
-        assert!(listed.repaired);
-        assert_eq!(listed.meta.status, Status::Interrupted);
-        assert!(
-            (listed.meta.duration - 1.97).abs() < 0.01,
-            "duration {}",
-            listed.meta.duration
-        );
-        // Its last event counts when the file says less (a clock set back).
-        let mut meta = listed.meta;
-        meta.status = Status::Recording;
-        store.save_meta(&meta).unwrap();
-        File::options()
-            .write(true)
-            .open(store.cast_path(&meta.id))
-            .unwrap()
-            .set_modified(SystemTime::from(meta.started))
-            .unwrap();
-        assert_eq!(store.load(&meta.id).unwrap().meta.duration, 1.0);
-    }
-
-    #[test]
-    fn a_session_killed_before_its_first_flush_reads_as_empty() {
-        let home = tempfile::tempdir().unwrap();
-        let store = Store::open(home.path()).unwrap();
-        let (meta, w) = session(&store);
-        drop(w);
-        let contents = store.read(&meta.id).unwrap();
-        assert!(contents.events.is_empty());
-        assert_eq!((contents.header.cols, contents.header.rows), (80, 24));
-        // A file left empty by an older fixcast gets its header from the metadata.
-        let mut meta = meta;
-        meta.term.cols = 132;
-        store.save_meta(&meta).unwrap();
-        std::fs::write(store.cast_path(&meta.id), b"").unwrap();
-        let contents = store.read(&meta.id).unwrap();
-        assert_eq!(contents.header.cols, 132);
-        assert!(!contents.damage.is_empty());
-    }
-
-    #[test]
-    fn imports_leave_nothing_behind() {
-        let home = tempfile::tempdir().unwrap();
-        let store = Store::open(home.path()).unwrap();
-        let sessions = home.path().join("sessions");
-        // A folder left by an import that was killed, and one still under way.
-        let stale = sessions.join(format!("{IMPORT_PREFIX}{}", SessionId::generate()));
-        fs::create_dir(&stale).unwrap();
-        fs::write(stale.join(CAST_FILE), b"half").unwrap();
-        let meta = SessionMeta::new(SessionId::generate(), 80, 24);
-        let running = store.begin_import(meta.clone(), &meta.header()).unwrap();
-        assert!(!stale.exists(), "a dead import's folder is removed");
-        let other = SessionMeta::new(SessionId::generate(), 80, 24);
-        let second = store.begin_import(other.clone(), &other.header()).unwrap();
-        let staging = sessions.join(format!("{IMPORT_PREFIX}{}", meta.id));
-        assert!(staging.exists(), "a running import's folder is kept");
-        drop(running); // failed
-        assert!(!staging.exists());
-        let done = second.commit().unwrap();
-        let names: Vec<_> = fs::read_dir(&sessions)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names, vec![done.id.to_string()]);
-        assert_eq!(done.status, Status::Complete);
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;

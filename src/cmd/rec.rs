@@ -204,6 +204,8 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     let writer = store
         .create(&meta, &header)
         .context("cannot create the session")?;
+    // Held until the final metadata is saved, after the writer has unlocked the file.
+    let held = store.hold(&id).context("cannot create the session")?;
 
     let mut program = shell;
     let mut shell_args = Vec::new();
@@ -263,6 +265,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         Ok(o) => o,
         Err(e) => {
             // Nothing was recorded: leave no empty session behind.
+            drop(held);
             let _ = store.remove(&id);
             return Err(e).context("cannot record");
         }
@@ -294,6 +297,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         );
         meta.status = Status::Interrupted;
     }
+    drop(held);
     if outcome.dropped_bytes > 0 {
         eprintln!(
             "fixcast: warning: {} bytes of output were shown but not recorded (the disk could not keep up); marked in the recording",
