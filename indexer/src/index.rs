@@ -4,7 +4,7 @@ use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use fixcast_sessions::{CommandRecord, CommandSource, SessionMeta};
+use fixcast_sessions::{derive_fixes, CommandRecord, CommandSource, ReadOnly, SessionMeta};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, RangeQuery, TermQuery};
@@ -18,6 +18,7 @@ use tantivy::{
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
+use crate::fixes::{self, FixInfo, FixNote, Step, SymptomNote, Verifies};
 use crate::query::Query;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tokenizer::{shell_analyzer, SHELL_TOKENIZER};
@@ -28,8 +29,10 @@ const VERSION_FILE: &str = "fixcast-index-version";
 
 /// A knowledge base of fixes: among equally good matches, the command that worked (exit
 /// 0) comes before the attempts that failed, and those with an unknown status between.
+/// A failure whose fix is known answers "what fixed it" and so comes before both.
 const SUCCESS_WEIGHT: f32 = 1.3;
 const UNKNOWN_WEIGHT: f32 = 1.15;
+const RESOLVED_WEIGHT: f32 = 1.5;
 
 /// The most output text stored and indexed per command (head kept).
 const MAX_OUTPUT_BYTES: usize = 256 * 1024;
@@ -91,6 +94,21 @@ pub struct Hit {
     pub score: f32,
     /// Matching output (or its first lines when the output did not match).
     pub snippet: Snippet,
+    /// A failed command: what fixed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixNote>,
+    /// A failed command nothing fixed: what was tried next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next_steps: Vec<Step>,
+    /// A fix: the failure it fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixes: Option<SymptomNote>,
+    /// A retry that succeeded: the failure and the fix it verifies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifies: Option<Verifies>,
+    /// No command had every word of the query: this is one of the closest matches.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// A command by its place in a session (what came next after a hit).
@@ -203,6 +221,7 @@ impl CommandIndex {
             Ok(w) => Ok(CommandWriter {
                 writer: w,
                 fields: self.fields,
+                read_only: ReadOnly::default(),
             }),
             Err(TantivyError::LockFailure(..)) => Err(Error::Locked),
             Err(e) => Err(Error::Index(e.to_string())),
@@ -235,8 +254,26 @@ impl CommandIndex {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let hits = self.run(&*crate::plan::plan(query, &self.fields), limit)?;
+        if !hits.is_empty() {
+            return Ok(hits);
+        }
+        // No command has every word: the closest matches, most words first.
+        for at_least in crate::plan::closest_levels(query).rev() {
+            let Some(q) = crate::plan::plan_closest(query, &self.fields, at_least) else {
+                continue;
+            };
+            let mut hits = self.run(&*q, limit)?;
+            if !hits.is_empty() {
+                hits.iter_mut().for_each(|h| h.partial = true);
+                return Ok(hits);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    fn run(&self, q: &dyn tantivy::query::Query, limit: usize) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();
-        let q = crate::plan::plan(query, &self.fields);
         // A few more than asked, so ties at the edge are ordered the same however the
         // segments fell.
         let fetch = limit.saturating_add(16).min(100_000);
@@ -246,15 +283,25 @@ impl CommandIndex {
                 .i64("exit")
                 .ok()
                 .map(|c| c.first_or_default_col(i64::MIN));
-            move |doc: DocId, score: Score| match exit.as_ref().map(|c| c.get_val(doc)) {
-                Some(0) => score * SUCCESS_WEIGHT,
-                Some(i64::MIN) | None => score * UNKNOWN_WEIGHT,
-                Some(_) => score,
+            let resolved = segment
+                .fast_fields()
+                .u64("resolved")
+                .ok()
+                .map(|c| c.first_or_default_col(0));
+            move |doc: DocId, score: Score| {
+                if resolved.as_ref().is_some_and(|c| c.get_val(doc) == 1) {
+                    return score * RESOLVED_WEIGHT;
+                }
+                match exit.as_ref().map(|c| c.get_val(doc)) {
+                    Some(0) => score * SUCCESS_WEIGHT,
+                    Some(i64::MIN) | None => score * UNKNOWN_WEIGHT,
+                    Some(_) => score,
+                }
             }
         });
-        let top = searcher.search(&q, &collector).map_err(Error::index)?;
+        let top = searcher.search(q, &collector).map_err(Error::index)?;
         let mut snippets =
-            SnippetGenerator::create(&searcher, &*q, self.fields.out).map_err(Error::index)?;
+            SnippetGenerator::create(&searcher, q, self.fields.out).map_err(Error::index)?;
         snippets.set_max_num_chars(200);
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
@@ -336,6 +383,9 @@ impl CommandIndex {
             .and_then(|v| v.as_datetime())
             .and_then(|d| OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok())
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let info: FixInfo = opt(f.fix_info)
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
         Hit {
             session: s(f.session),
             seq: doc.get_first(f.seq).and_then(|v| v.as_u64()).unwrap_or(0) as u32,
@@ -369,6 +419,11 @@ impl CommandIndex {
                 text: String::new(),
                 highlights: Vec::new(),
             },
+            fix: info.fix,
+            next_steps: info.next_steps,
+            fixes: info.fixes,
+            verifies: info.verifies,
+            partial: false,
         }
     }
 }
@@ -433,6 +488,8 @@ fn snippet(gen: &SnippetGenerator, doc: &TantivyDocument, out: tantivy::schema::
 pub struct CommandWriter {
     writer: IndexWriter,
     fields: Fields,
+    /// What counts as a look rather than a fix, for the fix records.
+    read_only: ReadOnly,
 }
 
 impl CommandWriter {
@@ -442,10 +499,18 @@ impl CommandWriter {
         self.add_session(meta, commands)
     }
 
+    /// The programs that only look (the built-in list and the user's), for telling
+    /// diagnostics from fixes.
+    pub fn set_read_only(&mut self, read_only: ReadOnly) {
+        self.read_only = read_only;
+    }
+
     /// Adds a session's commands, without looking for older copies (a fresh index).
     pub fn add_session(&mut self, meta: &SessionMeta, commands: &[CommandRecord]) -> Result<()> {
+        let records = derive_fixes(commands, meta.fix_seq, &self.read_only);
+        let info = fixes::by_command(commands, &records);
         for c in commands {
-            let doc = self.document(meta, c);
+            let doc = self.document(meta, c, info.get(&c.seq));
             self.writer.add_document(doc).map_err(Error::index)?;
         }
         Ok(())
@@ -514,7 +579,12 @@ impl CommandWriter {
         self.writer.wait_merging_threads().map_err(Error::index)
     }
 
-    fn document(&self, meta: &SessionMeta, c: &CommandRecord) -> TantivyDocument {
+    fn document(
+        &self,
+        meta: &SessionMeta,
+        c: &CommandRecord,
+        info: Option<&FixInfo>,
+    ) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.session, meta.id.as_str());
@@ -572,6 +642,13 @@ impl CommandWriter {
                 f.confusables,
                 serde_json::to_string(&c.confusables).expect("confusables serialise"),
             );
+        }
+        if let Some(info) = info.filter(|i| !i.is_empty()) {
+            doc.add_text(
+                f.fix_info,
+                serde_json::to_string(info).expect("fix records serialise"),
+            );
+            doc.add_u64(f.resolved, u64::from(info.fix.is_some()));
         }
         doc
     }

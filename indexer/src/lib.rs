@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod fixes;
 mod index;
 mod plan;
 mod query;
@@ -34,9 +35,12 @@ mod schema;
 mod tokenizer;
 
 #[cfg(test)]
+mod fix_tests;
+#[cfg(test)]
 mod tests;
 
 pub use error::{Error, Result};
+pub use fixes::{FixNote, Step, SymptomNote, Verifies};
 pub use index::{CommandIndex, CommandSummary, CommandWriter, Hit, Snippet, WriterOptions};
 pub use query::{parse, ParseContext, Query, QueryError};
 pub use schema::SCHEMA_VERSION;

@@ -51,6 +51,63 @@ pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
     Box::new(BooleanQuery::new(must))
 }
 
+/// Whether a closest match may leave this clause out: a plain word or phrase, standing
+/// alone in its group. Fields (`cmd:`, `exit:`), dates and exclusions always hold.
+fn optional(group: &[Clause]) -> bool {
+    matches!(group, [one] if !one.negated
+        && matches!(one.term, Term::Text { field: TextField::Any, .. }))
+}
+
+fn optional_words(q: &Query) -> usize {
+    q.groups.iter().filter(|g| optional(g)).count()
+}
+
+/// The query with only `at_least` of its [`optional_words`] required, or `None` when it
+/// has fewer than two (nothing to relax).
+pub(crate) fn plan_closest(q: &Query, f: &Fields, at_least: usize) -> Option<Box<dyn TQuery>> {
+    let n = optional_words(q);
+    if n < 2 || at_least == 0 || at_least >= n {
+        return None;
+    }
+    let mut must = Vec::new();
+    let mut words = Vec::new();
+    for group in &q.groups {
+        match group.as_slice() {
+            [one] if optional(group) => {
+                words.push((Occur::Should, term_query(&one.term, f)));
+            }
+            [one] => {
+                let occur = if one.negated {
+                    Occur::MustNot
+                } else {
+                    Occur::Must
+                };
+                must.push((occur, term_query(&one.term, f)));
+            }
+            _ => {
+                let alts = group
+                    .iter()
+                    .map(|c| (Occur::Should, clause_query(c, f)))
+                    .collect();
+                must.push((
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>,
+                ));
+            }
+        }
+    }
+    must.push((
+        Occur::Must,
+        Box::new(BooleanQuery::with_minimum_required_clauses(words, at_least)),
+    ));
+    Some(Box::new(BooleanQuery::new(must)))
+}
+
+/// How many words a closest match may leave out at most (all but one).
+pub(crate) fn closest_levels(q: &Query) -> std::ops::Range<usize> {
+    1..optional_words(q)
+}
+
 fn clause_query(c: &Clause, f: &Fields) -> Box<dyn TQuery> {
     let q = term_query(&c.term, f);
     if c.negated {

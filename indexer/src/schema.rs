@@ -9,7 +9,7 @@ use tantivy::schema::{
 use crate::tokenizer::SHELL_TOKENIZER;
 
 /// Version of the schema and tokenizer; stored beside the index.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The field handles, kept from the schema builder.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +40,10 @@ pub(crate) struct Fields {
     pub suspicious: Field,
     /// JSON list of the look-alike characters.
     pub confusables: Field,
+    /// JSON of what the command's fix records say of it (see `fixes::FixInfo`).
+    pub fix_info: Field,
+    /// 1 for a failed command whose fix is known (ranked above unresolved ones).
+    pub resolved: Field,
 }
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -87,6 +91,8 @@ pub(crate) fn build() -> (Schema, Fields) {
         source: b.add_text_field("source", STRING | STORED),
         suspicious: b.add_u64_field("suspicious", INDEXED | STORED),
         confusables: b.add_text_field("confusables", STORED),
+        fix_info: b.add_text_field("fix_info", STORED),
+        resolved: b.add_u64_field("resolved", NumericOptions::from(INDEXED) | FAST),
     };
     (b.build(), fields)
 }
@@ -115,6 +121,8 @@ impl Fields {
             source: f("source")?,
             suspicious: f("suspicious")?,
             confusables: f("confusables")?,
+            fix_info: f("fix_info")?,
+            resolved: f("resolved")?,
         })
     }
 }

@@ -23,8 +23,10 @@ mod command;
 mod confusable;
 mod error;
 mod event;
+mod fix;
 mod id;
 mod meta;
+mod shell_words;
 mod store;
 
 pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
@@ -33,6 +35,7 @@ pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
 pub use error::{Error, Result};
 pub use event::{parse_size, Event, EventKind, Seconds};
+pub use fix::{derive as derive_fixes, error_lines, failed, FixRecord, Found, ReadOnly, READ_ONLY};
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
 pub use store::{Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE};

@@ -469,6 +469,7 @@ fn ended(
         }
     }
     rec.flag_confusables();
+    rec.note_errors();
     rec
 }
 
