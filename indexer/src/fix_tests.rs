@@ -140,3 +140,37 @@ fn without_a_command_having_every_word_the_closest_matches_come_marked_partial()
     assert!(search(&index, "lsattr app.conf").iter().all(|h| !h.partial));
     assert!(search(&index, "nosuchword").is_empty());
 }
+
+#[test]
+fn the_end_of_a_long_output_is_searchable_as_well_as_its_start() {
+    let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+    meta.title = Some("seq".into());
+    let out: String = (1..=200_000).map(|n| format!("{n}\n")).collect();
+    let c = cmd(1, "seq 1 200000", &out, 0);
+    let index = indexed(&[(meta, vec![c])]);
+    assert_eq!(search(&index, "\"199999\"").len(), 1, "the tail is indexed");
+    assert_eq!(search(&index, "\"4400\"").len(), 1, "so is the head");
+    // The middle is what the index leaves out (as the README says).
+    assert!(search(&index, "\"100000\"").is_empty());
+}
+
+#[test]
+fn a_word_only_in_a_session_s_title_or_notes_matches_the_session_once() {
+    let (mut meta, cmds) = immutable_file(None);
+    meta.title = Some("EPERM on app.conf".into());
+    meta.notes = Some("root cause: someone ran chattr +i; lsattr shows it".into());
+    let index = indexed(&[(meta.clone(), cmds.clone())]);
+    let hits = search(&index, "EPERM");
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    // A word in the notes that is also a command: that command alone.
+    let hits = search(&index, "lsattr");
+    assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), vec![3]);
+    // A word in a command and another in the title: every such command counts.
+    let hits = search(&index, "EPERM chattr");
+    assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), vec![4]);
+    // The marked fix stands for its session.
+    meta.fix_seq = Some(4);
+    let index = indexed(&[(meta, cmds)]);
+    let hits = search(&index, "EPERM");
+    assert_eq!((hits.len(), hits[0].seq, hits[0].marked_fix), (1, 4, true));
+}

@@ -57,6 +57,9 @@ pub(crate) struct FixInfo {
     pub fixes: Option<SymptomNote>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verifies: Option<Verifies>,
+    /// The person marked this command as the session's fix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub marked: bool,
 }
 
 impl FixInfo {

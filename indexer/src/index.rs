@@ -34,8 +34,31 @@ const SUCCESS_WEIGHT: f32 = 1.3;
 const UNKNOWN_WEIGHT: f32 = 1.15;
 const RESOLVED_WEIGHT: f32 = 1.5;
 
-/// The most output text stored and indexed per command (head kept).
+/// The most output text stored and indexed per command: its first and last half of this,
+/// since an error is as often at the end of a long output as at its start.
 const MAX_OUTPUT_BYTES: usize = 256 * 1024;
+
+/// The head and tail of an output longer than [`MAX_OUTPUT_BYTES`] (whole lines where
+/// the cut falls inside one), or the whole output and an empty tail.
+fn indexed_output(out: &str) -> (&str, &str) {
+    if out.len() <= MAX_OUTPUT_BYTES {
+        return (out, "");
+    }
+    let half = MAX_OUTPUT_BYTES / 2;
+    let mut a = half;
+    while !out.is_char_boundary(a) {
+        a -= 1;
+    }
+    let head = &out[..a];
+    let head = head.rfind('\n').map_or(head, |n| &head[..n]);
+    let mut b = out.len() - half;
+    while !out.is_char_boundary(b) {
+        b += 1;
+    }
+    let tail = &out[b..];
+    let tail = tail.find('\n').map_or(tail, |n| &tail[n + 1..]);
+    (head, tail)
+}
 
 /// An index of commands.
 pub struct CommandIndex {
@@ -106,6 +129,9 @@ pub struct Hit {
     /// A retry that succeeded: the failure and the fix it verifies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verifies: Option<Verifies>,
+    /// The command the person marked as the session's fix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub marked_fix: bool,
     /// No command had every word of the query: this is one of the closest matches.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
@@ -254,7 +280,9 @@ impl CommandIndex {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let hits = self.run(&*crate::plan::plan(query, &self.fields), limit)?;
+        let content = crate::plan::plan_content(query, &self.fields);
+        let content = content.as_deref();
+        let hits = self.run(&*crate::plan::plan(query, &self.fields), content, limit)?;
         if !hits.is_empty() {
             return Ok(hits);
         }
@@ -263,7 +291,7 @@ impl CommandIndex {
             let Some(q) = crate::plan::plan_closest(query, &self.fields, at_least) else {
                 continue;
             };
-            let mut hits = self.run(&*q, limit)?;
+            let mut hits = self.run(&*q, content, limit)?;
             if !hits.is_empty() {
                 hits.iter_mut().for_each(|h| h.partial = true);
                 return Ok(hits);
@@ -272,11 +300,26 @@ impl CommandIndex {
         Ok(Vec::new())
     }
 
-    fn run(&self, q: &dyn tantivy::query::Query, limit: usize) -> Result<Vec<Hit>> {
+    /// The best `limit` hits of `q`; commands that match none of `content` (only their
+    /// session's title, tags or notes) count once per session: its marked fix, else its
+    /// best.
+    fn run(
+        &self,
+        q: &dyn tantivy::query::Query,
+        content: Option<&dyn tantivy::query::Query>,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();
         // A few more than asked, so ties at the edge are ordered the same however the
         // segments fell.
-        let fetch = limit.saturating_add(16).min(100_000);
+        let fetch = limit.saturating_add(16);
+        // Commands standing for their session collapse into one: look further.
+        let fetch = if content.is_some() {
+            fetch.saturating_mul(4)
+        } else {
+            fetch
+        }
+        .min(100_000);
         let collector = TopDocs::with_limit(fetch).tweak_score(|segment: &SegmentReader| {
             let exit = segment
                 .fast_fields()
@@ -299,7 +342,10 @@ impl CommandIndex {
                 }
             }
         });
-        let top = searcher.search(q, &collector).map_err(Error::index)?;
+        let mut top = searcher.search(q, &collector).map_err(Error::index)?;
+        if let Some(content) = content {
+            top = self.one_per_session_unless(&searcher, content, top)?;
+        }
         let mut snippets =
             SnippetGenerator::create(&searcher, q, self.fields.out).map_err(Error::index)?;
         snippets.set_max_num_chars(200);
@@ -319,6 +365,61 @@ impl CommandIndex {
         });
         hits.truncate(limit);
         Ok(hits)
+    }
+
+    /// Keeps the hits that match `content`, and of the rest one per session (its marked
+    /// fix if among them, else its best), in score order.
+    fn one_per_session_unless(
+        &self,
+        searcher: &tantivy::Searcher,
+        content: &dyn tantivy::query::Query,
+        top: Vec<(Score, tantivy::DocAddress)>,
+    ) -> Result<Vec<(Score, tantivy::DocAddress)>> {
+        use tantivy::query::EnableScoring;
+        use tantivy::DocSet;
+        let weight = content
+            .weight(EnableScoring::disabled_from_searcher(searcher))
+            .map_err(Error::index)?;
+        let matches = |addr: tantivy::DocAddress| -> Result<bool> {
+            let segment = searcher.segment_reader(addr.segment_ord);
+            let mut scorer = weight.scorer(segment, 1.0).map_err(Error::index)?;
+            // A fresh scorer stands on its first document; seek only moves forward.
+            let at = scorer.doc();
+            Ok(at == addr.doc_id || (at < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id))
+        };
+        let mut docs = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
+            let hit = self.hit(&doc, score);
+            docs.push((score, addr, hit.session, hit.marked_fix, matches(addr)?));
+        }
+        let with_content: std::collections::HashSet<&str> =
+            docs.iter().filter(|d| d.4).map(|d| d.2.as_str()).collect();
+        let mut kept: Vec<Option<(Score, tantivy::DocAddress)>> = Vec::with_capacity(docs.len());
+        // Sessions standing for themselves: where in `kept`, and whether by the marked fix.
+        let mut standing: std::collections::HashMap<&str, (usize, bool)> = Default::default();
+        for (score, addr, session, marked, content) in &docs {
+            if *content {
+                kept.push(Some((*score, *addr)));
+                continue;
+            }
+            if with_content.contains(session.as_str()) {
+                continue;
+            }
+            match standing.get(session.as_str()) {
+                None => {
+                    standing.insert(session, (kept.len(), *marked));
+                    kept.push(Some((*score, *addr)));
+                }
+                Some(&(at, false)) if *marked => {
+                    // The marked fix stands for the session, at the place of its best.
+                    kept[at] = Some((kept[at].map_or(*score, |k| k.0), *addr));
+                    standing.insert(session, (at, true));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(kept.into_iter().flatten().collect())
     }
 
     /// The `k` commands that followed command `seq` of `session`.
@@ -423,6 +524,7 @@ impl CommandIndex {
             next_steps: info.next_steps,
             fixes: info.fixes,
             verifies: info.verifies,
+            marked_fix: info.marked,
             partial: false,
         }
     }
@@ -508,7 +610,10 @@ impl CommandWriter {
     /// Adds a session's commands, without looking for older copies (a fresh index).
     pub fn add_session(&mut self, meta: &SessionMeta, commands: &[CommandRecord]) -> Result<()> {
         let records = derive_fixes(commands, meta.fix_seq, &self.read_only);
-        let info = fixes::by_command(commands, &records);
+        let mut info = fixes::by_command(commands, &records);
+        if let Some(seq) = meta.fix_seq {
+            info.entry(seq).or_default().marked = true;
+        }
         for c in commands {
             let doc = self.document(meta, c, info.get(&c.seq));
             self.writer.add_document(doc).map_err(Error::index)?;
@@ -594,14 +699,14 @@ impl CommandWriter {
         if let Some(twin) = ascii_twin_text(&c.command) {
             doc.add_text(f.cmd_twin, &twin);
         }
-        let mut out = c.output.as_str();
-        if out.len() > MAX_OUTPUT_BYTES {
-            let mut cut = MAX_OUTPUT_BYTES;
-            while !out.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            out = &out[..cut];
-        }
+        let (head, tail) = indexed_output(&c.output);
+        let joined;
+        let out = if tail.is_empty() {
+            head
+        } else {
+            joined = format!("{head}\n[fixcast: output cut here in the index]\n{tail}");
+            joined.as_str()
+        };
         doc.add_text(f.out, out);
         if let Some(cwd) = c
             .cwd

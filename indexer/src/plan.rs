@@ -103,6 +103,31 @@ pub(crate) fn plan_closest(q: &Query, f: &Fields, at_least: usize) -> Option<Box
     Some(Box::new(BooleanQuery::new(must)))
 }
 
+/// Whether a command matched the query by what it *is* (its command line or output) for
+/// at least one plain word: `None` when the query has no plain word. A command matched
+/// only by its session's title, tags or notes stands for its session, once.
+pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
+    let mut alts: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+    for c in q.groups.iter().flatten() {
+        if let Term::Text {
+            field: TextField::Any,
+            text,
+            phrase,
+        } = &c.term
+        {
+            if c.negated {
+                continue;
+            }
+            for field in [f.cmd, f.cmd_twin, f.out] {
+                if let Some(q) = text_query(field, text, *phrase) {
+                    alts.push((Occur::Should, q));
+                }
+            }
+        }
+    }
+    (!alts.is_empty()).then(|| Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>)
+}
+
 /// How many words a closest match may leave out at most (all but one).
 pub(crate) fn closest_levels(q: &Query) -> std::ops::Range<usize> {
     1..optional_words(q)
