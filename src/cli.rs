@@ -105,9 +105,13 @@ pub struct ShowArgs {
     /// Print the metadata as JSON
     #[arg(long)]
     pub json: bool,
-    /// List the session's commands: seq, offset, duration, exit, cwd, command
+    /// List the session's commands: seq, offset, duration, exit, cwd, command, and
+    /// which failed, fixed and verified
     #[arg(long)]
     pub commands: bool,
+    /// The session's fixes: each failure with its diagnostics, fix and verification
+    #[arg(long, conflicts_with = "commands")]
+    pub fix: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod crash;
+mod fixes;
 mod import_export;
 mod integration_fish4;
 mod integration_preexec_atuin;

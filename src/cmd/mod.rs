@@ -2,6 +2,7 @@
 
 mod commands;
 mod export;
+mod fixes;
 mod import;
 mod index;
 mod index_live;

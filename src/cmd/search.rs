@@ -10,10 +10,11 @@ use std::process::ExitCode;
 use fixcast_indexer::{
     parse, CommandIndex, CommandSummary, FixNote, Hit, ParseContext, Step, SymptomNote,
 };
-use fixcast_sessions::{Found, Store};
+use fixcast_sessions::Store;
 use serde_json::{json, Value};
 
 use super::commands::format_offset;
+use super::fixes::{how, play_at};
 use super::index::{open_for_search, rebuild_fresh, rebuild_reason};
 use super::{format_duration, format_local, printable};
 use crate::cli::SearchArgs;
@@ -198,16 +199,6 @@ fn play(h: &Hit) -> String {
     play_at(&h.session, h.offset)
 }
 
-fn play_at(session: &str, offset: f64) -> String {
-    // A little before the command, so its prompt is on screen when replay starts.
-    let at = (offset - 0.05).max(0.0);
-    format!(
-        "fixcast play {} --at {:.1}",
-        short(session),
-        (at * 10.0).floor() / 10.0
-    )
-}
-
 /// `0.3s`, `12.0s`, `0:02:05`.
 fn took(seconds: f64) -> String {
     if seconds < 60.0 {
@@ -265,12 +256,7 @@ fn write_fix(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> io::
     let line = |c: &str| printable(c.lines().next().unwrap_or_default()).into_owned();
     let at = |offset: f64| play_at(&h.session, offset);
     if let Some(fix) = &h.fix {
-        let how = match (fix.found, fix.after) {
-            (Found::Marked, _) => "marked as the fix".to_owned(),
-            (Found::Alternative, _) => "did the job instead".to_owned(),
-            (_, Some(after)) => format!("retry {} later succeeded", took(after)),
-            _ => "retry succeeded".to_owned(),
-        };
+        let how = how(fix.found, fix.after);
         if fix.commands.is_empty() {
             if let Some(v) = &fix.verification {
                 writeln!(
