@@ -36,6 +36,9 @@ pub enum Command {
     Rm(RmArgs),
     /// Search the commands of every session (query syntax: see the README)
     Search(SearchArgs),
+    /// Past fixes for an error: fixcast fix 'Operation not permitted', or
+    /// some-cmd 2>&1 | fixcast fix
+    Fix(FixArgs),
     /// Rebuild the search index from the sessions
     Reindex(ReindexArgs),
     /// Serve the web knowledge base: search, browse and replay sessions in a browser
@@ -204,6 +207,20 @@ pub struct SearchArgs {
     /// Group hits by session
     #[arg(long)]
     pub sessions: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The error (or a query, as for `search`); without it, the error text is read
+    /// from standard input
+    #[arg(value_name = "ERROR")]
+    pub query: Vec<String>,
+    /// Show at most N fixes
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 5)]
+    pub limit: usize,
+    /// Print one JSON array
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -100,6 +100,30 @@ fn a_failure_is_answered_with_what_fixed_it() {
         serde_json::from_str(&home.ok(&["show", &id, "--fix", "--json"])).unwrap();
     assert_eq!(records[0]["fix"], serde_json::json!([5]));
 
+    // `fixcast fix`, with the error as words or piped in as it was printed.
+    let text = home.ok(&["fix", "Operation not permitted"]);
+    assert!(text.contains("fixed by: $ chattr -i app.conf"), "{text}");
+    let mut child = home
+        .cmd(&["fix", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"deploy: writing config\nbash: /srv/app/app.conf: Operation not permitted\n",
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let fixes: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        fixes[0]["fix"]["commands"][0]["command"],
+        "chattr -i app.conf"
+    );
+    let none = home.run(&["fix", "no such error anywhere"]);
+    assert_eq!(none.status.code(), Some(1));
+
     // Words that do not all occur: the closest matches, said to be so.
     let out = home.run(&["search", "app.conf config will not save"]);
     assert!(out.status.success(), "{out:?}");
