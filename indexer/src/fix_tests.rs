@@ -174,3 +174,20 @@ fn a_word_only_in_a_session_s_title_or_notes_matches_the_session_once() {
     let hits = search(&index, "EPERM");
     assert_eq!((hits.len(), hits[0].seq, hits[0].marked_fix), (1, 4, true));
 }
+
+#[test]
+fn error_words_match_across_their_forms_in_the_output() {
+    let index = indexed(&[immutable_file(None)]);
+    // `Operation not permitted` is found by `permission` and `permit`.
+    for q in [
+        "permission",
+        "permit",
+        "out:permission",
+        "\"operation not permitted\"",
+    ] {
+        let hits = search(&index, q);
+        assert_eq!(hits.first().map(|h| h.seq), Some(1), "{q}: {hits:#?}");
+    }
+    // Not in command lines: `cmd:` stays exact.
+    assert!(search(&index, "cmd:permission").is_empty());
+}

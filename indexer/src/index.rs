@@ -225,6 +225,9 @@ impl CommandIndex {
         index
             .tokenizers()
             .register(SHELL_TOKENIZER, shell_analyzer());
+        index
+            .tokenizers()
+            .register(crate::stem::STEM_TOKENIZER, crate::stem::stem_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -708,6 +711,7 @@ impl CommandWriter {
             joined.as_str()
         };
         doc.add_text(f.out, out);
+        doc.add_text(f.out_stem, out);
         if let Some(cwd) = c
             .cwd
             .as_deref()

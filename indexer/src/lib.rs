@@ -32,6 +32,7 @@ mod index;
 mod plan;
 mod query;
 mod schema;
+mod stem;
 mod tokenizer;
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ const BOOST_TITLE: f32 = 2.0;
 const BOOST_TAGS: f32 = 2.0;
 const BOOST_NOTES: f32 = 1.0;
 const BOOST_OUT: f32 = 1.0;
+/// A word matched only in another form counts for less than as typed.
+const BOOST_STEM: f32 = 0.5;
 
 pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
     let mut must = Vec::new();
@@ -183,6 +185,12 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
                     Some((Occur::Should, q))
                 })
                 .collect();
+            let mut per_field = per_field;
+            if matches!(field, TextField::Any | TextField::Out) {
+                if let Some(q) = stem_query(f.out_stem, text, *phrase) {
+                    per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
+                }
+            }
             if per_field.is_empty() {
                 return Box::new(EmptyQuery);
             }
@@ -232,6 +240,31 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
 
 pub(crate) fn date_term(field: Field, t: time::OffsetDateTime) -> TTerm {
     TTerm::from_field_date(field, DateTime::from_timestamp_secs(t.unix_timestamp()))
+}
+
+/// `text` in the stemmed output: each word by its stem or its family's, a phrase in order.
+fn stem_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>> {
+    let stems = crate::stem::stems(text);
+    let one = |stem: &str| -> Box<dyn TQuery> {
+        let alts: Vec<(Occur, Box<dyn TQuery>)> = crate::stem::family(stem)
+            .into_iter()
+            .map(|s| (Occur::Should, term_q(TTerm::from_field_text(field, &s))))
+            .collect();
+        Box::new(BooleanQuery::new(alts))
+    };
+    match stems.as_slice() {
+        [] => None,
+        [s] => Some(one(s)),
+        _ if phrase => Some(Box::new(PhraseQuery::new(
+            stems
+                .iter()
+                .map(|s| TTerm::from_field_text(field, s))
+                .collect(),
+        ))),
+        _ => Some(Box::new(BooleanQuery::new(
+            stems.iter().map(|s| (Occur::Must, one(s))).collect(),
+        ))),
+    }
 }
 
 fn term(field: Field, raw: &str) -> Option<TTerm> {

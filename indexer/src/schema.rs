@@ -23,6 +23,8 @@ pub(crate) struct Fields {
     /// The command with look-alike characters replaced by ASCII (only when different).
     pub cmd_twin: Field,
     pub out: Field,
+    /// The output again, stemmed: word forms (`denied`, `deny`) meet.
+    pub out_stem: Field,
     pub cwd: Field,
     pub exit: Field,
     pub duration: Field,
@@ -73,6 +75,14 @@ pub(crate) fn build() -> (Schema, Fields) {
         cmd: b.add_text_field("cmd", shell_text(true, true)),
         cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true)),
         out: b.add_text_field("out", shell_text(true, true)),
+        out_stem: b.add_text_field(
+            "out_stem",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(crate::stem::STEM_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
         cwd: b.add_text_field("cwd", shell_text(true, true)),
         exit: b.add_i64_field("exit", NumericOptions::from(INDEXED | STORED) | FAST),
         duration: b.add_f64_field("duration", stored_only()),
@@ -108,6 +118,7 @@ impl Fields {
             cmd: f("cmd")?,
             cmd_twin: f("cmd_twin")?,
             out: f("out")?,
+            out_stem: f("out_stem")?,
             cwd: f("cwd")?,
             exit: f("exit")?,
             duration: f("duration")?,
