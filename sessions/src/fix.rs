@@ -32,6 +32,18 @@ pub enum Found {
 }
 
 impl Found {
+    /// How it was found, in words: `retry 2.4s later succeeded`, with the seconds from
+    /// the failure to its successful retry.
+    pub fn told(self, after: Option<f64>) -> String {
+        match (self, after) {
+            (Found::Marked, _) => "marked as the fix".into(),
+            (Found::Alternative, _) => "did the job instead".into(),
+            (Found::Unresolved, _) => "unresolved".into(),
+            (Found::Retry, Some(after)) => format!("retry {after:.1}s later succeeded"),
+            (Found::Retry, None) => "retry succeeded".into(),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Found::Retry => "retry",

@@ -12,7 +12,7 @@ use fixcast_indexer::{parse, Hit, ParseContext};
 use fixcast_sessions::{error_lines, Store};
 use serde_json::json;
 
-use super::fixes::{how, play_at};
+use super::fixes::play_at;
 use super::index::{open_for_search, rebuild_fresh, rebuild_reason};
 use super::{format_local, printable};
 use crate::cli::FixArgs;
@@ -147,7 +147,7 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
     if let Some(e) = error {
         writeln!(out, "            │ {}", printable(e))?;
     }
-    let how = how(fix.found, fix.after);
+    let how = fix.found.told(fix.after);
     if fix.commands.is_empty() {
         if let Some(v) = &fix.verification {
             writeln!(

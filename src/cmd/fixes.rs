@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use fixcast_sessions::{CommandRecord, FixRecord, Found, SessionMeta};
+use fixcast_sessions::{CommandRecord, FixRecord, SessionMeta};
 
 use super::commands::format_offset;
 use super::printable;
@@ -18,17 +18,6 @@ pub fn play_at(session: &str, offset: f64) -> String {
         session.get(..10).unwrap_or(session),
         (at * 10.0).floor() / 10.0
     )
-}
-
-/// How a fix was found, in words: `retry 2.4s later succeeded`.
-pub fn how(found: Found, after: Option<f64>) -> String {
-    match (found, after) {
-        (Found::Marked, _) => "marked as the fix".into(),
-        (Found::Alternative, _) => "did the job instead".into(),
-        (Found::Unresolved, _) => "unresolved".into(),
-        (Found::Retry, Some(after)) => format!("retry {after:.1}s later succeeded"),
-        (Found::Retry, None) => "retry succeeded".into(),
-    }
 }
 
 /// Each episode: symptom, error lines, diagnostics, fix, verification (or next steps).
@@ -82,7 +71,7 @@ pub fn write_episodes(
                 out,
                 "{label:<10} {}   ({})   {}",
                 line(f),
-                how(r.found, after),
+                r.found.told(after),
                 play_at(id, at(f))
             )?;
         }

@@ -14,7 +14,7 @@ use fixcast_sessions::Store;
 use serde_json::{json, Value};
 
 use super::commands::format_offset;
-use super::fixes::{how, play_at};
+use super::fixes::play_at;
 use super::index::{open_for_search, rebuild_fresh, rebuild_reason};
 use super::{format_duration, format_local, printable};
 use crate::cli::SearchArgs;
@@ -256,7 +256,7 @@ fn write_fix(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> io::
     let line = |c: &str| printable(c.lines().next().unwrap_or_default()).into_owned();
     let at = |offset: f64| play_at(&h.session, offset);
     if let Some(fix) = &h.fix {
-        let how = how(fix.found, fix.after);
+        let how = fix.found.told(fix.after);
         if fix.commands.is_empty() {
             if let Some(v) = &fix.verification {
                 writeln!(
