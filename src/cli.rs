@@ -145,6 +145,8 @@ pub enum ExportFormat {
     Raw,
     /// plain text as the screen showed it: scrollback and final screen
     Txt,
+    /// a Markdown runbook: each failure with its investigation, fix and verification
+    Md,
 }
 
 #[derive(Debug, Args)]

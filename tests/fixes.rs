@@ -134,3 +134,23 @@ fn a_failure_is_answered_with_what_fixed_it() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("app.conf"));
 }
+
+#[test]
+fn a_session_exports_as_a_markdown_runbook() {
+    let home = Home::new();
+    let out = home.ok(&[
+        "import",
+        &crate::util::fixture("immutable-fix.cast")
+            .display()
+            .to_string(),
+    ]);
+    assert!(out.contains("imported"), "{out}");
+    let id = home.ids().remove(0);
+    let md = home.ok(&["export", &id, "--format", "md"]);
+    let md = md.replace(&id, "SESSION_ID").replace(&id[..10], "SESSION");
+    let want = std::fs::read_to_string(crate::util::fixture("immutable-fix.md")).unwrap();
+    assert_eq!(
+        md, want,
+        "the runbook changed; if on purpose, update tests/fixtures/immutable-fix.md"
+    );
+}

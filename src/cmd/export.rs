@@ -1,4 +1,5 @@
-//! `fixcast export`: a session as asciicast v3/v2, raw output bytes, or plain text.
+//! `fixcast export`: a session as asciicast v3/v2, raw output bytes, plain text, or a
+//! Markdown runbook.
 
 use std::fs;
 use std::io::{self, IsTerminal, Write};
@@ -8,9 +9,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use fixcast_recorder::ScreenText;
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
-use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind, Store};
+use fixcast_sessions::{
+    derive_fixes, CommandRecord, CommandSource, Event, EventKind, ReadOnly, Store,
+};
 
 use super::commands::{session_commands, Output};
+use super::runbook;
 use super::safe_replay::SafeReplay;
 use super::{open_session, read_recording, warn};
 use crate::cli::{ExportArgs, ExportFormat};
@@ -33,6 +37,14 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         };
         return write_out(&args, c.output.as_bytes());
     }
+    if args.format == ExportFormat::Md {
+        let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
+        let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
+        return write_out(
+            &args,
+            runbook::markdown(&meta, &commands, &records).as_bytes(),
+        );
+    }
     let mut rec = Recording {
         header: contents.header.clone(),
         events: contents.events.clone(),
@@ -51,6 +63,11 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         }
         ExportFormat::Raw => raw_output(&rec),
         ExportFormat::Txt => render_text(&rec).into_bytes(),
+        ExportFormat::Md => {
+            let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
+            let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
+            runbook::markdown(&meta, &commands, &records).into_bytes()
+        }
     };
     write_out(&args, &bytes)
 }

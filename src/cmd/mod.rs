@@ -14,6 +14,7 @@ mod rec;
 mod redact;
 mod reindex;
 mod rm;
+mod runbook;
 mod safe_replay;
 mod search;
 mod serve;
