@@ -246,4 +246,8 @@ pub struct ServeArgs {
     /// Open the home page in a browser
     #[arg(long)]
     pub open: bool,
+    /// Connections one client address may hold at once (an IPv6 client counts per
+    /// /64); more are answered 429. Raise it for many viewers behind one NAT
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
 }

@@ -47,6 +47,11 @@ impl Server {
             .to_owned();
         Server { child, url }
     }
+
+    /// The server's process id (to read its memory and open files in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {

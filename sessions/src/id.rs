@@ -41,11 +41,24 @@ impl SessionId {
     }
 
     /// Whether `s` could be the start of an id (used to validate prefixes from users
-    /// and URLs before they touch the file system).
+    /// and URLs before they touch the file system). 26 base32 characters hold 130 bits
+    /// and a ULID 128, so the first one is 0 to 7: `ZZZZ…` would sort after every real
+    /// id and list as the newest session.
     pub fn is_valid_prefix(s: &str) -> bool {
         !s.is_empty()
             && s.len() <= 26
+            && s.starts_with(|c: char| ('0'..='7').contains(&c))
             && s.chars().all(|c| ALPHABET.contains(c.to_ascii_uppercase()))
+    }
+
+    /// When the session started, as the id says: milliseconds since the Unix epoch (the
+    /// first 10 characters, 48 bits).
+    pub fn timestamp_ms(&self) -> u64 {
+        self.0[..10].chars().fold(0u64, |acc, c| {
+            // Valid by construction: every character is in the alphabet.
+            let digit = ALPHABET.find(c).unwrap_or(0) as u64;
+            acc << 5 | digit
+        })
     }
 }
 
@@ -103,5 +116,27 @@ mod tests {
         }
         assert!(!SessionId::is_valid_prefix("../x"));
         assert!(SessionId::is_valid_prefix("01j"));
+    }
+
+    #[test]
+    fn ids_past_the_48_bit_time_are_not_ids() {
+        // 26 base32 characters hold 130 bits, a ULID 128: the first is 0 to 7.
+        for bad in ["ZZZZZZZZZZZZZZZZZZZZZZZZZZ", "80000000000000000000000000"] {
+            assert!(bad.parse::<SessionId>().is_err(), "{bad}");
+            assert!(!SessionId::is_valid_prefix(&bad[..3]), "{bad}");
+        }
+        assert!("7ZZZZZZZZZZZZZZZZZZZZZZZZZ".parse::<SessionId>().is_ok());
+    }
+
+    #[test]
+    fn an_id_tells_when_it_was_made() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let t = SessionId::generate().timestamp_ms();
+        assert!(t.abs_diff(now) < 5_000, "{t} vs {now}");
+        let max: SessionId = "7ZZZZZZZZZZZZZZZZZZZZZZZZZ".parse().unwrap();
+        assert_eq!(max.timestamp_ms(), (1 << 48) - 1);
     }
 }

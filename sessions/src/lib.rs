@@ -38,4 +38,4 @@ pub use event::{parse_size, Event, EventKind, Seconds};
 pub use fix::{derive as derive_fixes, error_lines, failed, FixRecord, Found, ReadOnly, READ_ONLY};
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
-pub use store::{Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE};
+pub use store::{Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};

@@ -13,6 +13,10 @@ use crate::meta::{SessionMeta, Status};
 pub const CAST_FILE: &str = "session.cast.zst";
 pub const META_FILE: &str = "meta.json";
 pub const COMMANDS_FILE: &str = "commands.json.zst";
+/// Beside a session streamed to this home by `fixcast rec --server`: a digest of the key
+/// of the uploader that started it (the server makes and checks it). A session without
+/// one was recorded or imported here, and no upload ever writes it.
+pub const UPLOAD_KEY_FILE: &str = "upload.key";
 
 /// A fixcast home.
 #[derive(Debug, Clone)]
@@ -171,6 +175,40 @@ impl Store {
         let writer = CastWriter::create(&dir.join(CAST_FILE), header)?;
         self.save_meta(meta)?;
         Ok(writer)
+    }
+
+    /// The owner of an uploaded session: what its [`UPLOAD_KEY_FILE`] holds; `None` for a
+    /// session recorded or imported here, or absent.
+    pub fn upload_key(&self, id: &SessionId) -> Result<Option<String>> {
+        let path = self.dir(id).join(UPLOAD_KEY_FILE);
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s.trim().to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path)(e)),
+        }
+    }
+
+    /// Creates the folder of a session that an upload starts, owned by `key`, which is
+    /// written before anything else so that the folder never holds a recording without
+    /// its owner. False when the session exists already (an empty folder, left by an
+    /// upload cut off between the two steps, is taken over).
+    pub fn create_uploaded(&self, id: &SessionId, key: &str) -> Result<bool> {
+        let dir = self.dir(id);
+        match fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let empty = fs::read_dir(&dir)
+                    .map_err(Error::io(&dir))?
+                    .next()
+                    .is_none();
+                if !empty {
+                    return Ok(false);
+                }
+            }
+            Err(e) => return Err(Error::io(&dir)(e)),
+        }
+        crate::meta::write_atomic(&dir.join(UPLOAD_KEY_FILE), format!("{key}\n").as_bytes())?;
+        Ok(true)
     }
 
     /// The session's cached commands, if a cache exists for its recording as it is now.

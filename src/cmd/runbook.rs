@@ -16,7 +16,7 @@ const OUTPUT_LINES: usize = 12;
 pub fn markdown(meta: &SessionMeta, commands: &[CommandRecord], records: &[FixRecord]) -> String {
     let mut md = String::new();
     let title = meta.display_title();
-    let _ = writeln!(md, "# {}\n", one_line(&title));
+    let _ = writeln!(md, "# {}\n", one_line(title));
     let mut facts = vec![format!("session `{}`", meta.id)];
     if !meta.host.is_empty() {
         facts.push(format!("host `{}`", one_line(&meta.host)));

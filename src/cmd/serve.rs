@@ -33,7 +33,7 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let bind = args.bind.or(config.serve.bind).unwrap_or(DEFAULT_BIND);
     fixcast_web::check_bind(&bind, token.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let knowledge = Arc::new(CliKnowledge::default());
-    let state = fixcast_web::AppState::new(store, knowledge, token.clone());
+    let state = fixcast_web::AppState::new(store, knowledge, token.clone()).bound_to(&bind);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -53,7 +53,11 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         if args.open {
             open_browser(&url);
         }
-        fixcast_web::serve(listener, fixcast_web::app(state), shutdown_signal())
+        let limits = fixcast_web::Limits {
+            per_ip: args.max_connections_per_ip as usize,
+            ..fixcast_web::Limits::default()
+        };
+        fixcast_web::serve_with(listener, fixcast_web::app(state), limits, shutdown_signal())
             .await
             .context("server failed")
     })?;

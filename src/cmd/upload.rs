@@ -5,7 +5,10 @@
 //! acknowledged, so the server's copy ends byte-identical to the local one, and a network
 //! blip or a server restart loses nothing: it resumes from the server's size. Protocol
 //! (see `web/src/upload.rs`): `start` with meta.json answers the server's size; `append
-//! ?offset=N` with bytes; `finish?offset=N` with the final meta.json.
+//! ?offset=N` with bytes; `finish?offset=N` with the final meta.json. Every request
+//! carries this recording's key (`Fixcast-Upload-Key`, 256 random bits made here): the
+//! server lets only the uploader that started a session write it, and since the key is
+//! ours from the first `start`, a `start` whose answer was lost is simply sent again.
 //!
 //! It runs on its own thread: the recorder's writer thread only pokes it (a `try_send`,
 //! never a wait). It wakes on each flush or every half second, retries with exponential
@@ -27,6 +30,8 @@ use fixcast_sessions::{Event, SessionId, Store, META_FILE};
 
 /// Most bytes one request carries (the server accepts up to `fixcast_web::UPLOAD_LIMIT`).
 const CHUNK: u64 = 4 * 1024 * 1024;
+/// Fewest, after the server found requests too slow (it waits 10 s, then 1 s per 16 KiB).
+const MIN_CHUNK: u64 = 64 * 1024;
 /// How long `rec` waits, once the recording ends, for the server to take the rest.
 pub const FINISH_WITHIN: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(500);
@@ -112,6 +117,15 @@ impl Reply {
 struct Client {
     url: ServerUrl,
     token: Option<String>,
+    /// This recording's upload key.
+    key: String,
+}
+
+/// A new upload key: 256 bits from the OS's random numbers, hex.
+fn new_key() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no random numbers for an upload key: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl Client {
@@ -139,10 +153,11 @@ impl Client {
         s.set_read_timeout(Some(IO_TIMEOUT)).map_err(net)?;
         s.set_write_timeout(Some(IO_TIMEOUT)).map_err(net)?;
         let mut head = format!(
-            "POST {}/api/upload/{path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            "POST {}/api/upload/{path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nFixcast-Upload-Key: {}\r\nConnection: close\r\n",
             self.url.prefix,
             self.url.authority,
-            body.len()
+            body.len(),
+            self.key
         );
         if let Some(t) = &self.token {
             head.push_str(&format!("Authorization: Bearer {t}\r\n"));
@@ -210,10 +225,12 @@ struct Worker {
     meta: PathBuf,
     /// What the server acknowledged; `None` until (re)started.
     acked: Option<u64>,
+    /// Most bytes the next append sends.
+    chunk: u64,
 }
 
 impl Worker {
-    fn call(&self, path: &str, kind: &str, body: &[u8]) -> Result<Reply, Failure> {
+    fn call(&mut self, path: &str, kind: &str, body: &[u8]) -> Result<Reply, Failure> {
         let r = self.client.post(path, kind, body).map_err(Failure::Retry)?;
         match r.status {
             200..=299 | 409 => Ok(r),
@@ -221,7 +238,13 @@ impl Worker {
                 "{} (the server needs a token: give --token or FIXCAST_TOKEN)",
                 r.message()
             ))),
-            500..=599 => Err(Failure::Retry(r.message())),
+            // The body came slower than the server waits for: send less at once.
+            408 => {
+                self.chunk = (self.chunk / 4).max(MIN_CHUNK);
+                Err(Failure::Retry(r.message()))
+            }
+            // Too many connections from here just now.
+            429 | 500..=599 => Err(Failure::Retry(r.message())),
             _ => Err(Failure::Stop(r.message())),
         }
     }
@@ -236,11 +259,8 @@ impl Worker {
         let acked = match self.acked {
             Some(n) => n,
             None => {
-                let r = self.call(
-                    &format!("{id}/start"),
-                    "application/json",
-                    &self.read_meta()?,
-                )?;
+                let meta = self.read_meta()?;
+                let r = self.call(&format!("{id}/start"), "application/json", &meta)?;
                 if r.status == 409 {
                     return Err(Failure::Stop(r.message()));
                 }
@@ -260,7 +280,7 @@ impl Worker {
             )));
         }
         if acked < local {
-            let want = (local - acked).min(CHUNK);
+            let want = (local - acked).min(self.chunk);
             let mut buf = Vec::with_capacity(want as usize);
             f.seek(SeekFrom::Start(acked))
                 .and_then(|_| (&mut f).take(want).read_to_end(&mut buf))
@@ -281,10 +301,11 @@ impl Worker {
         if !finishing {
             return Ok(Step::Idle);
         }
+        let meta = self.read_meta()?;
         let r = self.call(
             &format!("{id}/finish?offset={local}"),
             "application/json",
-            &self.read_meta()?,
+            &meta,
         )?;
         if r.status == 409 {
             self.acked = r.size();
@@ -338,18 +359,30 @@ impl Uploader {
         let (done_tx, done) = mpsc::channel();
         let finishing = Arc::new(AtomicBool::new(false));
         let shown = url.show();
+        let (key, no_key) = match new_key() {
+            Ok(k) => (k, None),
+            Err(e) => (String::new(), Some(e)),
+        };
         let mut worker = Worker {
-            client: Client { url, token },
+            client: Client { url, token, key },
             id: id.clone(),
             cast: store.cast_path(id),
             meta: store.dir(id).join(META_FILE),
             acked: None,
+            chunk: CHUNK,
         };
         let fin = finishing.clone();
         let server = shown.clone();
         thread::Builder::new()
             .name("fixcast-upload".into())
             .spawn(move || {
+                if let Some(e) = no_key {
+                    say(&format!(
+                        "cannot upload to {server}: {e}; recording locally only"
+                    ));
+                    let _ = done_tx.send(Err(e));
+                    return;
+                }
                 let mut backoff = FIRST_BACKOFF;
                 let mut down = false;
                 loop {

@@ -243,6 +243,19 @@ struct Edit {
     fix_seq: Option<Option<u32>>,
 }
 
+/// An edit from a request body: a JSON object of known fields (serde would also read
+/// a struct from an array, so `[]` or `["title"]` must be refused first).
+fn parse_edit(body: &[u8]) -> Result<Edit> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("edit: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::BadRequest(
+            "edit: send a JSON object with any of title, tags, notes, fix_seq".into(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| Error::BadRequest(format!("edit: {e}")))
+}
+
 fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<T>, D::Error> {
@@ -304,8 +317,7 @@ async fn edit(
             "send the edit as JSON (Content-Type: application/json)".into(),
         ));
     }
-    let edit: Edit =
-        serde_json::from_slice(&body).map_err(|e| Error::BadRequest(format!("edit: {e}")))?;
+    let edit = parse_edit(&body)?;
     let title = edit
         .title
         .map(|t| clean("title", t, MAX_TITLE))

@@ -1,8 +1,9 @@
-//! Who may ask. Without a token (the default, loopback only) every request from this
-//! machine is answered, but only for loopback host names, so a web page elsewhere cannot
-//! reach the server through DNS rebinding. With a token, every page, asset and API call
-//! needs it: `Authorization: Bearer <token>`, or the cookie set when a one-time link
-//! `/?token=<token>` is opened. Tokens are compared in constant time.
+//! Who may ask. On loopback (the default) only requests for loopback host names are
+//! answered, token or not, so a web page elsewhere cannot reach the server through DNS
+//! rebinding; a server bound beyond loopback answers any host name and needs a token.
+//! With a token, every page, asset and API call needs it: `Authorization: Bearer
+//! <token>`, or the cookie set when a one-time link `/?token=<token>` is opened. Tokens
+//! are compared in constant time.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -24,7 +25,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             PageError(e).into_response()
         }
     };
-    let Some(token) = state.token() else {
+    if state.loopback_hosts_only() {
         if let Some(host) = req.headers().get(header::HOST) {
             if !is_loopback_host(host) {
                 return refuse(Error::Forbidden(
@@ -32,6 +33,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
                 ));
             }
         }
+    }
+    let Some(token) = state.token() else {
         return next.run(req).await;
     };
     if let Some(given) = query_token(req.uri().query()) {
@@ -122,7 +125,9 @@ fn login_redirect(uri: &axum::http::Uri, token: &str) -> Response {
         .split('&')
         .filter(|kv| !kv.is_empty() && !kv.starts_with("token="))
         .collect();
-    let mut to = uri.path().to_owned();
+    // Always a path on this site: `//evil.example/x` (or `/\evil.example`) would send
+    // the browser to another one.
+    let mut to = format!("/{}", uri.path().trim_start_matches(['/', '\\']));
     if !rest.is_empty() {
         to.push('?');
         to.push_str(&rest.join("&"));

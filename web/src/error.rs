@@ -26,6 +26,12 @@ pub enum Error {
     Forbidden(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A request body over its route's limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A request body that came too slowly.
+    #[error("{0}")]
+    Timeout(String),
     #[error(transparent)]
     Store(#[from] fixcast_sessions::Error),
     /// The index or the command cutter failed (what the binary's knowledge source said).
@@ -47,6 +53,8 @@ impl Error {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Store(S::InvalidId(_)) => StatusCode::BAD_REQUEST,
             Error::Store(S::NotFound(_)) => StatusCode::NOT_FOUND,
             Error::Store(S::Ambiguous { .. }) => StatusCode::CONFLICT,

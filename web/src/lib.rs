@@ -19,17 +19,22 @@
 mod api;
 mod assets;
 mod auth;
+mod body;
 mod cast;
 mod error;
+mod headers;
 mod html;
 mod knowledge;
 mod live;
+mod owner;
 mod pages;
 mod segments;
+mod server;
 mod upload;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -41,6 +46,7 @@ pub use error::{Error, Result};
 pub use knowledge::{Knowledge, KnowledgeError};
 pub use live::BACKLOG as LIVE_BACKLOG;
 pub use segments::SEGMENT_BYTES;
+pub use server::Limits;
 pub use upload::UPLOAD_LIMIT;
 
 /// Largest request body accepted (an edit of title, tags and notes).
@@ -56,6 +62,9 @@ struct Inner {
     store: Store,
     knowledge: Arc<dyn Knowledge>,
     token: Option<String>,
+    /// Set when the server listens beyond loopback: then any host name is answered (the
+    /// token guards it); on loopback only loopback names are, token or not.
+    any_host: AtomicBool,
     /// Edits of meta.json, one at a time.
     edits: tokio::sync::Mutex<()>,
     segments: segments::Cache,
@@ -72,12 +81,28 @@ impl AppState {
                 store,
                 knowledge,
                 token: token.filter(|t| !t.is_empty()),
+                any_host: AtomicBool::new(false),
                 edits: tokio::sync::Mutex::new(()),
                 segments: segments::Cache::default(),
                 live: Arc::default(),
                 uploads: upload::new(),
             }),
         }
+    }
+
+    /// Tells where the server listens. A state is for a loopback bind until told
+    /// otherwise: it answers only to loopback host names, so that a web page elsewhere
+    /// cannot reach it through DNS rebinding.
+    pub fn bound_to(self, addr: &SocketAddr) -> Self {
+        self.inner
+            .any_host
+            .store(!addr.ip().is_loopback(), Ordering::Relaxed);
+        self
+    }
+
+    /// Whether requests must name a loopback host.
+    pub(crate) fn loopback_hosts_only(&self) -> bool {
+        !self.inner.any_host.load(Ordering::Relaxed)
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -112,10 +137,12 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", api::routes())
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(body::read_in_time))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,
         ))
+        .layer(axum::middleware::map_response(headers::secure))
         .with_state(state)
 }
 
@@ -131,13 +158,21 @@ pub fn check_bind(addr: &SocketAddr, token: Option<&str>) -> Result<()> {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight.
+/// flight, with the default [`Limits`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, app, Limits::default(), shutdown).await
+}
+
+/// [`serve`] with other [`Limits`] on time and connections.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::run(listener, app, limits, shutdown).await
 }

@@ -18,22 +18,12 @@ use crate::AppState;
 /// Sessions per page of the home listing; hits per page of results.
 const PER_PAGE: usize = 30;
 
-/// The player is a script from this server; recordings never are. `wasm-unsafe-eval`:
-/// the player's terminal emulator is WebAssembly.
-const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
+/// A page; its security headers (a strict Content-Security-Policy) are set for every
+/// answer in [`crate::headers`].
 fn page(title: &str, query: &str, body: &str) -> Response {
     let mut res = Html(layout(title, query, body)).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     res
 }
 

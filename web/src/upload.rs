@@ -10,6 +10,12 @@
 //! - `POST /api/upload/{id}/finish?offset=N` with the final `meta.json`: when `N` is the
 //!   size, the metadata is saved and the session indexed.
 //!
+//! Every request carries the uploader's key (`Fixcast-Upload-Key`, see [`crate::owner`]):
+//! the `start` that creates a session makes it its owner (a `start` without a key gets
+//! one made by the server, in `{"size": 0, "key": K}`), and only that key writes it
+//! again. A session recorded or imported here, or started by another uploader, is
+//! refused with 403 and left as it is. Ids must be dated before a day from now.
+//!
 //! While a recorder uploads, this server holds the cast file's lock, as a local recorder
 //! does, so the session shows as live; a recorder silent for [`IDLE`] is let go (the
 //! session then reads as `interrupted` until it comes back). A `complete` session is
@@ -23,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -32,6 +38,7 @@ use serde_json::json;
 
 use crate::api::{blocking, number, params};
 use crate::error::{Error, Result};
+use crate::owner::{self, Key};
 use crate::AppState;
 
 /// Largest body of one upload request (the recorder sends at most this much at once).
@@ -40,12 +47,18 @@ pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 /// How long a session's lock is kept without hearing from its recorder.
 const IDLE: Duration = Duration::from_secs(60);
 
+/// How far ahead of this server's clock an uploaded session's id may be dated (clocks
+/// disagree; an id from the year 10889 would list first forever).
+const FUTURE: Duration = Duration::from_secs(24 * 3600);
+
 /// Sessions being uploaded now: the locked cast file, and when the recorder last spoke.
 #[derive(Default)]
 pub(crate) struct Uploads {
     open: Mutex<HashMap<SessionId, (File, Instant)>>,
     /// Whether the thread that lets go of silent recorders runs (from the first upload).
     sweeping: std::sync::OnceLock<()>,
+    /// Starts one at a time, so two uploaders never both create one session.
+    starting: Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -61,8 +74,18 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn parse_id(raw: &str) -> Result<SessionId> {
-    raw.parse::<SessionId>()
-        .map_err(|_| Error::BadRequest(format!("{raw:?} is not a session id")))
+    let id = raw
+        .parse::<SessionId>()
+        .map_err(|_| Error::BadRequest(format!("{raw:?} is not a session id")))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    if id.timestamp_ms() > (now + FUTURE).as_millis() as u64 {
+        return Err(Error::BadRequest(format!(
+            "session id {id} is dated more than a day after this server's clock; an id starts with the time its recording started"
+        )));
+    }
+    Ok(id)
 }
 
 fn parse_meta(id: &SessionId, body: &[u8]) -> Result<SessionMeta> {
@@ -111,8 +134,9 @@ fn status_of(store: &Store, id: &SessionId) -> Result<Option<Status>> {
     Ok(meta_of(store, id)?.map(|m| m.status))
 }
 
-/// The status of a session a recorder started here; an error when none did.
-fn started(store: &Store, id: &SessionId) -> Result<Status> {
+/// The status of a session this uploader started here; an error when it did not.
+fn started(store: &Store, id: &SessionId, key: Option<&Key>) -> Result<Status> {
+    owner::check(store, id, key)?;
     status_of(store, id)?
         .ok_or_else(|| Error::NotFound(format!("session {id} was not started on this server")))
 }
@@ -186,23 +210,31 @@ impl Uploads {
 async fn start(
     State(state): State<AppState>,
     Path(raw): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
+    let key = Key::from_headers(&headers)?;
     let mut meta = parse_meta(&id, &body)?;
     let (store, uploads) = (state.store().clone(), state.inner.uploads.clone());
     blocking(move || {
-        match status_of(&store, &id)? {
-            Some(Status::Complete) => return Err(refuse_complete(&id)),
-            Some(_) => {}
-            None => {
-                let dir = store.dir(&id);
-                match std::fs::create_dir(&dir) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(io(&dir)(e)),
+        let made = {
+            let _one_at_a_time = lock(&uploads.starting);
+            let (key, made) = match key {
+                Some(k) => (k, None),
+                None => {
+                    let k = Key::generate()?;
+                    (k.clone(), Some(k))
                 }
+            };
+            if !store.create_uploaded(&id, &key.digest())? {
+                // It exists: a reconnect of its uploader, or refused.
+                owner::check(&store, &id, made.is_none().then_some(&key))?;
             }
+            made
+        };
+        if status_of(&store, &id)? == Some(Status::Complete) {
+            return Err(refuse_complete(&id));
         }
         uploads.hold(&store, &id)?;
         // Live here: a copy marked interrupted while the recorder was away is live again.
@@ -210,7 +242,11 @@ async fn start(
         meta.recorder_pid = None;
         store.save_meta(&meta)?;
         let size = uploads.size(&store, &id)?;
-        Ok(size_json(StatusCode::OK, size, None))
+        let mut res = json!({ "size": size });
+        if let Some(k) = made {
+            res["key"] = json!(k.as_str());
+        }
+        Ok((StatusCode::OK, Json(res)).into_response())
     })
     .await
 }
@@ -219,13 +255,15 @@ async fn append(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
+    let key = Key::from_headers(&headers)?;
     let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
     let (store, uploads) = (state.store().clone(), state.inner.uploads.clone());
     blocking(move || {
-        if started(&store, &id)? == Status::Complete {
+        if started(&store, &id, key.as_ref())? == Status::Complete {
             return Err(refuse_complete(&id));
         }
         uploads.hold(&store, &id)?;
@@ -257,9 +295,11 @@ async fn finish(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
+    let key = Key::from_headers(&headers)?;
     let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
     let meta = parse_meta(&id, &body)?;
     if meta.status == Status::Recording {
@@ -274,7 +314,7 @@ async fn finish(
     );
     blocking(move || {
         // Sent again after a lost answer: done already.
-        if started(&store, &id)? == Status::Complete {
+        if started(&store, &id, key.as_ref())? == Status::Complete {
             let size = uploads.size(&store, &id)?;
             return Ok(size_json(StatusCode::OK, size, None));
         }

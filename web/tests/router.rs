@@ -404,7 +404,10 @@ async fn a_token_guards_everything() {
         get(&a, "/?token=wrong").await.status,
         StatusCode::UNAUTHORIZED
     );
-    // With a token, any host name is fine (it is served to other machines).
+    // Bound beyond loopback with a token, any host name is fine (it is served to other
+    // machines).
+    let any: std::net::SocketAddr = "0.0.0.0:7878".parse().unwrap();
+    let a = w.app_bound(Some("s3cret-token"), &any);
     let r = send(
         &a,
         Request::get("/api/sessions")

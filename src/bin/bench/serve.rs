@@ -27,7 +27,15 @@ impl Server {
             "serve-{}.log",
             home.file_name().and_then(|n| n.to_str()).unwrap_or("home")
         )))?;
-        let mut child = util::fixcast_cmd(fixcast, home, &["serve", "--bind", "127.0.0.1:0"])
+        // Every viewer of a benchmark comes from 127.0.0.1: lift the per-client limit.
+        let args = [
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--max-connections-per-ip",
+            "100000",
+        ];
+        let mut child = util::fixcast_cmd(fixcast, home, &args)
             .env_remove("FIXCAST_TOKEN")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -176,6 +176,16 @@ impl World {
             token.map(str::to_owned),
         ))
     }
+
+    /// The app of a server listening on `addr`.
+    pub fn app_bound(&self, token: Option<&str>, addr: &std::net::SocketAddr) -> Router {
+        app(AppState::new(
+            self.store.clone(),
+            self.fake.clone(),
+            token.map(str::to_owned),
+        )
+        .bound_to(addr))
+    }
 }
 
 pub struct Res {
