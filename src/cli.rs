@@ -178,6 +178,36 @@ pub struct ImportArgs {
     /// asciicast files (v1, v2, v3; plain, .zst or .gz)
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Refuse a file larger than this once decompressed (K, M, G suffixes)
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_byte_size)]
+    pub max_size: u64,
+}
+
+/// `256M`, `2G`, `512K`, `1000` (bytes); powers of 1024.
+fn parse_byte_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, ""),
+    };
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("{s:?} is not a size (a number with K, M or G)")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size above 0 (a number with K, M or G)"))
 }
 
 #[derive(Debug, Args)]

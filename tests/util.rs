@@ -18,6 +18,16 @@ impl Home {
         }
     }
 
+    /// A temp home inside `dir` (a file system the test mounted itself).
+    pub fn inside(dir: &Path) -> Self {
+        Home {
+            dir: tempfile::Builder::new()
+                .prefix("fixcast-test")
+                .tempdir_in(dir)
+                .unwrap(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -79,6 +89,21 @@ impl Home {
             .arg(self.cast_path(id))
             .output()
             .unwrap()
+    }
+
+    /// The session folders in this home, without asking `fixcast` (which would repair a
+    /// session whose recorder is still starting).
+    pub fn ids_quiet(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.path().join("sessions"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
     }
 
     /// The ids in this home, oldest first (full ids from `ls --json`).

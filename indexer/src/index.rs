@@ -4,9 +4,12 @@ use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use fixcast_sessions::{derive_fixes, CommandRecord, CommandSource, ReadOnly, SessionMeta};
+use fixcast_sessions::{
+    contain, derive_fixes, CommandRecord, CommandSource, ReadOnly, SessionMeta,
+};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
+use tantivy::directory::error::LockError;
 use tantivy::query::{BooleanQuery, Occur, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -20,6 +23,7 @@ use time::OffsetDateTime;
 use crate::error::{Error, Result};
 use crate::fixes::{self, FixInfo, FixNote, Step, SymptomNote, Verifies};
 use crate::query::Query;
+use crate::read_only::ReadOnlyDirectory;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tokenizer::{shell_analyzer, SHELL_TOKENIZER};
 use fixcast_sessions::{ascii_twin_text, Confusable};
@@ -181,10 +185,10 @@ impl CommandIndex {
             .schema(schema)
             .settings(settings())
             .create_in_dir(dir)
-            .map_err(|e| Error::corrupt(dir, e))?;
+            .map_err(|e| Error::opening(dir, e))?;
         let version = dir.join(VERSION_FILE);
         fs::write(&version, format!("{SCHEMA_VERSION}\n")).map_err(Error::io(&version))?;
-        Self::wrap(index, fields).map_err(|e| Error::corrupt(dir, e))
+        Self::wrap(index, fields).map_err(|e| Error::opening(dir, e))
     }
 
     /// Opens the index in `dir`: [`Error::Missing`], [`Error::Outdated`] or
@@ -199,8 +203,9 @@ impl CommandIndex {
             Ok(v) => return Err(Error::Outdated { found: v }),
             Err(_) => return Err(Error::Outdated { found: 0 }),
         }
-        // Damaged files can make tantivy panic rather than fail: both mean "rebuild".
-        let opened = std::panic::catch_unwind(|| -> tantivy::Result<(Index, Fields)> {
+        // Damaged files can make tantivy panic rather than fail: both mean "rebuild"
+        // (contained: nothing of the panic reaches the user's screen).
+        let opened = contain(|| -> tantivy::Result<(Index, Fields)> {
             let index = Index::open_in_dir(dir)?;
             let fields = Fields::from_schema(&index.schema()).ok_or_else(|| {
                 TantivyError::SchemaError("a field is missing from the schema".into())
@@ -209,16 +214,41 @@ impl CommandIndex {
         });
         let (index, fields) = match opened {
             Ok(Ok(x)) => x,
-            Ok(Err(e)) => return Err(Error::corrupt(dir, e)),
+            Ok(Err(e)) => return Err(Error::opening(dir, e)),
             Err(_) => return Err(Error::corrupt(dir, "could not be read")),
         };
-        let wrapped =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::wrap(index, fields)));
+        let wrapped = contain(|| Self::wrap(index, fields));
         match wrapped {
             Ok(Ok(i)) => Ok(i),
-            Ok(Err(e)) => Err(Error::corrupt(dir, e)),
+            Ok(Err(e)) => Err(Error::opening(dir, e)),
             Err(_) => Err(Error::corrupt(dir, "could not be read")),
         }
+    }
+
+    /// Opens the index in `dir` to read it as it is, writing nothing there (not even
+    /// the lock file tantivy's reader takes): for a folder that cannot be written.
+    /// Its [`CommandIndex::writer`] fails with [`Error::Unwritable`].
+    pub fn open_read_only(dir: &Path) -> Result<CommandIndex> {
+        if !dir.join("meta.json").is_file() {
+            return Err(Error::Missing(dir.to_owned()));
+        }
+        let version = fs::read_to_string(dir.join(VERSION_FILE)).unwrap_or_default();
+        match version.trim().parse::<u32>() {
+            Ok(SCHEMA_VERSION) => {}
+            found => {
+                return Err(Error::Outdated {
+                    found: found.unwrap_or(0),
+                })
+            }
+        }
+        // Damaged files can make tantivy panic: `guard` makes that an error too.
+        guard(|| {
+            let directory = ReadOnlyDirectory::open(dir).map_err(|e| Error::opening(dir, e))?;
+            let index = Index::open(directory).map_err(|e| Error::opening(dir, e))?;
+            let fields = Fields::from_schema(&index.schema())
+                .ok_or_else(|| Error::corrupt(dir, "a field is missing from the schema"))?;
+            Self::wrap(index, fields).map_err(|e| Error::opening(dir, e))
+        })
     }
 
     fn wrap(index: Index, fields: Fields) -> tantivy::Result<CommandIndex> {
@@ -252,8 +282,8 @@ impl CommandIndex {
                 fields: self.fields,
                 read_only: ReadOnly::default(),
             }),
-            Err(TantivyError::LockFailure(..)) => Err(Error::Locked),
-            Err(e) => Err(Error::Index(e.to_string())),
+            Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Err(Error::Locked),
+            Err(e) => Err(Error::index(e)),
         }
     }
 
@@ -533,9 +563,10 @@ impl CommandIndex {
     }
 }
 
-/// Runs a read of the index, turning a panic in tantivy (damaged files) into an error.
+/// Runs a read of the index, turning a panic in tantivy (damaged files) into an error,
+/// silently: the caller rebuilds the index with a message of its own.
 fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    match contain(f) {
         Ok(r) => r,
         Err(_) => Err(Error::Index("the index could not be read".into())),
     }

@@ -31,6 +31,7 @@ mod fixes;
 mod index;
 mod plan;
 mod query;
+mod read_only;
 mod schema;
 mod stem;
 mod tokenizer;

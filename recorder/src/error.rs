@@ -5,6 +5,6 @@ pub enum Error {
     Pty(String),
     #[error("cannot start {program}: {reason}")]
     Spawn { program: String, reason: String },
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }

@@ -34,6 +34,8 @@ mod screen_text;
 mod sink;
 pub mod tty;
 mod utf8;
+#[cfg(test)]
+mod vt100_sizes;
 
 pub use commands::{cut_commands, split_prompt, Cutter, Mark, MarkScanner, OUTPUT_CAP};
 pub use error::Error;

@@ -14,16 +14,15 @@
 
 use std::collections::VecDeque;
 
-/// Rows the scrollback holds; must exceed what one piece can push (see the limits below).
+use fixcast_sessions::emulated_size;
+
+/// Rows the scrollback holds; must exceed what one piece can push (see the limits below,
+/// and [`fixcast_sessions::MAX_SIDE`]: one `CSI n S` pushes at most that many rows).
 const SCROLLBACK: usize = 4096;
 /// A piece of text with no escape sequence: it pushes at most one row per byte.
 const TEXT_PIECE: usize = 1024;
 /// An escape sequence longer than this is fed in parts (only its C0 bytes can push rows).
 const ESC_PIECE: usize = 256;
-/// Sizes are clamped to this, so that a bogus header cannot ask for gigabytes of cells
-/// and one `CSI n S` pushes at most this many rows.
-const MAX_SIDE: u16 = 1000;
-
 const ESC: u8 = 0x1b;
 
 /// Text rendered from a terminal stream.
@@ -60,8 +59,10 @@ impl ScreenText {
 
     /// Keeps at most about `cap` bytes of text: the first half and the last half.
     pub fn with_cap(rows: u16, cols: u16, cap: usize) -> Self {
+        // The size `vt100` is safe at (see `emulated_size`): sides of 2 to 1000.
+        let (cols, rows) = emulated_size(cols, rows);
         ScreenText {
-            parser: vt100::Parser::new(clamp(rows), clamp(cols), SCROLLBACK),
+            parser: vt100::Parser::new(rows, cols, SCROLLBACK),
             split: Splitter::default(),
             counting: false,
             text: Capped::new(cap),
@@ -173,7 +174,7 @@ impl ScreenText {
 
     /// Follows a terminal resize.
     pub fn resize(&mut self, rows: u16, cols: u16) {
-        let (rows, cols) = (clamp(rows), clamp(cols));
+        let (cols, rows) = emulated_size(cols, rows);
         let (cur_row, _) = self.parser.screen().cursor_position();
         if rows <= cur_row && !self.parser.screen().alternate_screen() && self.split.idle() {
             // `vt100` drops the rows below a shrinking screen's new bottom; a terminal
@@ -310,10 +311,6 @@ impl Capped {
         text.extend(self.tail);
         (text, self.cut)
     }
-}
-
-fn clamp(n: u16) -> u16 {
-    n.clamp(1, MAX_SIDE)
 }
 
 /// Whether a piece erases the whole screen: `ESC[2J`, `ESC[J` from the top left, or a

@@ -10,7 +10,7 @@ pub struct SinkError(pub String);
 
 impl From<fixcast_sessions::Error> for SinkError {
     fn from(e: fixcast_sessions::Error) -> Self {
-        SinkError(e.to_string())
+        SinkError(fixcast_sessions::error_chain(&e))
     }
 }
 

@@ -53,7 +53,10 @@ fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore_saved();
+            // A contained panic is no crash: the recording goes on, raw.
+            if !fixcast_sessions::containing() {
+                restore_saved();
+            }
             previous(info);
         }));
     });

@@ -8,13 +8,15 @@
 //!   offset and the time of the event before it. Readers find marks by scanning the
 //!   compressed bytes and can decode any frame on its own, so seeking never decompresses
 //!   from the start, and damage in one frame does not hide the frames after it.
-//! - Frames hold whole event lines; the first frame starts with the header line.
+//! - Frames hold whole event lines. The first frame holds the header line alone, synced
+//!   before the first event, so a recording is readable from its first moment.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::asciicast::{parse_v3_line, FormatError, Header, V3Encoder};
+use crate::asciicast::{Header, V3Encoder};
+use crate::cast_decode::CastReader;
 use crate::error::{Error, Result};
 use crate::event::Event;
 
@@ -34,7 +36,7 @@ const WINDOW_LOG: u32 = 23;
 const HASH_LOG: u32 = 19;
 const CHAIN_LOG: u32 = 19;
 
-const SKIPPABLE_MAGIC: [u8; 4] = 0x184D_2A5E_u32.to_le_bytes();
+pub(crate) const SKIPPABLE_MAGIC: [u8; 4] = 0x184D_2A5E_u32.to_le_bytes();
 const SEEK_TAG: &[u8] = b"fixcast-seek:";
 
 struct Counted {
@@ -93,9 +95,15 @@ impl CastWriter {
             fast: false,
             frame_limit: (FRAME_LIMIT, FRAME_BYTES),
         };
+        // The header is a frame of its own, on disk before anything is recorded: a
+        // recorder killed at once still leaves a readable (empty) recording, and damage
+        // to the events never takes the header with it.
         w.enc = Some(w.new_frame(Counted { file, written: 0 })?);
         let head = w.v3.header(header);
         w.put(head.as_bytes())?;
+        w.end_frame()?;
+        let enc = w.enc.as_ref().expect("encoder present until finish");
+        enc.get_ref().file.sync_data().map_err(Error::io(path))?;
         Ok(w)
     }
 
@@ -108,6 +116,8 @@ impl CastWriter {
             CParameter::WindowLog(WINDOW_LOG),
             CParameter::HashLog(HASH_LOG),
             CParameter::ChainLog(CHAIN_LOG),
+            // Damage inside a finished frame is found (and told) at its end.
+            CParameter::ChecksumFlag(true),
         ] {
             enc.set_parameter(p).map_err(Error::io(&self.path))?;
         }
@@ -124,7 +134,7 @@ impl CastWriter {
     pub fn write(&mut self, ev: &Event) -> Result<()> {
         let frame_bytes = self.stored_bytes() - self.frame_start;
         if self.frame_text >= self.frame_limit.0 || frame_bytes >= self.frame_limit.1 {
-            self.rotate()?;
+            self.end_frame()?;
         }
         let mut line = std::mem::take(&mut self.line);
         line.clear();
@@ -135,7 +145,8 @@ impl CastWriter {
         r
     }
 
-    fn rotate(&mut self) -> Result<()> {
+    /// Ends the current frame and starts the next behind a seek mark.
+    fn end_frame(&mut self) -> Result<()> {
         let enc = self.enc.take().expect("encoder present until finish");
         let mut out = enc.finish().map_err(Error::io(&self.path))?;
         let offset = out.written;
@@ -177,6 +188,17 @@ impl CastWriter {
             .map_err(Error::io(&self.path))
     }
 
+    /// Sets the file's mtime to now: the recording still went on at this time, though
+    /// nothing was written. A recorder killed during a quiet spell leaves a session whose
+    /// duration is told by it (see [`crate::Store::load`]).
+    pub fn touch(&mut self) -> Result<()> {
+        let enc = self.enc.as_ref().expect("encoder present until finish");
+        enc.get_ref()
+            .file
+            .set_modified(std::time::SystemTime::now())
+            .map_err(Error::io(&self.path))
+    }
+
     /// Compressed bytes on disk so far (after the last flush).
     pub fn stored_bytes(&self) -> u64 {
         self.enc.as_ref().map_or(0, |e| e.get_ref().written)
@@ -209,81 +231,31 @@ pub struct CastContents {
     pub damage: Vec<String>,
 }
 
-/// Reads a whole `session.cast.zst`, tolerating a cut or corrupt tail: every event before
-/// the damage is returned, the damage is described in `damage`.
+/// Reads a whole `session.cast.zst`, tolerating any damage: every event before it is
+/// returned (and those of the frames after it), the damage is described in `damage`. A
+/// file with no readable header (empty, or its start damaged) gets an 80x24 one.
 pub fn read_cast(path: &Path) -> Result<CastContents> {
-    let mut raw = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut raw))
-        .map_err(Error::io(path))?;
-    let marks = frame_marks(&raw);
-    let mut header = None;
-    let mut events = Vec::new();
-    let mut damage = Vec::new();
-    for (i, mark) in marks.iter().enumerate() {
-        let end = marks.get(i + 1).map_or(raw.len(), |m| m.offset as usize);
-        let (text, err) = decode_lossy(&raw[mark.offset as usize..end]);
-        if let Some(e) = err {
-            damage.push(format!("frame at byte {}: {e}", mark.offset));
-        }
-        let mut lines = text.split(|&b| b == b'\n').peekable();
-        if i == 0 {
-            let first = lines.next().unwrap_or_default();
-            match crate::asciicast::parse_v3_lenient(&String::from_utf8_lossy(first)) {
-                Ok((rec, _)) => header = Some(rec.header),
-                Err(source) => {
-                    return Err(Error::Format {
-                        path: path.to_owned(),
-                        source,
-                    })
-                }
-            }
-        }
-        let mut time = mark.base;
-        while let Some(line) = lines.next() {
-            let is_last = lines.peek().is_none();
-            if is_last && line.is_empty() {
-                break;
-            }
-            match parse_v3_line(&String::from_utf8_lossy(line), time) {
-                Ok(Some(ev)) => {
-                    time = ev.time;
-                    events.push(ev);
-                }
-                Ok(None) => {}
-                // A line with no newline after it was cut by a crash mid-write.
-                Err(reason) if is_last => damage.push(format!("cut last line ({reason})")),
-                Err(reason) => damage.push(format!("bad line skipped: {reason}")),
-            }
-        }
-    }
-    let header = header.ok_or_else(|| Error::Format {
-        path: path.to_owned(),
-        source: FormatError::new(1, "no asciicast header could be decoded"),
-    })?;
+    let (header, events, damage) = read_cast_parts(path)?;
     Ok(CastContents {
-        header,
+        header: header.unwrap_or_else(|| Header {
+            cols: 80,
+            rows: 24,
+            ..Header::default()
+        }),
         events,
         damage,
     })
 }
 
-/// Decodes as much of `bytes` as zstd can, and the error that stopped it, if any.
-fn decode_lossy(bytes: &[u8]) -> (Vec<u8>, Option<io::Error>) {
-    let mut out = Vec::new();
-    let mut dec = match zstd::stream::read::Decoder::with_buffer(bytes) {
-        Ok(d) => d,
-        Err(e) => return (out, Some(e)),
-    };
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        match dec.read(&mut buf) {
-            Ok(0) => return (out, None),
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return (out, Some(e)),
-        }
+/// [`read_cast`], with the header `None` when the recording has none.
+pub(crate) fn read_cast_parts(path: &Path) -> Result<(Option<Header>, Vec<Event>, Vec<String>)> {
+    let mut reader = CastReader::open(path)?;
+    let mut events = Vec::new();
+    while let Some(ev) = reader.next_event()? {
+        events.push(ev);
     }
+    let header = reader.header()?.cloned();
+    Ok((header, events, reader.damage()))
 }
 
 /// The frames of a file, found from its seek marks without decompressing anything.
@@ -297,20 +269,14 @@ pub fn frame_marks(raw: &[u8]) -> Vec<FrameMark> {
             break;
         };
         let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
-        let Some(body) = raw.get(start + 8..start + 8 + len) else {
-            continue;
-        };
-        let Some(json) = body.strip_prefix(SEEK_TAG) else {
-            continue;
-        };
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(json) else {
-            continue;
-        };
         // The mark records the offset it was written at: a match elsewhere is a false hit.
-        if v.get("offset").and_then(|o| o.as_u64()) != Some(start as u64) {
+        let Some((_, base)) = raw
+            .get(start..start + 8 + len)
+            .and_then(parse_mark)
+            .filter(|&(offset, _)| offset == start as u64)
+        else {
             continue;
-        }
-        let base = v.get("base").and_then(|b| b.as_u64()).unwrap_or(0);
+        };
         marks.push(FrameMark {
             offset: start as u64,
             base,
@@ -320,9 +286,20 @@ pub fn frame_marks(raw: &[u8]) -> Vec<FrameMark> {
     marks
 }
 
+/// A seek mark's offset and base, if `frame` (a whole skippable frame) is one.
+pub(crate) fn parse_mark(frame: &[u8]) -> Option<(u64, u64)> {
+    let json = frame.get(8..)?.strip_prefix(SEEK_TAG)?;
+    let v = serde_json::from_slice::<serde_json::Value>(json).ok()?;
+    let offset = v.get("offset")?.as_u64()?;
+    Some((offset, v.get("base").and_then(|b| b.as_u64()).unwrap_or(0)))
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+#[cfg(test)]
+mod damage_tests;
 
 #[cfg(test)]
 mod tests {
@@ -417,8 +394,10 @@ mod tests {
         let path = write(dir.path(), &evs, 5000);
         let raw = std::fs::read(&path).unwrap();
         let marks = frame_marks(&raw);
-        assert_eq!(marks.len(), 3, "{marks:?}");
-        for m in &marks[1..] {
+        // The header's frame, then three of events.
+        assert_eq!(marks.len(), 4, "{marks:?}");
+        assert_eq!(marks[1].base, 0);
+        for m in &marks[2..] {
             assert!(m.base > 0 && evs.iter().any(|e| e.time == m.base), "{m:?}");
         }
         let back = read_cast(&path).unwrap();
@@ -428,13 +407,13 @@ mod tests {
         assert!(back.events == evs, "events differ after the round trip");
 
         // A cut inside the last frame keeps all earlier frames whole.
-        let cut_at = marks[2].offset as usize + (raw.len() - marks[2].offset as usize) / 2;
+        let cut_at = marks[3].offset as usize + (raw.len() - marks[3].offset as usize) / 2;
         std::fs::write(&path, &raw[..cut_at]).unwrap();
         let cut = read_cast(&path).unwrap();
         assert!(!cut.damage.is_empty());
         assert!(cut.events.len() < evs.len());
         assert_eq!(cut.events[..], evs[..cut.events.len()]);
-        let before_last_frame = evs.iter().filter(|e| e.time <= marks[2].base).count();
+        let before_last_frame = evs.iter().filter(|e| e.time <= marks[3].base).count();
         assert!(cut.events.len() > before_last_frame);
     }
 

@@ -1,16 +1,16 @@
 //! A `session.cast.zst` that is still being written, read as it grows: each call
-//! decompresses only the bytes the file gained since the last one (the recorder flushes
-//! a complete zstd block at least once a second, so a streaming decoder fed the new
-//! bytes yields whole event lines), and returns the events on the complete lines.
-//! Reading a live session this way costs what it grew by, not its whole length.
+//! decodes only the bytes the file gained since the last one (the recorder flushes a
+//! complete zstd block at least once a second, so the new bytes hold whole event lines),
+//! and returns the events on the complete lines. Reading a live session this way costs
+//! what it grew by, not its whole length. Damage is no error: the events before it are
+//! returned, and [`CastTail::damage`] tells what was found.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
-
-use crate::asciicast::{parse_v3_line, FormatError, Header};
+use crate::asciicast::Header;
+use crate::cast_decode::CastDecoder;
 use crate::error::{Error, Result};
 use crate::event::Event;
 
@@ -18,14 +18,10 @@ use crate::event::Event;
 pub struct CastTail {
     path: PathBuf,
     file: File,
-    decoder: Decoder<'static>,
-    /// Decompressed text not yet ending in a newline.
-    text: Vec<u8>,
-    header: Option<Header>,
-    /// Time of the last event returned, in microseconds.
-    prev: u64,
+    decoder: CastDecoder,
+    /// Events decoded but not returned yet (read while looking for the header).
+    ready: Vec<Event>,
     buf: Vec<u8>,
-    out: Vec<u8>,
 }
 
 impl CastTail {
@@ -33,70 +29,37 @@ impl CastTail {
     /// the recorder has flushed it).
     pub fn open(path: &Path) -> Result<CastTail> {
         let file = File::open(path).map_err(Error::io(path))?;
-        let decoder = Decoder::new().map_err(Error::io(path))?;
         Ok(CastTail {
             path: path.to_owned(),
             file,
-            decoder,
-            text: Vec::new(),
-            header: None,
-            prev: 0,
+            decoder: CastDecoder::new(),
+            ready: Vec::new(),
             buf: vec![0; 256 << 10],
-            out: vec![0; 256 << 10],
         })
     }
 
-    /// The header, once it has been read.
+    /// The header, once it has been read; `None` before it is flushed, or when the
+    /// recording's start is damaged.
     pub fn header(&mut self) -> Result<Option<&Header>> {
-        if self.header.is_none() {
+        if !self.decoder.header_settled() {
             self.read_more()?;
-            self.take_header()?;
         }
-        Ok(self.header.as_ref())
+        Ok(self.decoder.header())
     }
 
-    /// The events on the lines the file gained since the last call (none before the
-    /// header has arrived); a line still being written waits for the next call.
+    /// The events on the lines the file gained since the last call; a line still being
+    /// written waits for the next call.
     pub fn read_events(&mut self) -> Result<Vec<Event>> {
         self.read_more()?;
-        if !self.take_header()? {
-            return Ok(Vec::new());
-        }
-        let Some(end) = self.text.iter().rposition(|&b| b == b'\n') else {
-            return Ok(Vec::new());
-        };
-        let lines: Vec<u8> = self.text.drain(..=end).collect();
-        let mut events = Vec::new();
-        for line in String::from_utf8_lossy(&lines).split_inclusive('\n') {
-            // A line that does not parse is skipped, as whole reads skip it.
-            if let Ok(Some(ev)) = parse_v3_line(line, self.prev) {
-                self.prev = ev.time;
-                events.push(ev);
-            }
-        }
-        Ok(events)
+        Ok(std::mem::take(&mut self.ready))
     }
 
-    /// Parses the header line once it is complete; whether the header is known.
-    fn take_header(&mut self) -> Result<bool> {
-        if self.header.is_some() {
-            return Ok(true);
-        }
-        let Some(end) = self.text.iter().position(|&b| b == b'\n') else {
-            return Ok(false);
-        };
-        let line = String::from_utf8_lossy(&self.text[..end]).into_owned();
-        let (rec, _) =
-            crate::asciicast::parse_v3_lenient(&line).map_err(|source| Error::Format {
-                path: self.path.clone(),
-                source,
-            })?;
-        self.header = Some(rec.header);
-        self.text.drain(..=end);
-        Ok(true)
+    /// What was found damaged so far (none in a healthy recording).
+    pub fn damage(&self) -> Vec<String> {
+        self.decoder.damage()
     }
 
-    /// Decompresses whatever the file gained since the last call.
+    /// Decodes whatever the file gained since the last call.
     fn read_more(&mut self) -> Result<()> {
         loop {
             let n = match self.file.read(&mut self.buf) {
@@ -105,21 +68,7 @@ impl CastTail {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::io(&self.path)(e)),
             };
-            let mut src = InBuffer::around(&self.buf[..n]);
-            loop {
-                let mut dst = OutBuffer::around(&mut self.out[..]);
-                self.decoder
-                    .run(&mut src, &mut dst)
-                    .map_err(|e| Error::Format {
-                        path: self.path.clone(),
-                        source: FormatError::new(0, format!("damaged recording: {e}")),
-                    })?;
-                let produced = dst.pos();
-                self.text.extend_from_slice(&self.out[..produced]);
-                if src.pos() == n && produced < self.out.len() {
-                    break;
-                }
-            }
+            self.decoder.push(&self.buf[..n], &mut self.ready);
         }
     }
 }

@@ -2,10 +2,11 @@ use std::path::PathBuf;
 
 use crate::asciicast::FormatError;
 
-/// Everything that can go wrong in the store.
+/// Everything that can go wrong in the store. A message never repeats its cause: that
+/// is `source()`'s, and [`error_chain`] (or anyhow's `{:#}`) tells the two together.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -20,17 +21,27 @@ pub enum Error {
     },
     #[error("{0:?} is not a session id (ids are 26 letters and digits, or a prefix of one)")]
     InvalidId(String),
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Format {
         path: PathBuf,
         #[source]
         source: FormatError,
     },
-    #[error("{}: bad metadata: {source}", path.display())]
+    #[error("{}: bad metadata", path.display())]
     Meta {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
+    },
+    /// Deriving something from the recording failed where it should not (the screen
+    /// emulator panicked on it, see [`crate::contain`]): this session is left out, and
+    /// everything else goes on.
+    #[error("session {id}: cannot be {what}: {reason}")]
+    Unreadable {
+        id: String,
+        /// What could not be done: `cut` (into commands), `cut into segments`, ...
+        what: &'static str,
+        reason: String,
     },
 }
 
@@ -42,3 +53,31 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and each of its causes once, `outer: inner: innermost`: how errors are told
+/// to people where no anyhow is at hand (libraries, the server's log).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_is_told_once() {
+        let e = Error::Io {
+            path: "/h/meta.json".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        assert_eq!(e.to_string(), "/h/meta.json");
+        assert_eq!(error_chain(&e), "/h/meta.json: no storage space");
+    }
+}

@@ -95,8 +95,12 @@ impl fmt::Display for Seconds {
     }
 }
 
-/// Parses asciicast seconds (a JSON number) into microseconds; negative or
-/// non-finite values are refused.
+/// The latest time an event may have: 10^12 s (30,000 years) is no recording, and keeps
+/// every sum of times far from overflowing.
+pub const MAX_MICROS: u64 = 1_000_000_000_000_000_000;
+
+/// Parses asciicast seconds (a JSON number) into microseconds; negative, non-finite and
+/// huge values are refused.
 pub fn micros_from_seconds(s: f64) -> Option<u64> {
     (s.is_finite() && (0.0..1e12).contains(&s)).then(|| (s * 1_000_000.0).round() as u64)
 }

@@ -17,25 +17,31 @@
 #![forbid(unsafe_code)]
 
 pub mod asciicast;
+mod cast_decode;
 mod cast_file;
 mod cast_tail;
 mod command;
 mod confusable;
+mod contain;
 mod error;
 mod event;
 mod fix;
 mod id;
 mod meta;
+mod screen;
 mod shell_words;
 mod store;
 
+pub use cast_decode::{CastDecoder, CastReader};
 pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
 pub use cast_tail::CastTail;
 pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
-pub use error::{Error, Result};
+pub use contain::{contain, containing, Panicked};
+pub use error::{error_chain, Error, Result};
 pub use event::{parse_size, Event, EventKind, Seconds};
 pub use fix::{derive as derive_fixes, error_lines, failed, FixRecord, Found, ReadOnly, READ_ONLY};
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
-pub use store::{Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};
+pub use screen::{emulated_size, MAX_SIDE, MIN_SIDE};
+pub use store::{Import, Listed, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};

@@ -178,9 +178,29 @@ impl SessionMeta {
 
     /// Writes `path` atomically: a temp file beside it, synced, then renamed over it.
     pub(crate) fn save(&self, path: &Path) -> Result<()> {
-        let mut json = serde_json::to_vec_pretty(self).expect("metadata serialises");
+        // Only a start outside RFC 3339's years (0 to 9999) fails to serialise.
+        let mut json = serde_json::to_vec_pretty(self).map_err(|source| Error::Meta {
+            path: path.to_owned(),
+            source,
+        })?;
         json.push(b'\n');
         write_atomic(path, &json)
+    }
+
+    /// An asciicast header for a recording that lost its own: the size, title and start
+    /// this session was recorded with.
+    pub fn header(&self) -> crate::asciicast::Header {
+        crate::asciicast::Header {
+            cols: self.term.cols.max(1),
+            rows: self.term.rows.max(1),
+            term_type: self.term.term_type.clone(),
+            timestamp: Some(self.started.unix_timestamp()),
+            idle_time_limit: self.idle_time_limit,
+            command: self.command.clone(),
+            title: self.title.clone(),
+            env: Default::default(),
+            tags: self.tags.clone(),
+        }
     }
 }
 
@@ -199,4 +219,19 @@ pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
             source: e,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_rfc_3339_cannot_write_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+        meta.started = OffsetDateTime::from_unix_timestamp(-100_000_000_000).unwrap();
+        let path = dir.path().join("meta.json");
+        assert!(matches!(meta.save(&path), Err(Error::Meta { .. })));
+        assert!(!path.exists());
+    }
 }

@@ -4,9 +4,10 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use crate::asciicast::{Header, Recording};
-use crate::cast_file::{read_cast, CastContents, CastWriter};
+use crate::cast_file::{read_cast, read_cast_parts, CastContents, CastWriter};
 use crate::command::{CacheKey, CommandRecord};
 use crate::error::{Error, Result};
+use crate::event::{Event, EventKind};
 use crate::id::SessionId;
 use crate::meta::{SessionMeta, Status};
 
@@ -17,6 +18,8 @@ pub const COMMANDS_FILE: &str = "commands.json.zst";
 /// of the uploader that started it (the server makes and checks it). A session without
 /// one was recorded or imported here, and no upload ever writes it.
 pub const UPLOAD_KEY_FILE: &str = "upload.key";
+/// Folders of imports under way: `sessions/.import-<id>`.
+const IMPORT_PREFIX: &str = ".import-";
 
 /// A fixcast home.
 #[derive(Debug, Clone)]
@@ -152,8 +155,9 @@ impl Store {
         }
     }
 
-    /// Marks a dead recorder's session `interrupted`, with the duration and sizes of
-    /// what it flushed.
+    /// Marks a dead recorder's session `interrupted`, with the sizes of what it flushed
+    /// and its duration: up to its last event, or to its recording's last write when that
+    /// is later (a recorder killed during a quiet spell flushed the quiet too).
     fn repair(&self, mut meta: SessionMeta) -> Result<SessionMeta> {
         let path = self.cast_path(&meta.id);
         meta.status = Status::Interrupted;
@@ -162,8 +166,17 @@ impl Store {
             meta.duration = contents.events.last().map_or(0.0, |e| e.seconds());
             meta.bytes.output = output_bytes(&contents);
         }
-        meta.bytes.stored = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        self.save_meta(&meta)?;
+        let file = fs::metadata(&path).ok();
+        meta.bytes.stored = file.as_ref().map_or(0, |m| m.len());
+        let written = file
+            .and_then(|m| m.modified().ok())
+            .map(|t| (time::OffsetDateTime::from(t) - meta.started).as_seconds_f64());
+        if let Some(s) = written.filter(|s| s.is_finite()) {
+            meta.duration = meta.duration.max(s);
+        }
+        // Reading never needs free space: where meta.json cannot be rewritten (a full
+        // disk, a read-only home) the repair holds in memory, and is made again next time.
+        let _ = self.save_meta(&meta);
         Ok(meta)
     }
 
@@ -172,9 +185,22 @@ impl Store {
     pub fn create(&self, meta: &SessionMeta, header: &Header) -> Result<CastWriter> {
         let dir = self.dir(&meta.id);
         fs::create_dir(&dir).map_err(Error::io(&dir))?;
-        let writer = CastWriter::create(&dir.join(CAST_FILE), header)?;
-        self.save_meta(meta)?;
-        Ok(writer)
+        // The header is on disk (synced) before any event, so a disk that fills up
+        // during the first burst of output still leaves a recording that can be read;
+        // the folder's entries are synced too, so a host crash keeps the session.
+        let made = CastWriter::create(&dir.join(CAST_FILE), header)
+            .and_then(|w| self.save_meta(meta).map(|_| w))
+            .and_then(|w| {
+                File::open(&dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(Error::io(&dir))
+                    .map(|_| w)
+            });
+        if made.is_err() {
+            // A full disk, say: no folder without metadata is left behind.
+            let _ = fs::remove_dir_all(&dir);
+        }
+        made
     }
 
     /// The owner of an uploaded session: what its [`UPLOAD_KEY_FILE`] holds; `None` for a
@@ -231,40 +257,79 @@ impl Store {
         crate::command::save_cache(&self.dir(id).join(COMMANDS_FILE), key, commands)
     }
 
-    /// Reads a session's recording (tolerating damage; see [`read_cast`]).
+    /// Reads a session's recording (tolerating damage; see [`read_cast`]). A recording
+    /// with no header (its recorder died before writing one, or its start is damaged)
+    /// gets one from the session's metadata.
     pub fn read(&self, id: &SessionId) -> Result<CastContents> {
-        read_cast(&self.cast_path(id))
+        let (header, events, damage) = read_cast_parts(&self.cast_path(id))?;
+        let header = match header {
+            Some(h) => h,
+            None => SessionMeta::load(&self.dir(id).join(META_FILE))?.header(),
+        };
+        Ok(CastContents {
+            header,
+            events,
+            damage,
+        })
     }
 
-    /// Stores a whole recording as a new, complete session. It is written in a hidden
-    /// folder and renamed into place, so a failure leaves nothing half-imported.
-    pub fn import(&self, rec: &Recording, mut meta: SessionMeta) -> Result<SessionMeta> {
-        let staging = self.sessions_dir().join(format!(".import-{}", meta.id));
-        let result = (|| {
-            fs::create_dir(&staging).map_err(Error::io(&staging))?;
-            let mut w = CastWriter::create(&staging.join(CAST_FILE), &rec.header)?;
-            for ev in &rec.events {
-                w.write(ev)?;
-            }
-            meta.bytes.stored = w.finish()?;
-            meta.duration = rec.events.last().map_or(0.0, |e| e.seconds());
-            meta.bytes.output = rec
-                .events
-                .iter()
-                .filter_map(|e| match &e.kind {
-                    crate::EventKind::Output(s) => Some(s.len() as u64),
-                    _ => None,
-                })
-                .sum();
-            meta.status = Status::Complete;
-            meta.save(&staging.join(META_FILE))?;
-            let dest = self.dir(&meta.id);
-            fs::rename(&staging, &dest).map_err(Error::io(&dest))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&staging);
+    /// Stores a whole recording as a new, complete session (see [`Store::begin_import`]).
+    pub fn import(&self, rec: &Recording, meta: SessionMeta) -> Result<SessionMeta> {
+        let mut import = self.begin_import(meta, &rec.header)?;
+        for ev in &rec.events {
+            import.write(ev)?;
         }
-        result.map(|_| meta)
+        import.commit()
+    }
+
+    /// Starts storing a new, complete session from a recording streamed in: events are
+    /// written to a hidden folder as they come, and [`Import::commit`] renames it into
+    /// place, so a failure (or a dropped `Import`) leaves nothing half-imported. Folders
+    /// left by an import that was killed are removed first.
+    pub fn begin_import(&self, meta: SessionMeta, header: &Header) -> Result<Import> {
+        self.remove_stale_imports();
+        let staging = self
+            .sessions_dir()
+            .join(format!("{IMPORT_PREFIX}{}", meta.id));
+        fs::create_dir(&staging).map_err(Error::io(&staging))?;
+        let mut import = Import {
+            staging,
+            dest: self.dir(&meta.id),
+            lock: None,
+            writer: None,
+            meta,
+        };
+        // Locked for as long as the import runs: an unlocked staging folder is stale.
+        let lock = File::open(&import.staging).map_err(Error::io(&import.staging))?;
+        lock.try_lock().map_err(|e| Error::Io {
+            path: import.staging.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        import.lock = Some(lock);
+        import.writer = Some(CastWriter::create(&import.staging.join(CAST_FILE), header)?);
+        import.meta.duration = 0.0;
+        import.meta.bytes = Default::default();
+        import.meta.exit_status = None;
+        Ok(import)
+    }
+
+    /// Removes the staging folders of imports whose process is gone (nobody holds their
+    /// lock). Listings ignore them anyway; this gives their space back.
+    pub fn remove_stale_imports(&self) {
+        let Ok(entries) = fs::read_dir(self.sessions_dir()) else {
+            return;
+        };
+        for e in entries.filter_map(|e| e.ok()) {
+            let name = e.file_name();
+            if !name.to_string_lossy().starts_with(IMPORT_PREFIX) {
+                continue;
+            }
+            let path = e.path();
+            let stale = File::open(&path).is_ok_and(|f| f.try_lock().is_ok());
+            if stale {
+                let _ = fs::remove_dir_all(&path);
+            }
+        }
     }
 
     /// Deletes a session. A session still being recorded is refused.
@@ -280,6 +345,60 @@ impl Store {
     }
 }
 
+/// A session being imported: see [`Store::import`].
+pub struct Import {
+    staging: PathBuf,
+    dest: PathBuf,
+    /// The staging folder, locked while this lives.
+    lock: Option<File>,
+    writer: Option<CastWriter>,
+    meta: SessionMeta,
+}
+
+impl Import {
+    /// Appends an event; times must not go backwards.
+    pub fn write(&mut self, ev: &Event) -> Result<()> {
+        let w = self.writer.as_mut().expect("writer present until commit");
+        w.write(ev)?;
+        let m = &mut self.meta;
+        m.duration = m.duration.max(ev.seconds());
+        match &ev.kind {
+            EventKind::Output(s) => m.bytes.output += s.len() as u64,
+            EventKind::Input(s) => m.bytes.input += s.len() as u64,
+            EventKind::Exit(status) => m.exit_status = Some(*status),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Bytes of recording written so far, compressed.
+    pub fn stored_bytes(&self) -> u64 {
+        self.writer.as_ref().map_or(0, |w| w.stored_bytes())
+    }
+
+    /// Finishes the recording and puts the session in place, complete.
+    pub fn commit(mut self) -> Result<SessionMeta> {
+        let w = self.writer.take().expect("writer present until commit");
+        let mut meta = self.meta.clone();
+        meta.bytes.stored = w.finish()?;
+        meta.record_input = meta.bytes.input > 0;
+        meta.status = Status::Complete;
+        meta.save(&self.staging.join(META_FILE))?;
+        fs::rename(&self.staging, &self.dest).map_err(Error::io(&self.dest))?;
+        self.lock = None;
+        Ok(meta)
+    }
+}
+
+impl Drop for Import {
+    fn drop(&mut self) {
+        // Not committed (an error, a refusal, a panic): leave nothing behind. After a
+        // commit the folder has moved and this finds nothing.
+        drop(self.writer.take());
+        let _ = fs::remove_dir_all(&self.staging);
+    }
+}
+
 fn output_bytes(c: &CastContents) -> u64 {
     c.events
         .iter()
@@ -288,4 +407,101 @@ fn output_bytes(c: &CastContents) -> u64 {
             _ => None,
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn session(store: &Store) -> (SessionMeta, CastWriter) {
+        let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+        meta.started = time::OffsetDateTime::now_utc() - Duration::from_secs(60);
+        let header = meta.header();
+        let w = store.create(&meta, &header).unwrap();
+        (meta, w)
+    }
+
+    #[test]
+    fn a_dead_recorders_session_lasts_until_its_last_write() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        let (meta, mut w) = session(&store);
+        w.write(&Event::new(1_000_000, EventKind::Output("hi\r\n".into())))
+            .unwrap();
+        w.flush().unwrap();
+        drop(w); // killed: no finish, the lock goes with the process
+        let killed = SystemTime::from(meta.started) + Duration::from_millis(1_970);
+        File::options()
+            .write(true)
+            .open(store.cast_path(&meta.id))
+            .unwrap()
+            .set_modified(killed)
+            .unwrap();
+        let listed = store.load(&meta.id).unwrap();
+        assert!(listed.repaired);
+        assert_eq!(listed.meta.status, Status::Interrupted);
+        assert!(
+            (listed.meta.duration - 1.97).abs() < 0.01,
+            "duration {}",
+            listed.meta.duration
+        );
+        // Its last event counts when the file says less (a clock set back).
+        let mut meta = listed.meta;
+        meta.status = Status::Recording;
+        store.save_meta(&meta).unwrap();
+        File::options()
+            .write(true)
+            .open(store.cast_path(&meta.id))
+            .unwrap()
+            .set_modified(SystemTime::from(meta.started))
+            .unwrap();
+        assert_eq!(store.load(&meta.id).unwrap().meta.duration, 1.0);
+    }
+
+    #[test]
+    fn a_session_killed_before_its_first_flush_reads_as_empty() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        let (meta, w) = session(&store);
+        drop(w);
+        let contents = store.read(&meta.id).unwrap();
+        assert!(contents.events.is_empty());
+        assert_eq!((contents.header.cols, contents.header.rows), (80, 24));
+        // A file left empty by an older fixcast gets its header from the metadata.
+        let mut meta = meta;
+        meta.term.cols = 132;
+        store.save_meta(&meta).unwrap();
+        std::fs::write(store.cast_path(&meta.id), b"").unwrap();
+        let contents = store.read(&meta.id).unwrap();
+        assert_eq!(contents.header.cols, 132);
+        assert!(!contents.damage.is_empty());
+    }
+
+    #[test]
+    fn imports_leave_nothing_behind() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        let sessions = home.path().join("sessions");
+        // A folder left by an import that was killed, and one still under way.
+        let stale = sessions.join(format!("{IMPORT_PREFIX}{}", SessionId::generate()));
+        fs::create_dir(&stale).unwrap();
+        fs::write(stale.join(CAST_FILE), b"half").unwrap();
+        let meta = SessionMeta::new(SessionId::generate(), 80, 24);
+        let running = store.begin_import(meta.clone(), &meta.header()).unwrap();
+        assert!(!stale.exists(), "a dead import's folder is removed");
+        let other = SessionMeta::new(SessionId::generate(), 80, 24);
+        let second = store.begin_import(other.clone(), &other.header()).unwrap();
+        let staging = sessions.join(format!("{IMPORT_PREFIX}{}", meta.id));
+        assert!(staging.exists(), "a running import's folder is kept");
+        drop(running); // failed
+        assert!(!staging.exists());
+        let done = second.commit().unwrap();
+        let names: Vec<_> = fs::read_dir(&sessions)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec![done.id.to_string()]);
+        assert_eq!(done.status, Status::Complete);
+    }
 }

@@ -1,15 +1,68 @@
 //! A session's commands: from the cache beside the recording, or cut afresh (and cached).
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
-use anyhow::Context;
 use fixcast_recorder::cut_commands;
-use fixcast_sessions::{CacheKey, CastContents, CommandRecord, SessionMeta, Status, Store};
+use fixcast_sessions::{
+    contain, CacheKey, CastContents, CommandRecord, Panicked, SessionId, SessionMeta, Status, Store,
+};
 
 use super::live_cut::LiveCuts;
 
 /// Sessions being recorded, followed as they grow (see [`LiveCuts`]).
 static LIVE: LazyLock<LiveCuts> = LazyLock::new(LiveCuts::default);
+
+/// Recordings that could not be cut, as they were then: a server asked for one again
+/// answers at once instead of cutting it again.
+static UNCUTTABLE: LazyLock<Uncuttable> = LazyLock::new(Uncuttable::default);
+
+#[derive(Default)]
+struct Uncuttable {
+    known: Mutex<HashMap<SessionId, (CacheKey, String)>>,
+}
+
+impl Uncuttable {
+    /// Why the recording cannot be cut, if it was tried as it is now.
+    fn known(&self, id: &SessionId, key: &CacheKey) -> Option<fixcast_sessions::Error> {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let (k, reason) = known.get(id)?;
+        (k == key).then(|| unreadable(id, "cut", reason.clone()))
+    }
+
+    /// Notes that cutting `id` panicked; the error that says so.
+    fn remember(
+        &self,
+        id: &SessionId,
+        key: CacheKey,
+        what: &'static str,
+        panic: &Panicked,
+    ) -> fixcast_sessions::Error {
+        let reason = panic.to_string();
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), (key, reason.clone()));
+        unreadable(id, what, reason)
+    }
+}
+
+/// `session 01J…: cannot be cut: <why>`.
+pub fn unreadable(id: &SessionId, what: &'static str, reason: String) -> fixcast_sessions::Error {
+    fixcast_sessions::Error::Unreadable {
+        id: id.to_string(),
+        what,
+        reason,
+    }
+}
+
+/// Whether an error says a session cannot be cut or replayed (it is skipped, not fatal).
+pub fn is_unreadable(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<fixcast_sessions::Error>(),
+        Some(fixcast_sessions::Error::Unreadable { .. })
+    )
+}
 
 /// Whether the caller needs each command's output text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,20 +101,34 @@ pub fn session_commands(
     let contents = match contents {
         Some(c) => c,
         None => {
-            read = store.read(id).with_context(|| format!("session {id}"))?;
+            // Its error names the session's folder: no "session …" in front again.
+            read = store.read(id)?;
             &read
         }
     };
-    let commands = cut_commands(
-        contents.header.cols,
-        contents.header.rows,
-        meta.command.as_deref(),
-        &contents.events,
-    );
+    if let Some(e) = UNCUTTABLE.known(id, &key) {
+        return Err(e.into());
+    }
+    // The screen emulator may panic on a recording (see `fixcast_sessions::contain`):
+    // that session is left out with a message, never the program.
+    let cut = contain(|| {
+        cut_commands(
+            contents.header.cols,
+            contents.header.rows,
+            meta.command.as_deref(),
+            &contents.events,
+        )
+    });
+    let commands = match cut {
+        Ok(c) => c,
+        Err(panic) => return Err(UNCUTTABLE.remember(id, key, "cut", &panic).into()),
+    };
     // A recording still growing would make a cache that is stale at once.
     if meta.status != Status::Recording {
         let listing = commands.iter().map(CommandRecord::without_output).collect();
-        store.save_commands(id, key, listing)?;
+        // Only a cache: reading never needs free space (a full disk, a read-only home),
+        // and a cache that could not be written is cut again next time.
+        let _ = store.save_commands(id, key, listing);
     }
     Ok(commands)
 }

@@ -10,10 +10,10 @@ use anyhow::{bail, Context};
 use fixcast_recorder::ScreenText;
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
 use fixcast_sessions::{
-    derive_fixes, CommandRecord, CommandSource, Event, EventKind, ReadOnly, Store,
+    contain, derive_fixes, CommandRecord, CommandSource, Event, EventKind, ReadOnly, Store,
 };
 
-use super::commands::{session_commands, Output};
+use super::commands::{is_unreadable, session_commands, unreadable, Output};
 use super::runbook;
 use super::safe_replay::SafeReplay;
 use super::{open_session, read_recording, warn};
@@ -37,20 +37,35 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         };
         return write_out(&args, c.output.as_bytes());
     }
-    if args.format == ExportFormat::Md {
-        let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
-        let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
-        return write_out(
-            &args,
-            runbook::markdown(&meta, &commands, &records).as_bytes(),
-        );
-    }
-    let mut rec = Recording {
-        header: contents.header.clone(),
-        events: contents.events.clone(),
+    // A runbook reads the commands with their output, before the events move below.
+    let runbook = match args.format {
+        ExportFormat::Md => {
+            let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
+            let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
+            Some(runbook::markdown(&meta, &commands, &records))
+        }
+        _ => None,
     };
-    if matches!(args.format, ExportFormat::CastV3 | ExportFormat::CastV2) {
-        let commands = session_commands(&store, &meta, Some(&contents), Output::Skip)?;
+    let commands = match args.format {
+        ExportFormat::CastV3 | ExportFormat::CastV2 => {
+            match session_commands(&store, &meta, Some(&contents), Output::Skip) {
+                Ok(commands) => Some(commands),
+                // The recording itself is whole: it is exported without chapter markers.
+                Err(e) if is_unreadable(&e) => {
+                    warn(format_args!("{e}; exported without markers"));
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        _ => None,
+    };
+    // The events move: a copy would double what a long session takes in memory.
+    let mut rec = Recording {
+        header: contents.header,
+        events: contents.events,
+    };
+    if let Some(commands) = commands {
         add_markers(&mut rec, &commands);
     }
     let bytes = match args.format {
@@ -62,12 +77,10 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
             safe_raw_output(&rec)
         }
         ExportFormat::Raw => raw_output(&rec),
-        ExportFormat::Txt => render_text(&rec).into_bytes(),
-        ExportFormat::Md => {
-            let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
-            let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
-            runbook::markdown(&meta, &commands, &records).into_bytes()
-        }
+        ExportFormat::Txt => contain(|| render_text(&rec))
+            .map_err(|panic| unreadable(&meta.id, "rendered as text", panic.to_string()))?
+            .into_bytes(),
+        ExportFormat::Md => runbook.unwrap_or_default().into_bytes(),
     };
     write_out(&args, &bytes)
 }

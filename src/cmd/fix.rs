@@ -13,7 +13,7 @@ use fixcast_sessions::{error_lines, Store};
 use serde_json::json;
 
 use super::fixes::play_at;
-use super::index::{open_for_search, rebuild_fresh, rebuild_reason};
+use super::index::{open_for_search, rebuild_or_read};
 use super::{format_local, printable};
 use crate::cli::FixArgs;
 
@@ -59,9 +59,7 @@ pub fn run(store: Store, args: FixArgs) -> anyhow::Result<ExitCode> {
     let index = open_for_search(&store)?;
     let hits = match index.search(&query, LOOK_AT) {
         Ok(h) => h,
-        Err(e) if e.needs_rebuild() => {
-            rebuild_fresh(&store, &rebuild_reason(&e), false)?.search(&query, LOOK_AT)?
-        }
+        Err(e) if e.needs_rebuild() => rebuild_or_read(&store, &e)?.search(&query, LOOK_AT)?,
         Err(e) => return Err(e.into()),
     };
     let fixed: Vec<&Hit> = hits

@@ -1,25 +1,31 @@
 //! `fixcast import`: asciicast v1/v2/v3 files (plain, zstd or gzip) become sessions.
 //!
-//! Each file is parsed strictly and whole before anything is stored, and the store
-//! writes a session in a hidden folder that is renamed into place, so a bad file leaves
-//! nothing behind and never stops the other files.
+//! Each file is decompressed, parsed and stored as it streams (v2/v3 a line at a time),
+//! so memory stays small whatever the file's size; it is parsed strictly, and the store
+//! writes the session in a hidden folder that is renamed into place only once the whole
+//! file has been read, so a bad file leaves nothing behind and never stops the other files.
+//! What a file may expand to is capped (`--max-size`): a few KB of zstd can hold
+//! gigabytes, and everything derived from a session (commands, search, export) reads it
+//! whole.
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
-use fixcast_sessions::asciicast::{self, Recording};
-use fixcast_sessions::{EventKind, SessionId, SessionMeta, Store};
+use fixcast_sessions::asciicast::{CastStream, Header, StreamError};
+use fixcast_sessions::{SessionId, SessionMeta, Store};
 
 use super::printable;
 use crate::cli::ImportArgs;
 
 pub fn run(store: Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    store.remove_stale_imports();
     let mut failed = 0;
     for file in &args.files {
         let shown = file.display().to_string();
-        match import_one(&store, file) {
+        match import_one(&store, file, args.max_size) {
             Ok(id) => {
                 println!("imported {} as {id}", printable(&shown));
             }
@@ -42,70 +48,108 @@ pub fn run(store: Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn import_one(store: &Store, path: &Path) -> anyhow::Result<SessionId> {
-    let raw = std::fs::read(path).map_err(|e| anyhow!("cannot read: {e}"))?;
-    let bytes = decompress(raw)?;
-    let text = to_text(&bytes)?;
-    let (_, rec) = asciicast::parse(text)?;
-    let meta = session_meta(&rec, path, SessionId::generate());
-    let meta = store.import(&rec, meta).context("cannot store")?;
+fn import_one(store: &Store, path: &Path, max: u64) -> anyhow::Result<SessionId> {
+    let file = File::open(path).map_err(|e| anyhow!("cannot read: {e}"))?;
+    let (text, what) = decompressed(BufReader::with_capacity(1 << 16, file), max)?;
+    let capped = BufReader::with_capacity(
+        1 << 16,
+        Capped {
+            inner: text,
+            left: max,
+        },
+    );
+    let explain = |e: StreamError| stream_error(e, what, max);
+    let mut stream = CastStream::open(capped).map_err(explain)?;
+    let meta = session_meta(stream.header(), path, SessionId::generate());
+    let mut import = store
+        .begin_import(meta, stream.header())
+        .context("cannot store")?;
+    while let Some(ev) = stream.next_event().map_err(explain)? {
+        import.write(&ev).context("cannot store")?;
+    }
+    let meta = import.commit().context("cannot store")?;
     super::index::index_session_quietly(store, &meta);
     Ok(meta.id)
 }
 
-/// The most a compressed file may expand to.
-const MAX_DECOMPRESSED: u64 = 4 << 30;
-
-/// What the file holds once its compression (told by magic bytes, not the name) is undone.
-fn decompress(raw: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+/// What the file holds once its compression (told by magic bytes, not the name) is
+/// undone, and the name of that compression.
+fn decompressed<'a>(
+    mut file: BufReader<File>,
+    max: u64,
+) -> anyhow::Result<(Box<dyn Read + 'a>, &'static str)> {
     const ZSTD: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
     const GZIP: [u8; 2] = [0x1f, 0x8b];
+    let head = file.fill_buf().map_err(|e| anyhow!("cannot read: {e}"))?;
     // A zstd stream may open with a skippable frame (magic 0x184D2A5?, little-endian).
-    let skippable = raw.len() >= 4 && raw[0] & 0xf0 == 0x50 && raw[1..4] == [0x2a, 0x4d, 0x18];
-    let mut out = Vec::new();
-    // A small file can expand to anything: stop before it exhausts the memory.
-    let mut read_all = |r: &mut dyn Read, what: &str| -> anyhow::Result<()> {
-        r.take(MAX_DECOMPRESSED + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| anyhow!("not a valid {what} file: {e}"))?;
-        if out.len() as u64 > MAX_DECOMPRESSED {
-            anyhow::bail!("more than {} GiB once decompressed", MAX_DECOMPRESSED >> 30);
+    let skippable = head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18];
+    if head.starts_with(&ZSTD) {
+        // A frame that says how large it is, is refused before a byte is decompressed.
+        if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(head) {
+            if size > max {
+                return Err(too_large(max));
+            }
         }
-        Ok(())
-    };
-    if raw.starts_with(&ZSTD) || skippable {
-        let mut d = zstd::stream::read::Decoder::new(raw.as_slice())
+    }
+    if head.starts_with(&ZSTD) || skippable {
+        let d = zstd::stream::read::Decoder::with_buffer(file)
             .map_err(|e| anyhow!("not a valid zstd file: {e}"))?;
-        read_all(&mut d, "zstd")?;
-    } else if raw.starts_with(&GZIP) {
-        read_all(
-            &mut flate2::read::MultiGzDecoder::new(raw.as_slice()),
-            "gzip",
-        )?;
+        Ok((Box::new(d), "zstd"))
+    } else if head.starts_with(&GZIP) {
+        Ok((Box::new(flate2::read::MultiGzDecoder::new(file)), "gzip"))
     } else {
-        return Ok(raw);
+        Ok((Box::new(file), "text"))
     }
-    Ok(out)
 }
 
-/// The file as text: asciicast is UTF-8 JSON lines; anything else is refused with the
-/// line of the first bad byte.
-fn to_text(bytes: &[u8]) -> anyhow::Result<&str> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        anyhow::bail!("line 1: empty file, expected an asciicast header");
-    }
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        anyhow!("line {line}: not UTF-8 text (binary data?)")
-    })
+/// Fails once more than `left` bytes have come out of `inner`.
+struct Capped<R> {
+    inner: R,
+    left: u64,
 }
 
-fn session_meta(rec: &Recording, path: &Path, id: SessionId) -> SessionMeta {
-    let h = &rec.header;
+/// The error [`Capped`] fails with.
+#[derive(Debug)]
+struct TooLarge;
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("too large")
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // One byte past the cap tells a file of exactly the cap from a larger one.
+        let want = (buf.len() as u64).min(self.left + 1) as usize;
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            return Err(io::Error::other(TooLarge));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn too_large(max: u64) -> anyhow::Error {
+    anyhow!(
+        "larger than {} once decompressed, not imported (`fixcast import --max-size 2G FILE` raises the limit)",
+        super::format_size(max)
+    )
+}
+
+fn stream_error(e: StreamError, what: &str, max: u64) -> anyhow::Error {
+    match e {
+        StreamError::Io(e) if e.get_ref().is_some_and(|e| e.is::<TooLarge>()) => too_large(max),
+        StreamError::Io(e) if what == "text" => anyhow!("cannot read: {e}"),
+        StreamError::Io(e) => anyhow!("not a valid {what} file: {e}"),
+        StreamError::Format(e) => e.into(),
+    }
+}
+
+fn session_meta(h: &Header, path: &Path, id: SessionId) -> SessionMeta {
     let mut meta = SessionMeta::new(id, h.cols, h.rows);
     meta.title = h.title.clone().or_else(|| file_stem(path));
     meta.tags = h.tags.clone();
@@ -113,6 +157,7 @@ fn session_meta(rec: &Recording, path: &Path, id: SessionId) -> SessionMeta {
     meta.term.term_type = h.term_type.clone();
     meta.idle_time_limit = h.idle_time_limit;
     meta.shell = h.env.get("SHELL").cloned().unwrap_or_default();
+    // The header's range is checked: the start is a time RFC 3339 can write.
     if let Some(t) = h
         .timestamp
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
@@ -120,19 +165,6 @@ fn session_meta(rec: &Recording, path: &Path, id: SessionId) -> SessionMeta {
         meta.started = t;
     }
     meta.imported_from = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    meta.exit_status = rec.events.iter().rev().find_map(|e| match e.kind {
-        EventKind::Exit(s) => Some(s),
-        _ => None,
-    });
-    meta.bytes.input = rec
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Input(s) => Some(s.len() as u64),
-            _ => None,
-        })
-        .sum();
-    meta.record_input = meta.bytes.input > 0;
     meta
 }
 
@@ -160,9 +192,21 @@ mod tests {
     }
 
     #[test]
-    fn bad_utf8_names_its_line() {
-        let e = to_text(b"{}\n\n\xff").unwrap_err();
-        assert!(e.to_string().starts_with("line 3:"), "{e}");
-        assert!(to_text(b" \n").unwrap_err().to_string().contains("empty"));
+    fn the_cap_tells_exactly_the_cap_from_more() {
+        let read = |len: usize, cap: u64| {
+            let mut out = Vec::new();
+            Capped {
+                inner: &vec![b'x'; len][..],
+                left: cap,
+            }
+            .read_to_end(&mut out)
+            .map(|_| out.len())
+        };
+        assert_eq!(read(100, 100).unwrap(), 100);
+        assert!(read(101, 100)
+            .unwrap_err()
+            .get_ref()
+            .unwrap()
+            .is::<TooLarge>());
     }
 }

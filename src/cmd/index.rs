@@ -7,17 +7,24 @@
 //! changed or removed behind its back. A session that could not be indexed because
 //! another fixcast held the writer leaves a marker in `index/pending/`; the next writer
 //! takes it.
+//!
+//! Reading never needs free space: when the index cannot be written (a full disk, a
+//! read-only home or index folder), searches read it as it is, told once; when it
+//! cannot be read either (missing or damaged, and no room to rebuild it), they search an
+//! index built in memory from the sessions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use fixcast_indexer::{CommandIndex, CommandWriter, Error as IndexError, WriterOptions};
 use fixcast_sessions::{SessionId, SessionMeta, Store, CAST_FILE, META_FILE};
 
-use super::commands::{session_commands, Output};
+use super::commands::{is_unreadable, session_commands, Output};
 use super::index_live;
 use super::warn;
 
@@ -85,6 +92,16 @@ fn write_session(
     Ok((commands.len(), bytes))
 }
 
+/// Why a session is not in the index. One that cannot be cut is left out for good (its
+/// recording is kept; `fixcast play` still replays it), the others until the next try.
+fn not_indexed(id: &SessionId, e: &anyhow::Error) -> String {
+    if is_unreadable(e) {
+        format!("{e}; it is left out of search")
+    } else {
+        format!("session {id}: not indexed: {e:#}")
+    }
+}
+
 /// Sessions with more output than this are queued for the next search instead of being
 /// indexed as they end.
 const INDEX_AT_ONCE: u64 = 32 << 20;
@@ -104,11 +121,13 @@ pub fn index_session_quietly(store: &Store, meta: &SessionMeta) {
             return;
         }
     }
-    if let Err(e) = index_session(store, meta) {
-        warn(format_args!(
+    match index_session(store, meta).map_err(|e| diagnose(&index_dir(store), e)) {
+        Ok(()) => {}
+        Err(e) if is_unreadable(&e) => warn(not_indexed(&meta.id, &e)),
+        Err(e) => warn(format_args!(
             "session {}: not indexed for search yet: {e:#}; `fixcast reindex` will do it",
             meta.id.short()
-        ));
+        )),
     }
 }
 
@@ -182,12 +201,16 @@ fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> any
             continue;
         }
         match store.load(id) {
-            Ok(listed) => {
-                if let Err(e) = write_session(store, writer, &listed.meta, false) {
-                    warn(format_args!("session {id}: not indexed: {e:#}"));
-                }
-            }
-            Err(e) => warn(format_args!("session {id}: not indexed: {e}")),
+            Ok(listed) => match write_session(store, writer, &listed.meta, false) {
+                Ok(_) => {}
+                // The index's fault (no room, say), not the session's: stop here.
+                Err(e) if e.is::<IndexError>() => return Err(e),
+                Err(e) => warn_once(format_args!("{}", not_indexed(id, &e))),
+            },
+            Err(e) => warn_once(format_args!(
+                "session {id}: not indexed: {}",
+                fixcast_sessions::error_chain(&e)
+            )),
         }
         // Recorded even when it failed, so a bad session is not retried at every search.
         state.insert(id.to_string(), fingerprint(store, id));
@@ -203,23 +226,52 @@ fn commit(writer: &mut CommandWriter) -> anyhow::Result<()> {
 }
 
 /// The index, ready to search: rebuilt (with one message) when missing, outdated or
-/// damaged, and caught up with the store.
+/// damaged, and caught up with the store. Where it cannot be written, it is read as it
+/// is (one warning); where it can be neither read nor rebuilt, it is built in memory.
 pub fn open_for_search(store: &Store) -> anyhow::Result<CommandIndex> {
     let dir = index_dir(store);
     let index = match CommandIndex::open(&dir) {
         Ok(i) => i,
-        Err(e) if e.needs_rebuild() => return rebuild_fresh(store, &rebuild_reason(&e), false),
+        Err(e) if e.needs_rebuild() => return rebuild_or_read(store, &e),
+        Err(e) if e.is_unwritable() => return read_as_is(store, &dir, &e.into()),
         Err(e) => return Err(e.into()),
     };
-    let mut state = load_state(&dir);
+    match bring_up_to_date(store, &dir, &index).map_err(|e| diagnose(&dir, e)) {
+        Ok(()) => {
+            STALE.store(false, Ordering::Relaxed);
+            Ok(index)
+        }
+        Err(e) => match e.downcast::<IndexError>() {
+            Ok(e) if e.needs_rebuild() => rebuild_or_read(store, &e),
+            // A full disk, a read-only folder: what the index has is still searched.
+            Ok(e) => {
+                warn_stale(&e.into());
+                Ok(index)
+            }
+            Err(e) => {
+                warn_stale(&e);
+                Ok(index)
+            }
+        },
+    }
+}
+
+/// Writes into the index what changed in the store since it was last written.
+fn bring_up_to_date(store: &Store, dir: &Path, index: &CommandIndex) -> anyhow::Result<()> {
+    let mut state = load_state(dir);
     let pending = dir.join(PENDING_DIR).is_dir();
     match index.writer(SMALL_WRITER) {
         Ok(mut writer) => {
             if catch_up(store, &mut writer, &mut state)? > 0 || pending {
                 commit(&mut writer)?;
-                save_state(&dir, &state)?;
-                clear_pending(&dir);
+                // What was committed is searched even if the state cannot be saved
+                // (its sessions are only written again next time).
+                let saved = save_state(dir, &state);
+                if saved.is_ok() {
+                    clear_pending(dir);
+                }
                 index.reload()?;
+                saved?;
             }
         }
         Err(IndexError::Locked) => {
@@ -227,9 +279,64 @@ pub fn open_for_search(store: &Store) -> anyhow::Result<CommandIndex> {
                 warn("the search index is busy (another fixcast is writing it); sessions queued for it are not searchable yet");
             }
         }
-        Err(e) if e.needs_rebuild() => return rebuild_fresh(store, &rebuild_reason(&e), false),
         Err(e) => return Err(e.into()),
     }
+    Ok(())
+}
+
+/// Set while the index could not be brought up to date, so that a server searching
+/// twice a second tells it once (and again only after it was up to date meanwhile).
+static STALE: AtomicBool = AtomicBool::new(false);
+
+/// Whether the last search found the index out of date and unwritable (a server then
+/// retries less often).
+pub fn is_stale() -> bool {
+    STALE.load(Ordering::Relaxed)
+}
+
+fn warn_stale(e: &anyhow::Error) {
+    if !STALE.swap(true, Ordering::Relaxed) {
+        warn(format_args!(
+            "the search index could not be brought up to date ({e:#}); searching what it has"
+        ));
+    }
+}
+
+/// The index as it is on disk, written nothing: for a folder that cannot be written.
+fn read_as_is(store: &Store, dir: &Path, why: &anyhow::Error) -> anyhow::Result<CommandIndex> {
+    match CommandIndex::open_read_only(dir) {
+        Ok(index) => {
+            warn_stale(why);
+            Ok(index)
+        }
+        Err(e) if e.needs_rebuild() => rebuild_or_read(store, &e),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Rebuilds a missing or damaged index; where that cannot be done on disk (no room, a
+/// read-only home), builds one in memory from the sessions, so search still answers.
+pub fn rebuild_or_read(store: &Store, why: &IndexError) -> anyhow::Result<CommandIndex> {
+    let e = match rebuild_fresh(store, &rebuild_reason(why), false) {
+        Ok(index) => return Ok(index),
+        Err(e) => e,
+    };
+    if !STALE.swap(true, Ordering::Relaxed) {
+        warn(format_args!("{e:#}; searching the sessions without it"));
+    }
+    in_memory(store)
+}
+
+/// Every session indexed in memory: slower than the index on disk, and forgotten at exit.
+fn in_memory(store: &Store) -> anyhow::Result<CommandIndex> {
+    let index = CommandIndex::in_ram();
+    let mut writer = index.writer(REBUILD_WRITER)?;
+    let filled = fill(store, &mut writer, false).map(|(_, state, _)| state);
+    // What was written of live sessions is in this index, not the one on disk.
+    index_live::forget_all();
+    filled?;
+    writer.finish()?;
+    index.reload()?;
     Ok(index)
 }
 
@@ -240,7 +347,10 @@ pub fn rebuild_reason(e: &IndexError) -> String {
         IndexError::Outdated { .. } => {
             "the search index is from another version of fixcast".to_owned()
         }
-        other => format!("the search index is damaged ({other})"),
+        other => format!(
+            "the search index is damaged ({})",
+            fixcast_sessions::error_chain(other)
+        ),
     }
 }
 
@@ -270,12 +380,13 @@ pub fn rebuild_fresh(store: &Store, reason: &str, progress: bool) -> anyhow::Res
     let built = (|| -> anyhow::Result<Built> {
         let index = CommandIndex::create(&tmp)?;
         let mut writer = index.writer(REBUILD_WRITER)?;
-        let (built, state) = fill(store, &mut writer, progress)?;
+        let (built, state, p) = fill(store, &mut writer, progress)?;
         writer.finish()?;
         save_state(&tmp, &state)?;
+        p.done(&built);
         Ok(built)
     })();
-    if let Err(e) = built {
+    if let Err(e) = built.map_err(|e| diagnose(&tmp, e)) {
         index_live::forget_all();
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e.context("cannot rebuild the search index"));
@@ -303,22 +414,54 @@ pub fn rebuild_in_place(store: &Store, index: &CommandIndex) -> anyhow::Result<B
         ),
         Err(e) => return Err(e.into()),
     };
-    writer.clear()?;
-    index_live::forget_all();
-    let (built, state) = fill(store, &mut writer, true)?;
-    writer.finish().inspect_err(|_| index_live::forget_all())?;
-    save_state(&dir, &state)?;
+    let built = (|| {
+        writer.clear()?;
+        index_live::forget_all();
+        let (built, state, p) = fill(store, &mut writer, true)?;
+        writer.finish().inspect_err(|_| index_live::forget_all())?;
+        save_state(&dir, &state)?;
+        p.done(&built);
+        anyhow::Ok(built)
+    })()
+    .map_err(|e| diagnose(&dir, e))?;
     clear_pending(&dir);
     index.reload()?;
     Ok(built)
 }
 
-/// Adds every session (oldest first, like incremental indexing) to an empty index.
+/// A writer that failed in one of its threads tells only that it did ("an index writer
+/// was killed"), not why. When the index's folder cannot be written now (a full disk),
+/// that is why, and it is no damage: the index is still there to read.
+fn diagnose(dir: &Path, e: anyhow::Error) -> anyhow::Error {
+    if !matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Index(_))) {
+        return e;
+    }
+    let probe = dir.join(format!(".fixcast-probe-{}", std::process::id()));
+    let written = std::fs::write(&probe, [0u8; 4096]);
+    let _ = std::fs::remove_file(&probe);
+    match written {
+        Err(source) => {
+            let why = IndexError::Io {
+                path: dir.to_owned(),
+                source,
+            };
+            if why.is_unwritable() {
+                why.into()
+            } else {
+                e
+            }
+        }
+        Ok(()) => e,
+    }
+}
+
+/// Adds every session (oldest first, like incremental indexing) to an empty index. The
+/// caller tells the progress done once the index is written (not before it failed).
 fn fill(
     store: &Store,
     writer: &mut CommandWriter,
     progress: bool,
-) -> anyhow::Result<(Built, State)> {
+) -> anyhow::Result<(Built, State, Progress)> {
     let ids = store.ids()?;
     let mut p = Progress::new(progress, ids.len());
     let mut state = State::new();
@@ -328,23 +471,42 @@ fn fill(
         bytes: 0,
     };
     for id in &ids {
-        let fp = fingerprint(store, id);
         match store.load(id) {
             Ok(listed) => match write_session(store, writer, &listed.meta, true) {
                 Ok((n, bytes)) => {
                     built.commands += n;
                     built.bytes += bytes;
                 }
-                Err(e) => p.warn(format_args!("session {id}: not indexed: {e:#}")),
+                // The index's fault (no room, say): the build cannot go on.
+                Err(e) if e.is::<IndexError>() => return Err(e),
+                Err(e) => p.warn(format_args!("{}", not_indexed(id, &e))),
             },
-            Err(e) => p.warn(format_args!("session {id}: not indexed: {e}")),
+            Err(e) => p.warn(format_args!(
+                "session {id}: not indexed: {}",
+                fixcast_sessions::error_chain(&e)
+            )),
         }
-        state.insert(id.to_string(), fp);
+        // After loading: a repair of a dead recorder's session rewrites its meta.json.
+        state.insert(id.to_string(), fingerprint(store, id));
         built.sessions += 1;
         p.update(&built);
     }
-    p.done(&built);
-    Ok((built, state))
+    Ok((built, state, p))
+}
+
+/// Warnings told in this process: a build that is tried again (in place, then afresh;
+/// on disk, then in memory) does not tell the same session's problem twice.
+static TOLD: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+fn warn_once(msg: std::fmt::Arguments<'_>) {
+    let msg = msg.to_string();
+    if TOLD
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(msg.clone())
+    {
+        warn(msg);
+    }
 }
 
 /// Progress on stderr: one line rewritten in place on a terminal, plain lines (at most
@@ -403,7 +565,7 @@ impl Progress {
         if self.on && self.tty {
             eprint!("\r\x1b[K");
         }
-        warn(msg);
+        warn_once(msg);
     }
 
     fn done(&self, b: &Built) {

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use fixcast_recorder::Cutter;
-use fixcast_sessions::{CastTail, CommandRecord, SessionId, SessionMeta, Store};
+use fixcast_sessions::{contain, CastTail, CommandRecord, SessionId, SessionMeta, Store};
+
+use super::commands::unreadable;
 
 /// A followed session nobody looked at for this long is forgotten (its recording may
 /// have ended without anyone asking again).
@@ -20,6 +22,9 @@ struct Followed {
     tail: CastTail,
     /// Made once the header is read (the size to emulate).
     cutter: Option<Cutter>,
+    /// Why the recording cannot be cut (the cutter panicked on it and was dropped):
+    /// told again at every look, without reading it again.
+    failed: Option<String>,
 }
 
 /// A followed session, and when it was last looked at.
@@ -53,7 +58,11 @@ impl LiveCuts {
                 None => {
                     let tail = CastTail::open(&store.cast_path(id))
                         .with_context(|| format!("session {id}"))?;
-                    Arc::new(Mutex::new(Followed { tail, cutter: None }))
+                    Arc::new(Mutex::new(Followed {
+                        tail,
+                        cutter: None,
+                        failed: None,
+                    }))
                 }
             };
             followed.insert(id.clone(), (f.clone(), Instant::now()));
@@ -61,7 +70,14 @@ impl LiveCuts {
         };
         // Another look at the same session waits here, then finds little left to read.
         let mut f = lock(&entry);
-        let Followed { tail, cutter } = &mut *f;
+        let Followed {
+            tail,
+            cutter,
+            failed,
+        } = &mut *f;
+        if let Some(reason) = failed {
+            return Err(unreadable(id, "cut", reason.clone()).into());
+        }
         let events = tail
             .read_events()
             .with_context(|| format!("session {id}"))?;
@@ -75,10 +91,22 @@ impl LiveCuts {
                 cutter.insert(Cutter::new(h.cols, h.rows, meta.command.as_deref()))
             }
         };
-        for ev in &events {
-            cutter.event(ev);
+        // The screen emulator may panic on a recording: this session is then left out
+        // (with a message), never the process that looks at it.
+        let cut = contain(|| {
+            for ev in &events {
+                cutter.event(ev);
+            }
+            cutter.snapshot(output)
+        });
+        match cut {
+            Ok(commands) => Ok(commands),
+            Err(panic) => {
+                *failed = Some(panic.to_string());
+                f.cutter = None;
+                Err(unreadable(id, "cut", panic.to_string()).into())
+            }
         }
-        Ok(cutter.snapshot(output))
     }
 
     /// Stops following a session (it ended: its commands come from the whole recording

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use fixcast_sessions::{Listed, SessionMeta, Store};
+use fixcast_sessions::{error_chain, Listed, SessionMeta, Store};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{format_duration, format_local, format_size, printable, warn, warn_repaired};
@@ -16,7 +16,7 @@ const TITLE_MAX: usize = 40;
 pub fn run(store: Store, args: LsArgs) -> anyhow::Result<ExitCode> {
     let (mut sessions, unreadable) = store.list()?;
     for err in &unreadable {
-        warn(format_args!("skipped a session: {err}"));
+        warn(format_args!("skipped a session: {}", error_chain(err)));
     }
     // Listing repairs every dead recorder's session, shown or not: tell about each.
     for s in sessions.iter().filter(|s| s.repaired) {

@@ -37,6 +37,12 @@ impl Sink for FileSink {
             let _ = w.set_fast(behind);
         }
     }
+    fn tick(&mut self) {
+        if let Some(w) = &mut self.writer {
+            // The mtime tells a dead recorder's duration; a failure only makes it shorter.
+            let _ = w.touch();
+        }
+    }
     fn finish(&mut self) -> Result<(), SinkError> {
         match self.writer.take() {
             Some(w) => w.finish().map(|_| ()).map_err(Into::into),
@@ -215,7 +221,10 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
                 _integration = Some(i);
             }
             Ok(None) => {}
-            Err(e) => eprintln!("fixcast: warning: {e}; commands will not be marked"),
+            Err(e) => eprintln!(
+                "fixcast: warning: {}; commands will not be marked",
+                fixcast_sessions::error_chain(&e)
+            ),
         }
     }
     let opts = Options {
@@ -275,7 +284,16 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     if !outcome.sink_errors.is_empty() {
         meta.status = Status::Interrupted;
     }
-    store.save_meta(&meta)?;
+    if let Err(e) = store.save_meta(&meta) {
+        // A full disk, say. The recording keeps what was written, and a session whose
+        // end was never written reads as interrupted (its recorder is gone): the shell's
+        // status is still what `rec` returns.
+        eprintln!(
+            "fixcast: warning: session {short}: its end could not be saved ({}); it reads as interrupted",
+            fixcast_sessions::error_chain(&e)
+        );
+        meta.status = Status::Interrupted;
+    }
     if outcome.dropped_bytes > 0 {
         eprintln!(
             "fixcast: warning: {} bytes of output were shown but not recorded (the disk could not keep up); marked in the recording",

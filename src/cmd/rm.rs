@@ -42,7 +42,10 @@ pub fn run(store: Store, args: RmArgs) -> anyhow::Result<ExitCode> {
         match store.remove(id) {
             Ok(()) => println!("deleted {id}"),
             Err(e) => {
-                eprintln!("fixcast: session {id}: not deleted: {e}");
+                eprintln!(
+                    "fixcast: session {id}: not deleted: {}",
+                    fixcast_sessions::error_chain(&e)
+                );
                 failed = true;
             }
         }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::commands::format_offset;
 use super::fixes::play_at;
-use super::index::{open_for_search, rebuild_fresh, rebuild_reason};
+use super::index::{open_for_search, rebuild_or_read};
 use super::{format_duration, format_local, printable};
 use crate::cli::SearchArgs;
 
@@ -64,7 +64,7 @@ pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
         Ok(h) => h,
         // Damage that only shows when the index is read: rebuild once, and retry.
         Err(e) if e.needs_rebuild() => {
-            let index = rebuild_fresh(&store, &rebuild_reason(&e), false)?;
+            let index = rebuild_or_read(&store, &e)?;
             let hits = index.search(&query, fetch)?;
             return finish(&index, hits, &args);
         }

@@ -13,8 +13,8 @@ use fixcast_indexer::{CommandIndex, Hit, Query};
 use fixcast_sessions::{CommandRecord, SessionMeta, Store};
 use fixcast_web::{Knowledge, KnowledgeError};
 
-use super::commands::{session_commands, Output};
-use super::index::{index_session_quietly, open_for_search, rebuild_fresh, rebuild_reason};
+use super::commands::{is_unreadable, session_commands, Output};
+use super::index::{index_session_quietly, is_stale, open_for_search, rebuild_or_read};
 use crate::cli::ServeArgs;
 use crate::config::first_set;
 
@@ -26,6 +26,9 @@ const DEFAULT_BIND: std::net::SocketAddr =
 /// (sessions recorded or imported while the server runs show up within this, and so do
 /// the commands of live sessions, which the recorder flushes at least once a second).
 const CATCH_UP_EVERY: Duration = Duration::from_millis(500);
+/// The same, while the index cannot be written (a full disk, a read-only home): each try
+/// may cut sessions again only to fail to write them, so it is tried less often.
+const RETRY_STALE_EVERY: Duration = Duration::from_secs(10);
 
 pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let (config, _) = crate::config::load(&store)?;
@@ -122,8 +125,13 @@ struct CliKnowledge {
 impl CliKnowledge {
     fn index(&self, store: &Store) -> anyhow::Result<Arc<CommandIndex>> {
         let mut slot = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        let every = if is_stale() {
+            RETRY_STALE_EVERY
+        } else {
+            CATCH_UP_EVERY
+        };
         if let Some((index, at)) = slot.as_ref() {
-            if at.elapsed() < CATCH_UP_EVERY {
+            if at.elapsed() < every {
                 return Ok(index.clone());
             }
         }
@@ -149,7 +157,17 @@ impl Knowledge for CliKnowledge {
         } else {
             Output::Skip
         };
-        Ok(session_commands(store, meta, None, output)?)
+        // The store's own error, not a message: a session that cannot be cut is the
+        // client's 422 (and every other session goes on), not the server's 500.
+        session_commands(store, meta, None, output).map_err(|e| {
+            if !is_unreadable(&e) {
+                return e.into();
+            }
+            match e.downcast::<fixcast_sessions::Error>() {
+                Ok(unreadable) => KnowledgeError::from(unreadable),
+                Err(e) => e.into(),
+            }
+        })
     }
 
     fn search(
@@ -164,7 +182,7 @@ impl Knowledge for CliKnowledge {
             // Damage that only shows when the index is read: rebuild once, and retry.
             Err(e) if e.needs_rebuild() => {
                 self.forget();
-                let index = rebuild_fresh(store, &rebuild_reason(&e), false)?;
+                let index = rebuild_or_read(store, &e)?;
                 Ok(index.search(query, limit)?)
             }
             Err(e) => Err(e.into()),

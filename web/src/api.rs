@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use fixcast_indexer::{parse, Hit, ParseContext};
-use fixcast_sessions::{CommandRecord, Listed, SessionMeta, Status, Store};
+use fixcast_sessions::{error_chain, CommandRecord, Listed, SessionMeta, Status, Store};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -181,8 +181,24 @@ pub(crate) async fn session_commands(
         meta.clone(),
     );
     blocking(move || {
-        k.commands(&store, &meta, with_output)
-            .map_err(|e| Error::Knowledge(format!("session {}: commands: {e}", meta.id)))
+        k.commands(&store, &meta, with_output).map_err(|e| {
+            match e.downcast::<fixcast_sessions::Error>() {
+                // Said as it is: a 422 that names the session and why.
+                Ok(e) if matches!(*e, fixcast_sessions::Error::Unreadable { .. }) => {
+                    Error::Store(*e)
+                }
+                Ok(e) => Error::Knowledge(format!(
+                    "session {}: commands: {}",
+                    meta.id,
+                    error_chain(&*e)
+                )),
+                Err(e) => Error::Knowledge(format!(
+                    "session {}: commands: {}",
+                    meta.id,
+                    error_chain(&*e)
+                )),
+            }
+        })
     })
     .await
 }
@@ -366,8 +382,9 @@ async fn edit(
         store.save_meta(&saved)?;
         k.reindex(&store, &saved).map_err(|e| {
             Error::Knowledge(format!(
-                "session {}: saved, but not re-indexed: {e}",
-                saved.id
+                "session {}: saved, but not re-indexed: {}",
+                saved.id,
+                error_chain(&*e)
             ))
         })
     })
@@ -397,7 +414,7 @@ pub(crate) async fn run_search(
             return Ok(Vec::new());
         }
         k.search(&store, &query, want)
-            .map_err(|e| Error::Knowledge(format!("search: {e}")))
+            .map_err(|e| Error::Knowledge(format!("search: {}", error_chain(&*e))))
     })
     .await?;
     Ok(hits.into_iter().skip(offset).collect())

@@ -11,9 +11,10 @@ pub enum Error {
     /// The request is malformed (bad query parameter, bad JSON, a field too long).
     #[error("{0}")]
     BadRequest(String),
-    /// A search query that cannot be run.
+    /// A search query that cannot be run (the message tells the parse error; it is not
+    /// also a `source()`, so it is told once).
     #[error("query: {0}")]
-    Query(#[from] fixcast_indexer::QueryError),
+    Query(fixcast_indexer::QueryError),
     #[error("{0}")]
     NotFound(String),
     /// Valid but refused in the current state (an ambiguous id, editing a live session).
@@ -43,6 +44,12 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<fixcast_indexer::QueryError> for Error {
+    fn from(e: fixcast_indexer::QueryError) -> Self {
+        Error::Query(e)
+    }
+}
+
 impl Error {
     pub fn status(&self) -> StatusCode {
         use fixcast_sessions::Error as S;
@@ -58,6 +65,9 @@ impl Error {
             Error::Store(S::InvalidId(_)) => StatusCode::BAD_REQUEST,
             Error::Store(S::NotFound(_)) => StatusCode::NOT_FOUND,
             Error::Store(S::Ambiguous { .. }) => StatusCode::CONFLICT,
+            // This session cannot be cut or replayed (the screen emulator panicked on
+            // its recording): the request is fine, the session is not; others are.
+            Error::Store(S::Unreadable { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Store(S::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -93,7 +103,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            eprintln!("fixcast serve: {self}");
+            eprintln!("fixcast serve: {}", fixcast_sessions::error_chain(&self));
         }
         let body = serde_json::json!({ "error": self.public_message(), "status": status.as_u16() });
         (status, Json(body)).into_response()
@@ -114,7 +124,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status();
         if status.is_server_error() {
-            eprintln!("fixcast serve: {}", self.0);
+            eprintln!("fixcast serve: {}", fixcast_sessions::error_chain(&self.0));
         }
         let title = status.canonical_reason().unwrap_or("error");
         let body = crate::html::layout(

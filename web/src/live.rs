@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use fixcast_sessions::{CastTail, EventKind, SessionId, Status, Store};
+use fixcast_sessions::{contain, emulated_size, CastTail, EventKind, SessionId, Status, Store};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
@@ -73,7 +73,14 @@ impl Hub {
             tx,
             screen: Mutex::new(Screen::new(tail.cols, tail.rows)),
         });
-        tail.pump(&live)?;
+        // `vt100` may panic on a recording: that session is a 422, never the server.
+        contain(|| tail.pump(&live)).map_err(|panic| {
+            Error::Store(fixcast_sessions::Error::Unreadable {
+                id: id.to_string(),
+                what: "followed live",
+                reason: panic.to_string(),
+            })
+        })??;
         let joined = live.subscribe();
         sessions.insert(id.clone(), live.clone());
         drop(sessions);
@@ -94,7 +101,8 @@ impl Hub {
         let mut next_check = Instant::now();
         loop {
             std::thread::sleep(POLL);
-            let failed = tail.pump(live).is_err();
+            // A panic in the screen emulator ends the stream, as a read error does.
+            let failed = !matches!(contain(|| tail.pump(live)), Ok(Ok(())));
             let viewers = live.tx.receiver_count();
             if viewers != told {
                 write_viewers(&viewers_file, viewers);
@@ -106,7 +114,7 @@ impl Hub {
                 // The recorder locks the file as long as it writes: once it is unlocked,
                 // read what was written last, then end.
                 if !store.is_being_recorded(id) {
-                    let _ = tail.pump(live);
+                    let _ = contain(|| tail.pump(live));
                     ended = true;
                 }
             }
@@ -176,8 +184,11 @@ struct Screen {
 
 impl Screen {
     fn new(cols: u16, rows: u16) -> Screen {
+        // Viewers are told the recorded size; the screen is kept at the size `vt100` is
+        // safe at (a 1-row or 1-column terminal is emulated at 2).
+        let (c, r) = emulated_size(cols, rows);
         Screen {
-            parser: vt100::Parser::new(rows, cols, 0),
+            parser: vt100::Parser::new(r, c, 0),
             cols,
             rows,
             time: 0,
@@ -187,7 +198,9 @@ impl Screen {
 
     /// The player's reset message: the screen now, as escape codes.
     fn reset(&self) -> String {
-        let init = String::from_utf8_lossy(&self.parser.screen().contents_formatted()).into_owned();
+        // A screen the emulator panicked on is sent blank: the events after it still play.
+        let init = contain(|| self.parser.screen().contents_formatted()).unwrap_or_default();
+        let init = String::from_utf8_lossy(&init).into_owned();
         json!({ "cols": self.cols, "rows": self.rows, "init": init, "time": secs(self.time) })
             .to_string()
     }
@@ -231,7 +244,8 @@ impl Tail {
                 }
                 EventKind::Resize { cols, rows } => {
                     (screen.cols, screen.rows) = (*cols, *rows);
-                    screen.parser.screen_mut().set_size(*rows, *cols);
+                    let (c, r) = emulated_size(*cols, *rows);
+                    screen.parser.screen_mut().set_size(r, c);
                     json!([secs(ev.time), "r", { "cols": cols, "rows": rows }])
                 }
                 _ => continue,
@@ -364,5 +378,48 @@ mod tests {
             assert!(Instant::now() < deadline, "no end");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn a_live_screen_the_emulator_panics_on_is_a_422_not_a_dead_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hub = Arc::new(Hub::default());
+        let live = |cols, rows, events: &[EventKind]| {
+            let meta = SessionMeta::new(SessionId::generate(), cols, rows);
+            let header = Header {
+                cols,
+                rows,
+                ..Header::default()
+            };
+            let mut w = store.create(&meta, &header).unwrap();
+            for (i, kind) in events.iter().enumerate() {
+                w.write(&Event::new(i as u64 + 1, kind.clone())).unwrap();
+            }
+            w.flush().unwrap();
+            (meta.id, w)
+        };
+        // A 10x1 terminal: emulated at 2 rows, it wraps without panicking.
+        let (id, _w1) = live(
+            10,
+            1,
+            &[EventKind::Output("a line longer than ten\r\n".into())],
+        );
+        let (reset, _rx) = hub.join(&store, &id).unwrap();
+        assert!(reset.contains("\"rows\":1"), "{reset}");
+        // Narrowed through a wide character: `vt100` panics at any size.
+        let (id, _w2) = live(
+            5,
+            3,
+            &[
+                EventKind::Output("abc中".into()),
+                EventKind::Resize { cols: 4, rows: 3 },
+                EventKind::Output("\x1b[1;4Hx".into()),
+            ],
+        );
+        let err = hub.join(&store, &id).unwrap_err();
+        assert_eq!(err.status(), axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.to_string().contains("cannot be followed live"), "{err}");
+        assert_eq!(hub.viewers(&id), 0);
     }
 }

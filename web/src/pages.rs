@@ -335,9 +335,12 @@ pub async fn session(
 ) -> Result<Response, PageError> {
     let p = params(raw);
     let meta = load(&state, id).await?;
-    let cmds = session_commands(&state, &meta, false)
-        .await
-        .unwrap_or_default();
+    let cmds = match session_commands(&state, &meta, false).await {
+        Ok(cmds) => cmds,
+        // A session that cannot be cut says so, with a 422, rather than show nothing.
+        Err(e @ Error::Store(fixcast_sessions::Error::Unreadable { .. })) => return Err(e.into()),
+        Err(_) => Vec::new(),
+    };
     let hit: Option<u32> = p.get("hit").and_then(|h| h.parse().ok());
     let start = p
         .get("t")

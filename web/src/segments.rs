@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -18,8 +18,9 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fixcast_sessions::asciicast::parse_v3_line;
-use fixcast_sessions::{CacheKey, EventKind, SessionId, Status, Store};
+use fixcast_sessions::{
+    contain, emulated_size, CacheKey, CastReader, EventKind, SessionId, Status, Store,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -57,6 +58,9 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct Cache {
     built: Mutex<HashMap<SessionId, Arc<Built>>>,
+    /// Recordings the screen emulator panicked on, as they were then, and why: asked
+    /// again, the answer comes at once.
+    failed: Mutex<HashMap<SessionId, (CacheKey, String)>>,
     building: Mutex<()>,
 }
 
@@ -81,11 +85,29 @@ impl Cache {
         if let Some(b) = lock(&self.built).get(id).filter(|b| b.key == key) {
             return Ok(b.clone());
         }
+        let unreadable = |reason: String| {
+            Error::Store(fixcast_sessions::Error::Unreadable {
+                id: id.to_string(),
+                what: "cut into segments",
+                reason,
+            })
+        };
+        if let Some((_, reason)) = lock(&self.failed).get(id).filter(|(k, _)| *k == key) {
+            return Err(unreadable(reason.clone()));
+        }
         let dir = store.dir(id);
         let _one = lock(&self.building);
         let built = match read_index(&dir, &key) {
             Some(b) => b,
-            None => build(&cast, &dir, key)?,
+            // `vt100` may panic on a recording: that session is a 422, never the server.
+            None => match contain(|| build(&cast, &dir, key.clone())) {
+                Ok(b) => b?,
+                Err(panic) => {
+                    let _ = std::fs::remove_file(tmp_data_path(&dir));
+                    lock(&self.failed).insert(id.clone(), (key, panic.to_string()));
+                    return Err(unreadable(panic.to_string()));
+                }
+            },
         };
         let built = Arc::new(built);
         lock(&self.built).insert(id.clone(), built.clone());
@@ -147,20 +169,16 @@ fn secs(micros: u64) -> f64 {
 /// [`SEGMENT_BYTES`] of output (only between events of different times, as the player
 /// requires), and writes the cache.
 fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
-    let file = File::open(cast).map_err(io_err(cast))?;
-    let decoder = zstd::stream::read::Decoder::new(file).map_err(io_err(cast))?;
-    let mut lines = BufReader::with_capacity(1 << 20, decoder);
-    let mut line = String::new();
+    // The store's reader: whole events, as far as they go past any damage.
+    let mut reader = CastReader::open(cast)?;
     let (mut cols, mut rows) = (80u16, 24u16);
-    if lines.read_line(&mut line).is_ok() {
-        if let Ok(h) = serde_json::from_str::<serde_json::Value>(&line) {
-            let size = |k: &str| h["term"][k].as_u64().filter(|&n| n > 0 && n <= 1000);
-            cols = size("cols").unwrap_or(80) as u16;
-            rows = size("rows").unwrap_or(24) as u16;
-        }
+    if let Some(h) = reader.header()? {
+        let size = |n: u16| Some(n).filter(|&n| n > 0 && n <= 1000);
+        cols = size(h.cols).unwrap_or(80);
+        rows = size(h.rows).unwrap_or(24);
     }
     let (term_cols, term_rows) = (cols, rows);
-    let tmp_data = dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()));
+    let tmp_data = tmp_data_path(dir);
     let mut out = BufWriter::new(File::create(&tmp_data).map_err(io_err(&tmp_data))?);
     let mut entries = Vec::new();
     let mut written = 0u64;
@@ -176,20 +194,16 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         Ok(())
     };
 
-    let mut screen = vt100::Parser::new(rows, cols, 0);
+    // The player is told the recorded sizes; the snapshots are drawn at the size `vt100`
+    // is safe at (a 1-row or 1-column terminal is emulated at 2).
+    let emulated = |cols, rows| {
+        let (c, r) = emulated_size(cols, rows);
+        (r, c)
+    };
+    let (r, c) = emulated(cols, rows);
+    let mut screen = vt100::Parser::new(r, c, 0);
     let mut seg = Segment::new(0.0, cols, rows, String::new());
-    let mut prev = 0u64;
-    loop {
-        line.clear();
-        match lines.read_line(&mut line) {
-            Ok(0) | Err(_) => break, // the end, or a recording cut mid-frame
-            Ok(_) if !line.ends_with('\n') => break,
-            Ok(_) => {}
-        }
-        let Ok(Some(ev)) = parse_v3_line(&line, prev) else {
-            continue;
-        };
-        prev = ev.time;
+    while let Some(ev) = reader.next_event()? {
         let (code, data) = match &ev.kind {
             EventKind::Output(s) => ("o", s.as_str()),
             EventKind::Resize { .. } => ("r", ""),
@@ -207,8 +221,10 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
             }
             EventKind::Resize { cols: c, rows: r } => {
                 (cols, rows) = (*c, *r);
-                screen.screen_mut().set_size(rows, cols);
-                seg.push(ev.time, code, &format!("{c}x{r}"));
+                let (r, c) = emulated(cols, rows);
+                screen.screen_mut().set_size(r, c);
+                // The player is told the recorded size; only the emulation is clamped.
+                seg.push(ev.time, code, &format!("{cols}x{rows}"));
             }
             _ => {}
         }
@@ -238,6 +254,11 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         .and_then(|_| std::fs::rename(&tmp_index, &index))
         .map_err(io_err(&index))?;
     Ok(built)
+}
+
+/// Where a build writes the data file before renaming it into place.
+fn tmp_data_path(dir: &FsPath) -> PathBuf {
+    dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()))
 }
 
 fn read_segment(dir: PathBuf, e: &Entry) -> Result<Vec<u8>> {

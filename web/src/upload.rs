@@ -326,8 +326,12 @@ async fn finish(
         meta.recorder_pid = None;
         store.save_meta(&meta)?;
         uploads.release(&id);
-        k.reindex(&store, &meta)
-            .map_err(|e| Error::Knowledge(format!("session {id}: stored, not indexed: {e}")))?;
+        k.reindex(&store, &meta).map_err(|e| {
+            Error::Knowledge(format!(
+                "session {id}: stored, not indexed: {}",
+                fixcast_sessions::error_chain(&*e)
+            ))
+        })?;
         Ok(size_json(StatusCode::OK, size, None))
     })
     .await

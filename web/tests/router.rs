@@ -453,3 +453,131 @@ fn binding_beyond_loopback_needs_a_token() {
     assert!(fixcast_web::check_bind(&any, Some("t")).is_ok());
     assert!(fixcast_web::check_bind(&local, None).is_ok());
 }
+
+#[tokio::test]
+async fn damaged_and_empty_recordings_are_served_as_far_as_they_go() {
+    let w = world();
+    let a = w.app(None);
+    // A recorder killed after its last flush, then garbage after it.
+    let meta = fixcast_sessions::SessionMeta::new(fixcast_sessions::SessionId::generate(), 80, 24);
+    let mut writer = w.store.create(&meta, &meta.header()).unwrap();
+    for i in 0..20u64 {
+        let ev = fixcast_sessions::Event::new(
+            i * 100_000,
+            fixcast_sessions::EventKind::Output(format!("line {i}\r\n")),
+        );
+        writer.write(&ev).unwrap();
+    }
+    writer.flush().unwrap();
+    drop(writer);
+    let cast = w.store.cast_path(&meta.id);
+    let mut bytes = std::fs::read(&cast).unwrap();
+    bytes.extend((0..100u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
+    std::fs::write(&cast, bytes).unwrap();
+    let r = get(&a, &format!("/api/sessions/{}/cast", meta.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    assert_eq!(
+        text.lines().count(),
+        21,
+        "the header and every event: {text}"
+    );
+    assert!(text.contains("line 19"));
+    let idx = get(&a, &format!("/api/sessions/{}/segments", meta.id))
+        .await
+        .json();
+    let url = idx["segments"][0]["url"].as_str().unwrap().to_owned();
+    let seg = get(&a, &url).await;
+    assert_eq!(seg.status, StatusCode::OK);
+    assert!(seg.text().contains("line 19"), "{}", seg.text());
+
+    // A recording left empty: a header (from the session) and no events.
+    std::fs::write(&cast, b"").unwrap();
+    let r = get(&a, &format!("/api/sessions/{}/cast", meta.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    let head: Value = serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap();
+    assert_eq!(head["version"], 3, "{text}");
+    assert_eq!(head["term"]["cols"], 80);
+    assert_eq!(text.lines().count(), 1);
+}
+
+/// A session recorded at `cols` × `rows`, imported.
+fn import_sized(w: &World, cols: u16, rows: u16, events: Vec<(u64, &str, &str)>) -> String {
+    use fixcast_sessions::asciicast::{Header, Recording};
+    use fixcast_sessions::{Event, EventKind, SessionId, SessionMeta};
+    let events = events
+        .into_iter()
+        .map(|(t, code, data)| {
+            Event::new(t, EventKind::from_code(code, data.into()).unwrap().unwrap())
+        })
+        .collect();
+    let rec = Recording {
+        header: Header {
+            cols,
+            rows,
+            ..Header::default()
+        },
+        events,
+    };
+    let meta = SessionMeta::new(SessionId::generate(), cols, rows);
+    w.store.import(&rec, meta).unwrap().id.to_string()
+}
+
+#[tokio::test]
+async fn a_one_row_session_is_served_like_any_other() {
+    // `vt100` panics below 2×2 (a wrap on one row): the screens are emulated at 2.
+    let w = world();
+    let a = w.app(None);
+    let line = "a line longer than ten\r\n";
+    for id in [
+        import_sized(&w, 10, 1, vec![(100_000, "o", line)]),
+        import_sized(&w, 1, 1, vec![(100_000, "o", "中 wide\r\n")]),
+        import_sized(
+            &w,
+            80,
+            24,
+            vec![(1, "o", "x\r\n"), (2, "r", "10x1"), (3, "o", line)],
+        ),
+    ] {
+        for path in ["", "/segments", "/segments/0", "/commands"] {
+            let r = get(&a, &format!("/api/sessions/{id}{path}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+        }
+        assert_eq!(get(&a, &format!("/s/{id}")).await.status, StatusCode::OK);
+    }
+    let r = get(&a, "/api/search?q=chattr").await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_session_the_emulator_panics_on_is_a_422_and_the_rest_goes_on() {
+    // Narrowed through a wide character, then written where its second half was: a
+    // panic in `vt100` at any size.
+    let w = world();
+    let a = w.app(None);
+    let id = import_sized(
+        &w,
+        5,
+        3,
+        vec![(1, "o", "abc中"), (2, "r", "4x3"), (3, "o", "\x1b[1;4Hx")],
+    );
+    for _ in 0..2 {
+        let said = get(&a, &format!("/api/sessions/{id}/segments"))
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            said.starts_with(&format!("session {id}: cannot be cut into segments: ")),
+            "{said}"
+        );
+    }
+    assert!(!w
+        .store
+        .dir(&id.parse().unwrap())
+        .join("segments.v1.json")
+        .exists());
+    let r = get(&a, &format!("/api/sessions/{}/segments", w.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = get(&a, "/api/search?q=chattr").await;
+    assert_eq!(r.status, StatusCode::OK);
+}

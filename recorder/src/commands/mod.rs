@@ -17,7 +17,7 @@ mod chapters;
 mod marks;
 mod prompt;
 
-use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind};
+use fixcast_sessions::{emulated_size, CommandRecord, CommandSource, Event, EventKind};
 
 use crate::screen_text::ScreenText;
 pub(crate) use chapters::Chapters;
@@ -93,7 +93,8 @@ pub struct Cutter {
 
 impl Cutter {
     pub fn new(cols: u16, rows: u16, command: Option<&str>) -> Self {
-        let (rows, cols) = (rows.clamp(1, 1000), cols.clamp(1, 1000));
+        // The size `vt100` is safe at: a 1-row or 1-column terminal is emulated at 2.
+        let (cols, rows) = emulated_size(cols, rows);
         let mut c = Cutter {
             screen: vt100::Parser::new(rows, cols, 0),
             size: (rows, cols),
@@ -141,10 +142,11 @@ impl Cutter {
                 }
             }
             EventKind::Resize { cols, rows } => {
-                self.size = (*rows, *cols);
-                self.screen.screen_mut().set_size(*rows, *cols);
+                let (cols, rows) = emulated_size(*cols, *rows);
+                self.size = (rows, cols);
+                self.screen.screen_mut().set_size(rows, cols);
                 for open in self.open_mut() {
-                    open.text.resize(*rows, *cols);
+                    open.text.resize(rows, cols);
                 }
             }
             EventKind::Exit(code) => {

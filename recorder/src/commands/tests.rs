@@ -475,3 +475,27 @@ fn a_command_line_is_never_carried_over_to_a_later_command() {
     // A late line replaces one read off the screen, and is never the next one's.
     assert_eq!(got, vec!["true", "ls", "pwd -P"]);
 }
+
+#[test]
+fn one_row_and_one_column_terminals_are_cut_with_their_text() {
+    // `vt100` panics below 2×2: a wrap on one row, a wide character on one column.
+    let long = "a line longer than ten 中文";
+    let events = vec![
+        out(
+            100_000,
+            &integrated("/tmp", "echo narrow", &format!("{long}\r\n"), 0),
+        ),
+        Event::new(200_000, EventKind::Resize { cols: 1, rows: 1 }),
+        out(300_000, &integrated("/tmp", "echo tiny", "中 wraps\r\n", 0)),
+    ];
+    for (cols, rows) in [(10, 1), (1, 1), (1, 10), (0, 0)] {
+        let cmds = cut_commands(cols, rows, None, &events);
+        let lines: Vec<&str> = cmds.iter().map(|c| c.command.as_str()).collect();
+        assert_eq!(lines, ["echo narrow", "echo tiny"], "{cols}x{rows}");
+        assert!(
+            cmds[0].output.contains(long) || cols < 2,
+            "{cols}x{rows}: {cmds:#?}"
+        );
+        assert!(cmds[1].output.contains("wraps"), "{cols}x{rows}: {cmds:#?}");
+    }
+}

@@ -66,7 +66,8 @@ const FISH: &str = include_str!("fish.fish");
 pub enum IntegrationError {
     #[error("shell integration: session id {0:?} is not a file name")]
     SessionId(String),
-    #[error("shell integration: cannot write {}: {source}", path.display())]
+    /// The cause is `source()`'s, not the message's: told once.
+    #[error("shell integration: cannot write {}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,

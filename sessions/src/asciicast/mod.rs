@@ -2,6 +2,7 @@
 //!
 //! fixcast stores v3; it imports all three and exports v2 and v3.
 
+mod stream;
 mod v1;
 mod v2;
 mod v3;
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::event::Event;
 
+pub use stream::{CastStream, StreamError};
 pub use v2::write_v2;
 pub use v3::{parse_v3_line, V3Encoder};
 
@@ -61,39 +63,66 @@ pub enum Version {
     V3,
 }
 
-/// Parses a whole asciicast of any version, strictly: any malformed line is an error.
+/// Parses a whole asciicast of any version, strictly: any malformed line or
+/// out-of-range value is an error.
 pub fn parse(text: &str) -> Result<(Version, Recording), FormatError> {
-    let first = text
-        .lines()
-        .next()
-        .filter(|l| !l.trim().is_empty())
-        .ok_or_else(|| FormatError::new(1, "empty file, expected an asciicast header"))?;
-    // v1 is one JSON document that may span many lines; v2/v3 start with a one-line header.
-    let version = match serde_json::from_str::<serde_json::Value>(first) {
-        Ok(v) => v.get("version").and_then(|v| v.as_u64()),
-        Err(_) => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(v) => v.get("version").and_then(|v| v.as_u64()),
-            // Neither a header line nor a v1 document: say where the JSON breaks.
-            Err(e) => {
-                return Err(FormatError::new(
-                    e.line().max(1),
-                    format!("not an asciicast file: invalid JSON: {e}"),
-                ))
-            }
-        },
-    };
-    match version {
-        Some(1) => Ok((Version::V1, v1::parse(text)?)),
-        Some(2) => Ok((Version::V2, v2::parse(text)?)),
-        Some(3) => Ok((Version::V3, v3::parse(text, false)?.0)),
-        Some(n) => Err(FormatError::new(
-            1,
-            format!("unsupported asciicast version {n}"),
-        )),
-        None => Err(FormatError::new(
-            1,
-            "not an asciicast header (expected a JSON object with \"version\")",
-        )),
+    let mut stream = CastStream::open(text.as_bytes()).map_err(format_error)?;
+    let mut events = Vec::new();
+    while let Some(ev) = stream.next_event().map_err(format_error)? {
+        events.push(ev);
+    }
+    let header = stream.header().clone();
+    Ok((stream.version(), Recording { header, events }))
+}
+
+/// A stream over text in memory fails only in its format.
+fn format_error(e: StreamError) -> FormatError {
+    match e {
+        StreamError::Format(e) => e,
+        StreamError::Io(e) => FormatError::new(0, e.to_string()),
+    }
+}
+
+/// A number as a message shows it: `-1`, `0.5`, `1e300` (not 300 digits).
+pub(crate) fn number(n: f64) -> String {
+    if n.abs() < 1e15 {
+        n.to_string()
+    } else {
+        format!("{n:e}")
+    }
+}
+
+/// The largest terminal a recording may say it had: beyond it the screens that replay
+/// it would take gigabytes (the web's screens are capped at it too).
+pub const MAX_TERM_SIZE: u16 = 1000;
+/// The latest start a header may give (9999-12-31T23:59:59Z, the last RFC 3339 time).
+const MAX_TIMESTAMP: i64 = 253_402_300_799;
+
+impl Header {
+    /// Refuses values no real recording has, which would break what is derived from it.
+    pub fn check(&self) -> Result<(), FormatError> {
+        let bad = |what: String| Err(FormatError::new(1, format!("header: {what}")));
+        if self.cols > MAX_TERM_SIZE || self.rows > MAX_TERM_SIZE {
+            return bad(format!(
+                "terminal size {}x{} is out of range (at most {MAX_TERM_SIZE}x{MAX_TERM_SIZE})",
+                self.cols, self.rows
+            ));
+        }
+        if let Some(t) = self.timestamp.filter(|t| !(0..=MAX_TIMESTAMP).contains(t)) {
+            return bad(format!(
+                "timestamp {t} is out of range (Unix seconds from 1970 to the year 9999)"
+            ));
+        }
+        if let Some(l) = self
+            .idle_time_limit
+            .filter(|l| !(l.is_finite() && *l > 0.0 && *l <= 1e9))
+        {
+            return bad(format!(
+                "idle_time_limit {} is out of range (seconds above 0, at most 10^9)",
+                number(l)
+            ));
+        }
+        Ok(())
     }
 }
 

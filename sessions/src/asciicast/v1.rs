@@ -1,7 +1,7 @@
 //! asciicast v1: one JSON document with a `stdout` array of `[delay, data]`.
 
 use super::{dimension, env_map, json_str, FormatError, Header, Recording};
-use crate::event::{micros_from_seconds, Event, EventKind};
+use crate::event::{micros_from_seconds, Event, EventKind, MAX_MICROS};
 
 pub(super) fn parse(text: &str) -> Result<Recording, FormatError> {
     let doc: serde_json::Value = serde_json::from_str(text)
@@ -32,7 +32,13 @@ pub(super) fn parse(text: &str) -> Result<Recording, FormatError> {
             .and_then(micros_from_seconds)
             .ok_or_else(bad)?;
         let data = pair[1].as_str().ok_or_else(bad)?;
-        time += delay;
+        time = time.saturating_add(delay);
+        if time > MAX_MICROS {
+            return Err(FormatError::new(
+                1,
+                format!("v1: stdout[{i}] is out of range (more than 10^12 seconds in)"),
+            ));
+        }
         events.push(Event::new(time, EventKind::Output(data.to_owned())));
     }
     Ok(Recording { header, events })

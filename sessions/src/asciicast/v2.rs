@@ -7,13 +7,11 @@ use serde_json::json;
 use super::{dimension, env_map, insert_optional, json_str, FormatError, Header, Recording};
 use crate::event::{micros_from_seconds, Event, EventKind, Seconds};
 
-pub(super) fn parse(text: &str) -> Result<Recording, FormatError> {
-    let mut lines = text.lines().enumerate();
-    let (_, first) = lines.next().unwrap_or((0, ""));
+pub(super) fn parse_header(first: &str) -> Result<Header, FormatError> {
     let h: serde_json::Value = serde_json::from_str(first)
         .map_err(|e| FormatError::new(1, format!("invalid header JSON: {e}")))?;
     let env = env_map(h.get("env"));
-    let header = Header {
+    Ok(Header {
         cols: dimension(h.get("width"), "width")?,
         rows: dimension(h.get("height"), "height")?,
         term_type: env.get("TERM").cloned(),
@@ -23,23 +21,27 @@ pub(super) fn parse(text: &str) -> Result<Recording, FormatError> {
         title: h.get("title").and_then(json_str),
         env,
         tags: Vec::new(),
-    };
-    let mut events = Vec::new();
-    let mut last = 0u64;
-    for (i, line) in lines {
-        let n = i + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let (t, code, data) = event_triple(line).map_err(|r| FormatError::new(n, r))?;
-        let time = micros_from_seconds(t).ok_or_else(|| FormatError::new(n, "bad time"))?;
-        // v2 times are absolute; a few recorders emit tiny reorderings, keep time monotonic.
-        last = last.max(time);
-        if let Some(kind) = EventKind::from_code(&code, data).map_err(|r| FormatError::new(n, r))? {
-            events.push(Event::new(last, kind));
-        }
+    })
+}
+
+/// Parses one v2 event line, `last` being the previous event's time (µs). Blank lines
+/// and unknown codes give `Ok(None)`.
+pub(super) fn parse_line(line: &str, last: u64) -> Result<Option<Event>, String> {
+    if line.trim().is_empty() {
+        return Ok(None);
     }
-    Ok(Recording { header, events })
+    let (t, code, data) = event_triple(line)?;
+    let time = micros_from_seconds(t).ok_or_else(|| out_of_range("time", t))?;
+    // v2 times are absolute; a few recorders emit tiny reorderings, keep time monotonic.
+    Ok(EventKind::from_code(&code, data)?.map(|kind| Event::new(last.max(time), kind)))
+}
+
+/// Why a time is refused.
+pub(super) fn out_of_range(what: &str, t: f64) -> String {
+    format!(
+        "{what} {} is out of range (seconds from 0 to 10^12)",
+        super::number(t)
+    )
 }
 
 /// Splits a `[number, "code", "data"]` line.

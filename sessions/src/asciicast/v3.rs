@@ -5,9 +5,9 @@ use std::fmt::Write;
 
 use serde_json::json;
 
-use super::v2::event_triple;
+use super::v2::{event_triple, out_of_range};
 use super::{dimension, env_map, insert_optional, json_str, FormatError, Header, Recording};
-use crate::event::{micros_from_seconds, Event, EventKind, Seconds};
+use crate::event::{micros_from_seconds, Event, EventKind, Seconds, MAX_MICROS};
 
 pub(super) fn parse(
     text: &str,
@@ -38,7 +38,7 @@ pub(super) fn parse(
     Ok((Recording { header, events }, damage))
 }
 
-fn parse_header(line: &str) -> Result<Header, FormatError> {
+pub(super) fn parse_header(line: &str) -> Result<Header, FormatError> {
     let h: serde_json::Value = serde_json::from_str(line)
         .map_err(|e| FormatError::new(1, format!("invalid header JSON: {e}")))?;
     if h.get("version").and_then(|v| v.as_u64()) != Some(3) {
@@ -72,8 +72,15 @@ pub fn parse_v3_line(line: &str, prev: u64) -> Result<Option<Event>, String> {
         return Ok(None);
     }
     let (interval, code, data) = event_triple(trimmed)?;
-    let dt = micros_from_seconds(interval).ok_or("interval is negative or not finite")?;
-    Ok(EventKind::from_code(&code, data)?.map(|kind| Event::new(prev.saturating_add(dt), kind)))
+    let dt = micros_from_seconds(interval).ok_or_else(|| out_of_range("interval", interval))?;
+    let time = prev.saturating_add(dt);
+    if time > MAX_MICROS {
+        return Err(format!(
+            "time {} is out of range (seconds from 0 to 10^12)",
+            Seconds(time)
+        ));
+    }
+    Ok(EventKind::from_code(&code, data)?.map(|kind| Event::new(time, kind)))
 }
 
 /// Writes v3 text incrementally: remembers the previous event's time.

@@ -85,7 +85,14 @@ fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if let Some(saved) = SAVED.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            // A contained panic is no crash: the player goes on, raw.
+            let contained = fixcast_sessions::containing();
+            if let Some(saved) = SAVED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .filter(|_| !contained)
+            {
                 let _ = termios::tcsetattr(io::stdin(), SetArg::TCSADRAIN, saved);
             }
             previous(info);

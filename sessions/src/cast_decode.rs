@@ -1,0 +1,512 @@
+//! Decoding `session.cast.zst` as far as it goes: the one reader behind [`read_cast`],
+//! [`CastTail`] and [`CastReader`].
+//!
+//! zstd's streaming decoder forgets what it decoded in a call that ends in an error, and
+//! one call may decode many blocks: fed a recording with garbage after its last flush, it
+//! returned nothing of the blocks before the garbage. So this decoder splits the input
+//! itself along the zstd format (frame headers, blocks, checksums, skippable frames) and
+//! hands zstd one whole block per call: damage costs the block it is in, never the blocks
+//! before it. After damage it looks for the next seek mark (see [`crate::cast_file`]), so
+//! the frames after a damaged one are read too, their times counted from the mark.
+//!
+//! [`read_cast`]: crate::read_cast
+//! [`CastTail`]: crate::CastTail
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
+
+use crate::asciicast::{parse_v3_lenient, parse_v3_line, Header};
+use crate::cast_file::{parse_mark, SKIPPABLE_MAGIC};
+use crate::error::{Error, Result};
+use crate::event::Event;
+
+const ZSTD_MAGIC: [u8; 4] = 0xFD2F_B528_u32.to_le_bytes();
+/// The largest block the zstd format allows.
+const MAX_BLOCK: usize = 128 << 10;
+/// A skippable frame larger than this is skipped unread (seek marks are tiny).
+const MAX_MARK: usize = 4 << 10;
+/// Damage notes kept; the rest are counted.
+const MAX_NOTES: usize = 100;
+
+/// Where the next compressed bytes stand in the zstd format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between frames: a zstd frame or a skippable frame starts here.
+    Between,
+    /// Inside a frame, after its header: blocks, then a checksum if `checksum`.
+    Blocks { checksum: bool },
+    /// After the last block of a frame with a content checksum.
+    Checksum,
+    /// Inside a skippable frame too large to be a seek mark: bytes left to skip.
+    Skip(u64),
+    /// After damage: looking for the next seek mark.
+    Lost,
+}
+
+/// Compressed bytes in, header and events out, whatever the damage.
+pub struct CastDecoder {
+    zstd: Decoder<'static>,
+    state: State,
+    /// Compressed bytes not decoded yet, from `start`: an incomplete block, header or mark.
+    pending: Vec<u8>,
+    start: usize,
+    /// File offset of `pending[start]`.
+    offset: u64,
+    out: Vec<u8>,
+    /// Decoded text not yet ending in a newline.
+    text: Vec<u8>,
+    /// Whether the next line is the first of the recording (the header).
+    first_line: bool,
+    header: Option<Header>,
+    /// Whether a damaged header line was told.
+    header_noted: bool,
+    /// Time (µs) of the last event, which the next interval counts from.
+    time: u64,
+    events: u64,
+    damage: Vec<String>,
+    more_damage: u64,
+}
+
+impl Default for CastDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CastDecoder {
+    pub fn new() -> Self {
+        CastDecoder {
+            zstd: Decoder::new().expect("a zstd decoder can be created"),
+            state: State::Between,
+            pending: Vec::new(),
+            start: 0,
+            offset: 0,
+            out: vec![0; MAX_BLOCK * 2],
+            text: Vec::new(),
+            first_line: true,
+            header: None,
+            header_noted: false,
+            time: 0,
+            events: 0,
+            damage: Vec::new(),
+            more_damage: 0,
+        }
+    }
+
+    /// The header, once its line is decoded.
+    pub fn header(&self) -> Option<&Header> {
+        self.header.as_ref()
+    }
+
+    /// Whether the header line has been seen (or is known to be lost).
+    pub fn header_settled(&self) -> bool {
+        !self.first_line
+    }
+
+    /// Events decoded so far.
+    pub fn events_read(&self) -> u64 {
+        self.events
+    }
+
+    /// What was found damaged so far, in the order found.
+    pub fn damage(&self) -> Vec<String> {
+        let mut d = self.damage.clone();
+        if self.more_damage > 0 {
+            d.push(format!("and {} more damaged places", self.more_damage));
+        }
+        d
+    }
+
+    fn note(&mut self, msg: String) {
+        if self.damage.len() < MAX_NOTES {
+            self.damage.push(msg);
+        } else {
+            self.more_damage += 1;
+        }
+    }
+
+    /// Decodes what `bytes` (the next bytes of the file) complete, appending the events
+    /// on whole lines to `events`. An incomplete block waits for the next call.
+    pub fn push(&mut self, bytes: &[u8], events: &mut Vec<Event>) {
+        if self.start > 0 && self.start >= self.pending.len() / 2 {
+            self.pending.drain(..self.start);
+            self.start = 0;
+        }
+        self.pending.extend_from_slice(bytes);
+        while self.step(events) {}
+    }
+
+    /// The file ends here: what is left unfinished is a cut tail.
+    pub fn end(&mut self, events: &mut Vec<Event>) {
+        loop {
+            let left = self.pending.len() - self.start;
+            match self.state {
+                State::Lost | State::Skip(_) => break,
+                State::Between if left == 0 => break,
+                _ if left == 0 => {
+                    let at = self.offset;
+                    self.note(format!(
+                        "cut off at byte {at}: the last frame is incomplete"
+                    ));
+                    break;
+                }
+                _ => {
+                    // Usually a block cut by a crash; but a damaged block header may claim
+                    // the bytes of the frames after it, so look for their marks.
+                    self.lose("a block is cut off or damaged".into(), events);
+                    while self.step(events) {}
+                }
+            }
+        }
+        self.take_lines(events);
+        self.drop_partial_line("cut last line");
+        if self.header.is_none() && !self.header_noted {
+            self.first_line = false;
+            self.note(
+                "no asciicast header (the recording is empty or its start is damaged)".into(),
+            );
+        }
+    }
+
+    /// One unit of the zstd format, if it is all there; whether to go on.
+    fn step(&mut self, events: &mut Vec<Event>) -> bool {
+        let avail = &self.pending[self.start..];
+        match self.state {
+            State::Between => {
+                if avail.len() < 4 {
+                    return false;
+                }
+                if avail[..4] == ZSTD_MAGIC {
+                    let Some(len) = frame_header_len(avail) else {
+                        return false;
+                    };
+                    match len {
+                        Ok((len, checksum)) if avail.len() >= len => {
+                            self.decode(len, State::Blocks { checksum }, events)
+                        }
+                        Ok(_) => false,
+                        Err(why) => self.lose(why, events),
+                    }
+                } else if avail[0] & 0xf0 == 0x50 && avail[1..4] == SKIPPABLE_MAGIC[1..4] {
+                    self.skippable(events)
+                } else {
+                    self.lose("not a zstd frame".into(), events)
+                }
+            }
+            State::Blocks { checksum } => {
+                if avail.len() < 3 {
+                    return false;
+                }
+                let bh = u32::from_le_bytes([avail[0], avail[1], avail[2], 0]);
+                let (last, kind, size) = (bh & 1 == 1, (bh >> 1) & 3, (bh >> 3) as usize);
+                if kind == 3 || size > MAX_BLOCK {
+                    return self.lose("bad zstd block header".into(), events);
+                }
+                let len = 3 + if kind == 1 { 1 } else { size };
+                if avail.len() < len {
+                    return false;
+                }
+                // A damaged block header can claim the bytes of the next frame: a seek
+                // mark inside a block's bytes tells that the block is not one.
+                if let Some(at) = self.mark_inside(len) {
+                    self.lose("bad zstd block size".into(), events);
+                    self.advance(at - 1);
+                    return true;
+                }
+                let next = match (last, checksum) {
+                    (false, _) => self.state,
+                    (true, true) => State::Checksum,
+                    (true, false) => State::Between,
+                };
+                self.decode(len, next, events)
+            }
+            State::Checksum => avail.len() >= 4 && self.decode(4, State::Between, events),
+            State::Skip(left) => {
+                let n = (avail.len() as u64).min(left);
+                self.advance(n as usize);
+                self.state = if n == left {
+                    State::Between
+                } else {
+                    State::Skip(left - n)
+                };
+                n == left
+            }
+            State::Lost => self.resync(),
+        }
+    }
+
+    /// A skippable frame: a seek mark starts a frame whose times count from its base.
+    fn skippable(&mut self, events: &mut Vec<Event>) -> bool {
+        let avail = &self.pending[self.start..];
+        if avail.len() < 8 {
+            return false;
+        }
+        let len = u32::from_le_bytes(avail[4..8].try_into().expect("4 bytes")) as usize;
+        if len > MAX_MARK {
+            self.advance(8);
+            self.state = State::Skip(len as u64);
+            return true;
+        }
+        if avail.len() < 8 + len {
+            return false;
+        }
+        if let Some((_, base)) = parse_mark(&avail[..8 + len]) {
+            // Frames hold whole lines: anything left over belongs to a damaged frame.
+            self.take_lines(events);
+            self.drop_partial_line("cut line before a seek mark");
+            self.time = base;
+        }
+        self.advance(8 + len);
+        true
+    }
+
+    /// After damage: skips to the next seek mark that is where it says it is (a chance
+    /// match inside compressed data names another offset).
+    fn resync(&mut self) -> bool {
+        let avail = &self.pending[self.start..];
+        let mut at = 0;
+        while let Some(pos) = find(&avail[at..], &SKIPPABLE_MAGIC) {
+            let cand = at + pos;
+            let here = self.offset + cand as u64;
+            match avail.get(cand + 4..cand + 8) {
+                None => {
+                    self.advance(cand);
+                    return false;
+                }
+                Some(len) => {
+                    let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+                    if len <= MAX_MARK && avail.len() < cand + 8 + len {
+                        self.advance(cand);
+                        return false;
+                    }
+                    let mark = avail.get(cand..cand + 8 + len).and_then(parse_mark);
+                    if mark.is_some_and(|(offset, _)| offset == here) {
+                        self.advance(cand);
+                        self.zstd.reinit().expect("a zstd decoder can be reset");
+                        self.state = State::Between;
+                        return true;
+                    }
+                    at = cand + 1;
+                }
+            }
+        }
+        // Keep a tail that may be the start of a mark's magic.
+        let keep = avail.len().min(SKIPPABLE_MAGIC.len() - 1);
+        self.advance(avail.len() - keep);
+        false
+    }
+
+    /// Where (from `start`) a seek mark that is where it says it is lies within the next
+    /// `len` bytes, if one does.
+    fn mark_inside(&self, len: usize) -> Option<usize> {
+        let avail = &self.pending[self.start..];
+        let mut at = 1;
+        while let Some(pos) = find(&avail[at..len], &SKIPPABLE_MAGIC) {
+            let cand = at + pos;
+            let mark_len = avail
+                .get(cand + 4..cand + 8)
+                .map(|l| u32::from_le_bytes(l.try_into().expect("4 bytes")) as usize);
+            let mark = mark_len.and_then(|l| avail.get(cand..cand + 8 + l.min(MAX_MARK)));
+            let here = self.offset + cand as u64;
+            if mark.and_then(parse_mark).is_some_and(|(o, _)| o == here) {
+                return Some(cand);
+            }
+            at = cand + 1;
+        }
+        None
+    }
+
+    /// Records damage at the current offset and starts looking for the next frame.
+    fn lose(&mut self, why: String, events: &mut Vec<Event>) -> bool {
+        self.note(format!("damaged at byte {}: {why}", self.offset));
+        self.take_lines(events);
+        self.drop_partial_line("cut line before damage");
+        self.state = State::Lost;
+        // The first line of a later frame is an event, not the header.
+        self.first_line = false;
+        // Step past the damaged byte so that the search for a mark moves on.
+        self.advance(1);
+        true
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    /// Feeds zstd the next `len` bytes (one whole unit) and takes the text it gives.
+    fn decode(&mut self, len: usize, next: State, events: &mut Vec<Event>) -> bool {
+        let input = &self.pending[self.start..self.start + len];
+        let mut src = InBuffer::around(input);
+        let failed = loop {
+            let mut dst = OutBuffer::around(&mut self.out[..]);
+            let before = src.pos();
+            if let Err(e) = self.zstd.run(&mut src, &mut dst) {
+                break Some(e.to_string());
+            }
+            let produced = dst.pos();
+            self.text.extend_from_slice(&self.out[..produced]);
+            if src.pos() == len && produced < self.out.len() {
+                break None;
+            }
+            if src.pos() == before && produced == 0 {
+                break Some("zstd made no progress".into());
+            }
+        };
+        if let Some(why) = failed {
+            self.zstd.reinit().expect("a zstd decoder can be reset");
+            return self.lose(why, events);
+        }
+        self.advance(len);
+        self.state = next;
+        self.take_lines(events);
+        true
+    }
+
+    fn drop_partial_line(&mut self, what: &str) {
+        if !self.text.is_empty() {
+            let n = self.text.len();
+            self.text.clear();
+            self.note(format!("{what} ({n} bytes)"));
+        }
+    }
+
+    /// Parses the complete lines of decoded text.
+    fn take_lines(&mut self, events: &mut Vec<Event>) {
+        let Some(end) = self.text.iter().rposition(|&b| b == b'\n') else {
+            return;
+        };
+        let text = std::mem::take(&mut self.text);
+        for line in text[..end].split(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(line);
+            if std::mem::take(&mut self.first_line) {
+                match parse_v3_lenient(&line) {
+                    Ok((rec, _)) => {
+                        self.header = Some(rec.header);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.header_noted = true;
+                        self.note(format!("no asciicast header: {e}"));
+                    }
+                }
+            }
+            match parse_v3_line(&line, self.time) {
+                Ok(Some(ev)) => {
+                    self.time = ev.time;
+                    self.events += 1;
+                    events.push(ev);
+                }
+                Ok(None) => {}
+                Err(why) => self.note(format!("bad line skipped: {why}")),
+            }
+        }
+        self.text = text;
+        self.text.drain(..=end);
+    }
+}
+
+/// A zstd frame header's length and whether the frame ends in a checksum; `None` until
+/// its descriptor byte is there.
+fn frame_header_len(b: &[u8]) -> Option<Result<(usize, bool), String>> {
+    let fhd = *b.get(4)?;
+    if fhd & 0x08 != 0 {
+        return Some(Err("bad zstd frame header".into()));
+    }
+    let single = fhd & 0x20 != 0;
+    let dict = [0, 1, 2, 4][(fhd & 3) as usize];
+    let size = match fhd >> 6 {
+        0 => usize::from(single),
+        1 => 2,
+        2 => 4,
+        _ => 8,
+    };
+    Some(Ok((
+        5 + usize::from(!single) + dict + size,
+        fhd & 0x04 != 0,
+    )))
+}
+
+/// Where `needle` first is in `hay`: this runs over every compressed byte, so it looks
+/// for the first byte before comparing.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(pos) = hay[from..].iter().position(|&b| b == needle[0]) {
+        let at = from + pos;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// A whole recording read event by event, in bounded memory (the decoder's window and a
+/// read buffer), for readers that stream: the web's cast and segments.
+pub struct CastReader {
+    path: PathBuf,
+    file: File,
+    decoder: CastDecoder,
+    buf: Vec<u8>,
+    ready: std::collections::VecDeque<Event>,
+    batch: Vec<Event>,
+    ended: bool,
+}
+
+impl CastReader {
+    pub fn open(path: &Path) -> Result<CastReader> {
+        let file = File::open(path).map_err(Error::io(path))?;
+        Ok(CastReader {
+            path: path.to_owned(),
+            file,
+            decoder: CastDecoder::new(),
+            buf: vec![0; 256 << 10],
+            ready: Default::default(),
+            batch: Vec::new(),
+            ended: false,
+        })
+    }
+
+    /// The header, reading as far as it takes to find it; `None` when the recording has
+    /// none (empty, or its start is damaged).
+    pub fn header(&mut self) -> Result<Option<&Header>> {
+        while !self.decoder.header_settled() && !self.ended {
+            self.fill()?;
+        }
+        Ok(self.decoder.header())
+    }
+
+    /// The next event, `None` at the end (of the file, or of what could be read).
+    pub fn next_event(&mut self) -> Result<Option<Event>> {
+        while self.ready.is_empty() && !self.ended {
+            self.fill()?;
+        }
+        Ok(self.ready.pop_front())
+    }
+
+    /// What was found damaged (complete once [`next_event`](Self::next_event) gave `None`).
+    pub fn damage(&self) -> Vec<String> {
+        self.decoder.damage()
+    }
+
+    fn fill(&mut self) -> Result<()> {
+        let n = loop {
+            match self.file.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(&self.path)(e)),
+            }
+        };
+        if n == 0 {
+            self.decoder.end(&mut self.batch);
+            self.ended = true;
+        } else {
+            self.decoder.push(&self.buf[..n], &mut self.batch);
+        }
+        self.ready.extend(self.batch.drain(..));
+        Ok(())
+    }
+}
