@@ -110,7 +110,7 @@ impl CommandRecord {
 
     /// Sets `errors` from the output.
     pub fn note_errors(&mut self) {
-        self.errors = crate::fix::error_lines(&self.output);
+        self.errors = crate::error_lines::error_lines(&self.output);
     }
 }
 

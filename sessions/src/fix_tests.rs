@@ -1,5 +1,6 @@
 use super::*;
 use crate::command::{CommandRecord, CommandSource};
+use crate::error_lines::error_lines;
 
 /// A session from (command, exit, output) triples, a second apart.
 fn session(lines: &[(&str, Option<i32>, &str)]) -> Vec<CommandRecord> {
