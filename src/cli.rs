@@ -36,6 +36,9 @@ pub enum Command {
     Rm(RmArgs),
     /// Search the commands of every session (query syntax: see the README)
     Search(SearchArgs),
+    /// Past fixes for an error: fixcast fix 'Operation not permitted', or
+    /// some-cmd 2>&1 | fixcast fix
+    Fix(FixArgs),
     /// Rebuild the search index from the sessions
     Reindex(ReindexArgs),
     /// Serve the web knowledge base: search, browse and replay sessions in a browser
@@ -105,9 +108,13 @@ pub struct ShowArgs {
     /// Print the metadata as JSON
     #[arg(long)]
     pub json: bool,
-    /// List the session's commands: seq, offset, duration, exit, cwd, command
+    /// List the session's commands: seq, offset, duration, exit, cwd, command, and
+    /// which failed, fixed and verified
     #[arg(long)]
     pub commands: bool,
+    /// The session's fixes: each failure with its diagnostics, fix and verification
+    #[arg(long, conflicts_with = "commands")]
+    pub fix: bool,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +145,8 @@ pub enum ExportFormat {
     Raw,
     /// plain text as the screen showed it: scrollback and final screen
     Txt,
+    /// a Markdown runbook: each failure with its investigation, fix and verification
+    Md,
 }
 
 #[derive(Debug, Args)]
@@ -230,6 +239,20 @@ pub struct SearchArgs {
     /// Group hits by session
     #[arg(long)]
     pub sessions: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The error (or a query, as for `search`); without it, the error text is read
+    /// from standard input
+    #[arg(value_name = "ERROR")]
+    pub query: Vec<String>,
+    /// Show at most N fixes
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 5)]
+    pub limit: usize,
+    /// Print one JSON array
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

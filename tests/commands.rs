@@ -12,13 +12,13 @@ const PROMPT: &str = "[fx]$ ";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// An interactive bash under `fixcast rec`, with integration and a known prompt.
-struct Shell {
+pub(crate) struct Shell {
     t: OnTerminal,
     prompts: usize,
 }
 
 impl Shell {
-    fn start(home: &Home) -> Shell {
+    pub(crate) fn start(home: &Home) -> Shell {
         let user_home = home.path().join("user");
         std::fs::create_dir_all(&user_home).unwrap();
         std::fs::write(user_home.join(".bashrc"), format!("PS1='{PROMPT}'\n")).unwrap();
@@ -41,7 +41,7 @@ impl Shell {
     }
 
     /// Types `keys` (lines end in `\r`) and waits for the prompt `prompts` more times.
-    fn run(&mut self, keys: &str, prompts: usize) {
+    pub(crate) fn run(&mut self, keys: &str, prompts: usize) {
         self.t.press(keys.as_bytes());
         self.prompts += prompts;
         assert!(
@@ -61,7 +61,7 @@ impl Shell {
         );
     }
 
-    fn exit(mut self) {
+    pub(crate) fn exit(mut self) {
         self.t.press(b"exit\r");
         assert_eq!(self.t.exit_code(WAIT), 0);
     }

@@ -1,46 +1,27 @@
-//! The index on disk (or in RAM): opening it, writing sessions into it, searching it.
+//! The index on disk (or in RAM): creating, opening (read-only too), its writer.
 
 use std::fs;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use fixcast_sessions::{contain, CommandRecord, CommandSource, SessionMeta};
-use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
+use fixcast_sessions::{contain, ReadOnly};
 use tantivy::directory::error::LockError;
-use tantivy::query::{BooleanQuery, Occur, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::{
-    DateTime, DocId, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score,
-    SegmentReader, TantivyDocument, TantivyError, Term,
-};
-use time::OffsetDateTime;
+use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, TantivyDocument, TantivyError};
 
 use crate::error::{Error, Result};
-use crate::query::Query;
 use crate::read_only::ReadOnlyDirectory;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tokenizer::{shell_analyzer, SHELL_TOKENIZER};
-use fixcast_sessions::{ascii_twin_text, Confusable};
+use crate::writer::CommandWriter;
 
 /// The file beside tantivy's that tells which schema the index was built with.
 const VERSION_FILE: &str = "fixcast-index-version";
 
-/// A knowledge base of fixes: among equally good matches, the command that worked (exit
-/// 0) comes before the attempts that failed, and those with an unknown status between.
-const SUCCESS_WEIGHT: f32 = 1.3;
-const UNKNOWN_WEIGHT: f32 = 1.15;
-
-/// The most output text stored and indexed per command (head kept).
-const MAX_OUTPUT_BYTES: usize = 256 * 1024;
-
 /// An index of commands.
 pub struct CommandIndex {
     index: Index,
-    reader: IndexReader,
-    fields: Fields,
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: Fields,
 }
 
 /// How a writer is sized.
@@ -58,50 +39,6 @@ impl Default for WriterOptions {
             threads: 1,
         }
     }
-}
-
-/// A matching part of a command's output, with the ranges (bytes of `text`) to highlight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snippet {
-    pub text: String,
-    pub highlights: Vec<Range<usize>>,
-}
-
-/// One command found by a search.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Hit {
-    /// Full session id.
-    pub session: String,
-    pub seq: u32,
-    /// Seconds into the recording.
-    pub offset: f64,
-    pub command: String,
-    pub exit: Option<i32>,
-    pub duration: f64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub started: OffsetDateTime,
-    pub cwd: Option<String>,
-    pub host: String,
-    pub user: String,
-    pub shell: String,
-    pub title: Option<String>,
-    pub tags: Vec<String>,
-    /// `integration` or `heuristic`.
-    pub source: String,
-    /// Look-alike characters in the command (empty for most).
-    pub confusables: Vec<Confusable>,
-    pub score: f32,
-    /// Matching output (or its first lines when the output did not match).
-    pub snippet: Snippet,
-}
-
-/// A command by its place in a session (what came next after a hit).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CommandSummary {
-    pub seq: u32,
-    pub offset: f64,
-    pub command: String,
-    pub exit: Option<i32>,
 }
 
 /// Stored text (mostly command output, which repeats a lot) compresses well with zstd in
@@ -209,6 +146,9 @@ impl CommandIndex {
         index
             .tokenizers()
             .register(SHELL_TOKENIZER, shell_analyzer());
+        index
+            .tokenizers()
+            .register(crate::stem::STEM_TOKENIZER, crate::stem::stem_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -231,6 +171,7 @@ impl CommandIndex {
             Ok(w) => Ok(CommandWriter {
                 writer: w,
                 fields: self.fields,
+                read_only: ReadOnly::default(),
             }),
             Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Err(Error::Locked),
             Err(e) => Err(Error::index(e)),
@@ -252,356 +193,13 @@ impl CommandIndex {
         let set = self.index.validate_checksum().map_err(Error::index)?;
         Ok(set.into_iter().collect())
     }
-
-    /// The best `limit` commands for `query`, best first. Equal scores are ordered newest
-    /// first, so the order does not depend on how the index was built.
-    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
-        guard(|| self.search_inner(query, limit))
-    }
-
-    fn search_inner(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let searcher = self.reader.searcher();
-        let q = crate::plan::plan(query, &self.fields);
-        // A few more than asked, so ties at the edge are ordered the same however the
-        // segments fell.
-        let fetch = limit.saturating_add(16).min(100_000);
-        let collector = TopDocs::with_limit(fetch).tweak_score(|segment: &SegmentReader| {
-            let exit = segment
-                .fast_fields()
-                .i64("exit")
-                .ok()
-                .map(|c| c.first_or_default_col(i64::MIN));
-            move |doc: DocId, score: Score| match exit.as_ref().map(|c| c.get_val(doc)) {
-                Some(0) => score * SUCCESS_WEIGHT,
-                Some(i64::MIN) | None => score * UNKNOWN_WEIGHT,
-                Some(_) => score,
-            }
-        });
-        let top = searcher.search(&q, &collector).map_err(Error::index)?;
-        let mut snippets =
-            SnippetGenerator::create(&searcher, &*q, self.fields.out).map_err(Error::index)?;
-        snippets.set_max_num_chars(200);
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let mut hit = self.hit(&doc, score);
-            hit.snippet = snippet(&snippets, &doc, self.fields.out);
-            hits.push(hit);
-        }
-        hits.sort_by(|a, b| {
-            quantize(b.score)
-                .cmp(&quantize(a.score))
-                .then(b.started.cmp(&a.started))
-                .then(b.session.cmp(&a.session))
-                .then(b.seq.cmp(&a.seq))
-        });
-        hits.truncate(limit);
-        Ok(hits)
-    }
-
-    /// The `k` commands that followed command `seq` of `session`.
-    pub fn following(&self, session: &str, seq: u32, k: usize) -> Result<Vec<CommandSummary>> {
-        guard(|| {
-            if k == 0 {
-                return Ok(Vec::new());
-            }
-            let f = &self.fields;
-            let q = BooleanQuery::new(vec![
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.session, session),
-                        IndexRecordOption::Basic,
-                    )),
-                ),
-                (
-                    Occur::Must,
-                    Box::new(RangeQuery::new(
-                        std::ops::Bound::Excluded(Term::from_field_u64(f.seq, u64::from(seq))),
-                        std::ops::Bound::Included(Term::from_field_u64(
-                            f.seq,
-                            u64::from(seq) + k as u64,
-                        )),
-                    )),
-                ),
-            ]);
-            let searcher = self.reader.searcher();
-            let top = searcher
-                .search(&q, &TopDocs::with_limit(k).order_by_score())
-                .map_err(Error::index)?;
-            let mut out = Vec::new();
-            for (_, addr) in top {
-                let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-                let h = self.hit(&doc, 0.0);
-                out.push(CommandSummary {
-                    seq: h.seq,
-                    offset: h.offset,
-                    command: h.command,
-                    exit: h.exit,
-                });
-            }
-            out.sort_by_key(|c| c.seq);
-            Ok(out)
-        })
-    }
-
-    fn hit(&self, doc: &TantivyDocument, score: f32) -> Hit {
-        let f = &self.fields;
-        let s = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        };
-        let opt = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str().map(str::to_owned))
-        };
-        let started = doc
-            .get_first(f.started)
-            .and_then(|v| v.as_datetime())
-            .and_then(|d| OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok())
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        Hit {
-            session: s(f.session),
-            seq: doc.get_first(f.seq).and_then(|v| v.as_u64()).unwrap_or(0) as u32,
-            offset: doc
-                .get_first(f.offset)
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0),
-            command: s(f.cmd),
-            exit: doc
-                .get_first(f.exit)
-                .and_then(|v| v.as_i64())
-                .map(|e| e as i32),
-            duration: doc
-                .get_first(f.duration)
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0),
-            started,
-            cwd: opt(f.cwd),
-            host: s(f.host),
-            user: s(f.user),
-            shell: s(f.shell),
-            title: opt(f.title),
-            tags: doc
-                .get_all(f.tags)
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            source: s(f.source),
-            confusables: serde_json::from_str(&s(f.confusables)).unwrap_or_default(),
-            score,
-            snippet: Snippet {
-                text: String::new(),
-                highlights: Vec::new(),
-            },
-        }
-    }
 }
 
 /// Runs a read of the index, turning a panic in tantivy (damaged files) into an error,
 /// silently: the caller rebuilds the index with a message of its own.
-fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     match contain(f) {
         Ok(r) => r,
         Err(_) => Err(Error::Index("the index could not be read".into())),
-    }
-}
-
-/// Scores equal to 5 significant digits count as a tie (segment layout changes the sum
-/// order of floats in the last bits).
-fn quantize(score: f32) -> i64 {
-    (f64::from(score) * 10_000.0).round() as i64
-}
-
-fn snippet(gen: &SnippetGenerator, doc: &TantivyDocument, out: tantivy::schema::Field) -> Snippet {
-    let s = gen.snippet_from_doc(doc);
-    if !s.is_empty() && !s.highlighted().is_empty() {
-        let mut ranges: Vec<Range<usize>> = s.highlighted().to_vec();
-        ranges.sort_by_key(|r| (r.start, r.end));
-        let mut merged: Vec<Range<usize>> = Vec::new();
-        for r in ranges {
-            match merged.last_mut() {
-                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-                _ => merged.push(r),
-            }
-        }
-        return Snippet {
-            text: s.fragment().to_owned(),
-            highlights: merged,
-        };
-    }
-    // No match in the output: its first lines, for context.
-    let text = doc
-        .get_first(out)
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let head: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(2)
-        .collect();
-    let mut head = head.join("\n");
-    if head.len() > 200 {
-        let mut cut = 200;
-        while !head.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        head.truncate(cut);
-    }
-    Snippet {
-        text: head,
-        highlights: Vec::new(),
-    }
-}
-
-/// Writes sessions into the index. Nothing is visible to searches before
-/// [`CommandWriter::commit`].
-pub struct CommandWriter {
-    writer: IndexWriter,
-    fields: Fields,
-}
-
-impl CommandWriter {
-    /// Replaces whatever the index has of this session with these commands.
-    pub fn index_session(&mut self, meta: &SessionMeta, commands: &[CommandRecord]) -> Result<()> {
-        self.remove_session(meta.id.as_str());
-        self.add_session(meta, commands)
-    }
-
-    /// Adds a session's commands, without looking for older copies (a fresh index).
-    pub fn add_session(&mut self, meta: &SessionMeta, commands: &[CommandRecord]) -> Result<()> {
-        for c in commands {
-            let doc = self.document(meta, c);
-            self.writer.add_document(doc).map_err(Error::index)?;
-        }
-        Ok(())
-    }
-
-    /// Replaces a session's commands from sequence number `from` on with `commands`:
-    /// for a session still being recorded, whose earlier commands are in the index
-    /// already and have not changed (the running one has, and new ones came).
-    pub fn replace_from(
-        &mut self,
-        meta: &SessionMeta,
-        from: u32,
-        commands: &[CommandRecord],
-    ) -> Result<()> {
-        let f = &self.fields;
-        let session: Box<dyn tantivy::query::Query> = Box::new(TermQuery::new(
-            Term::from_field_text(f.session, meta.id.as_str()),
-            IndexRecordOption::Basic,
-        ));
-        let later: Box<dyn tantivy::query::Query> = Box::new(RangeQuery::new(
-            std::ops::Bound::Included(Term::from_field_u64(f.seq, u64::from(from))),
-            std::ops::Bound::Unbounded,
-        ));
-        self.writer
-            .delete_query(Box::new(BooleanQuery::intersection(vec![session, later])))
-            .map_err(Error::index)?;
-        self.add_session(meta, commands)
-    }
-
-    pub fn remove_session(&mut self, id: &str) {
-        self.writer
-            .delete_term(Term::from_field_text(self.fields.session, id));
-    }
-
-    /// Removes every command (a rebuild in place).
-    pub fn clear(&mut self) -> Result<()> {
-        self.writer
-            .delete_all_documents()
-            .map(|_| ())
-            .map_err(Error::index)
-    }
-
-    /// Makes everything written so far visible and durable.
-    pub fn commit(&mut self) -> Result<()> {
-        self.writer.commit().map(|_| ()).map_err(Error::index)
-    }
-
-    /// Commits, then waits for background merges, releasing the lock.
-    pub fn finish(mut self) -> Result<()> {
-        self.commit()?;
-        self.writer.wait_merging_threads().map_err(Error::index)
-    }
-
-    /// Commits, merges every segment into one (smaller, and faster to search: for bulk
-    /// builds), and releases the lock.
-    pub fn finish_compact(mut self) -> Result<()> {
-        self.commit()?;
-        let ids = self
-            .writer
-            .index()
-            .searchable_segment_ids()
-            .map_err(Error::index)?;
-        if ids.len() > 1 {
-            self.writer.merge(&ids).wait().map_err(Error::index)?;
-        }
-        self.writer.wait_merging_threads().map_err(Error::index)
-    }
-
-    fn document(&self, meta: &SessionMeta, c: &CommandRecord) -> TantivyDocument {
-        let f = &self.fields;
-        let mut doc = TantivyDocument::default();
-        doc.add_text(f.session, meta.id.as_str());
-        doc.add_u64(f.seq, u64::from(c.seq));
-        doc.add_f64(f.offset, c.start);
-        doc.add_text(f.cmd, &c.command);
-        if let Some(twin) = ascii_twin_text(&c.command) {
-            doc.add_text(f.cmd_twin, &twin);
-        }
-        let mut out = c.output.as_str();
-        if out.len() > MAX_OUTPUT_BYTES {
-            let mut cut = MAX_OUTPUT_BYTES;
-            while !out.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            out = &out[..cut];
-        }
-        doc.add_text(f.out, out);
-        if let Some(cwd) = c
-            .cwd
-            .as_deref()
-            .or(Some(meta.cwd.as_str()).filter(|s| !s.is_empty()))
-        {
-            doc.add_text(f.cwd, cwd);
-        }
-        if let Some(e) = c.exit {
-            doc.add_i64(f.exit, i64::from(e));
-        }
-        doc.add_f64(f.duration, c.duration());
-        let started =
-            meta.started.unix_timestamp_nanos() as i64 + (c.start.max(0.0) * 1e9).min(1e18) as i64;
-        doc.add_date(f.started, DateTime::from_timestamp_nanos(started));
-        doc.add_text(f.host, &meta.host);
-        doc.add_text(f.user, &meta.user);
-        doc.add_text(f.shell, &meta.shell);
-        if let Some(t) = &meta.title {
-            doc.add_text(f.title, t);
-        }
-        for t in &meta.tags {
-            doc.add_text(f.tags, t);
-        }
-        if let Some(n) = &meta.notes {
-            doc.add_text(f.notes, n);
-        }
-        doc.add_text(
-            f.source,
-            match c.source {
-                CommandSource::Integration => "integration",
-                CommandSource::Heuristic => "heuristic",
-            },
-        );
-        doc.add_u64(f.suspicious, u64::from(c.suspicious));
-        if !c.confusables.is_empty() {
-            doc.add_text(
-                f.confusables,
-                serde_json::to_string(&c.confusables).expect("confusables serialise"),
-            );
-        }
-        doc
     }
 }

@@ -27,18 +27,28 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod fixes;
+mod hit;
 mod index;
 mod plan;
 mod query;
 mod read_only;
 mod schema;
+mod search;
+mod stem;
 mod tokenizer;
+mod writer;
 
+#[cfg(test)]
+mod fix_tests;
 #[cfg(test)]
 mod tests;
 
 pub use error::{Error, Result};
-pub use index::{CommandIndex, CommandSummary, CommandWriter, Hit, Snippet, WriterOptions};
+pub use fixes::{FixNote, Step, SymptomNote, Verifies};
+pub use hit::{CommandSummary, Hit, Snippet};
+pub use index::{CommandIndex, WriterOptions};
 pub use query::{parse, ParseContext, Query, QueryError};
 pub use schema::SCHEMA_VERSION;
 pub use tokenizer::{shell_analyzer, ShellTokenizer, SHELL_TOKENIZER};
+pub use writer::CommandWriter;

@@ -19,6 +19,8 @@ const BOOST_TITLE: f32 = 2.0;
 const BOOST_TAGS: f32 = 2.0;
 const BOOST_NOTES: f32 = 1.0;
 const BOOST_OUT: f32 = 1.0;
+/// A word matched only in another form counts for less than as typed.
+const BOOST_STEM: f32 = 0.5;
 
 pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
     let mut must = Vec::new();
@@ -49,6 +51,88 @@ pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
         must.push((Occur::Must, Box::new(AllQuery)));
     }
     Box::new(BooleanQuery::new(must))
+}
+
+/// Whether a closest match may leave this clause out: a plain word or phrase, standing
+/// alone in its group. Fields (`cmd:`, `exit:`), dates and exclusions always hold.
+fn optional(group: &[Clause]) -> bool {
+    matches!(group, [one] if !one.negated
+        && matches!(one.term, Term::Text { field: TextField::Any, .. }))
+}
+
+fn optional_words(q: &Query) -> usize {
+    q.groups.iter().filter(|g| optional(g)).count()
+}
+
+/// The query with only `at_least` of its [`optional_words`] required, or `None` when it
+/// has fewer than two (nothing to relax).
+pub(crate) fn plan_closest(q: &Query, f: &Fields, at_least: usize) -> Option<Box<dyn TQuery>> {
+    let n = optional_words(q);
+    if n < 2 || at_least == 0 || at_least >= n {
+        return None;
+    }
+    let mut must = Vec::new();
+    let mut words = Vec::new();
+    for group in &q.groups {
+        match group.as_slice() {
+            [one] if optional(group) => {
+                words.push((Occur::Should, term_query(&one.term, f)));
+            }
+            [one] => {
+                let occur = if one.negated {
+                    Occur::MustNot
+                } else {
+                    Occur::Must
+                };
+                must.push((occur, term_query(&one.term, f)));
+            }
+            _ => {
+                let alts = group
+                    .iter()
+                    .map(|c| (Occur::Should, clause_query(c, f)))
+                    .collect();
+                must.push((
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>,
+                ));
+            }
+        }
+    }
+    must.push((
+        Occur::Must,
+        Box::new(BooleanQuery::with_minimum_required_clauses(words, at_least)),
+    ));
+    Some(Box::new(BooleanQuery::new(must)))
+}
+
+/// Whether a command matched the query by what it *is* (its command line or output) for
+/// at least one plain word: `None` when the query has no plain word. A command matched
+/// only by its session's title, tags or notes stands for its session, once.
+pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
+    let mut alts: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+    for c in q.groups.iter().flatten() {
+        if let Term::Text {
+            field: TextField::Any,
+            text,
+            phrase,
+        } = &c.term
+        {
+            if c.negated {
+                continue;
+            }
+            for field in [f.cmd, f.cmd_twin, f.out] {
+                if let Some(q) = text_query(field, text, *phrase) {
+                    alts.push((Occur::Should, q));
+                }
+            }
+        }
+    }
+    (!alts.is_empty()).then(|| Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>)
+}
+
+/// How many words a closest match may leave out at most (all but one).
+pub(crate) fn closest_levels(q: &Query) -> std::ops::Range<usize> {
+    1..optional_words(q)
 }
 
 fn clause_query(c: &Clause, f: &Fields) -> Box<dyn TQuery> {
@@ -101,6 +185,12 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
                     Some((Occur::Should, q))
                 })
                 .collect();
+            let mut per_field = per_field;
+            if matches!(field, TextField::Any | TextField::Out) {
+                if let Some(q) = stem_query(f.out_stem, text, *phrase) {
+                    per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
+                }
+            }
             if per_field.is_empty() {
                 return Box::new(EmptyQuery);
             }
@@ -150,6 +240,31 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
 
 pub(crate) fn date_term(field: Field, t: time::OffsetDateTime) -> TTerm {
     TTerm::from_field_date(field, DateTime::from_timestamp_secs(t.unix_timestamp()))
+}
+
+/// `text` in the stemmed output: each word by its stem or its family's, a phrase in order.
+fn stem_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>> {
+    let stems = crate::stem::stems(text);
+    let one = |stem: &str| -> Box<dyn TQuery> {
+        let alts: Vec<(Occur, Box<dyn TQuery>)> = crate::stem::family(stem)
+            .into_iter()
+            .map(|s| (Occur::Should, term_q(TTerm::from_field_text(field, &s))))
+            .collect();
+        Box::new(BooleanQuery::new(alts))
+    };
+    match stems.as_slice() {
+        [] => None,
+        [s] => Some(one(s)),
+        _ if phrase => Some(Box::new(PhraseQuery::new(
+            stems
+                .iter()
+                .map(|s| TTerm::from_field_text(field, s))
+                .collect(),
+        ))),
+        _ => Some(Box::new(BooleanQuery::new(
+            stems.iter().map(|s| (Occur::Must, one(s))).collect(),
+        ))),
+    }
 }
 
 fn term(field: Field, raw: &str) -> Option<TTerm> {

@@ -9,7 +9,7 @@ use tantivy::schema::{
 use crate::tokenizer::SHELL_TOKENIZER;
 
 /// Version of the schema and tokenizer; stored beside the index.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The field handles, kept from the schema builder.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +23,8 @@ pub(crate) struct Fields {
     /// The command with look-alike characters replaced by ASCII (only when different).
     pub cmd_twin: Field,
     pub out: Field,
+    /// The output again, stemmed: word forms (`denied`, `deny`) meet.
+    pub out_stem: Field,
     pub cwd: Field,
     pub exit: Field,
     pub duration: Field,
@@ -40,6 +42,10 @@ pub(crate) struct Fields {
     pub suspicious: Field,
     /// JSON list of the look-alike characters.
     pub confusables: Field,
+    /// JSON of what the command's fix records say of it (see `fixes::FixInfo`).
+    pub fix_info: Field,
+    /// 1 for a failed command whose fix is known (ranked above unresolved ones).
+    pub resolved: Field,
 }
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -69,6 +75,14 @@ pub(crate) fn build() -> (Schema, Fields) {
         cmd: b.add_text_field("cmd", shell_text(true, true)),
         cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true)),
         out: b.add_text_field("out", shell_text(true, true)),
+        out_stem: b.add_text_field(
+            "out_stem",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(crate::stem::STEM_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
         cwd: b.add_text_field("cwd", shell_text(true, true)),
         exit: b.add_i64_field("exit", NumericOptions::from(INDEXED | STORED) | FAST),
         duration: b.add_f64_field("duration", stored_only()),
@@ -87,6 +101,8 @@ pub(crate) fn build() -> (Schema, Fields) {
         source: b.add_text_field("source", STRING | STORED),
         suspicious: b.add_u64_field("suspicious", INDEXED | STORED),
         confusables: b.add_text_field("confusables", STORED),
+        fix_info: b.add_text_field("fix_info", STORED),
+        resolved: b.add_u64_field("resolved", NumericOptions::from(INDEXED) | FAST),
     };
     (b.build(), fields)
 }
@@ -102,6 +118,7 @@ impl Fields {
             cmd: f("cmd")?,
             cmd_twin: f("cmd_twin")?,
             out: f("out")?,
+            out_stem: f("out_stem")?,
             cwd: f("cwd")?,
             exit: f("exit")?,
             duration: f("duration")?,
@@ -115,6 +132,8 @@ impl Fields {
             source: f("source")?,
             suspicious: f("suspicious")?,
             confusables: f("confusables")?,
+            fix_info: f("fix_info")?,
+            resolved: f("resolved")?,
         })
     }
 }

@@ -50,6 +50,10 @@ pub struct CommandRecord {
     /// Those characters, each once, in the order they appear.
     #[serde(default)]
     pub confusables: Vec<Confusable>,
+    /// The first lines of the output that read as errors (see [`crate::error_lines`]):
+    /// kept in the cache, so a failure's symptom is known without its output.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 impl CommandRecord {
@@ -70,6 +74,7 @@ impl CommandRecord {
             full_screen: false,
             suspicious: false,
             confusables: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -92,6 +97,7 @@ impl CommandRecord {
             full_screen: self.full_screen,
             suspicious: self.suspicious,
             confusables: self.confusables.clone(),
+            errors: self.errors.clone(),
         }
     }
 
@@ -101,10 +107,15 @@ impl CommandRecord {
         self.confusables = suspicious_chars(&self.command);
         self.suspicious = !self.confusables.is_empty();
     }
+
+    /// Sets `errors` from the output.
+    pub fn note_errors(&mut self) {
+        self.errors = crate::error_lines::error_lines(&self.output);
+    }
 }
 
 /// Bump when the cutting rules change: older caches are rebuilt.
-pub const COMMANDS_VERSION: u32 = 2;
+pub const COMMANDS_VERSION: u32 = 3;
 
 /// What a cache was built from: a cache is fresh only for the same recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

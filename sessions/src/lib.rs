@@ -24,10 +24,14 @@ mod command;
 mod confusable;
 mod contain;
 mod error;
+mod error_lines;
 mod event;
+mod fix;
 mod id;
 mod meta;
+mod read_only;
 mod screen;
+mod shell_words;
 mod store;
 
 pub use cast_decode::{CastDecoder, CastReader};
@@ -37,9 +41,12 @@ pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
 pub use contain::{contain, containing, Panicked};
 pub use error::{error_chain, Error, Result};
+pub use error_lines::{error_lines, ERROR_LINES};
 pub use event::{parse_size, Event, EventKind, Seconds};
+pub use fix::{derive as derive_fixes, failed, FixRecord, Found};
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
+pub use read_only::{ReadOnly, READ_ONLY};
 pub use screen::{emulated_size, MAX_SIDE, MIN_SIDE};
 pub use store::{
     Import, Listed, RecordingLock, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE,

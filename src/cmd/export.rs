@@ -1,4 +1,5 @@
-//! `fixcast export`: a session as asciicast v3/v2, raw output bytes, or plain text.
+//! `fixcast export`: a session as asciicast v3/v2, raw output bytes, plain text, or a
+//! Markdown runbook.
 
 use std::fs;
 use std::io::{self, IsTerminal, Write};
@@ -8,9 +9,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use fixcast_recorder::ScreenText;
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
-use fixcast_sessions::{contain, CommandRecord, CommandSource, Event, EventKind, Store};
+use fixcast_sessions::{
+    contain, derive_fixes, CommandRecord, CommandSource, Event, EventKind, ReadOnly, Store,
+};
 
 use super::commands::{is_unreadable, session_commands, unreadable, Output};
+use super::runbook;
 use super::safe_replay::SafeReplay;
 use super::{open_session, read_recording, warn};
 use crate::cli::{ExportArgs, ExportFormat};
@@ -33,6 +37,15 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         };
         return write_out(&args, c.output.as_bytes());
     }
+    // A runbook reads the commands with their output, before the events move below.
+    let runbook = match args.format {
+        ExportFormat::Md => {
+            let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
+            let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
+            Some(runbook::markdown(&meta, &commands, &records))
+        }
+        _ => None,
+    };
     let commands = match args.format {
         ExportFormat::CastV3 | ExportFormat::CastV2 => {
             match session_commands(&store, &meta, Some(&contents), Output::Skip) {
@@ -67,6 +80,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         ExportFormat::Txt => contain(|| render_text(&rec))
             .map_err(|panic| unreadable(&meta.id, "rendered as text", panic.to_string()))?
             .into_bytes(),
+        ExportFormat::Md => runbook.unwrap_or_default().into_bytes(),
     };
     write_out(&args, &bytes)
 }

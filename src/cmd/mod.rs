@@ -2,6 +2,8 @@
 
 mod commands;
 mod export;
+mod fix;
+mod fixes;
 mod import;
 mod index;
 mod index_live;
@@ -12,6 +14,7 @@ mod rec;
 mod redact;
 mod reindex;
 mod rm;
+mod runbook;
 mod safe_replay;
 mod search;
 mod serve;
@@ -37,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(a) => import::run(store()?, a),
         Command::Rm(a) => rm::run(store()?, a),
         Command::Search(a) => search::run(store()?, a),
+        Command::Fix(a) => fix::run(store()?, a),
         Command::Reindex(a) => reindex::run(store()?, a),
         Command::Serve(a) => serve::run(store()?, a),
         Command::Redact(a) => redact::run(store()?, a),

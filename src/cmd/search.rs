@@ -7,11 +7,14 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use fixcast_indexer::{parse, CommandIndex, CommandSummary, Hit, ParseContext};
+use fixcast_indexer::{
+    parse, CommandIndex, CommandSummary, FixNote, Hit, ParseContext, Step, SymptomNote,
+};
 use fixcast_sessions::Store;
 use serde_json::{json, Value};
 
 use super::commands::format_offset;
+use super::fixes::play_at;
 use super::index::{open_for_search, rebuild_or_read};
 use super::{format_duration, format_local, printable};
 use crate::cli::SearchArgs;
@@ -20,6 +23,7 @@ const BOLD: &str = "\x1b[1m";
 const MATCH: &str = "\x1b[1;33m";
 const DIM: &str = "\x1b[2m";
 const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
 const RESET: &str = "\x1b[0m";
 
 /// Snippet lines shown per hit.
@@ -80,6 +84,9 @@ fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Re
             println!("[]");
         }
         return Ok(ExitCode::from(1));
+    }
+    if hits[0].partial {
+        eprintln!("fixcast: no command has all words; closest matches:");
     }
     let mut out = io::stdout().lock();
     let style = Style {
@@ -189,13 +196,7 @@ fn title(h: &Hit) -> String {
 }
 
 fn play(h: &Hit) -> String {
-    // A little before the command, so its prompt is on screen when replay starts.
-    let at = (h.offset - 0.05).max(0.0);
-    format!(
-        "fixcast play {} --at {:.1}",
-        short(&h.session),
-        (at * 10.0).floor() / 10.0
-    )
+    play_at(&h.session, h.offset)
 }
 
 /// `0.3s`, `12.0s`, `0:02:05`.
@@ -245,6 +246,79 @@ fn write_command(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> 
     }
     for line in snippet_lines(style, &h.snippet) {
         writeln!(out, "{indent}│ {line}")?;
+    }
+    write_fix(out, style, h, indent)
+}
+
+/// What the fix records say of a hit: a failure's fix (or that nothing fixed it), the
+/// failure a fix fixed, the fix a retry verified.
+fn write_fix(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> io::Result<()> {
+    let line = |c: &str| printable(c.lines().next().unwrap_or_default()).into_owned();
+    let at = |offset: f64| play_at(&h.session, offset);
+    if let Some(fix) = &h.fix {
+        let how = fix.found.told(fix.after);
+        if fix.commands.is_empty() {
+            if let Some(v) = &fix.verification {
+                writeln!(
+                    out,
+                    "{indent}{} {}   ({how})   {}",
+                    style.paint(GREEN, "fixed by retrying:"),
+                    style.paint(BOLD, &line(&v.command)),
+                    style.paint(DIM, &at(v.offset))
+                )?;
+            }
+        }
+        for (i, c) in fix.commands.iter().enumerate() {
+            let label = if i == 0 { "fixed by:" } else { "      and:" };
+            let how = if i + 1 == fix.commands.len() {
+                format!("   ({how})")
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "{indent}{} {}{how}   {}",
+                style.paint(GREEN, label),
+                style.paint(BOLD, &line(&c.command)),
+                style.paint(DIM, &at(c.offset))
+            )?;
+        }
+    } else if !h.next_steps.is_empty() && h.exit.is_some_and(|e| e != 0) {
+        let next: Vec<String> = h.next_steps.iter().map(|s| line(&s.command)).collect();
+        writeln!(
+            out,
+            "{indent}{} next steps: {}",
+            style.paint(RED, "unresolved;"),
+            next.join("; ")
+        )?;
+    }
+    if let Some(s) = &h.fixes {
+        let error = s
+            .error
+            .first()
+            .map(|e| format!(" ({})", printable(e)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{indent}{} {}{error}   {}",
+            style.paint(GREEN, "fixes:"),
+            line(&s.step.command),
+            style.paint(DIM, &at(s.step.offset))
+        )?;
+    }
+    if let Some(v) = &h.verifies {
+        let fixed_by: Vec<String> = v.fix.commands.iter().map(|c| line(&c.command)).collect();
+        let by = if fixed_by.is_empty() {
+            String::new()
+        } else {
+            format!(" after {}", fixed_by.join("; "))
+        };
+        writeln!(
+            out,
+            "{indent}{} {}{by}",
+            style.paint(GREEN, "worked again:"),
+            line(&v.symptom.step.command),
+        )?;
     }
     Ok(())
 }
@@ -352,7 +426,34 @@ fn hit_json(h: &Hit, next: &[CommandSummary], with_context: bool) -> Value {
             "highlights": h.snippet.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
         },
         "play": play(h),
+        "partial": h.partial,
     });
+    let step = |s: &Step| json!({"seq": s.seq, "offset": s.offset, "command": s.command, "play": play_at(&h.session, s.offset)});
+    let fix = |f: &FixNote| {
+        json!({
+            "found": f.found.as_str(),
+            "commands": f.commands.iter().map(step).collect::<Vec<_>>(),
+            "verification": f.verification.as_ref().map(step),
+            "after": f.after,
+        })
+    };
+    let symptom = |s: &SymptomNote| {
+        let mut v = step(&s.step);
+        v["error"] = json!(s.error);
+        v
+    };
+    if let Some(f) = &h.fix {
+        v["fix"] = fix(f);
+    }
+    if !h.next_steps.is_empty() {
+        v["next_steps"] = h.next_steps.iter().map(step).collect();
+    }
+    if let Some(s) = &h.fixes {
+        v["fixes"] = symptom(s);
+    }
+    if let Some(ver) = &h.verifies {
+        v["verifies"] = json!({"symptom": symptom(&ver.symptom), "fix": fix(&ver.fix)});
+    }
     if with_context {
         v["following"] = next
             .iter()

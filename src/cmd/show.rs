@@ -1,9 +1,12 @@
-//! `fixcast show`: one session's metadata, as `key: value` lines or JSON.
+//! `fixcast show`: one session's metadata, its commands or its fixes, as text or JSON.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use fixcast_sessions::{CommandRecord, CommandSource, SessionMeta, Store};
+use fixcast_sessions::{
+    derive_fixes, CommandRecord, CommandSource, FixRecord, ReadOnly, SessionMeta, Store,
+};
 
 use super::commands::{format_offset, session_commands, Output};
 use super::{
@@ -33,11 +36,21 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
             Output::Skip
         };
         let commands = session_commands(&store, &meta, contents.as_ref(), output)?;
+        let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &commands)?;
+            serde_json::to_writer_pretty(&mut out, &commands_json(&commands, &records))?;
             writeln!(out)?;
         } else {
-            write_commands(&mut out, &commands)?;
+            write_commands(&mut out, &commands, &records)?;
+        }
+    } else if args.fix {
+        let commands = session_commands(&store, &meta, contents.as_ref(), Output::Skip)?;
+        let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &records)?;
+            writeln!(out)?;
+        } else {
+            super::fixes::write_episodes(&mut out, &meta, &commands, &records)?;
         }
     } else if args.json {
         serde_json::to_writer_pretty(&mut out, &meta)?;
@@ -51,8 +64,82 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The commands as JSON, each with what the fix records say of it: `fixed_by` (seqs) on
+/// a failure, `fixes` (the failure's seq) on a fix, `verifies` on a successful retry.
+fn commands_json(commands: &[CommandRecord], records: &[FixRecord]) -> Vec<serde_json::Value> {
+    let roles = Roles::of(records);
+    commands
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).expect("commands serialise");
+            if let Some(r) = roles.symptom.get(&c.seq) {
+                v["fixed_by"] = serde_json::json!(r.fix);
+                v["found"] = serde_json::json!(r.found.as_str());
+            }
+            if let Some(s) = roles.fixes.get(&c.seq) {
+                v["fixes"] = serde_json::json!(s);
+            }
+            if let Some(s) = roles.verifies.get(&c.seq) {
+                v["verifies"] = serde_json::json!(s);
+            }
+            v
+        })
+        .collect()
+}
+
+/// Each command's part in the fix records, by seq.
+#[derive(Default)]
+struct Roles<'a> {
+    symptom: HashMap<u32, &'a FixRecord>,
+    fixes: HashMap<u32, u32>,
+    verifies: HashMap<u32, u32>,
+}
+
+impl<'a> Roles<'a> {
+    fn of(records: &'a [FixRecord]) -> Roles<'a> {
+        let mut r = Roles::default();
+        for rec in records {
+            r.symptom.insert(rec.symptom, rec);
+            for &f in &rec.fix {
+                r.fixes.entry(f).or_insert(rec.symptom);
+            }
+            if let Some(v) = rec.verification {
+                r.verifies.entry(v).or_insert(rec.symptom);
+            }
+        }
+        r
+    }
+
+    /// `[fixed by #4]`, `[fix of #1]`, `[verifies #1]`, `[unresolved]`.
+    fn notes(&self, seq: u32) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(r) = self.symptom.get(&seq) {
+            if r.is_resolved() && !r.fix.is_empty() {
+                let fix: Vec<String> = r.fix.iter().map(|f| format!("#{f}")).collect();
+                notes.push(format!("failed, fixed by {}", fix.join(" ")));
+            } else if r.is_resolved() {
+                notes.push("failed, worked on retry".into());
+            } else {
+                notes.push("failed, unresolved".into());
+            }
+        }
+        if let Some(s) = self.fixes.get(&seq) {
+            notes.push(format!("fix of #{s}"));
+        }
+        if let Some(s) = self.verifies.get(&seq) {
+            notes.push(format!("verifies #{s}"));
+        }
+        notes
+    }
+}
+
 /// The command table: one line per command, its first line if it has several.
-fn write_commands(out: &mut impl Write, commands: &[CommandRecord]) -> io::Result<()> {
+fn write_commands(
+    out: &mut impl Write,
+    commands: &[CommandRecord],
+    records: &[FixRecord],
+) -> io::Result<()> {
+    let roles = Roles::of(records);
     if commands.is_empty() {
         return writeln!(out, "no commands found in this session");
     }
@@ -67,12 +154,12 @@ fn write_commands(out: &mut impl Write, commands: &[CommandRecord]) -> io::Resul
         if c.command.contains('\n') {
             line.push_str(" …");
         }
-        let mut notes = Vec::new();
+        let mut notes = roles.notes(c.seq);
         if c.source == CommandSource::Heuristic {
-            notes.push("heuristic");
+            notes.push("heuristic".into());
         }
         if c.full_screen {
-            notes.push("full screen");
+            notes.push("full screen".into());
         }
         if !notes.is_empty() {
             line.push_str(&format!("  [{}]", notes.join(", ")));

@@ -439,7 +439,9 @@ async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
             v
         })
         .collect();
+    // No command had every word: these are the closest matches.
+    let partial = hits.first().is_some_and(|h| h["partial"] == true);
     Ok(Json(
-        json!({ "query": q, "offset": offset, "limit": limit, "hits": hits }),
+        json!({ "query": q, "offset": offset, "limit": limit, "partial": partial, "hits": hits }),
     ))
 }

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Response};
+use fixcast_indexer::Hit;
 use fixcast_sessions::{CommandRecord, Confusable, SessionMeta, Status};
 
 use crate::api::{filter_sessions, hit_url, load, number, params, run_search, session_commands};
@@ -161,6 +162,10 @@ pub async fn results(
     );
     if hits.is_empty() {
         body.push_str(r#"<p class="empty">No matches; try fewer or looser terms.</p>"#);
+    } else if hits[0].partial {
+        body.push_str(
+            r#"<p class="partial" role="status">No command has all words; closest matches:</p>"#,
+        );
     }
     body.push_str(r#"<ol class="hits">"#);
     for h in hits.iter().take(PER_PAGE) {
@@ -169,7 +174,7 @@ pub async fn results(
             body,
             r#"<li class="hit"><a class="cmdline" href="{url}">{exit}<code>{cmd}</code></a>
 <div class="meta"><a href="/s/{sid}">{title}</a> · <code>{short}</code> · {started} · at {at} · {dur}{cwd}</div>
-<pre class="snippet">{snippet}</pre></li>
+<pre class="snippet">{snippet}</pre>{fix}</li>
 "#,
             url = esc(&hit_url(h)),
             exit = exit_badge(h.exit),
@@ -186,6 +191,7 @@ pub async fn results(
                 .map(|c| format!(" · <code>{}</code>", esc(c)))
                 .unwrap_or_default(),
             snippet = highlighted(&h.snippet.text, &h.snippet.highlights),
+            fix = fix_lines(h),
         );
     }
     body.push_str("</ol>");
@@ -196,6 +202,70 @@ pub async fn results(
     ));
     body.push_str("</main>");
     Ok(page(&format!("{q} – search"), &q, &body))
+}
+
+/// What the fix records say of a hit, each command with its replay link: a failure's
+/// fix (or that nothing fixed it), the failure a fix fixed, the fix a retry verified.
+fn fix_lines(h: &Hit) -> String {
+    let link = |step: &fixcast_indexer::Step| {
+        format!(
+            r#"<a href="{}"><code>{}</code></a>"#,
+            esc(&format!(
+                "/s/{}?t={:.1}&hit={}",
+                h.session,
+                step.offset.max(0.0),
+                step.seq
+            )),
+            esc(step.command.lines().next().unwrap_or_default())
+        )
+    };
+    let mut out = String::new();
+    if let Some(fix) = &h.fix {
+        let how = fix.found.told(fix.after);
+        let steps: Vec<String> = if fix.commands.is_empty() {
+            fix.verification.iter().map(&link).collect()
+        } else {
+            fix.commands.iter().map(&link).collect()
+        };
+        let label = if fix.commands.is_empty() {
+            "fixed by retrying:"
+        } else {
+            "fixed by:"
+        };
+        let _ = write!(
+            out,
+            r#"<div class="fix"><span class="label">{label}</span> {} <span class="how">({})</span></div>"#,
+            steps.join(" then "),
+            esc(&how)
+        );
+    } else if h.exit.is_some_and(|e| e != 0) && !h.next_steps.is_empty() {
+        let steps: Vec<String> = h.next_steps.iter().map(&link).collect();
+        let _ = write!(
+            out,
+            r#"<div class="fix unresolved"><span class="label">unresolved; next steps:</span> {}</div>"#,
+            steps.join(" · ")
+        );
+    }
+    if let Some(s) = &h.fixes {
+        let error = s
+            .error
+            .first()
+            .map(|e| format!(r#" <span class="how">({})</span>"#, esc(e)))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            r#"<div class="fix"><span class="label">fixes:</span> {}{error}</div>"#,
+            link(&s.step)
+        );
+    }
+    if let Some(v) = &h.verifies {
+        let _ = write!(
+            out,
+            r#"<div class="fix"><span class="label">worked again after the fix of:</span> {}</div>"#,
+            link(&v.symptom.step)
+        );
+    }
+    out
 }
 
 fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>) -> String {

@@ -471,6 +471,7 @@ fn ended(
         }
     }
     rec.flag_confusables();
+    rec.note_errors();
     rec
 }
 

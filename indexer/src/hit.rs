@@ -1,0 +1,185 @@
+//! What a search answers with: hits, their snippets, and commands by their place.
+
+use std::ops::Range;
+
+use fixcast_sessions::Confusable;
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{Field, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::TantivyDocument;
+use time::OffsetDateTime;
+
+use crate::fixes::{FixInfo, FixNote, Step, SymptomNote, Verifies};
+use crate::schema::Fields;
+
+/// A matching part of a command's output, with the ranges (bytes of `text`) to highlight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snippet {
+    pub text: String,
+    pub highlights: Vec<Range<usize>>,
+}
+
+/// One command found by a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Full session id.
+    pub session: String,
+    pub seq: u32,
+    /// Seconds into the recording.
+    pub offset: f64,
+    pub command: String,
+    pub exit: Option<i32>,
+    pub duration: f64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started: OffsetDateTime,
+    pub cwd: Option<String>,
+    pub host: String,
+    pub user: String,
+    pub shell: String,
+    pub title: Option<String>,
+    pub tags: Vec<String>,
+    /// `integration` or `heuristic`.
+    pub source: String,
+    /// Look-alike characters in the command (empty for most).
+    pub confusables: Vec<Confusable>,
+    pub score: f32,
+    /// Matching output (or its first lines when the output did not match).
+    pub snippet: Snippet,
+    /// A failed command: what fixed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixNote>,
+    /// A failed command nothing fixed: what was tried next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next_steps: Vec<Step>,
+    /// A fix: the failure it fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixes: Option<SymptomNote>,
+    /// A retry that succeeded: the failure and the fix it verifies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifies: Option<Verifies>,
+    /// The command the person marked as the session's fix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub marked_fix: bool,
+    /// No command had every word of the query: this is one of the closest matches.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+}
+
+/// A command by its place in a session (what came next after a hit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandSummary {
+    pub seq: u32,
+    pub offset: f64,
+    pub command: String,
+    pub exit: Option<i32>,
+}
+
+impl Hit {
+    /// The hit a stored document makes, with `score`, its snippet still empty.
+    pub(crate) fn of(f: &Fields, doc: &TantivyDocument, score: f32) -> Hit {
+        let s = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let opt = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str().map(str::to_owned))
+        };
+        let started = doc
+            .get_first(f.started)
+            .and_then(|v| v.as_datetime())
+            .and_then(|d| OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let info: FixInfo = opt(f.fix_info)
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        Hit {
+            session: s(f.session),
+            seq: doc.get_first(f.seq).and_then(|v| v.as_u64()).unwrap_or(0) as u32,
+            offset: doc
+                .get_first(f.offset)
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0),
+            command: s(f.cmd),
+            exit: doc
+                .get_first(f.exit)
+                .and_then(|v| v.as_i64())
+                .map(|e| e as i32),
+            duration: doc
+                .get_first(f.duration)
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0),
+            started,
+            cwd: opt(f.cwd),
+            host: s(f.host),
+            user: s(f.user),
+            shell: s(f.shell),
+            title: opt(f.title),
+            tags: doc
+                .get_all(f.tags)
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            source: s(f.source),
+            confusables: serde_json::from_str(&s(f.confusables)).unwrap_or_default(),
+            score,
+            snippet: Snippet {
+                text: String::new(),
+                highlights: Vec::new(),
+            },
+            fix: info.fix,
+            next_steps: info.next_steps,
+            fixes: info.fixes,
+            verifies: info.verifies,
+            marked_fix: info.marked,
+            partial: false,
+        }
+    }
+}
+
+/// Scores equal to 5 significant digits count as a tie (segment layout changes the sum
+/// order of floats in the last bits).
+pub(crate) fn quantize(score: f32) -> i64 {
+    (f64::from(score) * 10_000.0).round() as i64
+}
+
+pub(crate) fn snippet(gen: &SnippetGenerator, doc: &TantivyDocument, out: Field) -> Snippet {
+    let s = gen.snippet_from_doc(doc);
+    if !s.is_empty() && !s.highlighted().is_empty() {
+        let mut ranges: Vec<Range<usize>> = s.highlighted().to_vec();
+        ranges.sort_by_key(|r| (r.start, r.end));
+        let mut merged: Vec<Range<usize>> = Vec::new();
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        return Snippet {
+            text: s.fragment().to_owned(),
+            highlights: merged,
+        };
+    }
+    // No match in the output: its first lines, for context.
+    let text = doc
+        .get_first(out)
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let head: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(2)
+        .collect();
+    let mut head = head.join("\n");
+    if head.len() > 200 {
+        let mut cut = 200;
+        while !head.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        head.truncate(cut);
+    }
+    Snippet {
+        text: head,
+        highlights: Vec::new(),
+    }
+}

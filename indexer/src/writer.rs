@@ -1,0 +1,214 @@
+//! Writing sessions into the index: one document per command, with what its fix
+//! records say of it.
+
+use fixcast_sessions::{
+    ascii_twin_text, derive_fixes, CommandRecord, CommandSource, ReadOnly, SessionMeta,
+};
+use tantivy::query::{BooleanQuery, RangeQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DateTime, IndexWriter, TantivyDocument, Term};
+
+use crate::error::{Error, Result};
+use crate::fixes::{self, FixInfo};
+use crate::schema::Fields;
+
+/// The most output text stored and indexed per command: its first and last half of this,
+/// since an error is as often at the end of a long output as at its start.
+const MAX_OUTPUT_BYTES: usize = 256 * 1024;
+
+/// The head and tail of an output longer than [`MAX_OUTPUT_BYTES`] (whole lines where
+/// the cut falls inside one), or the whole output and an empty tail.
+fn indexed_output(out: &str) -> (&str, &str) {
+    if out.len() <= MAX_OUTPUT_BYTES {
+        return (out, "");
+    }
+    let half = MAX_OUTPUT_BYTES / 2;
+    let mut a = half;
+    while !out.is_char_boundary(a) {
+        a -= 1;
+    }
+    let head = &out[..a];
+    let head = head.rfind('\n').map_or(head, |n| &head[..n]);
+    let mut b = out.len() - half;
+    while !out.is_char_boundary(b) {
+        b += 1;
+    }
+    let tail = &out[b..];
+    let tail = tail.find('\n').map_or(tail, |n| &tail[n + 1..]);
+    (head, tail)
+}
+
+/// Writes sessions into the index. Nothing is visible to searches before
+/// [`CommandWriter::commit`].
+pub struct CommandWriter {
+    pub(crate) writer: IndexWriter,
+    pub(crate) fields: Fields,
+    /// What counts as a look rather than a fix, for the fix records.
+    pub(crate) read_only: ReadOnly,
+}
+
+impl CommandWriter {
+    /// Replaces whatever the index has of this session with these commands.
+    pub fn index_session(&mut self, meta: &SessionMeta, commands: &[CommandRecord]) -> Result<()> {
+        self.remove_session(meta.id.as_str());
+        self.add_session(meta, commands)
+    }
+
+    /// The programs that only look (the built-in list and the user's), for telling
+    /// diagnostics from fixes.
+    pub fn set_read_only(&mut self, read_only: ReadOnly) {
+        self.read_only = read_only;
+    }
+
+    /// Adds a session's commands, without looking for older copies (a fresh index).
+    pub fn add_session(&mut self, meta: &SessionMeta, commands: &[CommandRecord]) -> Result<()> {
+        let records = derive_fixes(commands, meta.fix_seq, &self.read_only);
+        let mut info = fixes::by_command(commands, &records);
+        if let Some(seq) = meta.fix_seq {
+            info.entry(seq).or_default().marked = true;
+        }
+        for c in commands {
+            let doc = self.document(meta, c, info.get(&c.seq));
+            self.writer.add_document(doc).map_err(Error::index)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces a session's commands from sequence number `from` on with `commands`:
+    /// for a session still being recorded, whose earlier commands are in the index
+    /// already and have not changed (the running one has, and new ones came).
+    pub fn replace_from(
+        &mut self,
+        meta: &SessionMeta,
+        from: u32,
+        commands: &[CommandRecord],
+    ) -> Result<()> {
+        let f = &self.fields;
+        let session: Box<dyn tantivy::query::Query> = Box::new(TermQuery::new(
+            Term::from_field_text(f.session, meta.id.as_str()),
+            IndexRecordOption::Basic,
+        ));
+        let later: Box<dyn tantivy::query::Query> = Box::new(RangeQuery::new(
+            std::ops::Bound::Included(Term::from_field_u64(f.seq, u64::from(from))),
+            std::ops::Bound::Unbounded,
+        ));
+        self.writer
+            .delete_query(Box::new(BooleanQuery::intersection(vec![session, later])))
+            .map_err(Error::index)?;
+        self.add_session(meta, commands)
+    }
+
+    pub fn remove_session(&mut self, id: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.session, id));
+    }
+
+    /// Removes every command (a rebuild in place).
+    pub fn clear(&mut self) -> Result<()> {
+        self.writer
+            .delete_all_documents()
+            .map(|_| ())
+            .map_err(Error::index)
+    }
+
+    /// Makes everything written so far visible and durable.
+    pub fn commit(&mut self) -> Result<()> {
+        self.writer.commit().map(|_| ()).map_err(Error::index)
+    }
+
+    /// Commits, then waits for background merges, releasing the lock.
+    pub fn finish(mut self) -> Result<()> {
+        self.commit()?;
+        self.writer.wait_merging_threads().map_err(Error::index)
+    }
+
+    /// Commits, merges every segment into one (smaller, and faster to search: for bulk
+    /// builds), and releases the lock.
+    pub fn finish_compact(mut self) -> Result<()> {
+        self.commit()?;
+        let ids = self
+            .writer
+            .index()
+            .searchable_segment_ids()
+            .map_err(Error::index)?;
+        if ids.len() > 1 {
+            self.writer.merge(&ids).wait().map_err(Error::index)?;
+        }
+        self.writer.wait_merging_threads().map_err(Error::index)
+    }
+
+    fn document(
+        &self,
+        meta: &SessionMeta,
+        c: &CommandRecord,
+        info: Option<&FixInfo>,
+    ) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.session, meta.id.as_str());
+        doc.add_u64(f.seq, u64::from(c.seq));
+        doc.add_f64(f.offset, c.start);
+        doc.add_text(f.cmd, &c.command);
+        if let Some(twin) = ascii_twin_text(&c.command) {
+            doc.add_text(f.cmd_twin, &twin);
+        }
+        let (head, tail) = indexed_output(&c.output);
+        let joined;
+        let out = if tail.is_empty() {
+            head
+        } else {
+            joined = format!("{head}\n[fixcast: output cut here in the index]\n{tail}");
+            joined.as_str()
+        };
+        doc.add_text(f.out, out);
+        doc.add_text(f.out_stem, out);
+        if let Some(cwd) = c
+            .cwd
+            .as_deref()
+            .or(Some(meta.cwd.as_str()).filter(|s| !s.is_empty()))
+        {
+            doc.add_text(f.cwd, cwd);
+        }
+        if let Some(e) = c.exit {
+            doc.add_i64(f.exit, i64::from(e));
+        }
+        doc.add_f64(f.duration, c.duration());
+        let started =
+            meta.started.unix_timestamp_nanos() as i64 + (c.start.max(0.0) * 1e9).min(1e18) as i64;
+        doc.add_date(f.started, DateTime::from_timestamp_nanos(started));
+        doc.add_text(f.host, &meta.host);
+        doc.add_text(f.user, &meta.user);
+        doc.add_text(f.shell, &meta.shell);
+        if let Some(t) = &meta.title {
+            doc.add_text(f.title, t);
+        }
+        for t in &meta.tags {
+            doc.add_text(f.tags, t);
+        }
+        if let Some(n) = &meta.notes {
+            doc.add_text(f.notes, n);
+        }
+        doc.add_text(
+            f.source,
+            match c.source {
+                CommandSource::Integration => "integration",
+                CommandSource::Heuristic => "heuristic",
+            },
+        );
+        doc.add_u64(f.suspicious, u64::from(c.suspicious));
+        if !c.confusables.is_empty() {
+            doc.add_text(
+                f.confusables,
+                serde_json::to_string(&c.confusables).expect("confusables serialise"),
+            );
+        }
+        if let Some(info) = info.filter(|i| !i.is_empty()) {
+            doc.add_text(
+                f.fix_info,
+                serde_json::to_string(info).expect("fix records serialise"),
+            );
+            doc.add_u64(f.resolved, u64::from(info.fix.is_some()));
+        }
+        doc
+    }
+}

@@ -1,0 +1,156 @@
+//! Fix records end to end: a real bash session where something fails and gets fixed,
+//! then `search`, `show --commands` and `show --fix` answer with the fix.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::commands::Shell;
+use crate::util::Home;
+
+/// Makes a file mutable again when the test ends, whatever happened.
+struct Mutable<'a>(&'a Path);
+
+impl Drop for Mutable<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(self.0).output();
+    }
+}
+
+#[test]
+fn a_failure_is_answered_with_what_fixed_it() {
+    let home = Home::new();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let file = work.path().join("app.conf");
+    let _guard = Mutable(&file);
+    let mut sh = Shell::start(&home);
+    sh.run(&format!("cd {}\r", work.path().display()), 1);
+    sh.run(
+        "touch app.conf; chattr +i app.conf; echo x >> app.conf\r",
+        1,
+    );
+    sh.run("ls -l app.conf\r", 1);
+    sh.run("lsattr app.conf\r", 1);
+    sh.run("chattr -i app.conf\r", 1);
+    sh.run("echo x >> app.conf\r", 1);
+    sh.exit();
+    let id = home.ids().remove(0);
+
+    // The hit on the failure names the fix, how it was found, and where to replay it.
+    let out = home.ok(&["search", "--json", "\"Operation not permitted\" app.conf"]);
+    let hits: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let top = &hits[0];
+    assert_eq!(top["exit"], 1, "{top:#}");
+    assert_eq!(top["fix"]["found"], "retry", "{top:#}");
+    assert_eq!(top["fix"]["commands"][0]["command"], "chattr -i app.conf");
+    assert_eq!(top["fix"]["commands"][0]["seq"], 5);
+    assert_eq!(top["fix"]["verification"]["seq"], 6);
+    assert!(top["fix"]["after"].as_f64().unwrap() > 0.0);
+    assert!(top["fix"]["commands"][0]["play"]
+        .as_str()
+        .unwrap()
+        .starts_with("fixcast play "));
+
+    let text = home.ok(&["search", "\"Operation not permitted\" app.conf"]);
+    assert!(text.contains("fixed by: chattr -i app.conf"), "{text}");
+    assert!(text.contains("later succeeded)"), "{text}");
+
+    // A hit on the fix names the failure it fixed.
+    let out = home.ok(&["search", "--json", "cmd:chattr exit:0 -- -i"]);
+    let hits: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let fix = hits
+        .iter()
+        .find(|h| h["seq"] == 5)
+        .expect("the fix is found");
+    assert_eq!(fix["fixes"]["seq"], 2, "{fix:#}");
+    assert!(fix["fixes"]["error"][0]
+        .as_str()
+        .unwrap()
+        .contains("Operation not permitted"));
+
+    // The command table marks each part; `--fix` tells the story.
+    let table = home.ok(&["show", &id, "--commands"]);
+    let row = |seq: &str| {
+        table
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{seq} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(row("2").contains("failed, fixed by #5"), "{table}");
+    assert!(
+        row("3").contains("ls -l") && !row("3").contains('['),
+        "{table}"
+    );
+    assert!(row("5").contains("fix of #2"), "{table}");
+    assert!(row("6").contains("verifies #2"), "{table}");
+    let story = home.ok(&["show", &id, "--fix"]);
+    for want in [
+        "failed:    #2 $ touch app.conf; chattr +i app.conf; echo x >> app.conf",
+        "Operation not permitted",
+        "looked:    #3 $ ls -l app.conf",
+        "looked:    #4 $ lsattr app.conf",
+        "fixed by:  #5 $ chattr -i app.conf",
+        "verified:  #6 $ echo x >> app.conf",
+    ] {
+        assert!(story.contains(want), "{want:?} in:\n{story}");
+    }
+    let records: Vec<Value> =
+        serde_json::from_str(&home.ok(&["show", &id, "--fix", "--json"])).unwrap();
+    assert_eq!(records[0]["fix"], serde_json::json!([5]));
+
+    // `fixcast fix`, with the error as words or piped in as it was printed.
+    let text = home.ok(&["fix", "Operation not permitted"]);
+    assert!(text.contains("fixed by: $ chattr -i app.conf"), "{text}");
+    let mut child = home
+        .cmd(&["fix", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"deploy: writing config\nbash: /srv/app/app.conf: Operation not permitted\n",
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let fixes: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        fixes[0]["fix"]["commands"][0]["command"],
+        "chattr -i app.conf"
+    );
+    let none = home.run(&["fix", "no such error anywhere"]);
+    assert_eq!(none.status.code(), Some(1));
+
+    // Words that do not all occur: the closest matches, said to be so.
+    let out = home.run(&["search", "app.conf config will not save"]);
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no command has all words; closest matches:"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("app.conf"));
+}
+
+#[test]
+fn a_session_exports_as_a_markdown_runbook() {
+    let home = Home::new();
+    let out = home.ok(&[
+        "import",
+        &crate::util::fixture("immutable-fix.cast")
+            .display()
+            .to_string(),
+    ]);
+    assert!(out.contains("imported"), "{out}");
+    let id = home.ids().remove(0);
+    let md = home.ok(&["export", &id, "--format", "md"]);
+    let md = md.replace(&id, "SESSION_ID").replace(&id[..10], "SESSION");
+    let want = std::fs::read_to_string(crate::util::fixture("immutable-fix.md")).unwrap();
+    assert_eq!(
+        md, want,
+        "the runbook changed; if on purpose, update tests/fixtures/immutable-fix.md"
+    );
+}
