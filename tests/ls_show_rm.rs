@@ -122,11 +122,11 @@ fn unknown_and_invalid_ids_are_errors_not_panics() {
     three(&home);
     for cmd in [&["show"][..], &["export"], &["play"], &["rm", "-y"]] {
         let mut args = cmd.to_vec();
-        args.push("ZZZZZZ");
+        args.push("7ZZZZZ");
         let out = home.run(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(
-            stderr(&out).contains("session ZZZZZZ: not found"),
+            stderr(&out).contains("session 7ZZZZZ: not found"),
             "{}",
             stderr(&out)
         );
@@ -176,7 +176,7 @@ fn rm_without_yes_and_no_terminal_refuses() {
 fn rm_deletes_nothing_when_one_id_is_unknown() {
     let home = Home::new();
     let ids = three(&home);
-    let out = home.run(&["rm", "-y", &ids[0], "ZZZZZZ"]);
+    let out = home.run(&["rm", "-y", &ids[0], "7ZZZZZ"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not found"));
     assert_eq!(home.ids().len(), 3);

@@ -263,12 +263,15 @@ fn a_damaged_index_store_is_rebuilt_without_panic_text() {
 }
 
 /// `POST path` with a body; the status and the JSON answer.
+/// The uploader's key of these tests' uploads (a server writes only what its key started).
+const UPLOAD_KEY: &str = "0123456789abcdef0123456789abcdef";
+
 fn post(base: &str, path: &str, body: &[u8]) -> (u16, Value) {
     let addr = base.trim_start_matches("http://").trim_end_matches('/');
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nFixcast-Upload-Key: {UPLOAD_KEY}\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .unwrap();

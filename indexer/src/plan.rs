@@ -245,6 +245,17 @@ pub(crate) fn date_term(field: Field, t: time::OffsetDateTime) -> TTerm {
 /// `text` in the stemmed output: each word by its stem or its family's, a phrase in order.
 fn stem_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>> {
     let stems = crate::stem::stems(text);
+    // Where stemming changes nothing, the exact field has said it all: counting the word
+    // twice would favour output matches over command matches.
+    let words = crate::stem::words(text);
+    let changed = stems.len() != words.len()
+        || stems
+            .iter()
+            .zip(&words)
+            .any(|(s, w)| s != w || crate::stem::family(s).len() > 1);
+    if !changed {
+        return None;
+    }
     let one = |stem: &str| -> Box<dyn TQuery> {
         let alts: Vec<(Occur, Box<dyn TQuery>)> = crate::stem::family(stem)
             .into_iter()

@@ -52,6 +52,20 @@ pub(crate) fn stems(text: &str) -> Vec<String> {
     out
 }
 
+/// The words of `text` as the stemmer sees them before stemming (lowercased).
+pub(crate) fn words(text: &str) -> Vec<String> {
+    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .build();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
 /// The stems a query word stands for: its own, and its family's.
 pub(crate) fn family(stem: &str) -> Vec<String> {
     let mut out = vec![stem.to_owned()];

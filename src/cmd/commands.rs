@@ -103,6 +103,11 @@ pub fn session_commands(
         None => {
             // Its error names the session's folder: no "session …" in front again.
             read = store.read(id)?;
+            // Indexed (or listed) as far as it reads, and said so; an interrupted
+            // recording's cut tail is what a crash leaves, not news.
+            if meta.status == Status::Complete {
+                super::warn_damage(id, &read.damage);
+            }
             &read
         }
     };

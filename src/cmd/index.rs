@@ -13,11 +13,10 @@
 //! cannot be read either (missing or damaged, and no room to rebuild it), they search an
 //! index built in memory from the sessions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -26,7 +25,7 @@ use fixcast_sessions::{SessionId, SessionMeta, Store, CAST_FILE, META_FILE};
 
 use super::commands::{is_unreadable, session_commands, Output};
 use super::index_live;
-use super::warn;
+use super::{warn, warn_once};
 
 const STATE_FILE: &str = "fixcast-sessions.json";
 const PENDING_DIR: &str = "pending";
@@ -492,21 +491,6 @@ fn fill(
         p.update(&built);
     }
     Ok((built, state, p))
-}
-
-/// Warnings told in this process: a build that is tried again (in place, then afresh;
-/// on disk, then in memory) does not tell the same session's problem twice.
-static TOLD: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-
-fn warn_once(msg: std::fmt::Arguments<'_>) {
-    let msg = msg.to_string();
-    if TOLD
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(msg.clone())
-    {
-        warn(msg);
-    }
 }
 
 /// Progress on stderr: one line rewritten in place on a terminal, plain lines (at most

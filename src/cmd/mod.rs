@@ -75,6 +75,22 @@ fn warn(msg: impl std::fmt::Display) {
     eprintln!("fixcast: warning: {msg}");
 }
 
+/// Warnings told in this process: a build that is tried again (in place, then afresh;
+/// on disk, then in memory), or a session read twice, does not tell the same problem twice.
+static TOLD: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn warn_once(msg: std::fmt::Arguments<'_>) {
+    let msg = msg.to_string();
+    if TOLD
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(msg.clone())
+    {
+        warn(msg);
+    }
+}
+
 fn warn_repaired(id: &SessionId) {
     warn(format_args!(
         "session {id}: recorder is gone; marked interrupted"
@@ -102,7 +118,7 @@ fn warn_damage(id: &SessionId, damage: &[String]) {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
         };
-        warn(format_args!(
+        warn_once(format_args!(
             "session {id}: recording is damaged, using what could be read: {first}{more}"
         ));
     }
