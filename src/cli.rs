@@ -32,6 +32,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Import asciicast v1/v2/v3 files (also .zst and .gz)
     Import(ImportArgs),
+    /// Change a session's title, tags, notes, or the command marked as its fix
+    Edit(EditArgs),
     /// Delete sessions
     Rm(RmArgs),
     /// Search the commands of every session (query syntax: see the README)
@@ -208,6 +210,33 @@ fn parse_byte_size(s: &str) -> Result<u64, String> {
         .and_then(|n| n.checked_mul(1 << shift))
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("{s:?} is not a size above 0 (a number with K, M or G)"))
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .args(["title", "tags", "note", "fix", "no_fix"])
+        .required(true)
+        .multiple(true)
+))]
+pub struct EditArgs {
+    /// Session id or a unique prefix of one
+    pub id: String,
+    /// Set the title ('' clears it)
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+    /// +TAG adds a tag, -TAG removes one, TAG adds (repeatable)
+    #[arg(long = "tag", value_name = "+TAG|-TAG", allow_hyphen_values = true)]
+    pub tags: Vec<String>,
+    /// Set the notes ('' clears them)
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Mark command SEQ (its number in `show --commands`) as the session's fix
+    #[arg(long, value_name = "SEQ", conflicts_with = "no_fix")]
+    pub fix: Option<u32>,
+    /// Clear the marked fix: the inferred one counts again
+    #[arg(long)]
+    pub no_fix: bool,
 }
 
 #[derive(Debug, Args)]

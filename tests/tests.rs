@@ -6,6 +6,7 @@ mod config;
 mod crash;
 mod damage;
 mod disk_full;
+mod edit;
 mod fixes;
 mod http;
 mod http_long;

@@ -1,6 +1,7 @@
 //! One module per subcommand; the only place that wires the crates together.
 
 mod commands;
+mod edit;
 mod export;
 mod fix;
 mod fixes;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Play(a) => play::run(store()?, a),
         Command::Export(a) => export::run(store()?, a),
         Command::Import(a) => import::run(store()?, a),
+        Command::Edit(a) => edit::run(store()?, a),
         Command::Rm(a) => rm::run(store()?, a),
         Command::Search(a) => search::run(store()?, a),
         Command::Fix(a) => fix::run(store()?, a),

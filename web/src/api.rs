@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use fixcast_indexer::{parse, Hit, ParseContext};
-use fixcast_sessions::{error_chain, CommandRecord, Listed, SessionMeta, Status, Store};
+use fixcast_sessions::{
+    error_chain, CommandRecord, Edit, Listed, SessionMeta, Status, Store, TagEdit,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -181,26 +183,28 @@ pub(crate) async fn session_commands(
         meta.clone(),
     );
     blocking(move || {
-        k.commands(&store, &meta, with_output).map_err(|e| {
-            match e.downcast::<fixcast_sessions::Error>() {
-                // Said as it is: a 422 that names the session and why.
-                Ok(e) if matches!(*e, fixcast_sessions::Error::Unreadable { .. }) => {
-                    Error::Store(*e)
-                }
-                Ok(e) => Error::Knowledge(format!(
-                    "session {}: commands: {}",
-                    meta.id,
-                    error_chain(&*e)
-                )),
-                Err(e) => Error::Knowledge(format!(
-                    "session {}: commands: {}",
-                    meta.id,
-                    error_chain(&*e)
-                )),
-            }
-        })
+        k.commands(&store, &meta, with_output)
+            .map_err(|e| knowledge_error(&meta, e))
     })
     .await
+}
+
+/// What the knowledge source's failure to give a session's commands is told as.
+fn knowledge_error(meta: &SessionMeta, e: crate::KnowledgeError) -> Error {
+    match e.downcast::<fixcast_sessions::Error>() {
+        // Said as it is: a 422 that names the session and why.
+        Ok(e) if matches!(*e, fixcast_sessions::Error::Unreadable { .. }) => Error::Store(*e),
+        Ok(e) => Error::Knowledge(format!(
+            "session {}: commands: {}",
+            meta.id,
+            error_chain(&*e)
+        )),
+        Err(e) => Error::Knowledge(format!(
+            "session {}: commands: {}",
+            meta.id,
+            error_chain(&*e)
+        )),
+    }
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
@@ -239,16 +243,11 @@ async fn command(
     Ok(Json(command_json(c, true)))
 }
 
-/// Limits of what an edit may set.
-const MAX_TITLE: usize = 300;
-const MAX_TAGS: usize = 32;
-const MAX_TAG: usize = 64;
-const MAX_NOTES: usize = 32 * 1024;
-
-/// An edit: each field present is set (`null` clears it), absent fields are kept.
+/// An edit as the web sends it: each field present is set (`null` clears it), absent
+/// fields are kept. Validated and applied by [`fixcast_sessions::Edit`], as `fixcast edit`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Edit {
+struct EditBody {
     #[serde(default, deserialize_with = "present")]
     title: Option<Option<String>>,
     #[serde(default)]
@@ -269,46 +268,21 @@ fn parse_edit(body: &[u8]) -> Result<Edit> {
             "edit: send a JSON object with any of title, tags, notes, fix_seq".into(),
         ));
     }
-    serde_json::from_value(value).map_err(|e| Error::BadRequest(format!("edit: {e}")))
+    let body: EditBody =
+        serde_json::from_value(value).map_err(|e| Error::BadRequest(format!("edit: {e}")))?;
+    Ok(Edit {
+        title: body.title,
+        // The web sends the whole list.
+        tags: body.tags.map(TagEdit::Set).into_iter().collect(),
+        notes: body.notes,
+        fix_seq: body.fix_seq,
+    })
 }
 
 fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
-}
-
-fn clean(field: &str, s: Option<String>, max: usize) -> Result<Option<String>> {
-    let s = s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    match s {
-        Some(s) if s.chars().count() > max => Err(Error::BadRequest(format!(
-            "{field}: at most {max} characters"
-        ))),
-        s => Ok(s),
-    }
-}
-
-fn clean_tags(tags: Vec<String>) -> Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for t in tags {
-        let t = t.trim().to_owned();
-        if t.is_empty() || out.contains(&t) {
-            continue;
-        }
-        if t.chars().count() > MAX_TAG
-            || t.chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == ',')
-        {
-            return Err(Error::BadRequest(format!(
-                "tags: {t:?}: a tag is one word of at most {MAX_TAG} characters, without commas"
-            )));
-        }
-        out.push(t);
-    }
-    if out.len() > MAX_TAGS {
-        return Err(Error::BadRequest(format!("tags: at most {MAX_TAGS}")));
-    }
-    Ok(out)
 }
 
 /// Edits title, tags, notes and the fix of a session: meta.json is rewritten atomically,
@@ -334,59 +308,21 @@ async fn edit(
         ));
     }
     let edit = parse_edit(&body)?;
-    let title = edit
-        .title
-        .map(|t| clean("title", t, MAX_TITLE))
-        .transpose()?;
-    let notes = edit
-        .notes
-        .map(|n| clean("notes", n, MAX_NOTES))
-        .transpose()?;
-    let tags = edit.tags.map(clean_tags).transpose()?;
-
-    let _one_at_a_time = state.inner.edits.lock().await;
-    let mut meta = load(&state, id).await?;
-    if meta.status == Status::Recording {
-        return Err(Error::Conflict(format!(
-            "session {}: still being recorded; edit it when the recording ends",
-            meta.id.short()
-        )));
-    }
-    if let Some(Some(seq)) = edit.fix_seq {
-        let cmds = session_commands(&state, &meta, false).await?;
-        if !cmds.iter().any(|c| c.seq == seq) {
-            return Err(Error::BadRequest(format!(
-                "fix_seq: session {} has no command {seq}",
-                meta.id.short()
-            )));
-        }
-    }
-    if let Some(t) = title {
-        meta.title = t;
-    }
-    if let Some(n) = notes {
-        meta.notes = n;
-    }
-    if let Some(t) = tags {
-        meta.tags = t;
-    }
-    if let Some(f) = edit.fix_seq {
-        meta.fix_seq = f;
-    }
-    let (store, k, saved) = (
-        state.store().clone(),
-        state.knowledge().clone(),
-        meta.clone(),
-    );
-    blocking(move || {
-        store.save_meta(&saved)?;
-        k.reindex(&store, &saved).map_err(|e| {
+    let (store, k) = (state.store().clone(), state.knowledge().clone());
+    let meta = blocking(move || {
+        let id = store.resolve(&id)?;
+        let edited = edit.apply(&store, &id, |meta| {
+            k.commands(&store, meta, false)
+                .map_err(|e| knowledge_error(meta, e))
+        })?;
+        k.reindex(&store, &edited.meta).map_err(|e| {
             Error::Knowledge(format!(
                 "session {}: saved, but not re-indexed: {}",
-                saved.id,
+                edited.meta.id,
                 error_chain(&*e)
             ))
-        })
+        })?;
+        Ok(edited.meta)
     })
     .await?;
     Ok((StatusCode::OK, Json(session_json(&meta))).into_response())

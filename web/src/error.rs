@@ -50,6 +50,19 @@ impl From<fixcast_indexer::QueryError> for Error {
     }
 }
 
+/// A refused edit: bad fields and a fix that is not a command are the client's 400, a
+/// session still recording a 409 (try again when it ends).
+impl From<fixcast_sessions::EditError> for Error {
+    fn from(e: fixcast_sessions::EditError) -> Self {
+        use fixcast_sessions::EditError as E;
+        match e {
+            E::Store(e) => Error::Store(e),
+            E::Recording(_) => Error::Conflict(e.to_string()),
+            e => Error::BadRequest(e.to_string()),
+        }
+    }
+}
+
 impl Error {
     pub fn status(&self) -> StatusCode {
         use fixcast_sessions::Error as S;

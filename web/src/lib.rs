@@ -65,8 +65,6 @@ struct Inner {
     /// Set when the server listens beyond loopback: then any host name is answered (the
     /// token guards it); on loopback only loopback names are, token or not.
     any_host: AtomicBool,
-    /// Edits of meta.json, one at a time.
-    edits: tokio::sync::Mutex<()>,
     segments: segments::Cache,
     live: Arc<live::Hub>,
     /// Recordings streamed here by `fixcast rec --server`.
@@ -82,7 +80,6 @@ impl AppState {
                 knowledge,
                 token: token.filter(|t| !t.is_empty()),
                 any_host: AtomicBool::new(false),
-                edits: tokio::sync::Mutex::new(()),
                 segments: segments::Cache::default(),
                 live: Arc::default(),
                 uploads: upload::new(),
