@@ -97,8 +97,18 @@ pub(crate) fn type_session(t: &mut OnTerminal) {
     ];
     wait_ready(t, 0);
     for (i, line) in typed.iter().enumerate() {
-        t.press(line.as_bytes());
-        t.press(b"\r");
+        // A multi-line command as a person types it: each line once the shell has shown
+        // the last (typed in one burst on a loaded machine, the shell can read the next
+        // line before it draws its continuation prompt).
+        let parts: Vec<&str> = line.split('\r').collect();
+        for (k, part) in parts.iter().enumerate() {
+            t.press(part.as_bytes());
+            t.press(b"\r");
+            if k + 1 < parts.len() {
+                assert!(t.wait_for(part, LIMIT), "{part:?} not echoed");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
         wait_ready(t, i + 1);
     }
     t.press(b"sleep 30\r");

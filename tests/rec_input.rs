@@ -83,7 +83,8 @@ fn input_the_program_never_reads_does_not_keep_rec_alive() {
         .expect("rec still runs 60 s after `echo` exited: it waits on input nobody reads");
     assert_eq!(status.code(), Some(0));
     let stdout = all_lines(&lines, Duration::from_secs(10));
-    assert!(stdout.iter().any(|l| l.trim_end() == "hi-42"), "{stdout:?}");
+    // The terminal echoes the piped lines too, and `hi-42` may land inside one of them.
+    assert!(stdout.join("\n").contains("hi-42"), "{stdout:?}");
     let (status, text) = session(&home);
     assert_eq!(status, "complete");
     assert!(text.contains("hi-42"), "{text}");
