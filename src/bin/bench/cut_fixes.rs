@@ -66,7 +66,7 @@ pub fn measure(name: &str, cast: &Path, runs: usize) -> anyhow::Result<()> {
     );
     let (mut cut_s, mut derive_s, mut index_s) = (Vec::new(), Vec::new(), Vec::new());
     let mut commands: Vec<CommandRecord> = Vec::new();
-    let mut records = 0;
+    let (mut records, mut with_fix) = (0, 0);
     for _ in 0..runs {
         let t = Instant::now();
         commands = cut_commands(
@@ -79,12 +79,13 @@ pub fn measure(name: &str, cast: &Path, runs: usize) -> anyhow::Result<()> {
 
         let t = Instant::now();
         for _ in 0..DERIVE_REPS {
-            records = std::hint::black_box(derive_fixes(
+            let derived = std::hint::black_box(derive_fixes(
                 std::hint::black_box(&commands),
                 None,
                 &read_only,
-            ))
-            .len();
+            ));
+            records = derived.len();
+            with_fix = derived.iter().filter(|r| !r.fix.is_empty()).count();
         }
         derive_s.push(t.elapsed().as_secs_f64() / DERIVE_REPS as f64);
 
@@ -112,10 +113,11 @@ pub fn measure(name: &str, cast: &Path, runs: usize) -> anyhow::Result<()> {
     );
     let ns = |s: f64| s * 1e9 / n;
     println!(
-        "cut: fixes: {name}: {} commands, {failed} failed, {records} fix records; cut {:.0} ns/command, \
+        "cut: fixes: {name}: {} commands, {failed} failed, {records} fix records ({with_fix} with a fix); load {}; cut {:.0} ns/command, \
          fix records {:.0} ns/command = {:.3}x the cut; indexing (with them) {:.0} ns/command = {:.2}x the cut, \
          of which the fix records are {:.1}%",
         commands.len(),
+        crate::util::load_average(),
         ns(cut),
         ns(derive),
         derive / cut,
