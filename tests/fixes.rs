@@ -156,8 +156,9 @@ fn a_session_exports_as_a_markdown_runbook() {
 }
 
 /// `[fixes] read_only` in the config file: `chattr` taken for a look makes `chattr -i` a
-/// diagnostic rather than the fix, in `show --fix` and in the index alike (which notices
-/// the new list by itself, no `reindex`); an empty entry is an error naming the file.
+/// diagnostic rather than the fix, in the web's search, `show --fix` and the CLI's search
+/// alike (the index notices the new list by itself, no `reindex`); an empty entry is an
+/// error naming the file.
 #[test]
 fn the_config_files_read_only_list_changes_the_fix_everywhere() {
     let home = Home::new();
@@ -183,6 +184,17 @@ fn the_config_files_read_only_list_changes_the_fix_everywhere() {
 
     let config = home.path().join("config.toml");
     std::fs::write(&config, "[fixes]\nread_only = [\"chattr\"]\n").unwrap();
+    // The server first: its own catch-up re-indexes with the new list.
+    {
+        let server = crate::web::Server::start(home.path(), None);
+        let got = crate::web::get_json(
+            &server.url,
+            "/api/search?q=%22Operation%20not%20permitted%22",
+        );
+        let fix = &got["hits"][0]["fix"];
+        assert_eq!(fix["commands"], serde_json::json!([]), "{got:#}");
+        assert_eq!(fix["verification"]["seq"], 6, "{got:#}");
+    }
     let (shown, hit) = fix_of(&home);
     assert_eq!(
         shown["diagnostics"],
