@@ -14,6 +14,9 @@
 //! [serve]             # `fixcast serve` (as --bind / --token)
 //! bind = "0.0.0.0:7878"
 //! token = "…"
+//!
+//! [fixes]             # programs (or program + subcommand) that only look
+//! read_only = ["helm status", "mycheck"]
 //! ```
 //!
 //! A file that cannot be read or parsed, or an unknown key, is an error naming the file:
@@ -23,9 +26,10 @@
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::Context;
-use fixcast_sessions::Store;
+use fixcast_sessions::{ReadOnly, Store};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -37,6 +41,8 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub serve: ServeConfig,
+    #[serde(default)]
+    pub fixes: FixesConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +69,30 @@ pub struct ServeConfig {
     pub token: Option<String>,
 }
 
+/// How fix records are derived.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixesConfig {
+    /// Added to the built-in read-only list: a program (`mycheck`) or a program and
+    /// subcommand words (`helm status`) whose runs are diagnostics, never a fix.
+    #[serde(default)]
+    pub read_only: Vec<String>,
+}
+
+impl FixesConfig {
+    fn check(&self) -> anyhow::Result<()> {
+        for (i, entry) in self.read_only.iter().enumerate() {
+            if entry.trim().is_empty() {
+                anyhow::bail!(
+                    "[fixes] read_only: entry {} is empty; give a program, or a program and its subcommand (\"helm status\")",
+                    i + 1
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The config file in use, if there is one.
 pub fn path(store: &Store) -> Option<PathBuf> {
     let in_home = store.home().join("config.toml");
@@ -83,12 +113,33 @@ pub fn load(store: &Store) -> anyhow::Result<(Config, Option<PathBuf>)> {
     };
     let text = fs::read_to_string(&path)
         .with_context(|| format!("{}: cannot read the config file", path.display()))?;
-    let config: Config = toml::from_str(&text)
-        .with_context(|| format!("{}: not a valid config file", path.display()))?;
+    let config =
+        parse(&text).with_context(|| format!("{}: not a valid config file", path.display()))?;
     if config.server.token.is_some() || config.serve.token.is_some() {
         warn_if_others_can_read(&path);
     }
     Ok((config, Some(path)))
+}
+
+fn parse(text: &str) -> anyhow::Result<Config> {
+    let config: Config = toml::from_str(text)?;
+    config.fixes.check()?;
+    Ok(config)
+}
+
+/// The read-only list in force for this store: the built-in one and the config file's
+/// `[fixes] read_only`. Read once per process and home (a server derives fix records
+/// for every search), so the CLI, the index and the web all derive with the same list.
+pub fn read_only(store: &Store) -> anyhow::Result<ReadOnly> {
+    static LOADED: Mutex<Vec<(PathBuf, ReadOnly)>> = Mutex::new(Vec::new());
+    let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, ro)) = loaded.iter().find(|(home, _)| home == store.home()) {
+        return Ok(ro.clone());
+    }
+    let (config, _) = load(store)?;
+    let ro = ReadOnly::with(&config.fixes.read_only);
+    loaded.push((store.home().to_owned(), ro.clone()));
+    Ok(ro)
 }
 
 /// A token in a file others can read is a token others have: say so, as ssh does.
@@ -111,4 +162,37 @@ pub fn first_set(values: [Option<&String>; 2]) -> Option<String> {
         .flatten()
         .find(|v| !v.is_empty())
         .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixes_read_only_adds_to_the_built_in_list() {
+        let c = parse("[fixes]\nread_only = [\"helm status\", \"mycheck\"]\n").unwrap();
+        assert_eq!(c.fixes.read_only, ["helm status", "mycheck"]);
+        let ro = ReadOnly::with(&c.fixes.read_only);
+        assert!(ro.is_read_only("helm status web"));
+        assert!(!ro.is_read_only("helm upgrade web"));
+        assert!(ro.is_read_only("mycheck --all"));
+        assert!(
+            ro.is_read_only("lsattr app.conf"),
+            "the built-in list stays"
+        );
+        assert!(parse("").unwrap().fixes.read_only.is_empty());
+        assert!(parse("[fixes]\n").unwrap().fixes.read_only.is_empty());
+    }
+
+    #[test]
+    fn a_bad_fixes_section_is_an_error() {
+        let e = parse("[fixes]\nread_only = [\"ls\", \"  \"]\n").unwrap_err();
+        assert!(format!("{e:#}").contains("entry 2 is empty"), "{e:#}");
+        let e = parse("[fixes]\nread_only = [\"\"]\n").unwrap_err();
+        assert!(format!("{e:#}").contains("entry 1 is empty"), "{e:#}");
+        let e = parse("[fixes]\nread_only = \"helm status\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("read_only"), "{e:#}");
+        let e = parse("[fixes]\nreadonly = [\"x\"]\n").unwrap_err();
+        assert!(format!("{e:#}").contains("unknown field"), "{e:#}");
+    }
 }

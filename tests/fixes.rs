@@ -154,3 +154,75 @@ fn a_session_exports_as_a_markdown_runbook() {
         "the runbook changed; if on purpose, update tests/fixtures/immutable-fix.md"
     );
 }
+
+/// `[fixes] read_only` in the config file: `chattr` taken for a look makes `chattr -i` a
+/// diagnostic rather than the fix, in the web's search, `show --fix` and the CLI's search
+/// alike (the index notices the new list by itself, no `reindex`); an empty entry is an
+/// error naming the file.
+#[test]
+fn the_config_files_read_only_list_changes_the_fix_everywhere() {
+    let home = Home::new();
+    let cast = crate::util::fixture("immutable-fix.cast");
+    home.ok(&["import", &cast.display().to_string()]);
+    let id = home.ids().remove(0);
+    let fix_of = |home: &Home| -> (Value, Value) {
+        let shown: Value =
+            serde_json::from_str(&home.ok(&["show", &id, "--fix", "--json"])).unwrap();
+        let hits: Value =
+            serde_json::from_str(&home.ok(&["search", "--json", "\"Operation not permitted\""]))
+                .unwrap();
+        (shown[0].clone(), hits[0]["fix"].clone())
+    };
+
+    let (shown, hit) = fix_of(&home);
+    assert_eq!(shown["diagnostics"], serde_json::json!([3, 4]), "{shown:#}");
+    assert_eq!(shown["fix"], serde_json::json!([5]), "{shown:#}");
+    assert_eq!(
+        hit["commands"][0]["command"], "chattr -i app.conf",
+        "{hit:#}"
+    );
+
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "[fixes]\nread_only = [\"chattr\"]\n").unwrap();
+    // The server first: its own catch-up re-indexes with the new list.
+    {
+        let server = crate::web::Server::start(home.path(), None);
+        let got = crate::web::get_json(
+            &server.url,
+            "/api/search?q=%22Operation%20not%20permitted%22",
+        );
+        let fix = &got["hits"][0]["fix"];
+        assert_eq!(fix["commands"], serde_json::json!([]), "{got:#}");
+        assert_eq!(fix["verification"]["seq"], 6, "{got:#}");
+    }
+    let (shown, hit) = fix_of(&home);
+    assert_eq!(
+        shown["diagnostics"],
+        serde_json::json!([3, 4, 5]),
+        "{shown:#}"
+    );
+    assert_eq!(shown["fix"], serde_json::json!([]), "{shown:#}");
+    assert_eq!(shown["verification"], 6, "{shown:#}");
+    assert_eq!(hit["commands"], serde_json::json!([]), "{hit:#}");
+    assert_eq!(hit["verification"]["seq"], 6, "{hit:#}");
+    let text = home.ok(&["show", &id, "--fix"]);
+    assert!(
+        text.contains("looked:    #5 $ chattr -i app.conf"),
+        "{text}"
+    );
+
+    std::fs::write(&config, "[fixes]\nread_only = [\"helm status\", \"\"]\n").unwrap();
+    for args in [
+        vec!["show", id.as_str(), "--fix"],
+        vec!["search", "chattr"],
+        vec!["export", id.as_str(), "--format", "md"],
+    ] {
+        let out = home.run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains(&config.display().to_string()) && err.contains("entry 2 is empty"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -60,6 +60,11 @@ impl CommandWriter {
         self.read_only = read_only;
     }
 
+    /// The list the fix records are derived with.
+    pub fn read_only(&self) -> &ReadOnly {
+        &self.read_only
+    }
+
     /// Adds a session's commands, without looking for older copies (a fresh index).
     pub fn add_session(&mut self, meta: &SessionMeta, commands: &[CommandRecord]) -> Result<()> {
         let records = derive_fixes(commands, meta.fix_seq, &self.read_only);

@@ -283,3 +283,14 @@ fn error_lines_are_the_first_lines_that_read_as_errors() {
     );
     assert!(error_lines("all good\n3 files").is_empty());
 }
+
+#[test]
+fn the_digest_names_the_additions_in_any_order() {
+    assert_eq!(ReadOnly::default().digest(), None);
+    assert_eq!(ReadOnly::with(&[]).digest(), None);
+    let a = ReadOnly::with(&["helm status".into(), "mycheck".into()]);
+    let b = ReadOnly::with(&["mycheck".into(), "helm   status".into()]);
+    assert_eq!(a.digest(), b.digest());
+    assert!(a.digest().is_some());
+    assert_ne!(a.digest(), ReadOnly::with(&["mycheck".into()]).digest());
+}

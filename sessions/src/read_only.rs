@@ -158,6 +158,25 @@ impl ReadOnly {
         }
     }
 
+    /// A short, stable name of the user's additions (FNV-1a of the sorted entries), or
+    /// `None` without any: what was derived with one list is stale under another, and an
+    /// index records this to notice. Stable across processes and Rust versions, unlike
+    /// `std`'s hasher.
+    pub fn digest(&self) -> Option<String> {
+        if self.extra.is_empty() {
+            return None;
+        }
+        let mut entries: Vec<String> = self.extra.iter().map(|e| e.join(" ")).collect();
+        entries.sort();
+        entries.dedup();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in entries.join("\n").bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        Some(format!("{h:016x}"))
+    }
+
     /// Whether this simple command only looks. `mount` alone lists; with arguments it
     /// mounts; `sed -i`, `find -delete` and writing a file change state.
     pub(crate) fn simple(&self, s: &Simple) -> bool {

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use fixcast_recorder::ScreenText;
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
 use fixcast_sessions::{
-    contain, derive_fixes, CommandRecord, CommandSource, Event, EventKind, ReadOnly, Store,
+    contain, derive_fixes, CommandRecord, CommandSource, Event, EventKind, Store,
 };
 
 use super::commands::{is_unreadable, session_commands, unreadable, Output};
@@ -41,7 +41,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let runbook = match args.format {
         ExportFormat::Md => {
             let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
-            let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
+            let records = derive_fixes(&commands, meta.fix_seq, &crate::config::read_only(&store)?);
             Some(runbook::markdown(&meta, &commands, &records))
         }
         _ => None,

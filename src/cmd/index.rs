@@ -3,7 +3,8 @@
 //!
 //! The index is derived data. Beside tantivy's files it keeps `fixcast-sessions.json`,
 //! the sessions it holds with a fingerprint of each (meta.json's mtime, the recording's
-//! size), so any command that opens it can catch up with sessions recorded, imported,
+//! size, the digest of the config file's read-only list the fix records were derived
+//! with), so any command that opens it can catch up with sessions recorded, imported,
 //! changed or removed behind its back. A session that could not be indexed because
 //! another fixcast held the writer leaves a marker in `index/pending/`; the next writer
 //! takes it.
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use fixcast_indexer::{CommandIndex, CommandWriter, Error as IndexError, WriterOptions};
-use fixcast_sessions::{SessionId, SessionMeta, Store, CAST_FILE, META_FILE};
+use fixcast_sessions::{ReadOnly, SessionId, SessionMeta, Store, CAST_FILE, META_FILE};
 
 use super::commands::{is_unreadable, session_commands, Output};
 use super::index_live;
@@ -63,8 +64,10 @@ fn save_state(dir: &Path, state: &State) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// What a session looks like on disk now; a different value means "index it again".
-fn fingerprint(store: &Store, id: &SessionId) -> String {
+/// What a session looks like on disk now, and the read-only list its fix records are
+/// derived with; a different value means "index it again". Without additions to the
+/// list there is no digest, so an index from before the list existed stays valid.
+fn fingerprint(store: &Store, id: &SessionId, read_only: &ReadOnly) -> String {
     let dir = store.dir(id);
     let meta_mtime = std::fs::metadata(dir.join(META_FILE))
         .and_then(|m| m.modified())
@@ -72,7 +75,27 @@ fn fingerprint(store: &Store, id: &SessionId) -> String {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
     let cast = std::fs::metadata(dir.join(CAST_FILE)).map_or(0, |m| m.len());
-    format!("{meta_mtime}:{cast}")
+    match read_only.digest() {
+        Some(d) => format!("{meta_mtime}:{cast}:{d}"),
+        None => format!("{meta_mtime}:{cast}"),
+    }
+}
+
+/// The index's writer, deriving fix records with the configured read-only list: every
+/// writer this binary makes comes from here.
+fn writer(
+    store: &Store,
+    index: &CommandIndex,
+    opts: WriterOptions,
+) -> anyhow::Result<CommandWriter> {
+    let read_only = crate::config::read_only(store)?;
+    let mut writer = index.writer(opts)?;
+    writer.set_read_only(read_only);
+    Ok(writer)
+}
+
+fn is_locked(e: &anyhow::Error) -> bool {
+    matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Locked))
 }
 
 /// Writes one session into the index, replacing what it had of it.
@@ -140,9 +163,9 @@ fn index_session(store: &Store, meta: &SessionMeta) -> anyhow::Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    let mut writer = match index.writer(SMALL_WRITER) {
+    let mut writer = match writer(store, &index, SMALL_WRITER) {
         Ok(w) => w,
-        Err(IndexError::Locked) => {
+        Err(e) if is_locked(&e) => {
             queue(&dir, &meta.id)?;
             eprintln!(
                 "fixcast: the search index is busy (another fixcast is writing it); session {} is queued and will be indexed by the next search",
@@ -150,11 +173,14 @@ fn index_session(store: &Store, meta: &SessionMeta) -> anyhow::Result<()> {
             );
             return Ok(());
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     let mut state = load_state(&dir);
     write_session(store, &mut writer, meta, false)?;
-    state.insert(meta.id.to_string(), fingerprint(store, &meta.id));
+    state.insert(
+        meta.id.to_string(),
+        fingerprint(store, &meta.id, writer.read_only()),
+    );
     // Take whatever else is waiting while the writer is ours.
     catch_up(store, &mut writer, &mut state)?;
     commit(&mut writer)?;
@@ -195,7 +221,7 @@ fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> any
         changed += 1;
     }
     for id in &ids {
-        let fp = fingerprint(store, id);
+        let fp = fingerprint(store, id, writer.read_only());
         if state.get(id.as_str()) == Some(&fp) {
             continue;
         }
@@ -212,7 +238,7 @@ fn catch_up(store: &Store, writer: &mut CommandWriter, state: &mut State) -> any
             )),
         }
         // Recorded even when it failed, so a bad session is not retried at every search.
-        state.insert(id.to_string(), fingerprint(store, id));
+        state.insert(id.to_string(), fingerprint(store, id, writer.read_only()));
         changed += 1;
     }
     Ok(changed)
@@ -228,6 +254,8 @@ fn commit(writer: &mut CommandWriter) -> anyhow::Result<()> {
 /// damaged, and caught up with the store. Where it cannot be written, it is read as it
 /// is (one warning); where it can be neither read nor rebuilt, it is built in memory.
 pub fn open_for_search(store: &Store) -> anyhow::Result<CommandIndex> {
+    // A bad config file is the user's to fix, not an index to search as it is.
+    crate::config::read_only(store)?;
     let dir = index_dir(store);
     let index = match CommandIndex::open(&dir) {
         Ok(i) => i,
@@ -259,7 +287,7 @@ pub fn open_for_search(store: &Store) -> anyhow::Result<CommandIndex> {
 fn bring_up_to_date(store: &Store, dir: &Path, index: &CommandIndex) -> anyhow::Result<()> {
     let mut state = load_state(dir);
     let pending = dir.join(PENDING_DIR).is_dir();
-    match index.writer(SMALL_WRITER) {
+    match writer(store, index, SMALL_WRITER) {
         Ok(mut writer) => {
             if catch_up(store, &mut writer, &mut state)? > 0 || pending {
                 commit(&mut writer)?;
@@ -273,12 +301,12 @@ fn bring_up_to_date(store: &Store, dir: &Path, index: &CommandIndex) -> anyhow::
                 saved?;
             }
         }
-        Err(IndexError::Locked) => {
+        Err(e) if is_locked(&e) => {
             if pending {
                 warn("the search index is busy (another fixcast is writing it); sessions queued for it are not searchable yet");
             }
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     }
     Ok(())
 }
@@ -329,7 +357,7 @@ pub fn rebuild_or_read(store: &Store, why: &IndexError) -> anyhow::Result<Comman
 /// Every session indexed in memory: slower than the index on disk, and forgotten at exit.
 fn in_memory(store: &Store) -> anyhow::Result<CommandIndex> {
     let index = CommandIndex::in_ram();
-    let mut writer = index.writer(REBUILD_WRITER)?;
+    let mut writer = writer(store, &index, REBUILD_WRITER)?;
     let filled = fill(store, &mut writer, false).map(|(_, state, _)| state);
     // What was written of live sessions is in this index, not the one on disk.
     index_live::forget_all();
@@ -378,7 +406,7 @@ pub fn rebuild_fresh(store: &Store, reason: &str, progress: bool) -> anyhow::Res
     let _ = std::fs::remove_dir_all(&tmp);
     let built = (|| -> anyhow::Result<Built> {
         let index = CommandIndex::create(&tmp)?;
-        let mut writer = index.writer(REBUILD_WRITER)?;
+        let mut writer = writer(store, &index, REBUILD_WRITER)?;
         let (built, state, p) = fill(store, &mut writer, progress)?;
         writer.finish()?;
         save_state(&tmp, &state)?;
@@ -406,12 +434,12 @@ pub fn rebuild_fresh(store: &Store, reason: &str, progress: bool) -> anyhow::Res
 /// reader keeps its view until the commit.
 pub fn rebuild_in_place(store: &Store, index: &CommandIndex) -> anyhow::Result<Built> {
     let dir = index_dir(store);
-    let mut writer = match index.writer(REBUILD_WRITER) {
+    let mut writer = match writer(store, index, REBUILD_WRITER) {
         Ok(w) => w,
-        Err(IndexError::Locked) => anyhow::bail!(
+        Err(e) if is_locked(&e) => anyhow::bail!(
             "the search index is in use by another fixcast (a recording or server writing it); try again when it ends"
         ),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     let built = (|| {
         writer.clear()?;
@@ -486,7 +514,7 @@ fn fill(
             )),
         }
         // After loading: a repair of a dead recorder's session rewrites its meta.json.
-        state.insert(id.to_string(), fingerprint(store, id));
+        state.insert(id.to_string(), fingerprint(store, id, writer.read_only()));
         built.sessions += 1;
         p.update(&built);
     }

@@ -4,9 +4,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use fixcast_sessions::{
-    derive_fixes, CommandRecord, CommandSource, FixRecord, ReadOnly, SessionMeta, Store,
-};
+use fixcast_sessions::{derive_fixes, CommandRecord, CommandSource, FixRecord, SessionMeta, Store};
 
 use super::commands::{format_offset, session_commands, Output};
 use super::{
@@ -36,7 +34,7 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
             Output::Skip
         };
         let commands = session_commands(&store, &meta, contents.as_ref(), output)?;
-        let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
+        let records = derive_fixes(&commands, meta.fix_seq, &crate::config::read_only(&store)?);
         if args.json {
             serde_json::to_writer_pretty(&mut out, &commands_json(&commands, &records))?;
             writeln!(out)?;
@@ -45,7 +43,7 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
         }
     } else if args.fix {
         let commands = session_commands(&store, &meta, contents.as_ref(), Output::Skip)?;
-        let records = derive_fixes(&commands, meta.fix_seq, &ReadOnly::default());
+        let records = derive_fixes(&commands, meta.fix_seq, &crate::config::read_only(&store)?);
         if args.json {
             serde_json::to_writer_pretty(&mut out, &records)?;
             writeln!(out)?;

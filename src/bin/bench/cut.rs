@@ -1,7 +1,8 @@
 //! Cutting commands: how fast fixcast turns a recording into commands (screen text
 //! rendered through `vt100`), against asciinema 3's `convert -f txt` on the same
 //! recordings, in the same run. Also the flood of the throughput benchmark recorded with
-//! an integrated interactive shell against `rec -c` (no integration).
+//! an integrated interactive shell against `rec -c` (no integration), and what fix
+//! records add to the cut and to indexing (`cut_fixes`). `--no-flood` skips the flood.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ const RUN_LIMIT: Duration = Duration::from_secs(300);
 /// Random bytes behind the flood (base64 makes it 4/3 of this), as in `throughput`.
 const FLOOD_RAW: usize = 100_000_000;
 
-pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
+pub fn run(fixcast: &Path, runs: usize, no_flood: bool) -> anyhow::Result<()> {
     let tmp = TempDir::new("cut")?;
     let asciinema = find_asciinema();
     println!(
@@ -28,34 +29,42 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
             .as_ref()
             .map_or("not found: cargo install asciinema --version 3.2.0 --locked".into(), |p| p.display().to_string())
     );
-    let flood = tmp.path().join("flood.b64");
-    crate::throughput::write_base64_file(&flood, FLOOD_RAW)?;
+    let mut recorded = Vec::new();
+    if !no_flood {
+        let flood = tmp.path().join("flood.b64");
+        crate::throughput::write_base64_file(&flood, FLOOD_RAW)?;
 
-    // The flood, recorded as `rec -c` (one command) and through an integrated bash.
-    let plain_home = tmp.path().join("plain");
-    let plain = record(
-        fixcast,
-        &plain_home,
-        &["rec", "-c", &format!("cat {}", flood.display())],
-        None,
-    )?;
-    let integrated_home = tmp.path().join("integrated");
-    let integrated = record(
-        fixcast,
-        &integrated_home,
-        &["rec"],
-        Some(format!("cat {}\nexit\n", flood.display())),
-    )?;
-    println!(
-        "cut: flood recorded: rec -c {:.2} s, integrated interactive bash {:.2} s (one run each; see `throughput` for medians)",
-        plain.1, integrated.1
-    );
+        // The flood, recorded as `rec -c` (one command) and through an integrated bash.
+        let plain_home = tmp.path().join("plain");
+        let plain = record(
+            fixcast,
+            &plain_home,
+            &["rec", "-c", &format!("cat {}", flood.display())],
+            None,
+        )?;
+        let integrated_home = tmp.path().join("integrated");
+        let integrated = record(
+            fixcast,
+            &integrated_home,
+            &["rec"],
+            Some(format!("cat {}\nexit\n", flood.display())),
+        )?;
+        println!(
+            "cut: flood recorded: rec -c {:.2} s, integrated interactive bash {:.2} s (one run each; see `throughput` for medians)",
+            plain.1, integrated.1
+        );
+        recorded.push(("flood", plain_home, plain.0));
+    }
 
     // A 2,000-command session through an integrated bash (piped keys, as typed ahead).
     let (script, _) = crate::size::generate_script()?;
-    let keys: String = script
+    let lines: Vec<String> = script
         .lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("printf"))
+        .map(str::to_owned)
+        .collect();
+    let keys: String = lines
+        .iter()
         .map(|l| format!("{l}\n"))
         .chain(std::iter::once("exit\n".to_owned()))
         .collect();
@@ -66,11 +75,23 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
         &["rec", "--cols", "200", "--rows", "50"],
         Some(keys),
     )?;
+    recorded.push(("2000-command session", session_home, session.0));
 
-    for (name, home, (id, _)) in [
-        ("flood", &plain_home, &plain),
-        ("2000-command session", &session_home, &session),
-    ] {
+    // The first half of the same commands, with a failure, two looks, a fix and a retry in every
+    // ten, in a folder of its own (the fixes write files).
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work)?;
+    let failing_home = tmp.path().join("failing");
+    let failing = record(
+        fixcast,
+        &failing_home,
+        &["rec", "--cols", "200", "--rows", "50"],
+        Some(crate::cut_fixes::keys_with_failures(&lines, &work)),
+    )?;
+    recorded.push(("2000 commands, every 10th failing", failing_home, failing.0));
+
+    for (name, home, id) in &recorded {
+        let (name, id) = (*name, id.as_str());
         let cast = home.join("sessions").join(id).join("session.cast.zst");
         let exported = tmp.path().join(format!("{id}.cast"));
         let mut export =
@@ -123,6 +144,9 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
                 list(&conv_s, 3),
                 list(&cut_s, 3)
             );
+        }
+        if name != "flood" {
+            crate::cut_fixes::measure(name, &cast, runs)?;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! cargo build --release && ./target/release/fixcast-bench all
 //! ./target/release/fixcast-bench throughput --runs 7
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
+//! ./target/release/fixcast-bench cut --runs 7 [--no-flood]
 //! ./target/release/fixcast-bench index [--commands 100000]
 //! ./target/release/fixcast-bench web --runs 3 [--mb 1024]
 //! ./target/release/fixcast-bench live --runs 3 [--viewers 100] [--max-viewers 1000]
@@ -34,6 +35,7 @@
 
 mod corpus;
 mod cut;
+mod cut_fixes;
 mod http;
 mod index;
 mod latency;
@@ -83,8 +85,13 @@ enum What {
     Size,
     /// Added keystroke echo latency
     Latency,
-    /// Cutting recordings into commands vs `asciinema convert -f txt` (ASCIINEMA=path)
-    Cut,
+    /// Cutting recordings into commands vs `asciinema convert -f txt` (ASCIINEMA=path),
+    /// and what fix records add to the cut and to indexing
+    Cut {
+        /// Only the 2,000-command sessions, not the ~135 MB flood
+        #[arg(long)]
+        no_flood: bool,
+    },
     /// Recording the flood with redaction on vs `--no-redact`
     Redact,
     /// All of the above (the default)
@@ -178,8 +185,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if matches!(what, What::Size | What::All) {
         section("size", &|| size::run(&fixcast));
     }
-    if matches!(what, What::Cut | What::All) {
-        section("cut", &|| cut::run(&fixcast, runs));
+    match what {
+        What::Cut { no_flood } => section("cut", &|| cut::run(&fixcast, runs, no_flood)),
+        What::All => section("cut", &|| cut::run(&fixcast, runs, false)),
+        _ => {}
     }
     if let What::Web { mb } = what {
         section("web", &|| web::run(&fixcast, runs, mb as usize));

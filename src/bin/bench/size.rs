@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 
 use crate::util::{self, mb, Rng, TempDir};
 
-const COMMANDS: usize = 2_000;
+pub(crate) const COMMANDS: usize = 2_000;
 const RECORD_LIMIT: Duration = Duration::from_secs(300);
 const ZSTD_LIMIT: Duration = Duration::from_secs(180);
 
