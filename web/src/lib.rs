@@ -40,7 +40,7 @@ use fixcast_sessions::Store;
 pub use error::{Error, Result};
 pub use knowledge::{Knowledge, KnowledgeError};
 pub use live::BACKLOG as LIVE_BACKLOG;
-pub use segments::SEGMENT_BYTES;
+pub use segments::{segments_of, SEGMENT_BYTES};
 pub use upload::UPLOAD_LIMIT;
 
 /// Largest request body accepted (an edit of title, tags and notes).

@@ -31,6 +31,10 @@ use crate::AppState;
 /// in the browser (a few milliseconds) and downloads about as much.
 pub const SEGMENT_BYTES: usize = 512 * 1024;
 
+/// The largest screen side replayed (a header beyond it is taken as 80x24, a resize
+/// beyond it is clamped to it).
+const MAX_SIDE: u16 = 1000;
+
 const VERSION: u32 = 1;
 const INDEX_FILE: &str = "segments.v1.json";
 const DATA_FILE: &str = "segments.v1.bin";
@@ -150,21 +154,11 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
     let file = File::open(cast).map_err(io_err(cast))?;
     let decoder = zstd::stream::read::Decoder::new(file).map_err(io_err(cast))?;
     let mut lines = BufReader::with_capacity(1 << 20, decoder);
-    let mut line = String::new();
-    let (mut cols, mut rows) = (80u16, 24u16);
-    if lines.read_line(&mut line).is_ok() {
-        if let Ok(h) = serde_json::from_str::<serde_json::Value>(&line) {
-            let size = |k: &str| h["term"][k].as_u64().filter(|&n| n > 0 && n <= 1000);
-            cols = size("cols").unwrap_or(80) as u16;
-            rows = size("rows").unwrap_or(24) as u16;
-        }
-    }
-    let (term_cols, term_rows) = (cols, rows);
     let tmp_data = dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()));
     let mut out = BufWriter::new(File::create(&tmp_data).map_err(io_err(&tmp_data))?);
     let mut entries = Vec::new();
     let mut written = 0u64;
-    let mut flush = |seg: &Segment, out: &mut BufWriter<File>| -> Result<()> {
+    let flush = |seg: &Segment| -> Result<()> {
         let packed = zstd::encode_all(seg.json().as_bytes(), 3).map_err(io_err(&tmp_data))?;
         out.write_all(&packed).map_err(io_err(&tmp_data))?;
         entries.push(Entry {
@@ -175,7 +169,69 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         written += packed.len() as u64;
         Ok(())
     };
+    let cut = cut(&mut lines, SEGMENT_BYTES, flush)?;
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(io_err(&tmp_data))?;
+    let built = Built {
+        version: VERSION,
+        key,
+        cols: cut.cols,
+        rows: cut.rows,
+        duration: cut.duration,
+        segments: entries,
+    };
+    let data = dir.join(DATA_FILE);
+    std::fs::rename(&tmp_data, &data).map_err(io_err(&data))?;
+    let index = dir.join(INDEX_FILE);
+    let tmp_index = dir.join(format!("{INDEX_FILE}.tmp{}", std::process::id()));
+    std::fs::write(&tmp_index, serde_json::to_vec(&built).unwrap_or_default())
+        .and_then(|_| std::fs::rename(&tmp_index, &index))
+        .map_err(io_err(&index))?;
+    Ok(built)
+}
 
+/// The segments of a recording's asciicast v3 text (decompressed), each as the JSON the
+/// player downloads, cut every `segment_bytes` of output. What the server caches, without
+/// the cache: for the fuzz target (`fuzz/`) and tests.
+pub fn segments_of(text: &[u8], segment_bytes: usize) -> Vec<String> {
+    let mut segments = Vec::new();
+    let mut lines = text;
+    let _ = cut(&mut lines, segment_bytes, |seg: &Segment| {
+        segments.push(seg.json());
+        Ok(())
+    });
+    segments
+}
+
+/// What [`cut`] found besides the segments: the header's size and the duration.
+struct Cut {
+    cols: u16,
+    rows: u16,
+    duration: f64,
+}
+
+/// Replays the lines through a `vt100` screen and hands `flush` each segment, in order.
+fn cut(
+    lines: &mut impl BufRead,
+    segment_bytes: usize,
+    mut flush: impl FnMut(&Segment) -> Result<()>,
+) -> Result<Cut> {
+    let mut line = String::new();
+    let (mut cols, mut rows) = (80u16, 24u16);
+    if lines.read_line(&mut line).is_ok() {
+        if let Ok(h) = serde_json::from_str::<serde_json::Value>(&line) {
+            let size = |k: &str| {
+                h["term"][k]
+                    .as_u64()
+                    .filter(|&n| n > 0 && n <= u64::from(MAX_SIDE))
+            };
+            cols = size("cols").unwrap_or(80) as u16;
+            rows = size("rows").unwrap_or(24) as u16;
+        }
+    }
+    let (term_cols, term_rows) = (cols, rows);
     let mut screen = vt100::Parser::new(rows, cols, 0);
     let mut seg = Segment::new(0.0, cols, rows, String::new());
     let mut prev = 0u64;
@@ -195,8 +251,8 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
             EventKind::Resize { .. } => ("r", ""),
             _ => continue,
         };
-        if seg.count > 0 && seg.bytes >= SEGMENT_BYTES && ev.time > seg.last {
-            flush(&seg, &mut out)?;
+        if seg.count > 0 && seg.bytes >= segment_bytes && ev.time > seg.last {
+            flush(&seg)?;
             let init = String::from_utf8_lossy(&screen.screen().contents_formatted()).into_owned();
             seg = Segment::new(secs(ev.time), cols, rows, init);
         }
@@ -206,9 +262,10 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
                 seg.push(ev.time, code, data);
             }
             EventKind::Resize { cols: c, rows: r } => {
-                (cols, rows) = (*c, *r);
+                // Bounded as the header is: a bogus size must not cost gigabytes of cells.
+                (cols, rows) = ((*c).clamp(1, MAX_SIDE), (*r).clamp(1, MAX_SIDE));
                 screen.screen_mut().set_size(rows, cols);
-                seg.push(ev.time, code, &format!("{c}x{r}"));
+                seg.push(ev.time, code, &format!("{cols}x{rows}"));
             }
             _ => {}
         }
@@ -217,27 +274,12 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         seg.push(0, "o", "");
     }
     let duration = secs(seg.last);
-    flush(&seg, &mut out)?;
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
-        .map_err(io_err(&tmp_data))?;
-    let built = Built {
-        version: VERSION,
-        key,
+    flush(&seg)?;
+    Ok(Cut {
         cols: term_cols,
         rows: term_rows,
         duration,
-        segments: entries,
-    };
-    let data = dir.join(DATA_FILE);
-    std::fs::rename(&tmp_data, &data).map_err(io_err(&data))?;
-    let index = dir.join(INDEX_FILE);
-    let tmp_index = dir.join(format!("{INDEX_FILE}.tmp{}", std::process::id()));
-    std::fs::write(&tmp_index, serde_json::to_vec(&built).unwrap_or_default())
-        .and_then(|_| std::fs::rename(&tmp_index, &index))
-        .map_err(io_err(&index))?;
-    Ok(built)
+    })
 }
 
 fn read_segment(dir: PathBuf, e: &Entry) -> Result<Vec<u8>> {
@@ -321,4 +363,27 @@ pub async fn segment(
         json,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segments_of;
+
+    fn snapshot_size(segment: &str) -> (u64, u64) {
+        let v: serde_json::Value = serde_json::from_str(segment).unwrap();
+        let s = &v["snapshot"];
+        (s["cols"].as_u64().unwrap(), s["rows"].as_u64().unwrap())
+    }
+
+    /// A resize is bounded like the header (the fuzz target `segments` checks it): a
+    /// recording that asks for 65535x65535 must not get a screen of 4 billion cells.
+    #[test]
+    fn a_resize_past_the_limit_is_clamped() {
+        let text = b"{\"version\":3,\"term\":{\"cols\":80,\"rows\":24}}\n\
+            [0,\"r\",\"1001x2000\"]\n[1,\"o\",\"x\"]\n";
+        let segs = segments_of(text, 1);
+        assert_eq!(segs.len(), 2, "{segs:?}");
+        assert_eq!(snapshot_size(&segs[1]), (1000, 1000));
+        assert!(segs[0].contains("\"1000x1000\""), "{}", segs[0]);
+    }
 }
