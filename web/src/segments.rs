@@ -386,4 +386,23 @@ mod tests {
         assert_eq!(snapshot_size(&segs[1]), (1000, 1000));
         assert!(segs[0].contains("\"1000x1000\""), "{}", segs[0]);
     }
+
+    /// Found by fuzzing (target `segments`); `vt100` 0.16.2 panics on a 1-row screen that
+    /// wraps. The fix (a floor on the sizes derivations use) is being made elsewhere.
+    #[test]
+    #[ignore = "vt100 0.16.2 panics when a 1-row screen wraps; size floor pending"]
+    fn a_one_row_screen_that_wraps_is_cut() {
+        let text = b"\n[0,\"r\",\"4x1\"]\n[0,\"o\",\"bash;\"]\n";
+        assert!(!segments_of(text, 1).is_empty());
+    }
+
+    /// Found by fuzzing (target `segments`): a wide character cut in two by a narrowing
+    /// resize, then written over, panics in `vt100` 0.16.2 (release builds too):
+    /// doy/vt100-rust#37, fixed by its unmerged PR #30 (`Row::resize`).
+    #[test]
+    #[ignore = "vt100 0.16.2 panics after a resize splits a wide character (vt100-rust#37)"]
+    fn a_resize_that_splits_a_wide_character_is_cut() {
+        let text = "\n[0,\"o\",\"9l文\"]\n[0,\"r\",\"3x10\"]\n[1,\"o\",\"n\"]\n";
+        assert!(!segments_of(text.as_bytes(), 64).is_empty());
+    }
 }
