@@ -1,7 +1,7 @@
-//! The redactor, streaming: any text with a known secret planted on a line of its own,
-//! fed in pieces cut at arbitrary points (and flushed where a line ends, as a non-output
-//! event does), optionally with a user pattern. It must never panic, never give a
-//! secret back in plain, and keep the pieces' times in order.
+//! The redactor, streaming: any text with a known secret planted on a line of its own
+//! (perhaps indented), fed in pieces cut at arbitrary points (and flushed where a line
+//! ends, as a non-output event does), optionally with a user pattern. It must never
+//! panic, never give a secret back in plain, and keep the pieces' times in order.
 #![no_main]
 
 use fixcast_recorder::Rules;
@@ -53,7 +53,10 @@ fn run(data: &[u8]) -> Result<()> {
     let before = own_text(&mut u, 600)?;
     let after = own_text(&mut u, 600)?;
     let line_end = *u.choose(&["\n", "\r\n", "\r"])?;
-    let text = format!("{before}\n{context}{secret}{tail}{line_end}{after}");
+    // Indented now and then: a line inside a YAML map (`data:`) is looked at by the
+    // block rules first.
+    let indent = " ".repeat(u.int_in_range(0..=4)?);
+    let text = format!("{before}\n{indent}{context}{secret}{tail}{line_end}{after}");
     let custom = if u.ratio(1, 8)? {
         let p = own_text(&mut u, 12)?;
         Rules::with_patterns(&[p]).ok()
