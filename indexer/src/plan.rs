@@ -238,8 +238,13 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
     }
 }
 
+/// tantivy keeps dates as nanoseconds in an i64 (years 1677 to 2262); a query's date
+/// beyond that (`before:2626-01-01`, `time` allows ±9999) is the nearest one it can hold,
+/// which no command is past.
 pub(crate) fn date_term(field: Field, t: time::OffsetDateTime) -> TTerm {
-    TTerm::from_field_date(field, DateTime::from_timestamp_secs(t.unix_timestamp()))
+    const LIMIT: i64 = i64::MAX / 1_000_000_000;
+    let secs = t.unix_timestamp().clamp(-LIMIT, LIMIT);
+    TTerm::from_field_date(field, DateTime::from_timestamp_secs(secs))
 }
 
 /// `text` in the stemmed output: each word by its stem or its family's, a phrase in order.

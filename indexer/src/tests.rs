@@ -266,6 +266,34 @@ fn dates_filter_by_when_the_command_ran() {
     assert!(search(&i, "after:1d lsattr").len() == 1);
 }
 
+/// Found by fuzzing (`fuzz/`, target `query`): a date past 2262 overflowed tantivy's
+/// nanosecond timestamps (a panic in debug builds, a wrong date in release).
+#[test]
+fn dates_beyond_what_the_index_holds_still_filter() {
+    let i = index_of(&corpus());
+    assert_eq!(search(&i, "until:2626-04-30 lsattr").len(), 1);
+    assert!(search(&i, "after:9999-12-31 lsattr").is_empty());
+    assert_eq!(search(&i, "after:-9999-01-01 lsattr").len(), 1);
+}
+
+/// Found by fuzzing (`fuzz/`, target `query`): excluding a phrase of atoms that never
+/// follow each other (`e!1`: `e` and `1` are in the index, not side by side) trips a
+/// debug assertion in tantivy 0.27's `PhraseScorer::seek_danger` once the phrase scorer
+/// is exhausted (quickwit-oss/tantivy#2811), which the guard reports as an unreadable
+/// index. Release builds do not check it; run this there, and everywhere once tantivy
+/// is upgraded past the fix.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "tantivy 0.27 debug-asserts in PhraseScorer::seek_danger (tantivy#2811)"
+)]
+fn excluding_a_phrase_that_never_matches_keeps_everything() {
+    let i = index_of(&corpus());
+    let all = search(&i, "-zzznothing").len();
+    assert!(all > 0);
+    assert_eq!(search(&i, "-e!1").len(), all);
+}
+
 #[test]
 fn following_commands_for_context() {
     let sessions = corpus();

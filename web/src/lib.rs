@@ -45,7 +45,7 @@ use fixcast_sessions::Store;
 pub use error::{Error, Result};
 pub use knowledge::{Knowledge, KnowledgeError};
 pub use live::BACKLOG as LIVE_BACKLOG;
-pub use segments::SEGMENT_BYTES;
+pub use segments::{segments_of, SEGMENT_BYTES};
 pub use server::Limits;
 pub use upload::UPLOAD_LIMIT;
 

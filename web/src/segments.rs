@@ -168,6 +168,82 @@ fn secs(micros: u64) -> f64 {
 /// Reads the recording once through a `vt100` screen, cutting a segment every
 /// [`SEGMENT_BYTES`] of output (only between events of different times, as the player
 /// requires), and writes the cache.
+/// The segments of a recording's asciicast text (decompressed), each as the JSON the
+/// player downloads, cut every `segment_bytes` of output; as far as the text parses. What
+/// the server caches, without the cache: for the fuzz target (`fuzz/`) and tests.
+pub fn segments_of(text: &[u8], segment_bytes: usize) -> Vec<String> {
+    let Ok(mut stream) = fixcast_sessions::asciicast::CastStream::open(text) else {
+        return Vec::new();
+    };
+    let bounded = |n: u16| Some(n).filter(|&n| n > 0 && n <= fixcast_sessions::MAX_SIDE);
+    let size = {
+        let h = stream.header();
+        (bounded(h.cols).unwrap_or(80), bounded(h.rows).unwrap_or(24))
+    };
+    let mut segments = Vec::new();
+    let _ = cut(
+        size,
+        segment_bytes.max(1),
+        || Ok(stream.next_event().ok().flatten()),
+        |seg| {
+            segments.push(seg.json());
+            Ok(())
+        },
+    );
+    segments
+}
+
+/// Replays events through a `vt100` screen and hands `flush` each segment, in order, cut
+/// every `segment_bytes` of output; the recording's duration.
+fn cut(
+    (mut cols, mut rows): (u16, u16),
+    segment_bytes: usize,
+    mut next: impl FnMut() -> Result<Option<fixcast_sessions::Event>>,
+    mut flush: impl FnMut(&Segment) -> Result<()>,
+) -> Result<f64> {
+    // The player is told the recorded sizes; the snapshots are drawn at the size `vt100`
+    // is safe at (a 1-row or 1-column terminal is emulated at 2).
+    let emulated = |cols, rows| {
+        let (c, r) = emulated_size(cols, rows);
+        (r, c)
+    };
+    let (r, c) = emulated(cols, rows);
+    let mut screen = vt100::Parser::new(r, c, 0);
+    let mut seg = Segment::new(0.0, cols, rows, String::new());
+    while let Some(ev) = next()? {
+        let (code, data) = match &ev.kind {
+            EventKind::Output(s) => ("o", s.as_str()),
+            EventKind::Resize { .. } => ("r", ""),
+            _ => continue,
+        };
+        if seg.count > 0 && seg.bytes >= segment_bytes && ev.time > seg.last {
+            flush(&seg)?;
+            let init = String::from_utf8_lossy(&screen.screen().contents_formatted()).into_owned();
+            seg = Segment::new(secs(ev.time), cols, rows, init);
+        }
+        match &ev.kind {
+            EventKind::Output(s) => {
+                screen.process(s.as_bytes());
+                seg.push(ev.time, code, data);
+            }
+            EventKind::Resize { cols: c, rows: r } => {
+                (cols, rows) = (*c, *r);
+                let (r, c) = emulated(cols, rows);
+                screen.screen_mut().set_size(r, c);
+                // The player is told the recorded size; only the emulation is clamped.
+                seg.push(ev.time, code, &format!("{cols}x{rows}"));
+            }
+            _ => {}
+        }
+    }
+    if seg.count == 0 {
+        seg.push(0, "o", "");
+    }
+    let duration = secs(seg.last);
+    flush(&seg)?;
+    Ok(duration)
+}
+
 fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
     // The store's reader: whole events, as far as they go past any damage.
     let mut reader = CastReader::open(cast)?;
@@ -194,46 +270,12 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         Ok(())
     };
 
-    // The player is told the recorded sizes; the snapshots are drawn at the size `vt100`
-    // is safe at (a 1-row or 1-column terminal is emulated at 2).
-    let emulated = |cols, rows| {
-        let (c, r) = emulated_size(cols, rows);
-        (r, c)
-    };
-    let (r, c) = emulated(cols, rows);
-    let mut screen = vt100::Parser::new(r, c, 0);
-    let mut seg = Segment::new(0.0, cols, rows, String::new());
-    while let Some(ev) = reader.next_event()? {
-        let (code, data) = match &ev.kind {
-            EventKind::Output(s) => ("o", s.as_str()),
-            EventKind::Resize { .. } => ("r", ""),
-            _ => continue,
-        };
-        if seg.count > 0 && seg.bytes >= SEGMENT_BYTES && ev.time > seg.last {
-            flush(&seg, &mut out)?;
-            let init = String::from_utf8_lossy(&screen.screen().contents_formatted()).into_owned();
-            seg = Segment::new(secs(ev.time), cols, rows, init);
-        }
-        match &ev.kind {
-            EventKind::Output(s) => {
-                screen.process(s.as_bytes());
-                seg.push(ev.time, code, data);
-            }
-            EventKind::Resize { cols: c, rows: r } => {
-                (cols, rows) = (*c, *r);
-                let (r, c) = emulated(cols, rows);
-                screen.screen_mut().set_size(r, c);
-                // The player is told the recorded size; only the emulation is clamped.
-                seg.push(ev.time, code, &format!("{cols}x{rows}"));
-            }
-            _ => {}
-        }
-    }
-    if seg.count == 0 {
-        seg.push(0, "o", "");
-    }
-    let duration = secs(seg.last);
-    flush(&seg, &mut out)?;
+    let duration = cut(
+        (cols, rows),
+        SEGMENT_BYTES,
+        || Ok(reader.next_event()?),
+        |seg| flush(seg, &mut out),
+    )?;
     out.into_inner()
         .map_err(|e| e.into_error())
         .and_then(|f| f.sync_all())

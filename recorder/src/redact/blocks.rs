@@ -95,20 +95,26 @@ impl Blocks {
                         let v = c.get(2).expect("value group");
                         let v_str = v.as_str();
                         let done = v_str.starts_with(super::REDACTED);
-                        if !done
-                            && ((plain && !matches!(v_str, "|" | ">" | "|-" | ">-"))
-                                || looks_base64(v_str))
+                        if done {
+                            return true;
+                        }
+                        if (plain && !matches!(v_str, "|" | ">" | "|-" | ">-"))
+                            || looks_base64(v_str)
                         {
                             edits.push(Edit::redact(at + v.start(), at + v.end(), K8S));
+                            return true;
                         }
                     }
                     // A continuation line of a `stringData` block value.
                     None if plain && !content.trim().starts_with(super::REDACTED) => {
-                        edits.push(Edit::redact(at + own, at + content.trim_end().len(), K8S))
+                        edits.push(Edit::redact(at + own, at + content.trim_end().len(), K8S));
+                        return true;
                     }
                     None => {}
                 }
-                return true;
+                // Not a Secret's value (a ConfigMap's `level: info`, a `|` block's
+                // line): the one-line detectors still look at it (`password: …`).
+                return false;
             }
         }
         if let Some(c) = rules.data.captures(content) {
