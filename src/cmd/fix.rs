@@ -8,12 +8,12 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use fixcast_indexer::{parse, Hit, ParseContext};
+use fixcast_indexer::Hit;
 use fixcast_sessions::{error_lines, Store};
 use serde_json::json;
 
 use super::fixes::play_at;
-use super::index::{open_for_search, rebuild_or_read};
+use super::search::{parse_typed, search_index};
 use super::{format_local, printable};
 use crate::cli::FixArgs;
 
@@ -41,27 +41,14 @@ pub fn run(store: Store, args: FixArgs) -> anyhow::Result<ExitCode> {
     if text.trim().is_empty() {
         anyhow::bail!("no error text to look for (standard input had no words)");
     }
-    let ctx = ParseContext {
-        now: time::OffsetDateTime::now_utc(),
-        offset: time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
-    };
-    let query = match parse(&text, &ctx) {
-        Ok(q) => q,
-        Err(e) => {
-            eprintln!("fixcast: query: {e}");
-            return Ok(ExitCode::from(2));
-        }
+    let Some(query) = parse_typed(&text) else {
+        return Ok(ExitCode::from(2));
     };
     if store.ids()?.is_empty() {
         eprintln!("fixcast: no sessions yet; fixes are found in what `fixcast rec` recorded");
         return Ok(ExitCode::from(1));
     }
-    let index = open_for_search(&store)?;
-    let hits = match index.search(&query, LOOK_AT) {
-        Ok(h) => h,
-        Err(e) if e.needs_rebuild() => rebuild_or_read(&store, &e)?.search(&query, LOOK_AT)?,
-        Err(e) => return Err(e.into()),
-    };
+    let (_, hits) = search_index(&store, &query, LOOK_AT)?;
     let fixed: Vec<&Hit> = hits
         .iter()
         .filter(|h| h.fix.is_some())

@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use fixcast_indexer::{
-    parse, CommandIndex, CommandSummary, FixNote, Hit, ParseContext, Step, SymptomNote,
+    parse, CommandIndex, CommandSummary, FixNote, Hit, ParseContext, Query, Step, SymptomNote,
 };
 use fixcast_sessions::Store;
 use serde_json::{json, Value};
@@ -30,23 +30,8 @@ const RESET: &str = "\x1b[0m";
 const SNIPPET_LINES: usize = 3;
 
 pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let text = args.query.join(" ");
-    let ctx = ParseContext {
-        now: time::OffsetDateTime::now_utc(),
-        offset: time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
-    };
-    let query = match parse(&text, &ctx) {
-        Ok(q) => q,
-        Err(e) => {
-            eprintln!("fixcast: query: {e}");
-            eprintln!("  {}", printable(&text));
-            let caret_at = text
-                .chars()
-                .take(e.column.saturating_sub(1))
-                .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(1));
-            eprintln!("  {}^", " ".repeat(caret_at.sum()));
-            return Ok(ExitCode::from(2));
-        }
+    let Some(query) = parse_typed(&args.query.join(" ")) else {
+        return Ok(ExitCode::from(2));
     };
     if store.ids()?.is_empty() {
         eprintln!(
@@ -54,23 +39,54 @@ pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let index = open_for_search(&store)?;
     let fetch = if args.sessions {
         args.limit.saturating_mul(20).clamp(100, 2_000)
     } else {
         args.limit
     };
-    let hits = match index.search(&query, fetch) {
-        Ok(h) => h,
-        // Damage that only shows when the index is read: rebuild once, and retry.
-        Err(e) if e.needs_rebuild() => {
-            let index = rebuild_or_read(&store, &e)?;
-            let hits = index.search(&query, fetch)?;
-            return finish(&index, hits, &args);
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (index, hits) = search_index(&store, &query, fetch)?;
     finish(&index, hits, &args)
+}
+
+/// A query as typed, against the local clock; a bad one is told on stderr with a caret
+/// under its column (the caller exits 2).
+pub(super) fn parse_typed(text: &str) -> Option<Query> {
+    let ctx = ParseContext {
+        now: time::OffsetDateTime::now_utc(),
+        offset: time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
+    };
+    match parse(text, &ctx) {
+        Ok(q) => Some(q),
+        Err(e) => {
+            eprintln!("fixcast: query: {e}");
+            eprintln!("  {}", printable(text));
+            let caret_at = text
+                .chars()
+                .take(e.column.saturating_sub(1))
+                .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(1));
+            eprintln!("  {}^", " ".repeat(caret_at.sum()));
+            None
+        }
+    }
+}
+
+/// The best `limit` hits for `query`, and the index they came from: damage that only
+/// shows when the index is read gets it rebuilt once, and the search retried.
+pub(super) fn search_index(
+    store: &Store,
+    query: &Query,
+    limit: usize,
+) -> anyhow::Result<(CommandIndex, Vec<Hit>)> {
+    let index = open_for_search(store)?;
+    match index.search(query, limit) {
+        Ok(hits) => Ok((index, hits)),
+        Err(e) if e.needs_rebuild() => {
+            let index = rebuild_or_read(store, &e)?;
+            let hits = index.search(query, limit)?;
+            Ok((index, hits))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Result<ExitCode> {
