@@ -200,6 +200,9 @@ impl CommandIndex {
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     match contain(f) {
         Ok(r) => r,
-        Err(_) => Err(Error::Index("the index could not be read".into())),
+        // The panic's place is kept: it tells damage from a known upstream bug.
+        Err(panic) => Err(Error::Index(format!(
+            "the index could not be read ({panic})"
+        ))),
     }
 }
