@@ -194,4 +194,9 @@ impl Knowledge for CliKnowledge {
         self.forget();
         Ok(())
     }
+
+    fn read_only(&self, store: &Store) -> fixcast_sessions::ReadOnly {
+        // Checked when the server started: a bad config file never got this far.
+        crate::config::read_only(store).unwrap_or_default()
+    }
 }

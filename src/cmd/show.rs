@@ -1,10 +1,11 @@
 //! `fixcast show`: one session's metadata, its commands or its fixes, as text or JSON.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use fixcast_sessions::{derive_fixes, CommandRecord, CommandSource, FixRecord, SessionMeta, Store};
+use fixcast_sessions::{
+    derive_fixes, CommandRecord, CommandSource, FixRecord, FixRoles, SessionMeta, Store,
+};
 
 use super::commands::{format_offset, session_commands, Output};
 use super::{
@@ -65,7 +66,7 @@ pub fn run(store: Store, args: ShowArgs) -> anyhow::Result<ExitCode> {
 /// The commands as JSON, each with what the fix records say of it: `fixed_by` (seqs) on
 /// a failure, `fixes` (the failure's seq) on a fix, `verifies` on a successful retry.
 fn commands_json(commands: &[CommandRecord], records: &[FixRecord]) -> Vec<serde_json::Value> {
-    let roles = Roles::of(records);
+    let roles = FixRoles::of(records);
     commands
         .iter()
         .map(|c| {
@@ -85,59 +86,13 @@ fn commands_json(commands: &[CommandRecord], records: &[FixRecord]) -> Vec<serde
         .collect()
 }
 
-/// Each command's part in the fix records, by seq.
-#[derive(Default)]
-struct Roles<'a> {
-    symptom: HashMap<u32, &'a FixRecord>,
-    fixes: HashMap<u32, u32>,
-    verifies: HashMap<u32, u32>,
-}
-
-impl<'a> Roles<'a> {
-    fn of(records: &'a [FixRecord]) -> Roles<'a> {
-        let mut r = Roles::default();
-        for rec in records {
-            r.symptom.insert(rec.symptom, rec);
-            for &f in &rec.fix {
-                r.fixes.entry(f).or_insert(rec.symptom);
-            }
-            if let Some(v) = rec.verification {
-                r.verifies.entry(v).or_insert(rec.symptom);
-            }
-        }
-        r
-    }
-
-    /// `[fixed by #4]`, `[fix of #1]`, `[verifies #1]`, `[unresolved]`.
-    fn notes(&self, seq: u32) -> Vec<String> {
-        let mut notes = Vec::new();
-        if let Some(r) = self.symptom.get(&seq) {
-            if r.is_resolved() && !r.fix.is_empty() {
-                let fix: Vec<String> = r.fix.iter().map(|f| format!("#{f}")).collect();
-                notes.push(format!("failed, fixed by {}", fix.join(" ")));
-            } else if r.is_resolved() {
-                notes.push("failed, worked on retry".into());
-            } else {
-                notes.push("failed, unresolved".into());
-            }
-        }
-        if let Some(s) = self.fixes.get(&seq) {
-            notes.push(format!("fix of #{s}"));
-        }
-        if let Some(s) = self.verifies.get(&seq) {
-            notes.push(format!("verifies #{s}"));
-        }
-        notes
-    }
-}
-
 /// The command table: one line per command, its first line if it has several.
 fn write_commands(
     out: &mut impl Write,
     commands: &[CommandRecord],
     records: &[FixRecord],
 ) -> io::Result<()> {
-    let roles = Roles::of(records);
+    let roles = FixRoles::of(records);
     if commands.is_empty() {
         return writeln!(out, "no commands found in this session");
     }

@@ -4,7 +4,7 @@
 //! the same code the CLI uses, so the web and `fixcast search` agree.
 
 use fixcast_indexer::{Hit, Query};
-use fixcast_sessions::{CommandRecord, SessionMeta, Store};
+use fixcast_sessions::{CommandRecord, ReadOnly, SessionMeta, Store};
 
 /// An error from the knowledge source, told to the client as a 500 with its message.
 pub type KnowledgeError = Box<dyn std::error::Error + Send + Sync>;
@@ -31,4 +31,10 @@ pub trait Knowledge: Send + Sync + 'static {
 
     /// Indexes a session again after its metadata changed.
     fn reindex(&self, store: &Store, meta: &SessionMeta) -> Result<(), KnowledgeError>;
+
+    /// What only looks (diagnostics, never a fix), for the fix records the session page
+    /// shows: the built-in list unless the binary's config adds to it.
+    fn read_only(&self, _store: &Store) -> ReadOnly {
+        ReadOnly::default()
+    }
 }

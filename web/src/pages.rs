@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use fixcast_indexer::Hit;
-use fixcast_sessions::{CommandRecord, Confusable, SessionMeta, Status};
+use fixcast_sessions::{derive_fixes, CommandRecord, Confusable, FixRoles, SessionMeta, Status};
 
 use crate::api::{filter_sessions, hit_url, load, number, params, run_search, session_commands};
 use crate::error::{Error, PageError};
@@ -268,7 +268,7 @@ fn fix_lines(h: &Hit) -> String {
     out
 }
 
-fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>) -> String {
+fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>, roles: &FixRoles) -> String {
     let mut class = String::from("cmd");
     if hit == Some(c.seq) {
         class.push_str(" hit");
@@ -292,9 +292,13 @@ fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>) -> String 
             .map(|d| format!(r#" · <code class="cwd">{}</code>"#, esc(d)))
             .unwrap_or_default(),
         fixed = if fix == Some(c.seq) {
-            r#" · <strong class="fix-label">the fix</strong>"#
+            r#" · <strong class="fix-label">the fix</strong>"#.to_owned()
         } else {
-            ""
+            roles
+                .notes(c.seq)
+                .iter()
+                .map(|n| format!(r#" · <span class="role">{}</span>"#, esc(n)))
+                .collect()
         },
         fix_label = if fix == Some(c.seq) {
             "unmark fix"
@@ -419,8 +423,11 @@ pub async fn session(
     if cmds.is_empty() {
         body.push_str(r#"<li class="empty">No commands found in this recording.</li>"#);
     }
+    let read_only = state.knowledge().read_only(state.store());
+    let records = derive_fixes(&cmds, meta.fix_seq, &read_only);
+    let roles = FixRoles::of(&records);
     for c in &cmds {
-        body.push_str(&command_row(c, hit, meta.fix_seq));
+        body.push_str(&command_row(c, hit, meta.fix_seq, &roles));
     }
     body.push_str("</ol></aside></div></main>");
     Ok(page(meta.display_title(), "", &body))

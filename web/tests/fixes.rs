@@ -83,3 +83,21 @@ async fn closest_matches_are_said_to_be_so() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_session_page_marks_each_command_s_part_in_a_fix() {
+    let w = world();
+    let id = with_a_fix(&w);
+    let page = get(&w.app(None), &format!("/s/{id}")).await.text();
+    for want in [
+        r#"<span class="role">failed, fixed by #3</span>"#,
+        r#"<span class="role">fix of #1</span>"#,
+        r#"<span class="role">verifies #1</span>"#,
+    ] {
+        assert!(page.contains(want), "{want} in {page}");
+    }
+    // `lsattr` only looked.
+    let lsattr = page.split("id=\"cmd-2\"").nth(1).unwrap_or_default();
+    let lsattr = lsattr.split("</li>").next().unwrap_or_default();
+    assert!(!lsattr.contains("class=\"role\""), "{lsattr}");
+}
