@@ -36,14 +36,7 @@ pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
             must.push((occur, term_query(&one.term, f)));
         } else {
             positive = true;
-            let alts = group
-                .iter()
-                .map(|c| (Occur::Should, clause_query(c, f)))
-                .collect();
-            must.push((
-                Occur::Must,
-                Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>,
-            ));
+            must.push((Occur::Must, any_of(group, f)));
         }
     }
     if !positive {
@@ -87,14 +80,7 @@ pub(crate) fn plan_closest(q: &Query, f: &Fields, at_least: usize) -> Option<Box
                 must.push((occur, term_query(&one.term, f)));
             }
             _ => {
-                let alts = group
-                    .iter()
-                    .map(|c| (Occur::Should, clause_query(c, f)))
-                    .collect();
-                must.push((
-                    Occur::Must,
-                    Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>,
-                ));
+                must.push((Occur::Must, any_of(group, f)));
             }
         }
     }
@@ -133,6 +119,15 @@ pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
 /// How many words a closest match may leave out at most (all but one).
 pub(crate) fn closest_levels(q: &Query) -> std::ops::Range<usize> {
     1..optional_words(q)
+}
+
+/// A group of `a OR b` alternatives: any of them.
+fn any_of(group: &[Clause], f: &Fields) -> Box<dyn TQuery> {
+    let alts = group
+        .iter()
+        .map(|c| (Occur::Should, clause_query(c, f)))
+        .collect();
+    Box::new(BooleanQuery::new(alts))
 }
 
 fn clause_query(c: &Clause, f: &Fields) -> Box<dyn TQuery> {

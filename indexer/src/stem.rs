@@ -43,21 +43,19 @@ pub fn stem_analyzer() -> TextAnalyzer {
 
 /// The stems of `text`'s words, in order.
 pub(crate) fn stems(text: &str) -> Vec<String> {
-    let mut analyzer = stem_analyzer();
-    let mut stream = analyzer.token_stream(text);
-    let mut out = Vec::new();
-    while stream.advance() {
-        out.push(stream.token().text.clone());
-    }
-    out
+    tokens(stem_analyzer(), text)
 }
 
 /// The words of `text` as the stemmer sees them before stemming (lowercased).
 pub(crate) fn words(text: &str) -> Vec<String> {
-    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+    let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(64))
         .filter(LowerCaser)
         .build();
+    tokens(analyzer, text)
+}
+
+fn tokens(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {
