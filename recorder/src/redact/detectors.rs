@@ -2,7 +2,10 @@
 //! values that follow a telling key (`password=`, `Authorization: Bearer`).
 //!
 //! Every value class excludes whitespace and control characters, so a match never takes
-//! an escape sequence (or part of one) with it.
+//! an escape sequence (or part of one) with it. A value after a key ends where the shell
+//! word ends (`;`, `&`, `|`, `)`, `<`, `>`, a backtick, a quote), or at the quote that
+//! opened it: the replacement covers the secret and nothing else, so
+//! `export API_TOKEN=…; echo $API_TOKEN` keeps its `;`.
 
 use regex::Regex;
 
@@ -53,15 +56,32 @@ pub(super) fn triggers() -> Vec<String> {
     all
 }
 
-/// One kind of secret: the regex, and which group of it is the secret (0: all of it).
+/// One kind of secret: the regex, and which group of it is the secret (0: all of it;
+/// otherwise the first group from `group` on that took part, so a quoted and an
+/// unquoted value can be alternatives with a group each).
 pub(super) struct Detector {
     pub kind: &'static str,
     pub re: Regex,
     pub group: usize,
 }
 
-/// A value: anything but whitespace, quotes, separators and control characters.
-const VALUE: &str = r#"[^\s"'&,;\x00-\x1f\x7f]+"#;
+/// A character of an unquoted value: anything but whitespace, quotes, what ends a shell
+/// word (`;&|)<>` and the backtick) and control characters.
+const WORD: &str = r#"[^\s"'`&;|)<>\x00-\x1f\x7f]"#;
+
+/// A character between double quotes: the closing quote, whitespace, a backtick
+/// (a command inside) and control characters end it; `;`, `&`, `|` are the value's.
+const IN_DOUBLE: &str = r#"[^\s"`\x00-\x1f\x7f]"#;
+
+/// A character between single quotes.
+const IN_SINGLE: &str = r#"[^\s'\x00-\x1f\x7f]"#;
+
+/// A value after `password=` and the like, each shape with its own group: between
+/// double quotes, between single quotes, or a shell word (where `,` also ends it, as in
+/// `password=x,user=y`).
+fn value() -> String {
+    format!(r#"(?:"({IN_DOUBLE}+)|'({IN_SINGLE}+)|([[^,]&&{WORD}]+))"#)
+}
 
 pub(super) fn builtin() -> Vec<Detector> {
     let d = |kind, re: &str, group| Detector {
@@ -98,7 +118,7 @@ pub(super) fn builtin() -> Vec<Detector> {
         ),
         d(
             "password",
-            &format!(r#"(?i)(?:pass(?:word|wd)|pwd)["']?\s*[:=]\s*["']?({VALUE})"#),
+            &format!(r#"(?i)(?:pass(?:word|wd)|pwd)["']?\s*[:=]\s*{}"#, value()),
             1,
         ),
         d(
@@ -109,13 +129,16 @@ pub(super) fn builtin() -> Vec<Detector> {
         // `KEY=value` as `env` prints it, for names that say what they hold.
         d(
             "secret",
-            r#"(?i)\b[A-Z0-9_]*(?:SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY)[A-Z0-9_]*=([^\s"'$/\x00-\x1f\x7f][^\s"'\x00-\x1f\x7f]{7,})"#,
+            // A value starting `$` or `/` is a variable or a path (`TOKEN_FILE=/run/…`).
+            &format!(
+                r#"(?i)\b[A-Z0-9_]*(?:SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY)[A-Z0-9_]*=(?:"([[^$/]&&{IN_DOUBLE}]{IN_DOUBLE}{{7,}})|'([[^$/]&&{IN_SINGLE}]{IN_SINGLE}{{7,}})|([[^$/]&&{WORD}]{WORD}{{7,}}))"#
+            ),
             1,
         ),
         // YAML `token:` (kubeconfig users) and `client-key-data:` (a private key, base64).
         d(
             "token",
-            r#"(?i)(?:^|\s)token:\s+["']?([^\s"'\x00-\x1f\x7f]{16,})"#,
+            &format!(r#"(?i)(?:^|\s)token:\s+["']?({WORD}{{16,}})"#),
             1,
         ),
         d(

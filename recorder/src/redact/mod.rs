@@ -191,7 +191,12 @@ impl Rules {
             if !blocks.line(&inner.blocks, content, pos, end, edits) {
                 for d in &inner.detectors {
                     for c in d.re.captures_iter(content) {
-                        let found = c.get(d.group).filter(|m| !m.is_empty());
+                        let found = if d.group == 0 {
+                            c.get(0)
+                        } else {
+                            (d.group..c.len()).find_map(|i| c.get(i))
+                        }
+                        .filter(|m| !m.is_empty());
                         // Already redacted (`fixcast redact` run twice): leave it be.
                         if let Some(m) = found.filter(|m| !m.as_str().starts_with(REDACTED)) {
                             edits.push(Edit::redact(pos + m.start(), pos + m.end(), d.kind));

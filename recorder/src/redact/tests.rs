@@ -187,3 +187,71 @@ fn a_password_inside_a_data_map_is_still_redacted() {
     assert!(!out.contains("hunter2"), "{out}");
     assert!(out.contains("  level: info\n"), "{out}");
 }
+
+/// `[REDACTED:kind]` written `[R]`, whatever the kind, for tables of expected lines.
+fn redacted_as_r(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(REDACTED) {
+        out.push_str(&rest[..at]);
+        out.push_str("[R]");
+        let after = &rest[at..];
+        rest = &after[after.find(']').map_or(after.len(), |i| i + 1)..];
+    }
+    out + rest
+}
+
+/// Issue 12 item 4: the replacement covers the secret and nothing else. Shell
+/// separators, quotes, `$(…)`, backticks and the rest of the line stay.
+#[test]
+fn a_secret_ends_where_the_shell_word_ends() {
+    for (line, want) in [
+        (
+            "export API_TOKEN=ghp_FAKEfakeFAKEfake0001; echo $API_TOKEN",
+            "export API_TOKEN=[R]; echo $API_TOKEN",
+        ),
+        (
+            "export AWS_SECRET_ACCESS_KEY=FakeSecretKey0000000000000000000000000000; aws s3 ls",
+            "export AWS_SECRET_ACCESS_KEY=[R]; aws s3 ls",
+        ),
+        (
+            "MY_SECRET=FAKEfake0000secret&& make deploy",
+            "MY_SECRET=[R]&& make deploy",
+        ),
+        (
+            "MY_SECRET=FAKEfake0000secret & wait",
+            "MY_SECRET=[R] & wait",
+        ),
+        ("password=fakepass0000|tee log", "password=[R]|tee log"),
+        (
+            "echo \"$(printf API_KEY=FAKEfake0000key)\"",
+            "echo \"$(printf API_KEY=[R])\"",
+        ),
+        (
+            "x=`echo password=fakepass0002`; y",
+            "x=`echo password=[R]`; y",
+        ),
+        (
+            "curl -d \"password=fakepass0001\" https://example.com",
+            "curl -d \"password=[R]\" https://example.com",
+        ),
+        (
+            "API_TOKEN='FAKE;fake0000token'; next",
+            "API_TOKEN='[R]'; next",
+        ),
+        (
+            "GITHUB_TOKEN=\"ghp_FAKEfakeFAKEfake0002\" gh pr list",
+            "GITHUB_TOKEN=\"[R]\" gh pr list",
+        ),
+        ("SLACK_TOKEN=xoxb-0000000000-FAKEfake)", "SLACK_TOKEN=[R])"),
+        ("TOKEN=FAKEfake0000tokn>out.txt", "TOKEN=[R]>out.txt"),
+        ("password: fakepass0003; more", "password: [R]; more"),
+        (
+            "{\"password\": \"fake;pass0004\", \"user\": \"x\"}",
+            "{\"password\": \"[R]\", \"user\": \"x\"}",
+        ),
+        ("token: FAKEfakeFAKEfake0000token; done", "token: [R]; done"),
+    ] {
+        assert_eq!(redacted_as_r(&redact(line)), want, "{line}");
+    }
+}
