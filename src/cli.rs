@@ -105,7 +105,8 @@ pub struct LsArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// Session id or a unique prefix of one
+    /// Session id, a unique prefix of one, or last (the newest session), last~N (the N-th
+    /// before it)
     pub id: String,
     /// Print the metadata as JSON
     #[arg(long)]
@@ -121,7 +122,8 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct PlayArgs {
-    /// Session id or a unique prefix of one
+    /// Session id, a unique prefix of one, or last (the newest session), last~N (the N-th
+    /// before it)
     pub id: String,
     /// Playback speed multiplier
     #[arg(long, default_value_t = 1.0)]
@@ -153,7 +155,8 @@ pub enum ExportFormat {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Session id or a unique prefix of one
+    /// Session id, a unique prefix of one, or last (the newest session), last~N (the N-th
+    /// before it)
     pub id: String,
     #[arg(long, short = 'f', value_enum, default_value = "cast-v3")]
     pub format: ExportFormat,
@@ -170,7 +173,7 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct RedactArgs {
-    /// Session ids or unique prefixes
+    /// Session ids, unique prefixes, or last, last~N (the newest session, the N-th before it)
     #[arg(required = true)]
     pub ids: Vec<String>,
 }
@@ -220,7 +223,8 @@ fn parse_byte_size(s: &str) -> Result<u64, String> {
         .multiple(true)
 ))]
 pub struct EditArgs {
-    /// Session id or a unique prefix of one
+    /// Session id, a unique prefix of one, or last (the newest session), last~N (the N-th
+    /// before it)
     pub id: String,
     /// Set the title ('' clears it)
     #[arg(long, value_name = "TITLE")]
@@ -241,7 +245,7 @@ pub struct EditArgs {
 
 #[derive(Debug, Args)]
 pub struct RmArgs {
-    /// Session ids or unique prefixes
+    /// Session ids, unique prefixes, or last, last~N (the newest session, the N-th before it)
     #[arg(required = true)]
     pub ids: Vec<String>,
     /// Do not ask

@@ -276,3 +276,45 @@ fn a_live_session_is_left_alone() {
     );
     assert!(dir.exists());
 }
+
+/// Issue 12 item 9: `last` and `last~N` wherever an id is taken.
+#[test]
+fn last_and_last_n_work_wherever_an_id_is_taken() {
+    let home = Home::new();
+    let ids = three(&home);
+    let show = home.ok(&["show", "last", "--json"]);
+    assert_eq!(json(&show)["id"], ids[2].as_str());
+    assert_eq!(
+        json(&home.ok(&["show", "LAST~1", "--json"]))["title"],
+        "v2 fixture"
+    );
+    let export = home.ok(&["export", "last~1", "--format", "cast-v2"]);
+    assert!(export.contains("\"v2 fixture\""), "{export}");
+    home.ok(&["edit", "last~2", "--title", "oldest"]);
+    assert_eq!(
+        json(&home.ok(&["show", &ids[0], "--json"]))["title"],
+        "oldest"
+    );
+    home.ok(&["redact", "last"]);
+    for cmd in [
+        &["show"][..],
+        &["export"],
+        &["play"],
+        &["edit", "--title", "x"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.insert(1, "last~3");
+        let out = home.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out)
+                .contains("session last~3: not found, there are 3 sessions (last to last~2)"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    home.ok(&["rm", "-y", "last", "last~1"]);
+    let left = json(&home.ok(&["ls", "--json"]));
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    assert_eq!(left[0]["id"], ids[0].as_str());
+}

@@ -19,8 +19,14 @@ pub enum Error {
         prefix: String,
         candidates: Vec<String>,
     },
-    #[error("{0:?} is not a session id (ids are 26 letters and digits, or a prefix of one)")]
+    #[error(
+        "{0:?} is not a session id (ids are 26 letters and digits, or a prefix of one; \
+         last is the newest session, last~1 the one before)"
+    )]
     InvalidId(String),
+    /// `last~N` past the oldest session.
+    #[error("session {arg}: not found, {}", no_such_last(*count))]
+    NoSuchLast { arg: String, count: usize },
     #[error("{}", path.display())]
     Format {
         path: PathBuf,
@@ -43,6 +49,15 @@ pub enum Error {
         what: &'static str,
         reason: String,
     },
+}
+
+/// What there is instead of `last~N`.
+fn no_such_last(count: usize) -> String {
+    match count {
+        0 => "there are no sessions yet".to_owned(),
+        1 => "there is one session (last)".to_owned(),
+        n => format!("there are {n} sessions (last to last~{})", n - 1),
+    }
 }
 
 impl Error {

@@ -99,8 +99,21 @@ impl Store {
         Ok(ids)
     }
 
-    /// Resolves a full id or any unique prefix of one (case-insensitive).
+    /// Resolves what a person typed for a session: a full id, any unique prefix of one
+    /// (case-insensitive), or `last` (the newest session) and `last~N` (the N-th before
+    /// it). Ids start with their time, so every session of one day shares its first six
+    /// characters: `last` is the short name that is never ambiguous.
     pub fn resolve(&self, prefix: &str) -> Result<SessionId> {
+        if let Some(back) = parse_last(prefix)? {
+            let ids = self.ids()?;
+            return match ids.len().checked_sub(1 + back) {
+                Some(i) => Ok(ids[i].clone()),
+                None => Err(Error::NoSuchLast {
+                    arg: prefix.to_owned(),
+                    count: ids.len(),
+                }),
+            };
+        }
         if !SessionId::is_valid_prefix(prefix) {
             return Err(Error::InvalidId(prefix.to_owned()));
         }
@@ -368,6 +381,24 @@ impl Store {
         let dir = self.dir(id);
         fs::remove_dir_all(&dir).map_err(Error::io(&dir))
     }
+}
+
+/// `last` is 0, `last~N` is N; `None` for anything else (an id or a prefix: `l` is not
+/// in the id alphabet, so nothing is both). `last~` with no number, or not a number, is
+/// an error rather than a prefix that finds nothing.
+fn parse_last(arg: &str) -> Result<Option<usize>> {
+    let lower = arg.to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("last") else {
+        return Ok(None);
+    };
+    if rest.is_empty() {
+        return Ok(Some(0));
+    }
+    rest.strip_prefix('~')
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|_| rest[1..].bytes().all(|b| b.is_ascii_digit()))
+        .map(Some)
+        .ok_or_else(|| Error::InvalidId(arg.to_owned()))
 }
 
 /// A session being imported: see [`Store::import`].

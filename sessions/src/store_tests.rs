@@ -138,3 +138,36 @@ fn imports_leave_nothing_behind() {
     assert_eq!(names, vec![done.id.to_string()]);
     assert_eq!(done.status, Status::Complete);
 }
+
+/// Issue 12 item 9: ids start with their time, so prefixes of one day's sessions are all
+/// ambiguous; `last` and `last~N` name sessions by recency instead.
+#[test]
+fn last_and_last_n_name_the_newest_sessions() {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(home.path()).unwrap();
+    let none = store.resolve("last").unwrap_err().to_string();
+    assert_eq!(none, "session last: not found, there are no sessions yet");
+    let ids: Vec<SessionId> = (0..3)
+        .map(|_| {
+            let (meta, w) = recording(&store);
+            w.finish().unwrap();
+            meta.id
+        })
+        .collect();
+    assert_eq!(store.resolve("last").unwrap(), ids[2]);
+    assert_eq!(store.resolve("LAST~0").unwrap(), ids[2]);
+    assert_eq!(store.resolve("last~1").unwrap(), ids[1]);
+    assert_eq!(store.resolve("last~2").unwrap(), ids[0]);
+    let past = store.resolve("last~99").unwrap_err().to_string();
+    assert_eq!(
+        past,
+        "session last~99: not found, there are 3 sessions (last to last~2)"
+    );
+    for bad in ["last~", "last~x", "last~-1", "last~+1", "lastly", "last1"] {
+        let e = store.resolve(bad).unwrap_err();
+        assert!(matches!(e, Error::InvalidId(_)), "{bad}: {e}");
+        assert!(e.to_string().contains("last~1"), "{e}");
+    }
+    // A real id and a prefix still resolve as before.
+    assert_eq!(store.resolve(ids[0].as_str()).unwrap(), ids[0]);
+}
