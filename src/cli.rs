@@ -99,7 +99,7 @@ pub struct LsArgs {
     #[arg(long)]
     pub json: bool,
     /// Show at most N sessions
-    #[arg(long, value_name = "N")]
+    #[arg(long, short = 'n', value_name = "N", value_parser = at_least_one())]
     pub limit: Option<usize>,
 }
 
@@ -188,6 +188,11 @@ pub struct ImportArgs {
     pub max_size: u64,
 }
 
+/// A count of things to show: 0 would show nothing and look like "no matches".
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 /// `256M`, `2G`, `512K`, `1000` (bytes); powers of 1024.
 fn parse_byte_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -261,7 +266,7 @@ pub struct SearchArgs {
     #[arg(required = true, value_name = "QUERY")]
     pub query: Vec<String>,
     /// Show at most N hits (with --sessions: N sessions)
-    #[arg(long, short = 'n', value_name = "N", default_value_t = 10)]
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 10, value_parser = at_least_one())]
     pub limit: usize,
     /// Print one JSON array (fields in the README)
     #[arg(long)]
@@ -281,7 +286,7 @@ pub struct FixArgs {
     #[arg(value_name = "ERROR")]
     pub query: Vec<String>,
     /// Show at most N fixes
-    #[arg(long, short = 'n', value_name = "N", default_value_t = 5)]
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 5, value_parser = at_least_one())]
     pub limit: usize,
     /// Print one JSON array
     #[arg(long)]

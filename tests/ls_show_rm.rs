@@ -56,7 +56,9 @@ fn ls_lists_newest_first() {
     let table = home.ok(&["ls"]);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 4, "{table}");
-    for col in ["ID", "STARTED", "DURATION", "TITLE", "STATUS", "SIZE"] {
+    for col in [
+        "ID", "STARTED", "DURATION", "STATUS", "SIZE", "TAGS", "TITLE",
+    ] {
         assert!(lines[0].contains(col), "{table}");
     }
     assert!(lines[1].starts_with(&ids[2][..10]), "{table}");
@@ -64,16 +66,24 @@ fn ls_lists_newest_first() {
         !lines[1].contains(&ids[2][..11]),
         "short ids are 10 characters: {table}"
     );
-    for want in ["2025-11-26 ", "0:00:02", "v3 fixture", "complete"] {
+    for want in ["2025-11-26 ", "0:00:02", "complete", "disk,prod"] {
         assert!(lines[1].contains(want), "{want:?} not in {:?}", lines[1]);
     }
     assert!(
-        lines[1].ends_with(" B") || lines[1].ends_with(" KiB"),
+        lines[1].ends_with("  v3 fixture"),
+        "the title last: {:?}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains(" B  ") || lines[1].contains(" KiB  "),
         "a size: {:?}",
         lines[1]
     );
     assert!(lines[3].contains("v1 fixture"));
     assert_eq!(home.ok(&["ls", "--limit", "1"]).lines().count(), 2);
+    // Issue 12 item 10: `-n` as for `search`; 0 would list nothing, and is refused.
+    assert_eq!(home.ok(&["ls", "-n", "2"]).lines().count(), 3);
+    assert_eq!(home.run(&["ls", "-n", "0"]).status.code(), Some(2));
 }
 
 #[test]
@@ -317,4 +327,67 @@ fn last_and_last_n_work_wherever_an_id_is_taken() {
     let left = json(&home.ok(&["ls", "--json"]));
     assert_eq!(left.as_array().unwrap().len(), 1);
     assert_eq!(left[0]["id"], ids[0].as_str());
+}
+
+/// Issue 12 item 7: `ls` shows tags and a live session's duration so far; to a pipe its
+/// lines are whole, on an 80-column terminal they fit.
+#[test]
+fn ls_shows_tags_and_live_durations_and_fits_the_terminal() {
+    let home = Home::new();
+    let ids = three(&home);
+    let long = format!(
+        "node1 kubectl lost its x bit {}",
+        "and then more ".repeat(8)
+    );
+    home.ok(&["edit", &ids[2], "--title", &long, "--tag", "+incident"]);
+    // ids[1] is being recorded: started two minutes ago, its cast file locked.
+    let dir = home.path().join("sessions").join(&ids[1]);
+    let meta_path = dir.join("meta.json");
+    let mut meta = json(&std::fs::read_to_string(&meta_path).unwrap());
+    let started = time::OffsetDateTime::now_utc() - time::Duration::seconds(125);
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    meta["status"] = "recording".into();
+    meta["duration"] = 0.0.into();
+    meta["started"] = started.format(rfc3339).unwrap().into();
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let cast = std::fs::File::open(dir.join("session.cast.zst")).unwrap();
+    cast.lock().unwrap();
+
+    let piped = home.ok(&["ls"]);
+    let lines: Vec<&str> = piped.lines().collect();
+    assert!(lines[0].contains("TAGS"), "{piped}");
+    assert!(
+        lines[1].contains(long.trim_end()),
+        "whole to a pipe: {piped}"
+    );
+    assert!(lines[1].contains("disk,prod,incident"), "{piped}");
+    assert!(lines[2].contains("recording"), "{piped}");
+    assert!(lines[2].contains(" 0:02:0"), "the duration so far: {piped}");
+
+    let mut t = OnTerminal::start(&home, &["ls"]);
+    assert!(
+        t.wait_for_count("\r\n", 4, Duration::from_secs(10)),
+        "{}",
+        t.seen_text()
+    );
+    assert_eq!(t.exit_code(Duration::from_secs(5)), 0);
+    let seen = t.seen_text();
+    let rows: Vec<&str> = seen.lines().map(|l| l.trim_end_matches('\r')).collect();
+    for row in &rows {
+        assert!(
+            row.chars().count() <= 80,
+            "{} columns: {row:?}",
+            row.chars().count()
+        );
+    }
+    assert!(
+        rows[0].contains("TAGS") && rows[0].contains("TITLE"),
+        "{seen}"
+    );
+    assert!(
+        rows[1].contains("node1 ") && rows[1].ends_with('…'),
+        "{seen}"
+    );
+    assert!(rows[2].contains(" 0:02:0"), "{seen}");
+    assert!(rows[3].contains("v1 fixture"), "{seen}");
 }

@@ -1,17 +1,15 @@
-//! `fixcast ls`: the sessions, newest first, as a table or one JSON array.
+//! `fixcast ls`: the sessions, newest first, as a table or one JSON array. On a terminal
+//! the table fits its width (titles and tags are cut); to a pipe its lines are whole.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use fixcast_sessions::{error_chain, Listed, SessionMeta, Store};
+use fixcast_sessions::{error_chain, Listed, SessionMeta, Status, Store};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{format_duration, format_local, format_size, printable, warn, warn_repaired};
 use crate::cli::LsArgs;
-
-/// Titles longer than this are cut in the table (the JSON has them whole).
-const TITLE_MAX: usize = 40;
 
 pub fn run(store: Store, args: LsArgs) -> anyhow::Result<ExitCode> {
     let (mut sessions, unreadable) = store.list()?;
@@ -40,23 +38,43 @@ pub fn run(store: Store, args: LsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The table's columns; the title is last, so it is what gives way to a narrow terminal.
+const HEAD: [&str; 7] = [
+    "ID", "STARTED", "DURATION", "STATUS", "SIZE", "TAGS", "TITLE",
+];
+const TAGS: usize = 5;
+const TITLE: usize = 6;
+/// Between two columns.
+const GAP: usize = 2;
+
 fn write_table(out: &mut impl Write, store: &Store, sessions: &[Listed]) -> io::Result<()> {
-    let rows: Vec<[String; 6]> = sessions
+    let now = time::OffsetDateTime::now_utc();
+    let mut rows: Vec<[String; 7]> = sessions
         .iter()
         .map(|s| {
             let m = &s.meta;
+            // A live session's metadata says 0 until it ends: show how long it has run.
+            let duration = match m.status {
+                Status::Recording => (now - m.started).as_seconds_f64(),
+                _ => m.duration,
+            };
             [
                 m.id.short().to_owned(),
                 format_local(m.started),
-                format_duration(m.duration),
-                cut(&printable(m.display_title()), TITLE_MAX),
+                format_duration(duration),
                 m.status.as_str().to_owned(),
                 format_size(dir_size(&store.dir(&m.id))),
+                printable(&m.tags.join(",")).into_owned(),
+                printable(m.display_title()).into_owned(),
             ]
         })
         .collect();
-    let head = ["ID", "STARTED", "DURATION", "TITLE", "STATUS", "SIZE"].map(String::from);
-    let mut widths = [0usize; 6];
+    let mut head = HEAD.map(String::from);
+    let has_tags = rows.iter().any(|r| !r[TAGS].is_empty());
+    if let Some(columns) = width() {
+        fit(&mut head, &mut rows, columns, has_tags);
+    }
+    let mut widths = [0usize; 7];
     for row in std::iter::once(&head).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.width());
@@ -65,21 +83,78 @@ fn write_table(out: &mut impl Write, store: &Store, sessions: &[Listed]) -> io::
     for row in std::iter::once(&head).chain(&rows) {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
+            if i == TAGS && !has_tags {
+                continue;
             }
-            line.push_str(cell);
+            if i > 0 {
+                line.push_str(&" ".repeat(GAP));
+            }
             // Right-align the numbers, left-align the words; no padding after the last.
-            let pad = widths[i] - cell.width();
-            if i == 2 || i == 5 {
-                line.insert_str(line.len() - cell.len(), &" ".repeat(pad));
-            } else if i + 1 < row.len() {
-                line.push_str(&" ".repeat(pad));
+            let pad = " ".repeat(widths[i] - cell.width());
+            if i == 2 || i == 4 {
+                line.push_str(&pad);
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                if i != TITLE {
+                    line.push_str(&pad);
+                }
             }
         }
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// The terminal's width when standard output is one (its size, else `$COLUMNS`, else
+/// 80); `None` for a pipe or a file, which get whole lines, as `grep` would want them.
+fn width() -> Option<usize> {
+    let stdout = io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    let columns = fixcast_recorder::tty::size_of(&stdout)
+        .map(|(cols, _)| usize::from(cols))
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        .filter(|&c| c > 0);
+    Some(columns.unwrap_or(80))
+}
+
+/// Cuts the tags and titles so that rows fit in `columns`: the title keeps most of what
+/// the other columns leave, the tags at most a third of it. Below a few columns each
+/// they are cut no further (the rows wrap rather than show nothing).
+fn fit(head: &mut [String; 7], rows: &mut [[String; 7]], columns: usize, has_tags: bool) {
+    let widest = |i: usize, head: &[String; 7], rows: &[[String; 7]]| {
+        std::iter::once(head)
+            .chain(rows.iter())
+            .map(|r| r[i].width())
+            .max()
+            .unwrap_or(0)
+    };
+    let fixed: usize = (0..TAGS).map(|i| widest(i, head, rows) + GAP).sum();
+    let tags = if has_tags {
+        widest(TAGS, head, rows)
+    } else {
+        0
+    };
+    let title = widest(TITLE, head, rows);
+    let room = columns.saturating_sub(fixed);
+    let tags_room = if has_tags { GAP } else { 0 };
+    if tags + tags_room + title <= room {
+        return;
+    }
+    let (tags_max, title_max) = if has_tags {
+        let t = tags.min((room / 3).max(HEAD[TAGS].len()));
+        (t, room.saturating_sub(t + GAP).max(HEAD[TITLE].len()))
+    } else {
+        (0, room.max(HEAD[TITLE].len()))
+    };
+    for row in std::iter::once(head).chain(rows.iter_mut()) {
+        if has_tags {
+            row[TAGS] = cut(&row[TAGS], tags_max);
+        }
+        row[TITLE] = cut(&row[TITLE], title_max);
+    }
 }
 
 /// Cuts `s` to at most `max` columns, marking the cut with `…`.
