@@ -402,11 +402,29 @@ fn malformed_queries_exit_2_and_say_where() {
         ("cmd:x \"oops", "column 7: unclosed quote"),
         ("after:2026-13-01", "column 7: after: bad date '2026-13-01'"),
         ("exit:maybe", "exit: expects a number"),
+        // Issue 12 item 10: a field with no value was the text `cmd:`, "no matches".
+        ("cmd:", "column 5: cmd: needs a value"),
     ] {
         let out = home.run(&["search", q]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{q}: {err}");
         assert!(err.contains(want), "{q}: {err}");
+    }
+}
+
+/// Issue 12 item 10: `-n 0` showed nothing and said "no matches" though there were.
+#[test]
+fn a_limit_of_zero_is_a_usage_error() {
+    let home = Home::new();
+    for args in [&["search", "-n", "0", "x"][..], &["fix", "-n", "0", "x"]] {
+        let out = home.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("'0'") && err.contains("1.."),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("no matches"), "{err}");
     }
 }
 

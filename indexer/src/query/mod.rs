@@ -274,6 +274,19 @@ fn clause(p: &Piece, ctx: &ParseContext) -> Result<Clause, QueryError> {
             let is_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic());
             let value_ok = !value.is_empty() && !value.starts_with("//") && !value.starts_with(':');
             let quote_in_name = p.quote_at.is_some_and(|q| q < name.chars().count());
+            // `cmd:` alone (or `cmd: chattr`, with a space) would search for the text
+            // `cmd:` and find nothing: a known field with no value is an error. An unknown
+            // name stays text (`error:` is what output says).
+            let lower = name.to_ascii_lowercase();
+            let field = FIELDS.iter().find(|(n, _)| *n == lower);
+            if let Some((_, canonical)) = field.filter(|_| value.is_empty() && !quote_in_name) {
+                return err(
+                    column + name.chars().count() + 1,
+                    format!(
+                        "{canonical}: needs a value right after the colon, e.g. {name}:VALUE; to search for the text itself, quote it: \"{name}:\""
+                    ),
+                );
+            }
             if is_name && value_ok && !quote_in_name {
                 let value_column = column + name.chars().count() + 1;
                 let term = field_term(name, value, column, value_column, ctx)?;

@@ -159,3 +159,28 @@ proptest::proptest! {
         let _ = p(&String::from_utf8_lossy(&b));
     }
 }
+
+/// Issue 12 item 10: `cmd:` with no value was the text `cmd:`, which matched nothing.
+#[test]
+fn a_field_with_no_value_is_an_error_and_unknown_names_stay_text() {
+    for (q, column) in [
+        ("cmd:", 5),
+        ("ls exit:", 9),
+        ("cmd: chattr", 5),
+        ("-Tag:", 6),
+    ] {
+        let e = p(q).unwrap_err();
+        assert_eq!(e.column, column, "{q}: {e}");
+        assert!(e.message.contains("needs a value"), "{q}: {e}");
+    }
+    let e = p("out:").unwrap_err();
+    assert!(e.message.contains("quote it: \"out:\""), "{e}");
+    let q = p(r#"error: "cmd:""#).unwrap();
+    assert_eq!(
+        single(&q),
+        vec![
+            (false, text(TextField::Any, "error:", false)),
+            (false, text(TextField::Any, "cmd:", true)),
+        ]
+    );
+}
