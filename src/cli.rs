@@ -158,8 +158,9 @@ pub struct ExportArgs {
     /// Session id, a unique prefix of one, or last (the newest session), last~N (the N-th
     /// before it)
     pub id: String,
-    #[arg(long, short = 'f', value_enum, default_value = "cast-v3")]
-    pub format: ExportFormat,
+    /// What to write [default: cast-v3; with --command: txt]
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<ExportFormat>,
     /// Write here instead of standard output
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -186,6 +187,10 @@ pub struct ImportArgs {
     /// Refuse a file larger than this once decompressed (K, M, G suffixes)
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_byte_size)]
     pub max_size: u64,
+    /// Import a file again that was imported before (by default it is skipped, and the
+    /// session it became is named)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// A count of things to show: 0 would show nothing and look like "no matches".

@@ -139,7 +139,8 @@ fn imported_metadata_comes_from_the_header() {
     assert_eq!(meta["id"], id.as_str());
     assert_eq!(meta["title"], "v3 fixture");
     assert_eq!(meta["tags"], serde_json::json!(["disk", "prod"]));
-    assert_eq!(meta["imported_from"], "v3.cast");
+    let source = std::fs::canonicalize(fixture("v3.cast")).unwrap();
+    assert_eq!(meta["imported_from"], source.to_str().unwrap());
     assert_eq!(meta["started"], "2025-11-26T10:14:00Z");
     assert_eq!(meta["status"], "complete");
     assert_eq!(meta["exit_status"], 3);
@@ -340,9 +341,10 @@ fn malformed_files_are_refused_and_the_others_imported() {
 }
 
 /// A recording big enough that the stored file has many zstd blocks, so half of it
-/// still holds a readable beginning.
-fn big_session(home: &Home, dir: &Path) -> (String, Recording) {
-    let file = dir.join("big.cast");
+/// still holds a readable beginning. Its header says `rows`: the same events in another
+/// file make another session (the same file would be told as imported already).
+fn big_session(home: &Home, dir: &Path, rows: u16) -> (String, Recording) {
+    let file = dir.join(format!("big-{rows}.cast"));
     let events: Vec<(f64, &str, String)> = (0..4000)
         .map(|i| {
             let noise: String = (0..12)
@@ -351,7 +353,7 @@ fn big_session(home: &Home, dir: &Path) -> (String, Recording) {
             (0.01, "o", format!("{i} {noise}\r\n"))
         })
         .collect();
-    write_v3(&file, 80, 24, &events);
+    write_v3(&file, 80, rows, &events);
     (import(home, &file), parse_file(&file))
 }
 
@@ -359,8 +361,8 @@ fn big_session(home: &Home, dir: &Path) -> (String, Recording) {
 fn damaged_recordings_still_show_and_export_with_a_warning() {
     let home = Home::new();
     let dir = tempfile::tempdir().unwrap();
-    let (cut_id, original) = big_session(&home, dir.path());
-    let (junk_id, _) = big_session(&home, dir.path());
+    let (cut_id, original) = big_session(&home, dir.path(), 24);
+    let (junk_id, _) = big_session(&home, dir.path(), 25);
     let cast = |id: &str| home.cast_path(id);
 
     let bytes = std::fs::read(cast(&cut_id)).unwrap();
@@ -399,4 +401,76 @@ fn damaged_recordings_still_show_and_export_with_a_warning() {
         let play = home.run(&["play", id]);
         assert!(play.status.success());
     }
+}
+
+/// Issue 12 item 10: `--command N` is one command's text, so it needs no `--format txt`.
+#[test]
+fn export_of_one_command_is_text_without_a_format() {
+    let home = Home::new();
+    let path = home.path().join("two.cast");
+    let run = |cmd: &str, out: &str| {
+        format!(
+            "\x1b]133;A\x07$ \x1b]133;B\x07{cmd}\r\n\x1b]633;E;{cmd}\x07\x1b]133;C\x07{out}\r\n\x1b]133;D;0\x07"
+        )
+    };
+    write_v3(
+        &path,
+        80,
+        24,
+        &[
+            (0.5, "o", run("echo one", "first-out")),
+            (0.5, "o", run("echo two", "second-out")),
+        ],
+    );
+    let id = import(&home, &path);
+    let out = home.ok(&["export", &id, "--command", "2"]);
+    assert!(out.contains("second-out"), "{out}");
+    assert!(
+        !out.contains("first-out") && !out.contains("\"version\""),
+        "{out}"
+    );
+    let bad = home.run(&["export", &id, "--command", "2", "--format", "raw"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--command goes with --format txt"), "{err}");
+}
+
+/// Issue 12 item 10: the same file imported twice was two sessions; it is now told as
+/// the session it already is (exit 0, as `cp -n`), unless `--force`. The source is
+/// remembered as an absolute path.
+#[test]
+fn importing_a_file_again_names_the_session_it_became() {
+    let home = Home::new();
+    let work = home.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::copy(fixture("v3.cast"), work.join("incident.cast")).unwrap();
+    let first = home
+        .cmd(&["import", "incident.cast"])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(first.status.success());
+    let id = home.ids()[0].clone();
+    let meta: serde_json::Value = serde_json::from_str(&home.ok(&["show", &id, "--json"])).unwrap();
+    let abs = std::fs::canonicalize(work.join("incident.cast")).unwrap();
+    assert_eq!(meta["imported_from"], abs.to_str().unwrap());
+
+    // Again, from elsewhere and by another name for the same bytes.
+    std::fs::copy(fixture("v3.cast"), home.path().join("copy.cast")).unwrap();
+    let again = home.run(&["import", home.path().join("copy.cast").to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        said.contains(&format!("already imported as {id}")),
+        "{said}"
+    );
+    assert_eq!(home.ids(), std::slice::from_ref(&id), "no second session");
+
+    let forced = home.ok(&[
+        "import",
+        "--force",
+        home.path().join("copy.cast").to_str().unwrap(),
+    ]);
+    assert!(forced.starts_with("imported "), "{forced}");
+    assert_eq!(home.ids().len(), 2);
 }

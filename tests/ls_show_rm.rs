@@ -99,7 +99,10 @@ fn show_accepts_a_unique_prefix() {
         "status:        complete".into(),
         "term size:     80x24 (xterm-256color)".into(),
         "exit status:   3".into(),
-        "imported from: v3.cast".into(),
+        format!(
+            "imported from: {}",
+            std::fs::canonicalize(fixture("v3.cast")).unwrap().display()
+        ),
         "command:       bash -l".into(),
     ] {
         assert!(out.contains(&want), "{want:?} not in:\n{out}");

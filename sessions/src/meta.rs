@@ -115,9 +115,13 @@ pub struct SessionMeta {
     /// The recorder's pid while it records.
     #[serde(default)]
     pub recorder_pid: Option<u32>,
-    /// File name an imported session came from.
+    /// The file an imported session came from (its absolute path).
     #[serde(default)]
     pub imported_from: Option<String>,
+    /// A digest of that file's bytes (`sha256:…`): importing the same file again finds
+    /// this session instead of making a copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_digest: Option<String>,
     /// The command (its `seq`) marked as "the fix" from the web page, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix_seq: Option<u32>,
@@ -154,6 +158,7 @@ impl SessionMeta {
             record_input: false,
             recorder_pid: None,
             imported_from: None,
+            import_digest: None,
             fix_seq: None,
             redaction: None,
             fixcast_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -311,6 +311,16 @@ impl Store {
         })
     }
 
+    /// The newest session imported from a file with this digest (see
+    /// [`SessionMeta::import_digest`]). Sessions whose metadata cannot be read are
+    /// passed over: a damaged one must not stop an import.
+    pub fn find_import(&self, digest: &str) -> Result<Option<SessionId>> {
+        Ok(self.ids()?.into_iter().rev().find(|id| {
+            SessionMeta::load(&self.dir(id).join(META_FILE))
+                .is_ok_and(|m| m.import_digest.as_deref() == Some(digest))
+        }))
+    }
+
     /// Stores a whole recording as a new, complete session (see [`Store::begin_import`]).
     pub fn import(&self, rec: &Recording, meta: SessionMeta) -> Result<SessionMeta> {
         let mut import = self.begin_import(meta, &rec.header)?;

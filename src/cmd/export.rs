@@ -22,8 +22,13 @@ use crate::cli::{ExportArgs, ExportFormat};
 pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let meta = open_session(&store, &args.id)?.meta;
     let contents = read_recording(&store, &meta.id)?;
+    // One command's output is text: `--command 3` alone means `--format txt`.
+    let format = args.format.unwrap_or(match args.command {
+        Some(_) => ExportFormat::Txt,
+        None => ExportFormat::CastV3,
+    });
     if let Some(n) = args.command {
-        if args.format != ExportFormat::Txt {
+        if format != ExportFormat::Txt {
             bail!("--command goes with --format txt");
         }
         let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
@@ -38,7 +43,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         return write_out(&args, c.output.as_bytes());
     }
     // A runbook reads the commands with their output, before the events move below.
-    let runbook = match args.format {
+    let runbook = match format {
         ExportFormat::Md => {
             let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
             let records = derive_fixes(&commands, meta.fix_seq, &crate::config::read_only(&store)?);
@@ -46,7 +51,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let commands = match args.format {
+    let commands = match format {
         ExportFormat::CastV3 | ExportFormat::CastV2 => {
             match session_commands(&store, &meta, Some(&contents), Output::Skip) {
                 Ok(commands) => Some(commands),
@@ -68,7 +73,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
     if let Some(commands) = commands {
         add_markers(&mut rec, &commands);
     }
-    let bytes = match args.format {
+    let bytes = match format {
         ExportFormat::CastV3 => write_v3(&rec).into_bytes(),
         ExportFormat::CastV2 => write_v2(&rec).into_bytes(),
         // On a terminal, the bytes are played: drawing only, unless trusted. Anywhere

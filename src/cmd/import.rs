@@ -25,9 +25,12 @@ pub fn run(store: Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let mut failed = 0;
     for file in &args.files {
         let shown = file.display().to_string();
-        match import_one(&store, file, args.max_size) {
-            Ok(id) => {
+        match import_one(&store, file, args.max_size, args.force) {
+            Ok(Imported::New(id)) => {
                 println!("imported {} as {id}", printable(&shown));
+            }
+            Ok(Imported::Before(id)) => {
+                println!("skipped {}: already imported as {id}", printable(&shown));
             }
             Err(e) => {
                 eprintln!("fixcast: {}: {e:#}", printable(&shown));
@@ -48,7 +51,24 @@ pub fn run(store: Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn import_one(store: &Store, path: &Path, max: u64) -> anyhow::Result<SessionId> {
+/// What became of a file.
+enum Imported {
+    New(SessionId),
+    /// The same bytes were imported before, as this session: like `cp -n`, nothing is
+    /// done and that is no error.
+    Before(SessionId),
+}
+
+fn import_one(store: &Store, path: &Path, max: u64, force: bool) -> anyhow::Result<Imported> {
+    let digest = digest(path)?;
+    if !force {
+        if let Some(id) = store
+            .find_import(&digest)
+            .context("cannot read the store")?
+        {
+            return Ok(Imported::Before(id));
+        }
+    }
     let file = File::open(path).map_err(|e| anyhow!("cannot read: {e}"))?;
     let (text, what) = decompressed(BufReader::with_capacity(1 << 16, file), max)?;
     let capped = BufReader::with_capacity(
@@ -60,7 +80,8 @@ fn import_one(store: &Store, path: &Path, max: u64) -> anyhow::Result<SessionId>
     );
     let explain = |e: StreamError| stream_error(e, what, max);
     let mut stream = CastStream::open(capped).map_err(explain)?;
-    let meta = session_meta(stream.header(), path, SessionId::generate());
+    let mut meta = session_meta(stream.header(), path, SessionId::generate());
+    meta.import_digest = Some(digest);
     let mut import = store
         .begin_import(meta, stream.header())
         .context("cannot store")?;
@@ -69,7 +90,18 @@ fn import_one(store: &Store, path: &Path, max: u64) -> anyhow::Result<SessionId>
     }
     let meta = import.commit().context("cannot store")?;
     super::index::index_session_quietly(store, &meta);
-    Ok(meta.id)
+    Ok(Imported::New(meta.id))
+}
+
+/// `sha256:…` of the file's bytes as they are (compressed or not), read once before
+/// the import: the same file is the same bytes, whatever its name or folder.
+fn digest(path: &Path) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut file = File::open(path).map_err(|e| anyhow!("cannot read: {e}"))?;
+    let mut hash = Sha256::new();
+    io::copy(&mut file, &mut hash).map_err(|e| anyhow!("cannot read: {e}"))?;
+    let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("sha256:{hex}"))
 }
 
 /// What the file holds once its compression (told by magic bytes, not the name) is
@@ -164,7 +196,10 @@ fn session_meta(h: &Header, path: &Path, id: SessionId) -> SessionMeta {
     {
         meta.started = t;
     }
-    meta.imported_from = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    // Absolute, so that `show` says where the file is from anywhere, not from where
+    // the import ran.
+    let source = std::fs::canonicalize(path).or_else(|_| std::path::absolute(path));
+    meta.imported_from = Some(source.as_deref().unwrap_or(path).display().to_string());
     meta
 }
 
