@@ -262,3 +262,24 @@ fn keys_typed_at_a_password_prompt_are_withheld_and_counted() {
     assert_eq!(meta["bytes"]["withheld"], 15, "{meta}");
     assert!(home.ok(&["show", id]).contains("15 input withheld"));
 }
+
+/// Issue 12 item 10: "1 secrets redacted".
+#[test]
+fn one_secret_is_one_secret() {
+    let home = Home::new();
+    let file = home.path().join("one.cast");
+    std::fs::write(
+        &file,
+        "{\"version\": 3, \"term\": {\"cols\": 80, \"rows\": 24}}\n\
+         [0.5, \"o\", \"token ghp_FAKEfakeFAKEfake0001\\r\\n\"]\n",
+    )
+    .unwrap();
+    home.ok(&["import", file.to_str().unwrap()]);
+    let out = home.ok(&["redact", "last"]);
+    assert!(out.ends_with(": 1 secret redacted\n"), "{out}");
+    let show = home.ok(&["show", "last"]);
+    assert!(show.contains("on (1 secret redacted)"), "{show}");
+    assert!(home
+        .ok(&["redact", "last"])
+        .ends_with(": 0 secrets redacted\n"));
+}

@@ -154,6 +154,14 @@ fn format_duration(seconds: f64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// `1 secret`, `2 secrets`, `0 secrets`.
+fn count(n: u64, thing: &str) -> String {
+    match n {
+        1 => format!("1 {thing}"),
+        n => format!("{n} {thing}s"),
+    }
+}
+
 /// `1.2 MiB`.
 fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -188,6 +196,9 @@ mod tests {
         assert_eq!(format_duration(f64::NAN), "0:00:00");
         assert_eq!(format_size(12), "12 B");
         assert_eq!(format_size(1_258_291), "1.2 MiB");
+        assert_eq!(count(1, "secret"), "1 secret");
+        assert_eq!(count(0, "secret"), "0 secrets");
+        assert_eq!(count(2, "secret"), "2 secrets");
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub fn run(store: Store, args: RedactArgs) -> anyhow::Result<ExitCode> {
         }
         let short = meta.id.short().to_owned();
         let count = redact_session(&store, meta, &rules)?;
-        println!("session {short}: {count} secrets redacted");
+        println!(
+            "session {short}: {} redacted",
+            super::count(count, "secret")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

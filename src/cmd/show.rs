@@ -206,7 +206,7 @@ fn fields(m: &SessionMeta) -> Vec<(&'static str, String)> {
     opt(
         "redaction:",
         Some(match &m.redaction {
-            Some(r) if r.redacted => format!("on ({} secrets redacted)", r.count),
+            Some(r) if r.redacted => format!("on ({} redacted)", super::count(r.count, "secret")),
             Some(_) => "off (recorded with --no-redact)".to_owned(),
             None => "none (`fixcast redact` redacts it)".to_owned(),
         }),
