@@ -36,7 +36,8 @@ pub enum Command {
     Edit(EditArgs),
     /// Delete sessions
     Rm(RmArgs),
-    /// Search the commands of every session (query syntax: see the README)
+    /// Search the commands of every session (`search --help` has the query syntax)
+    #[command(after_long_help = SEARCH_SYNTAX)]
     Search(SearchArgs),
     /// Past fixes for an error: fixcast fix 'Operation not permitted', or
     /// some-cmd 2>&1 | fixcast fix
@@ -265,15 +266,15 @@ pub struct RmArgs {
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// Words, "phrases", -excluded, a OR b, field:value (cmd: out: cwd: exit:0 exit:!0
-    /// host: user: tag: title: session: after: before: suspicious:true). Quote it, or
-    /// put it after `--`, when it has flags: fixcast search 'chattr -i'
+    /// Words, "phrases", -excluded, a OR b, field:value (the fields: see `--help`).
+    /// Quote it, or put it after `--`, when it has flags: fixcast search 'chattr -i'
     #[arg(required = true, value_name = "QUERY")]
     pub query: Vec<String>,
     /// Show at most N hits (with --sessions: N sessions)
     #[arg(long, short = 'n', value_name = "N", default_value_t = 10, value_parser = at_least_one())]
     pub limit: usize,
-    /// Print one JSON array (fields in the README)
+    /// Print one JSON array: a hit each, with session, seq, offset, command, cwd, exit,
+    /// title, snippet, play, and what fixed it (fix, fixes, verifies)
     #[arg(long)]
     pub json: bool,
     /// Also show the K commands that followed each hit in its session
@@ -283,6 +284,40 @@ pub struct SearchArgs {
     #[arg(long)]
     pub sessions: bool,
 }
+
+/// The query syntax, in `fixcast search --help`: an installed fixcast has no README at
+/// hand. Keep it in step with the README's *Query syntax* and the parser's fields.
+const SEARCH_SYNTAX: &str = r#"Query syntax:
+  word                 in the command line, output, session title, tags or notes;
+                       several words: all must match
+  "a phrase"           these words, in this order, next to each other
+  -word, NOT word      exclude; -i, -rf, -xvf and --long-flags are searched as typed
+                       (NOT -i excludes a flag)
+  a OR b               either; binds tighter than the implicit AND
+  cmd:VALUE            in the command line (also command:)
+  out:VALUE            in its output (also output:)
+  cwd:VALUE            in its working directory (also dir:)
+  host: user: shell:   of the session
+  tag: title: notes:   of the session (also tags:, note:)
+  exit:0 exit:N        exit status is N (also status:)
+  exit:!0 exit:!N      exit status is not N (exit:!0: any failure)
+  session:01J8         sessions whose id starts with this (also id:)
+  after:DATE           ran after DATE (also since:); before:DATE (also until:):
+                       2026-01-31, 2026-01-31T14:00, today, yesterday, or an age: 12h,
+                       7d, 2w
+  suspicious:true      commands typed with look-alike characters (Cyrillic с in kubeсtl)
+
+A value may be quoted: out:"Operation not permitted". Matching ignores case and accents;
+text is cut like shell text, so /lib64/ld-linux-x86-64.so.2 is found by ld-linux,
+ld-linux.so, linux and +x. A name:value whose name is not a field is an error: quote it
+to search for the text itself ("root:root").
+
+Examples:
+  fixcast search '"Operation not permitted"'
+  fixcast search 'cmd:chattr exit:0'
+  fixcast search -C 3 'exit:!0 host:node1 after:7d'
+
+Exit status: 0 some hits, 1 no hits, 2 a query that cannot be run."#;
 
 #[derive(Debug, Args)]
 pub struct FixArgs {

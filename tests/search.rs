@@ -283,6 +283,15 @@ fn context_shows_what_was_tried_next() {
         ]
     );
     let human = home.ok(&["search", "-C", "2", "lsattr"]);
+    // Issue 12 item 10: each hit names its session's title, after the short id.
+    assert!(
+        human
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .ends_with("  incident 42"),
+        "{human}"
+    );
     assert!(
         human.contains("then #3 $ chattr -i /etc/resolv.conf   [exit 0]"),
         "{human}"
@@ -560,4 +569,39 @@ fn a_flood_is_indexed_by_the_next_search_not_at_exit() {
         "the queued session was indexed by the search: {err}"
     );
     assert_eq!(hits.as_array().unwrap().len(), 1);
+}
+
+/// Issue 12 item 10: an installed fixcast has no README, so `search --help` carries the
+/// whole query syntax: every field.
+#[test]
+fn search_help_has_the_whole_query_syntax() {
+    let home = Home::new();
+    let help = home.ok(&["search", "--help"]);
+    assert!(!help.contains("README"), "{help}");
+    for field in [
+        "cmd:",
+        "out:",
+        "cwd:",
+        "host:",
+        "user:",
+        "shell:",
+        "tag:",
+        "title:",
+        "notes:",
+        "exit:!0",
+        "session:",
+        "after:",
+        "before:",
+        "suspicious:true",
+        "a OR b",
+        "NOT word",
+        "\"a phrase\"",
+        "since:",
+        "until:",
+        "Exit status",
+    ] {
+        assert!(help.contains(field), "{field} not in:\n{help}");
+    }
+    let top = home.ok(&["--help"]);
+    assert!(!top.contains("README"), "{top}");
 }
