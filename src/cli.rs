@@ -301,7 +301,8 @@ const SEARCH_SYNTAX: &str = r#"Query syntax:
   tag: title: notes:   of the session (also tags:, note:)
   exit:0 exit:N        exit status is N (also status:)
   exit:!0 exit:!N      exit status is not N (exit:!0: any failure)
-  session:01J8         sessions whose id starts with this (also id:)
+  session:01J8         sessions whose id starts with this (also id:); session:last is
+                       the newest session, session:last~1 the one before
   after:DATE           ran after DATE (also since:); before:DATE (also until:):
                        2026-01-31, 2026-01-31T14:00, today, yesterday, or an age: 12h,
                        7d, 2w

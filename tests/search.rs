@@ -605,3 +605,31 @@ fn search_help_has_the_whole_query_syntax() {
     let top = home.ok(&["--help"]);
     assert!(!top.contains("README"), "{top}");
 }
+
+/// Issue 12 item 9: `session:last` and `session:last~N` in a query, as wherever an id is
+/// taken; past the oldest session is a query error.
+#[test]
+fn session_last_in_a_query_names_the_newest_sessions() {
+    let home = Home::new();
+    rec(&home, home.path(), "echo older-marker common-word", "older");
+    rec(&home, home.path(), "echo newer-marker common-word", "newer");
+    let (code, v, err) = search(&home, &["session:last", "common-word"]);
+    assert_eq!(code, 0, "{err}");
+    let titles: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["newer"]);
+    let (code, v, err) = search(&home, &["session:last~1", "common-word"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v[0]["title"], "older");
+    let out = home.run(&["search", "session:last~5 common-word"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("session last~5: not found, there are 2 sessions"),
+        "{err}"
+    );
+}

@@ -218,6 +218,8 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
                 Err(_) => Box::new(EmptyQuery),
             }
         }
+        // Not resolved by the caller (see `Query::resolve_recent`): no session is named.
+        Term::SessionBack(_) => Box::new(EmptyQuery),
         Term::After(t) => Box::new(RangeQuery::new(
             Bound::Included(date_term(f.started, *t)),
             Bound::Unbounded,

@@ -30,9 +30,14 @@ const RESET: &str = "\x1b[0m";
 const SNIPPET_LINES: usize = 3;
 
 pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let Some(query) = parse_typed(&args.query.join(" ")) else {
+    let Some(mut query) = parse_typed(&args.query.join(" ")) else {
         return Ok(ExitCode::from(2));
     };
+    // `session:last~1`, as wherever an id is taken.
+    if let Err(e) = query.resolve_recent(|name| store.resolve(name).map(|id| id.to_string())) {
+        eprintln!("fixcast: query: {e}");
+        return Ok(ExitCode::from(2));
+    }
     if store.ids()?.is_empty() {
         eprintln!(
             "fixcast: no sessions to search yet; record one with `fixcast rec` (or bring asciicasts in with `fixcast import FILE`)"

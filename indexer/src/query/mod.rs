@@ -44,6 +44,9 @@ pub(crate) enum Term {
     },
     /// A session id prefix (upper case).
     Session(String),
+    /// `session:last` (0) or `session:last~N`: a session named by recency, which only
+    /// the store can tell; see [`Query::resolve_recent`].
+    SessionBack(usize),
     After(OffsetDateTime),
     Before(OffsetDateTime),
     Suspicious(bool),
@@ -59,6 +62,27 @@ pub(crate) struct Clause {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
     pub(crate) groups: Vec<Vec<Clause>>,
+}
+
+impl Query {
+    /// Puts the session id `resolve` gives for each `session:last` or `session:last~N`
+    /// (it is called with `last` or `last~N`) in its place. A query whose recency names
+    /// are not resolved finds nothing for them.
+    pub fn resolve_recent<E>(
+        &mut self,
+        mut resolve: impl FnMut(&str) -> Result<String, E>,
+    ) -> Result<(), E> {
+        for clause in self.groups.iter_mut().flatten() {
+            if let Term::SessionBack(n) = clause.term {
+                let name = match n {
+                    0 => "last".to_owned(),
+                    n => format!("last~{n}"),
+                };
+                clause.term = Term::Session(resolve(&name)?.to_ascii_uppercase());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What dates in a query are relative to.
@@ -366,6 +390,22 @@ fn field_term(
             }
         }
         "session" => {
+            let lower = text.to_ascii_lowercase();
+            if let Some(back) = lower.strip_prefix("last") {
+                let n = match back.strip_prefix('~') {
+                    None if back.is_empty() => Some(0),
+                    Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => {
+                        d.parse().ok()
+                    }
+                    _ => None,
+                };
+                return n.map(Term::SessionBack).ok_or_else(|| QueryError {
+                    column: value_column,
+                    message: format!(
+                        "session: expects last or last~N (N a number, e.g. session:last~1; got '{text}')"
+                    ),
+                });
+            }
             let ok = text.len() <= 26 && text.bytes().all(|b| b.is_ascii_alphanumeric());
             if !ok {
                 return err(

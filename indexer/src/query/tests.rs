@@ -184,3 +184,24 @@ fn a_field_with_no_value_is_an_error_and_unknown_names_stay_text() {
         ]
     );
 }
+
+/// Issue 12 item 9: `session:last` and `session:last~N`, resolved by the caller.
+#[test]
+fn session_last_is_resolved_by_the_caller() {
+    let mut q = p("session:last session:LAST~2 x").unwrap();
+    assert_eq!(single(&q)[0].1, Term::SessionBack(0));
+    assert_eq!(single(&q)[1].1, Term::SessionBack(2));
+    let mut asked = Vec::new();
+    q.resolve_recent(|name| {
+        asked.push(name.to_owned());
+        Ok::<_, ()>(format!("01j8{}", name.len()))
+    })
+    .unwrap();
+    assert_eq!(asked, ["last", "last~2"]);
+    assert_eq!(single(&q)[0].1, Term::Session("01J84".into()));
+    assert_eq!(single(&q)[1].1, Term::Session("01J86".into()));
+    for bad in ["session:last~", "session:last~x", "session:lastly"] {
+        let e = p(bad).unwrap_err();
+        assert!(e.message.contains("last~N"), "{bad}: {e}");
+    }
+}
