@@ -394,3 +394,23 @@ fn ls_shows_tags_and_live_durations_and_fits_the_terminal() {
     assert!(rows[2].contains(" 0:02:0"), "{seen}");
     assert!(rows[3].contains("v1 fixture"), "{seen}");
 }
+
+/// `last~N` past the oldest session reaches the server too (session ids in its paths
+/// go through the same resolver): a 404 that says how many there are, not a 500.
+#[test]
+fn last_past_the_oldest_session_is_a_404_on_the_server() {
+    let home = Home::new();
+    let ids = three(&home);
+    let server = crate::web::Server::start(home.path(), None);
+    let addr = crate::http_util::addr_of(&server.url);
+    let newest = crate::http_util::get(addr, "/api/sessions/last");
+    assert_eq!(newest.status, 200, "{}", newest.text());
+    assert_eq!(newest.json()["session"]["id"], ids[2].as_str());
+    let past = crate::http_util::get(addr, "/api/sessions/last~9");
+    assert_eq!(past.status, 404, "{}", past.text());
+    assert!(
+        past.text().contains("there are 3 sessions"),
+        "{}",
+        past.text()
+    );
+}

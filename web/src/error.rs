@@ -76,7 +76,7 @@ impl Error {
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Store(S::InvalidId(_)) => StatusCode::BAD_REQUEST,
-            Error::Store(S::NotFound(_)) => StatusCode::NOT_FOUND,
+            Error::Store(S::NotFound(_) | S::NoSuchLast { .. }) => StatusCode::NOT_FOUND,
             Error::Store(S::Ambiguous { .. }) => StatusCode::CONFLICT,
             // This session cannot be cut or replayed (the screen emulator panicked on
             // its recording): the request is fine, the session is not; others are.
