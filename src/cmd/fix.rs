@@ -41,7 +41,7 @@ pub fn run(store: Store, args: FixArgs) -> anyhow::Result<ExitCode> {
     if text.trim().is_empty() {
         anyhow::bail!("no error text to look for (standard input had no words)");
     }
-    let Some(query) = parse_typed(&text) else {
+    let Some(query) = parse_typed(&store, &text) else {
         return Ok(ExitCode::from(2));
     };
     if store.ids()?.is_empty() {

@@ -30,14 +30,9 @@ const RESET: &str = "\x1b[0m";
 const SNIPPET_LINES: usize = 3;
 
 pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let Some(mut query) = parse_typed(&args.query.join(" ")) else {
+    let Some(query) = parse_typed(&store, &args.query.join(" ")) else {
         return Ok(ExitCode::from(2));
     };
-    // `session:last~1`, as wherever an id is taken.
-    if let Err(e) = query.resolve_recent(|name| store.resolve(name).map(|id| id.to_string())) {
-        eprintln!("fixcast: query: {e}");
-        return Ok(ExitCode::from(2));
-    }
     if store.ids()?.is_empty() {
         eprintln!(
             "fixcast: no sessions to search yet; record one with `fixcast rec` (or bring asciicasts in with `fixcast import FILE`)"
@@ -53,9 +48,21 @@ pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
     finish(&index, hits, &args)
 }
 
-/// A query as typed, against the local clock; a bad one is told on stderr with a caret
-/// under its column (the caller exits 2).
-pub(super) fn parse_typed(text: &str) -> Option<Query> {
+/// A query as typed, against the local clock, its `session:last~N` resolved in `store`;
+/// a bad one is told on stderr (with a caret under its column) and the caller exits 2.
+pub(super) fn parse_typed(store: &Store, text: &str) -> Option<Query> {
+    let mut query = parse_text(text)?;
+    // `session:last~1`, as wherever an id is taken.
+    match query.resolve_recent(|name| store.resolve(name).map(|id| id.to_string())) {
+        Ok(()) => Some(query),
+        Err(e) => {
+            eprintln!("fixcast: query: {e}");
+            None
+        }
+    }
+}
+
+fn parse_text(text: &str) -> Option<Query> {
     let ctx = ParseContext {
         now: time::OffsetDateTime::now_utc(),
         offset: time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
