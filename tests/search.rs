@@ -632,4 +632,9 @@ fn session_last_in_a_query_names_the_newest_sessions() {
         err.contains("session last~5: not found, there are 2 sessions"),
         "{err}"
     );
+    // `fix` reads the same queries.
+    let out = home.run(&["fix", "session:last~5 common-word"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("session last~5: not found"), "{err}");
 }
