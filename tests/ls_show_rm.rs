@@ -366,6 +366,9 @@ fn ls_shows_tags_and_live_durations_and_fits_the_terminal() {
     assert!(lines[1].contains("disk,prod,incident"), "{piped}");
     assert!(lines[2].contains("recording"), "{piped}");
     assert!(lines[2].contains(" 0:02:0"), "the duration so far: {piped}");
+    let show = home.ok(&["show", &ids[1]]);
+    assert!(show.contains("duration:      0:02:0"), "{show}");
+    assert!(show.contains(" so far ("), "{show}");
 
     let mut t = OnTerminal::start(&home, &["ls"]);
     assert!(

@@ -5,10 +5,12 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use fixcast_sessions::{error_chain, Listed, SessionMeta, Status, Store};
+use fixcast_sessions::{error_chain, Listed, SessionMeta, Store};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::{format_duration, format_local, format_size, printable, warn, warn_repaired};
+use super::{
+    duration_so_far, format_duration, format_local, format_size, printable, warn, warn_repaired,
+};
 use crate::cli::LsArgs;
 
 pub fn run(store: Store, args: LsArgs) -> anyhow::Result<ExitCode> {
@@ -48,20 +50,14 @@ const TITLE: usize = 6;
 const GAP: usize = 2;
 
 fn write_table(out: &mut impl Write, store: &Store, sessions: &[Listed]) -> io::Result<()> {
-    let now = time::OffsetDateTime::now_utc();
     let mut rows: Vec<[String; 7]> = sessions
         .iter()
         .map(|s| {
             let m = &s.meta;
-            // A live session's metadata says 0 until it ends: show how long it has run.
-            let duration = match m.status {
-                Status::Recording => (now - m.started).as_seconds_f64(),
-                _ => m.duration,
-            };
             [
                 m.id.short().to_owned(),
                 format_local(m.started),
-                format_duration(duration),
+                format_duration(duration_so_far(m)),
                 m.status.as_str().to_owned(),
                 format_size(dir_size(&store.dir(&m.id))),
                 printable(&m.tags.join(",")).into_owned(),

@@ -154,6 +154,18 @@ fn format_duration(seconds: f64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// How long a session has lasted. A live session's metadata says 0 until it ends: its
+/// time so far is the time since it started (its recorder's, when the clock allows).
+fn duration_so_far(m: &fixcast_sessions::SessionMeta) -> f64 {
+    match m.status {
+        fixcast_sessions::Status::Recording => {
+            let so_far = (time::OffsetDateTime::now_utc() - m.started).as_seconds_f64();
+            so_far.max(m.duration)
+        }
+        _ => m.duration,
+    }
+}
+
 /// `1 secret`, `2 secrets`, `0 secrets`.
 fn count(n: u64, thing: &str) -> String {
     match n {

@@ -156,12 +156,17 @@ fn fields(m: &SessionMeta) -> Vec<(&'static str, String)> {
             rfc3339(m.started)
         )),
     );
+    let duration = super::duration_so_far(m);
+    let so_far = if m.status == fixcast_sessions::Status::Recording {
+        " so far"
+    } else {
+        ""
+    };
     opt(
         "duration:",
         Some(format!(
-            "{} ({:.3} s)",
-            format_duration(m.duration),
-            m.duration
+            "{}{so_far} ({duration:.3} s)",
+            format_duration(duration),
         )),
     );
     opt("host:", Some(m.host.clone()));
