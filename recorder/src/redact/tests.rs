@@ -254,4 +254,9 @@ fn a_secret_ends_where_the_shell_word_ends() {
     ] {
         assert_eq!(redacted_as_r(&redact(line)), want, "{line}");
     }
+    // As the README tells it: the token's own kind wins over the `NAME=` one.
+    assert_eq!(
+        redact("export API_TOKEN=ghp_FAKEfakeFAKEfake0001; echo $API_TOKEN"),
+        "export API_TOKEN=[REDACTED:github-token]; echo $API_TOKEN"
+    );
 }
