@@ -226,3 +226,86 @@ fn the_config_files_read_only_list_changes_the_fix_everywhere() {
         );
     }
 }
+
+/// A nested shell fixcast's integration does not reach: its commands are cut by the
+/// heuristic, with no exit status, so the failure is known only by its error line. It
+/// still gets a fix record (the `mkdir`, verified by the retry), and search says so.
+#[test]
+fn a_failure_in_a_nested_shell_is_known_by_its_error_line() {
+    use crate::commands::{PROMPT, WAIT};
+    let home = Home::new();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut sh = Shell::start(&home);
+    sh.run(&format!("cd {}\r", work.path().display()), 1);
+    const INNER: &str = "inner# ";
+    sh.t.press(format!("PS1='{INNER}' bash --norc --noprofile\r").as_bytes());
+    // In the echo of the line typed, in the integration's copy of it, and as the prompt.
+    let mut inner = 3;
+    assert!(
+        sh.t.wait_for_count(INNER, inner, WAIT),
+        "{}",
+        sh.t.seen_text()
+    );
+    for line in [
+        "echo x >> missing/app.log",
+        "ls",
+        "mkdir missing",
+        "echo x >> missing/app.log",
+    ] {
+        sh.t.press(format!("{line}\r").as_bytes());
+        inner += 1;
+        assert!(
+            sh.t.wait_for_count(INNER, inner, WAIT),
+            "after {line:?}: {}",
+            sh.t.seen_text()
+        );
+    }
+    sh.t.press(b"exit\r");
+    sh.prompts += 1;
+    assert!(sh.t.wait_for_count(PROMPT, sh.prompts, WAIT));
+    sh.exit();
+    assert!(work.path().join("missing/app.log").is_file());
+    let id = home.ids().remove(0);
+
+    let cmds: Vec<Value> =
+        serde_json::from_str(&home.ok(&["show", &id, "--commands", "--json"])).unwrap();
+    let seq_of = |line: &str, nth: usize| -> u64 {
+        let c = cmds
+            .iter()
+            .filter(|c| c["command"] == line)
+            .nth(nth)
+            .unwrap_or_else(|| panic!("no {line:?} #{nth} in {cmds:#?}"));
+        assert_eq!(c["source"], "heuristic", "{c:#}");
+        assert!(c["exit"].is_null(), "{c:#}");
+        c["seq"].as_u64().unwrap()
+    };
+    let failure = seq_of("echo x >> missing/app.log", 0);
+    let look = seq_of("ls", 0);
+    let fix = seq_of("mkdir missing", 0);
+    let retry = seq_of("echo x >> missing/app.log", 1);
+
+    let records: Vec<Value> =
+        serde_json::from_str(&home.ok(&["show", &id, "--fix", "--json"])).unwrap();
+    let record = records
+        .iter()
+        .find(|r| r["symptom"] == failure)
+        .unwrap_or_else(|| panic!("no fix record for #{failure}: {records:#?}"));
+    assert!(
+        record["error"][0]
+            .as_str()
+            .unwrap()
+            .contains("No such file or directory"),
+        "{record:#}"
+    );
+    assert_eq!(record["found"], "retry", "{record:#}");
+    assert_eq!(
+        record["diagnostics"],
+        serde_json::json!([look]),
+        "{record:#}"
+    );
+    assert_eq!(record["fix"], serde_json::json!([fix]), "{record:#}");
+    assert_eq!(record["verification"], retry, "{record:#}");
+
+    let text = home.ok(&["search", "\"No such file or directory\""]);
+    assert!(text.contains("fixed by: mkdir missing"), "{text}");
+}
