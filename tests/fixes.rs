@@ -309,3 +309,54 @@ fn a_failure_in_a_nested_shell_is_known_by_its_error_line() {
     let text = home.ok(&["search", "\"No such file or directory\""]);
     assert!(text.contains("fixed by: mkdir missing"), "{text}");
 }
+
+/// A running `fixcast serve` follows edits of the config file's `[fixes] read_only`
+/// (looked at about once a second): the session page's roles change with no restart, a
+/// bad edit keeps the list in force, and removing the file brings the built-in list back.
+#[test]
+fn a_running_server_follows_the_config_files_read_only_list() {
+    let home = Home::new();
+    let cast = crate::util::fixture("immutable-fix.cast");
+    home.ok(&["import", &cast.display().to_string()]);
+    let id = home.ids().remove(0);
+    let server = crate::web::Server::start(home.path(), None);
+    let page = format!("/s/{id}");
+    let row = |page: &str, seq: u32| -> String {
+        let at = page
+            .find(&format!("id=\"cmd-{seq}\""))
+            .unwrap_or_else(|| panic!("no row {seq} in {page}"));
+        page[at..].split("</li>").next().unwrap().to_owned()
+    };
+    // The page once `ok` holds for it, tried for up to 10 s.
+    let wait_for = |what: &str, ok: &dyn Fn(&str) -> bool| -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let got = crate::web::get_text(&server.url, &page);
+            if ok(&got) {
+                return got;
+            }
+            assert!(std::time::Instant::now() < until, "{what}: {got}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let fix_of_2 = |p: &str| row(p, 5).contains("<span class=\"role\">fix of #2</span>");
+
+    let got = wait_for("chattr -i is the fix", &fix_of_2);
+    assert!(row(&got, 2).contains("failed, fixed by #5"), "{got}");
+
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "[fixes]\nread_only = [\"chattr\"]\n").unwrap();
+    let got = wait_for("chattr taken for a look", &|p| !fix_of_2(p));
+    assert!(row(&got, 2).contains("failed, worked on retry"), "{got}");
+    assert!(row(&got, 6).contains("verifies #2"), "{got}");
+
+    // A bad edit: the page is still served, with the list read before.
+    std::fs::write(&config, "[fixes]\nread_only = [\"chattr\", \"\"]\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let got = crate::web::get_text(&server.url, &page);
+    assert!(row(&got, 2).contains("failed, worked on retry"), "{got}");
+
+    std::fs::remove_file(&config).unwrap();
+    let got = wait_for("the built-in list again", &fix_of_2);
+    assert!(row(&got, 2).contains("failed, fixed by #5"), "{got}");
+}
