@@ -231,14 +231,30 @@ fn the_config_files_read_only_list_changes_the_fix_everywhere() {
 /// heuristic, with no exit status, so the failure is known only by its error line. It
 /// still gets a fix record (the `mkdir`, verified by the retry), and search says so.
 #[test]
-fn a_failure_in_a_nested_shell_is_known_by_its_error_line() {
+fn a_failure_in_a_nested_bash_is_known_by_its_error_line() {
+    nested_failure("bash --norc --noprofile", "No such file or directory");
+}
+
+/// The same in dash, whose error reads differently (`sh: 1: cannot create …: Directory
+/// nonexistent`).
+#[test]
+fn a_failure_in_a_nested_dash_is_known_by_its_error_line() {
+    if !crate::util::have("dash") {
+        return;
+    }
+    nested_failure("dash", "Directory nonexistent");
+}
+
+/// In a recorded bash, `shell` started with no integration: a write into a folder that
+/// is not there fails, `ls` looks, `mkdir` fixes it, the retry works, and `exit`.
+fn nested_failure(shell: &str, error: &str) {
     use crate::commands::{PROMPT, WAIT};
     let home = Home::new();
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut sh = Shell::start(&home);
     sh.run(&format!("cd {}\r", work.path().display()), 1);
     const INNER: &str = "inner# ";
-    sh.t.press(format!("PS1='{INNER}' bash --norc --noprofile\r").as_bytes());
+    sh.t.press(format!("PS1='{INNER}' {shell}\r").as_bytes());
     // In the echo of the line typed, in the integration's copy of it, and as the prompt.
     let mut inner = 3;
     assert!(
@@ -247,10 +263,10 @@ fn a_failure_in_a_nested_shell_is_known_by_its_error_line() {
         sh.t.seen_text()
     );
     for line in [
-        "echo x >> missing/app.log",
+        "echo x >> logs/app.log",
         "ls",
-        "mkdir missing",
-        "echo x >> missing/app.log",
+        "mkdir logs",
+        "echo x >> logs/app.log",
     ] {
         sh.t.press(format!("{line}\r").as_bytes());
         inner += 1;
@@ -264,7 +280,7 @@ fn a_failure_in_a_nested_shell_is_known_by_its_error_line() {
     sh.prompts += 1;
     assert!(sh.t.wait_for_count(PROMPT, sh.prompts, WAIT));
     sh.exit();
-    assert!(work.path().join("missing/app.log").is_file());
+    assert!(work.path().join("logs/app.log").is_file());
     let id = home.ids().remove(0);
 
     let cmds: Vec<Value> =
@@ -279,22 +295,18 @@ fn a_failure_in_a_nested_shell_is_known_by_its_error_line() {
         assert!(c["exit"].is_null(), "{c:#}");
         c["seq"].as_u64().unwrap()
     };
-    let failure = seq_of("echo x >> missing/app.log", 0);
+    let failure = seq_of("echo x >> logs/app.log", 0);
     let look = seq_of("ls", 0);
-    let fix = seq_of("mkdir missing", 0);
-    let retry = seq_of("echo x >> missing/app.log", 1);
+    let fix = seq_of("mkdir logs", 0);
+    let retry = seq_of("echo x >> logs/app.log", 1);
 
     let records: Vec<Value> =
         serde_json::from_str(&home.ok(&["show", &id, "--fix", "--json"])).unwrap();
-    let record = records
-        .iter()
-        .find(|r| r["symptom"] == failure)
-        .unwrap_or_else(|| panic!("no fix record for #{failure}: {records:#?}"));
+    assert_eq!(records.len(), 1, "only the write failed: {records:#?}");
+    let record = &records[0];
+    assert_eq!(record["symptom"], failure, "{record:#}");
     assert!(
-        record["error"][0]
-            .as_str()
-            .unwrap()
-            .contains("No such file or directory"),
+        record["error"][0].as_str().unwrap().contains(error),
         "{record:#}"
     );
     assert_eq!(record["found"], "retry", "{record:#}");
@@ -306,8 +318,8 @@ fn a_failure_in_a_nested_shell_is_known_by_its_error_line() {
     assert_eq!(record["fix"], serde_json::json!([fix]), "{record:#}");
     assert_eq!(record["verification"], retry, "{record:#}");
 
-    let text = home.ok(&["search", "\"No such file or directory\""]);
-    assert!(text.contains("fixed by: mkdir missing"), "{text}");
+    let text = home.ok(&["search", &format!("\"{error}\"")]);
+    assert!(text.contains("fixed by: mkdir logs"), "{text}");
 }
 
 /// A running `fixcast serve` follows edits of the config file's `[fixes] read_only`
