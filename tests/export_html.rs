@@ -111,12 +111,16 @@ fn the_html_export_plays_from_disk_with_chapters() {
     eprintln!("screenshots in {}", shots.display());
 }
 
-/// A session whose title, command and output hold markup, `</script>` and `<!--`: the
-/// page shows them as text, the recording's block is not broken out of, and it plays.
+/// A session whose title, command and output hold markup, `</script>`, `<!--` and a
+/// URL: the page shows them as text, the recording's block is not broken out of, it
+/// plays, and the URL is nowhere in the file as one.
 #[test]
 fn a_hostile_session_stays_text_in_the_html_export() {
     let home = Home::new();
-    let corpus = format!("{} <!-- </script> <!--<script> -->", XSS.join(" "));
+    let corpus = format!(
+        "{} <!-- </script> <!--<script> --> https://example.com/hook?a=1&b=2",
+        XSS.join(" ")
+    );
     let line = format!("echo pwned {}", XSS[0]);
     let out = vec![
         (0.5, integrated("/tmp", &line, &format!("{corpus}\r\n"), 1)),
@@ -141,6 +145,7 @@ fn a_hostile_session_stays_text_in_the_html_export() {
         "no recording text ends a script"
     );
     assert_eq!(html.matches("<!--").count(), 0);
+    assert!(!html.contains("http://") && !html.contains("https://"));
     // Outside the recording's block (whose text no HTML parser reads), no markup of it.
     let start = html
         .find("<script type=\"application/x-asciicast\"")

