@@ -152,6 +152,9 @@ pub enum ExportFormat {
     Txt,
     /// a Markdown runbook: each failure with its investigation, fix and verification
     Md,
+    /// one standalone HTML page that plays the session (player and recording inline,
+    /// a chapter per command) above the runbook; opens from disk, no network
+    Html,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,7 @@ use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use fixcast_sessions::{ReadOnly, Store};
@@ -127,18 +128,69 @@ fn parse(text: &str) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// How often a long-running process (`fixcast serve`) looks at the config file again.
+const RECHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// What a config file was when it was read: a change of path, time or size means read
+/// it again. `None`: there was no file.
+type Stamp = Option<(PathBuf, Option<SystemTime>, u64)>;
+
+fn stamp(store: &Store) -> Stamp {
+    let path = path(store)?;
+    let (modified, len) = match fs::metadata(&path) {
+        Ok(m) => (m.modified().ok(), m.len()),
+        Err(_) => (None, 0),
+    };
+    Some((path, modified, len))
+}
+
+/// The list read for one home, and when its file was last looked at.
+struct Loaded {
+    home: PathBuf,
+    stamp: Stamp,
+    checked: Instant,
+    ro: ReadOnly,
+}
+
 /// The read-only list in force for this store: the built-in one and the config file's
-/// `[fixes] read_only`. Read once per process and home (a server derives fix records
-/// for every search), so the CLI, the index and the web all derive with the same list.
+/// `[fixes] read_only`, so the CLI, the index and the web all derive with the same
+/// list. Kept per process and home (a server derives fix records for every search),
+/// and read again when the file changes, looked at no more than once a second: a
+/// running server follows an edit without a restart.
+///
+/// A file that cannot be read or parsed is an error the first time; once a list is in
+/// force (a server), a bad edit keeps it, with a warning, until the file is fixed.
 pub fn read_only(store: &Store) -> anyhow::Result<ReadOnly> {
-    static LOADED: Mutex<Vec<(PathBuf, ReadOnly)>> = Mutex::new(Vec::new());
+    static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
     let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, ro)) = loaded.iter().find(|(home, _)| home == store.home()) {
-        return Ok(ro.clone());
+    let at = loaded.iter().position(|l| l.home == store.home());
+    if let Some(l) = at.map(|i| &mut loaded[i]) {
+        if l.checked.elapsed() < RECHECK_EVERY {
+            return Ok(l.ro.clone());
+        }
+        l.checked = Instant::now();
+        let now = stamp(store);
+        if now == l.stamp {
+            return Ok(l.ro.clone());
+        }
+        l.stamp = now;
+        match load(store) {
+            Ok((config, _)) => l.ro = ReadOnly::with(&config.fixes.read_only),
+            Err(e) => eprintln!(
+                "fixcast: warning: {e:#}; the [fixes] read_only list read before stays in force until the file is fixed"
+            ),
+        }
+        return Ok(l.ro.clone());
     }
+    let before = stamp(store);
     let (config, _) = load(store)?;
     let ro = ReadOnly::with(&config.fixes.read_only);
-    loaded.push((store.home().to_owned(), ro.clone()));
+    loaded.push(Loaded {
+        home: store.home().to_owned(),
+        stamp: before,
+        checked: Instant::now(),
+        ro: ro.clone(),
+    });
     Ok(ro)
 }
 

@@ -8,13 +8,13 @@ use serde_json::Value;
 use crate::on_terminal::OnTerminal;
 use crate::util::Home;
 
-const PROMPT: &str = "[fx]$ ";
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const PROMPT: &str = "[fx]$ ";
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// An interactive bash under `fixcast rec`, with integration and a known prompt.
 pub(crate) struct Shell {
-    t: OnTerminal,
-    prompts: usize,
+    pub(crate) t: OnTerminal,
+    pub(crate) prompts: usize,
 }
 
 impl Shell {

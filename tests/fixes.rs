@@ -226,3 +226,149 @@ fn the_config_files_read_only_list_changes_the_fix_everywhere() {
         );
     }
 }
+
+/// A nested shell fixcast's integration does not reach: its commands are cut by the
+/// heuristic, with no exit status, so the failure is known only by its error line. It
+/// still gets a fix record (the `mkdir`, verified by the retry), and search says so.
+#[test]
+fn a_failure_in_a_nested_bash_is_known_by_its_error_line() {
+    nested_failure("bash --norc --noprofile", "No such file or directory");
+}
+
+/// The same in dash, whose error reads differently (`sh: 1: cannot create …: Directory
+/// nonexistent`).
+#[test]
+fn a_failure_in_a_nested_dash_is_known_by_its_error_line() {
+    if !crate::util::have("dash") {
+        return;
+    }
+    nested_failure("dash", "Directory nonexistent");
+}
+
+/// In a recorded bash, `shell` started with no integration: a write into a folder that
+/// is not there fails, `ls` looks, `mkdir` fixes it, the retry works, and `exit`.
+fn nested_failure(shell: &str, error: &str) {
+    use crate::commands::{PROMPT, WAIT};
+    let home = Home::new();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut sh = Shell::start(&home);
+    sh.run(&format!("cd {}\r", work.path().display()), 1);
+    const INNER: &str = "inner# ";
+    sh.t.press(format!("PS1='{INNER}' {shell}\r").as_bytes());
+    // In the echo of the line typed, in the integration's copy of it, and as the prompt.
+    let mut inner = 3;
+    assert!(
+        sh.t.wait_for_count(INNER, inner, WAIT),
+        "{}",
+        sh.t.seen_text()
+    );
+    for line in [
+        "echo x >> logs/app.log",
+        "ls",
+        "mkdir logs",
+        "echo x >> logs/app.log",
+    ] {
+        sh.t.press(format!("{line}\r").as_bytes());
+        inner += 1;
+        assert!(
+            sh.t.wait_for_count(INNER, inner, WAIT),
+            "after {line:?}: {}",
+            sh.t.seen_text()
+        );
+    }
+    sh.t.press(b"exit\r");
+    sh.prompts += 1;
+    assert!(sh.t.wait_for_count(PROMPT, sh.prompts, WAIT));
+    sh.exit();
+    assert!(work.path().join("logs/app.log").is_file());
+    let id = home.ids().remove(0);
+
+    let cmds: Vec<Value> =
+        serde_json::from_str(&home.ok(&["show", &id, "--commands", "--json"])).unwrap();
+    let seq_of = |line: &str, nth: usize| -> u64 {
+        let c = cmds
+            .iter()
+            .filter(|c| c["command"] == line)
+            .nth(nth)
+            .unwrap_or_else(|| panic!("no {line:?} #{nth} in {cmds:#?}"));
+        assert_eq!(c["source"], "heuristic", "{c:#}");
+        assert!(c["exit"].is_null(), "{c:#}");
+        c["seq"].as_u64().unwrap()
+    };
+    let failure = seq_of("echo x >> logs/app.log", 0);
+    let look = seq_of("ls", 0);
+    let fix = seq_of("mkdir logs", 0);
+    let retry = seq_of("echo x >> logs/app.log", 1);
+
+    let records: Vec<Value> =
+        serde_json::from_str(&home.ok(&["show", &id, "--fix", "--json"])).unwrap();
+    assert_eq!(records.len(), 1, "only the write failed: {records:#?}");
+    let record = &records[0];
+    assert_eq!(record["symptom"], failure, "{record:#}");
+    assert!(
+        record["error"][0].as_str().unwrap().contains(error),
+        "{record:#}"
+    );
+    assert_eq!(record["found"], "retry", "{record:#}");
+    assert_eq!(
+        record["diagnostics"],
+        serde_json::json!([look]),
+        "{record:#}"
+    );
+    assert_eq!(record["fix"], serde_json::json!([fix]), "{record:#}");
+    assert_eq!(record["verification"], retry, "{record:#}");
+
+    let text = home.ok(&["search", &format!("\"{error}\"")]);
+    assert!(text.contains("fixed by: mkdir logs"), "{text}");
+}
+
+/// A running `fixcast serve` follows edits of the config file's `[fixes] read_only`
+/// (looked at about once a second): the session page's roles change with no restart, a
+/// bad edit keeps the list in force, and removing the file brings the built-in list back.
+#[test]
+fn a_running_server_follows_the_config_files_read_only_list() {
+    let home = Home::new();
+    let cast = crate::util::fixture("immutable-fix.cast");
+    home.ok(&["import", &cast.display().to_string()]);
+    let id = home.ids().remove(0);
+    let server = crate::web::Server::start(home.path(), None);
+    let page = format!("/s/{id}");
+    let row = |page: &str, seq: u32| -> String {
+        let at = page
+            .find(&format!("id=\"cmd-{seq}\""))
+            .unwrap_or_else(|| panic!("no row {seq} in {page}"));
+        page[at..].split("</li>").next().unwrap().to_owned()
+    };
+    // The page once `ok` holds for it, tried for up to 10 s.
+    let wait_for = |what: &str, ok: &dyn Fn(&str) -> bool| -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let got = crate::web::get_text(&server.url, &page);
+            if ok(&got) {
+                return got;
+            }
+            assert!(std::time::Instant::now() < until, "{what}: {got}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let fix_of_2 = |p: &str| row(p, 5).contains("<span class=\"role\">fix of #2</span>");
+
+    let got = wait_for("chattr -i is the fix", &fix_of_2);
+    assert!(row(&got, 2).contains("failed, fixed by #5"), "{got}");
+
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "[fixes]\nread_only = [\"chattr\"]\n").unwrap();
+    let got = wait_for("chattr taken for a look", &|p| !fix_of_2(p));
+    assert!(row(&got, 2).contains("failed, worked on retry"), "{got}");
+    assert!(row(&got, 6).contains("verifies #2"), "{got}");
+
+    // A bad edit: the page is still served, with the list read before.
+    std::fs::write(&config, "[fixes]\nread_only = [\"chattr\", \"\"]\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let got = crate::web::get_text(&server.url, &page);
+    assert!(row(&got, 2).contains("failed, worked on retry"), "{got}");
+
+    std::fs::remove_file(&config).unwrap();
+    let got = wait_for("the built-in list again", &fix_of_2);
+    assert!(row(&got, 2).contains("failed, fixed by #5"), "{got}");
+}

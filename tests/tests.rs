@@ -7,6 +7,7 @@ mod crash;
 mod damage;
 mod disk_full;
 mod edit;
+mod export_html;
 mod fixes;
 mod http;
 mod http_long;

@@ -115,12 +115,12 @@ pub fn browser(scenario: &str, base: &str, args: &[&str]) -> Value {
     v
 }
 
-fn osc(s: &str) -> String {
+pub(crate) fn osc(s: &str) -> String {
     format!("\x1b]{s}\x07")
 }
 
 /// One command as fixcast's shell integration prints it.
-fn integrated(cwd: &str, line: &str, output: &str, status: i32) -> String {
+pub(crate) fn integrated(cwd: &str, line: &str, output: &str, status: i32) -> String {
     format!(
         "{}{}{}$ {line}\r\n{}{}{output}{}",
         osc(&format!("7;file://host{cwd}")),
@@ -133,7 +133,7 @@ fn integrated(cwd: &str, line: &str, output: &str, status: i32) -> String {
 }
 
 /// Writes an asciicast v3 file of `(seconds, output)` and imports it; the session id.
-fn import_cast(home: &Home, title: &str, outputs: &[(f64, String)]) -> String {
+pub(crate) fn import_cast(home: &Home, title: &str, outputs: &[(f64, String)]) -> String {
     let path = home.path().join(format!("{}.cast", outputs.len()));
     let mut f = std::fs::File::create(&path).unwrap();
     let head = serde_json::json!({"version": 3, "term": {"cols": 80, "rows": 24}, "title": title});
@@ -235,7 +235,7 @@ fn search_then_replay_at_the_hit() {
 }
 
 /// Payloads set `window.__pwned` if they ever run.
-const XSS: &[&str] = &[
+pub(crate) const XSS: &[&str] = &[
     "<script>window.__pwned=1</script>",
     "<img src=x onerror=\"window.__pwned=2\">",
     "<a href=\"javascript:window.__pwned=3\">click</a>",

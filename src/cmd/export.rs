@@ -1,5 +1,5 @@
 //! `fixcast export`: a session as asciicast v3/v2, raw output bytes, plain text, or a
-//! Markdown runbook.
+//! runbook (Markdown, or a standalone HTML page that plays the session).
 
 use std::fs;
 use std::io::{self, IsTerminal, Write};
@@ -14,9 +14,9 @@ use fixcast_sessions::{
 };
 
 use super::commands::{is_unreadable, session_commands, unreadable, Output};
-use super::runbook;
 use super::safe_replay::SafeReplay;
 use super::{open_session, read_recording, warn};
+use super::{runbook, runbook_html};
 use crate::cli::{ExportArgs, ExportFormat};
 
 pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -44,14 +44,15 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     // A runbook reads the commands with their output, before the events move below.
     let runbook = match format {
-        ExportFormat::Md => {
+        ExportFormat::Md | ExportFormat::Html => {
             let commands = session_commands(&store, &meta, Some(&contents), Output::Keep)?;
             let records = derive_fixes(&commands, meta.fix_seq, &crate::config::read_only(&store)?);
-            Some(runbook::markdown(&meta, &commands, &records))
+            Some((commands, records))
         }
         _ => None,
     };
     let commands = match format {
+        ExportFormat::Html => runbook.as_ref().map(|(commands, _)| commands.clone()),
         ExportFormat::CastV3 | ExportFormat::CastV2 => {
             match session_commands(&store, &meta, Some(&contents), Output::Skip) {
                 Ok(commands) => Some(commands),
@@ -85,7 +86,28 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         ExportFormat::Txt => contain(|| render_text(&rec))
             .map_err(|panic| unreadable(&meta.id, "rendered as text", panic.to_string()))?
             .into_bytes(),
-        ExportFormat::Md => runbook.unwrap_or_default().into_bytes(),
+        ExportFormat::Md => runbook
+            .map(|(commands, records)| runbook::markdown(&meta, &commands, &records))
+            .unwrap_or_default()
+            .into_bytes(),
+        ExportFormat::Html => {
+            let cast = write_v3(&rec);
+            let (commands, records) = runbook.unwrap_or_default();
+            let (js, css) = fixcast_web::player_inline().map_err(anyhow::Error::msg)?;
+            let page = runbook_html::html(&meta, &commands, &records, &cast, (&js, &css));
+            // A long session makes a large page (the recording is in it, whole): say how
+            // large, and how much of it is the recording.
+            eprintln!(
+                "fixcast: {}: {} ({} of it the recording, {} commands)",
+                args.output
+                    .as_deref()
+                    .map_or_else(|| "html runbook".to_owned(), |p| p.display().to_string()),
+                super::format_size(page.len() as u64),
+                super::format_size(cast.len() as u64),
+                commands.len()
+            );
+            page.into_bytes()
+        }
     };
     write_out(&args, &bytes)
 }

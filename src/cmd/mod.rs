@@ -16,6 +16,7 @@ mod redact;
 mod reindex;
 mod rm;
 mod runbook;
+mod runbook_html;
 mod safe_replay;
 mod search;
 mod serve;

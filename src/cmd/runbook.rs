@@ -1,7 +1,7 @@
 //! `fixcast export --format md`: a session as a Markdown runbook. Title, tags and notes,
 //! then each episode the fix records found (symptom, investigation, fix, verification),
 //! every command in a fenced block with its exit status and trimmed output, and the line
-//! that replays it.
+//! that replays it. `runbook_html` tells the same episodes as a standalone page.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -11,7 +11,7 @@ use fixcast_sessions::{CommandRecord, FixRecord, SessionMeta};
 use super::fixes::play_at;
 
 /// Output lines kept per command in a runbook.
-const OUTPUT_LINES: usize = 12;
+pub const OUTPUT_LINES: usize = 12;
 
 pub fn markdown(meta: &SessionMeta, commands: &[CommandRecord], records: &[FixRecord]) -> String {
     let mut md = String::new();
@@ -56,36 +56,63 @@ pub fn markdown(meta: &SessionMeta, commands: &[CommandRecord], records: &[FixRe
         let first = symptom.command.lines().next().unwrap_or_default();
         let state = if r.is_resolved() { "" } else { " (unresolved)" };
         let _ = writeln!(md, "## {}. `{}` failed{state}\n", i + 1, inline_code(first));
-        md.push_str("**Symptom**\n\n");
-        block(&mut md, r.symptom);
-        if !r.diagnostics.is_empty() {
-            md.push_str("**Investigation**\n\n");
-            for &d in &r.diagnostics {
-                block(&mut md, d);
+        for part in parts(r, &by_seq) {
+            match &part.note {
+                Some(note) => {
+                    let _ = writeln!(md, "**{}** ({note})\n", part.name);
+                }
+                None => {
+                    let _ = writeln!(md, "**{}**\n", part.name);
+                }
             }
-        }
-        let after = r
-            .verification
-            .and_then(|v| by_seq.get(&v))
-            .map(|v| v.start - symptom.start);
-        if !r.fix.is_empty() {
-            let _ = writeln!(md, "**Fix** ({})\n", r.found.told(after));
-            for &f in &r.fix {
-                block(&mut md, f);
-            }
-        }
-        if let Some(v) = r.verification {
-            md.push_str("**Verification**\n\n");
-            block(&mut md, v);
-        }
-        if !r.is_resolved() && !r.next_steps.is_empty() {
-            md.push_str("**Next steps tried**\n\n");
-            for &n in &r.next_steps {
-                block(&mut md, n);
+            for &seq in &part.seqs {
+                block(&mut md, seq);
             }
         }
     }
     md
+}
+
+/// One part of an episode: its name (`Symptom`, `Fix`…), a note on how it was found,
+/// and its commands.
+pub struct Part {
+    pub name: &'static str,
+    pub note: Option<String>,
+    pub seqs: Vec<u32>,
+}
+
+/// An episode's parts in the order a runbook tells them (the Markdown and the HTML
+/// runbook alike): symptom, investigation, fix, verification, or the next steps tried.
+pub fn parts(r: &FixRecord, by_seq: &HashMap<u32, &CommandRecord>) -> Vec<Part> {
+    let part = |name, seqs: Vec<u32>| Part {
+        name,
+        note: None,
+        seqs,
+    };
+    let mut out = vec![part("Symptom", vec![r.symptom])];
+    if !r.diagnostics.is_empty() {
+        out.push(part("Investigation", r.diagnostics.clone()));
+    }
+    if !r.fix.is_empty() {
+        let after = match (
+            r.verification.and_then(|v| by_seq.get(&v)),
+            by_seq.get(&r.symptom),
+        ) {
+            (Some(v), Some(s)) => Some(v.start - s.start),
+            _ => None,
+        };
+        out.push(Part {
+            note: Some(r.found.told(after)),
+            ..part("Fix", r.fix.clone())
+        });
+    }
+    if let Some(v) = r.verification {
+        out.push(part("Verification", vec![v]));
+    }
+    if !r.is_resolved() && !r.next_steps.is_empty() {
+        out.push(part("Next steps tried", r.next_steps.clone()));
+    }
+    out
 }
 
 /// One command: a shell block with its exit status, its trimmed output, and its replay.

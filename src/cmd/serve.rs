@@ -35,6 +35,8 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let token = first_set([args.token.as_ref(), config.serve.token.as_ref()]);
     let bind = args.bind.or(config.serve.bind).unwrap_or(DEFAULT_BIND);
     fixcast_web::check_bind(&bind, token.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The `[fixes]` list in force from the start; edits of the file are followed later.
+    crate::config::read_only(&store)?;
     let knowledge = Arc::new(CliKnowledge::default());
     let state = fixcast_web::AppState::new(store, knowledge, token.clone()).bound_to(&bind);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -196,7 +198,8 @@ impl Knowledge for CliKnowledge {
     }
 
     fn read_only(&self, store: &Store) -> fixcast_sessions::ReadOnly {
-        // Checked when the server started: a bad config file never got this far.
+        // Read when the server started (a bad config file stopped it then), and again
+        // when the file changes; a bad edit keeps the list in force (config::read_only).
         crate::config::read_only(store).unwrap_or_default()
     }
 }

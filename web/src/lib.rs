@@ -42,7 +42,9 @@ use axum::routing::get;
 use axum::Router;
 use fixcast_sessions::Store;
 
+pub use assets::{player_inline, PLAYER_CSS, PLAYER_JS};
 pub use error::{Error, Result};
+pub use html::esc;
 pub use knowledge::{Knowledge, KnowledgeError};
 pub use live::BACKLOG as LIVE_BACKLOG;
 pub use segments::{segments_of, SEGMENT_BYTES};

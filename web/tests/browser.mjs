@@ -34,6 +34,44 @@ async function waitScreen(text, timeout = 20000) {
 function check(cond, msg) { if (!cond) throw new Error(msg); }
 
 const scenarios = {
+  // A standalone HTML export opened from disk: BASE is its file:// URL. Plays from a
+  // chapter and from a runbook link, never asks the network, screenshots wide and narrow.
+  async standalone(shots, chapterText, chapterScreen, linkScreen) {
+    const requests = [];
+    page.on("request", (r) => {
+      if (!/^(file|data|blob):/.test(r.url())) requests.push(r.url());
+    });
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await page.goto(base);
+    await page.waitForSelector("#player .ap-player", { timeout: 20000 });
+    const chapters = await page.locator("#chapters li").count();
+    const commands = await page.evaluate(() => Array.from(document.querySelectorAll("#chapters .line")).map((e) => e.textContent));
+    const title = await page.evaluate(() => document.getElementById("title").textContent);
+    const li = page.locator("#chapters li", { hasText: chapterText }).first();
+    const start = parseFloat(await li.getAttribute("data-start"));
+    await li.locator("button").click();
+    await waitScreen(chapterScreen);
+    const time = await page.evaluate(() => window.fixcastPlayer.getCurrentTime());
+    await page.waitForFunction(() => document.querySelectorAll("#player .ap-marker-container").length > 0, null, { timeout: 10000 });
+    const markers = await page.locator("#player .ap-marker-container").count();
+    await page.waitForTimeout(600);
+    const current = await page.locator("#chapters li.current").count();
+    await page.screenshot({ path: path.join(shots, "wide-1400x900.png") });
+    const chapterScreenText = await screen();
+    // A runbook link: its command's moment in the player.
+    const link = page.locator("#runbook a[data-start]").first();
+    const linkStart = parseFloat(await link.getAttribute("data-start"));
+    await link.click();
+    await waitScreen(linkScreen);
+    const linkTime = await page.evaluate(() => window.fixcastPlayer.getCurrentTime());
+    await page.setViewportSize({ width: 400, height: 800 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(shots, "narrow-400x800.png") });
+    const runbook = await page.locator("#runbook").innerText();
+    const pwned = await page.evaluate(() => window.__pwned || 0);
+    const injected = await page.evaluate(() => document.querySelectorAll("main img, main script, main svg, header img, #chapters img").length);
+    return { chapters, markers, commands, title, start, time, current, chapterScreen: chapterScreenText, linkStart, linkTime, runbook, pwned, injected, requests };
+  },
   // Home → search `chattr` → click the hit → the player shows that command's output.
   async search(expect) {
     await page.goto(base);
