@@ -1,0 +1,47 @@
+//! How `fixcast rec` starts: keys typed before the shell is ready, what it says, and
+//! what it leaves behind.
+
+use crate::integration_shells::{User, LIMIT};
+use crate::on_terminal::OnTerminal;
+use crate::util::Home;
+
+/// The output recorded in the home's only session.
+fn recorded_output(home: &Home) -> String {
+    let ids = home.ids();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    home.ok(&["export", &ids[0], "--format", "raw"])
+}
+
+/// Types a command the instant `rec` starts (a pasted snippet, or keys typed straight
+/// after `fixcast rec` Enter), before the shell has printed anything; it must run.
+fn typed_ahead_runs(mut t: OnTerminal, home: &Home) {
+    t.press(b"echo typed-$((6*7))-ahead\r");
+    assert!(
+        t.wait_for("typed-42-ahead", LIMIT),
+        "the keys typed ahead were lost: {:?}",
+        t.seen_text()
+    );
+    t.press(b"exit\r");
+    assert_eq!(t.exit_code(LIMIT), 0);
+    let text = recorded_output(home);
+    assert!(
+        text.contains("echo typed-$((6*7))-ahead") && text.contains("typed-42-ahead"),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn keys_typed_before_the_shell_is_ready_reach_it() {
+    // A race: three times, with and without integration.
+    for _ in 0..3 {
+        let home = Home::new();
+        let shell = home.plain_bash();
+        let t = OnTerminal::start_with(&home, &["rec"], &[("SHELL", &shell)]);
+        typed_ahead_runs(t, &home);
+    }
+    for _ in 0..3 {
+        let home = Home::new();
+        let t = User::new(&home).rec(&home, "/bin/bash");
+        typed_ahead_runs(t, &home);
+    }
+}
