@@ -45,3 +45,30 @@ fn keys_typed_before_the_shell_is_ready_reach_it() {
         typed_ahead_runs(t, &home);
     }
 }
+#[test]
+fn keys_typed_ahead_at_an_integrated_shell_are_one_command() {
+    let home = Home::new();
+    let mut t = User::new(&home).rec(&home, "/bin/bash");
+    t.press(b"echo typed-$((6*7))-once\r");
+    assert!(t.wait_for("typed-42-once", LIMIT), "{:?}", t.seen_text());
+    t.press(b"exit\r");
+    assert_eq!(t.exit_code(LIMIT), 0);
+    let id = &home.ids()[0];
+    let cmds: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", id, "--commands", "--json"])).unwrap();
+    let lines: Vec<&str> = cmds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(lines, ["echo typed-$((6*7))-once", "exit"], "{cmds:#}");
+    assert_eq!(cmds[0]["source"], "integration");
+    assert!(
+        cmds[0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("typed-42-once"),
+        "{cmds:#}"
+    );
+}
