@@ -15,7 +15,7 @@
 //!     fn finish(&mut self) -> Result<(), SinkError> { Ok(()) }
 //! }
 //! let cmd = Command { program: "bash".into(), args: vec!["-c".into(), "ls".into()], env: vec![], cwd: None };
-//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false, redact: None };
+//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false, redact: None, hide_marks: false };
 //! let outcome = record(opts, vec![Box::new(Count(0))])?;
 //! println!("exit {}", outcome.exit_status);
 //! # Ok::<(), fixcast_recorder::Error>(())
@@ -33,6 +33,7 @@ mod redact;
 mod resize;
 mod screen_text;
 mod sink;
+mod strip;
 pub mod tty;
 mod utf8;
 #[cfg(test)]

@@ -17,6 +17,11 @@ pub fn stdin_is_tty() -> bool {
     termios::isatty(std::io::stdin())
 }
 
+/// Whether standard output is a terminal.
+pub fn stdout_is_tty() -> bool {
+    termios::isatty(std::io::stdout())
+}
+
 /// Settings to put back if the process panics while raw.
 static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
 

@@ -211,7 +211,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     let mut shell_args = Vec::new();
     let mut env = vec![("FIXCAST_SESSION".to_owned(), id.to_string())];
     // Kept until the recording ends: it removes the shell's generated startup files.
-    let mut _integration = None;
+    let mut integration = None;
     if let Some(c) = &args.command {
         shell_args = vec!["-c".to_owned(), c.clone()];
     } else {
@@ -220,7 +220,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
                 program = i.program.clone();
                 shell_args = i.args.clone();
                 env.extend(i.env.iter().cloned());
-                _integration = Some(i);
+                integration = Some(i);
             }
             Ok(None) => {}
             Err(e) => eprintln!(
@@ -242,6 +242,8 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         interactive,
         record_input: args.record_input,
         redact: rules,
+        // A CI log or a file would show the integration's marks as `]133;A\`.
+        hide_marks: integration.is_some() && !tty::stdout_is_tty(),
     };
     let short = id.short().to_owned();
     eprintln!("fixcast: recording session {short}; exit the shell to stop");
