@@ -72,3 +72,39 @@ fn keys_typed_ahead_at_an_integrated_shell_are_one_command() {
         "{cmds:#}"
     );
 }
+
+#[test]
+fn an_interactive_shell_is_announced_once_it_runs() {
+    let home = Home::new();
+    let shell = home.plain_bash();
+    let mut t = OnTerminal::start_with(&home, &["rec"], &[("SHELL", &shell)]);
+    assert!(t.wait_for("$ ", LIMIT), "{:?}", t.seen_text());
+    let seen = t.seen_text();
+    let id = &home.ids_quiet()[0];
+    let said = format!(
+        "fixcast: recording session {}; exit the shell to stop",
+        &id[..10]
+    );
+    assert!(
+        seen.find(&said)
+            .is_some_and(|at| at < seen.find("$ ").unwrap()),
+        "{seen:?}"
+    );
+    t.press(b"exit\r");
+    assert_eq!(t.exit_code(LIMIT), 0);
+}
+
+#[test]
+fn a_shell_that_cannot_start_is_an_error_and_not_announced() {
+    let home = Home::new();
+    let mut t = OnTerminal::start_with(&home, &["rec"], &[("SHELL", "/nonexistent/bash")]);
+    assert_eq!(t.exit_code(LIMIT), 1);
+    assert!(t.wait_for("set SHELL", LIMIT), "{:?}", t.seen_text());
+    let seen = t.seen_text();
+    assert!(
+        seen.contains("cannot start /nonexistent/bash") && !seen.contains("recording session"),
+        "{seen:?}"
+    );
+    assert!(t.terminal_restored());
+    assert!(home.ids_quiet().is_empty(), "no session left behind");
+}

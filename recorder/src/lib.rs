@@ -43,7 +43,7 @@ pub use commands::{cut_commands, split_prompt, Cutter, Mark, MarkScanner, OUTPUT
 pub use error::Error;
 pub use integration::{integrate, Integration, IntegrationError, Shell};
 pub use pty::Command;
-pub use record::{record, Options, Outcome};
+pub use record::{record, record_then, Options, Outcome};
 pub use redact::{PatternError, Redactor, Rules, HOLD_TIME, KINDS};
 pub use screen_text::{Rendered, ScreenText};
 pub use sink::{Sink, SinkError};

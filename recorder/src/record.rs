@@ -86,10 +86,22 @@ const HANGUP_GRACE: Duration = Duration::from_secs(5);
 /// Runs `opts.command` in a PTY, passing it through to the user's terminal and every
 /// event to `sinks`, until the program exits.
 pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error> {
+    record_then(opts, sinks, || {})
+}
+
+/// Like [`record`], calling `started` once the program has started: before any of its
+/// output is passed through, and before the terminal is raw (a plain `\n` ends a line).
+/// A program that cannot be started is an error, and `started` is not called.
+pub fn record_then(
+    opts: Options,
+    sinks: Vec<Box<dyn Sink>>,
+    started: impl FnOnce(),
+) -> Result<Outcome, Error> {
     // Caught before the program starts: a SIGTERM that comes as soon as it prints must
     // hang it up like any other, not kill fixcast with the terminal left raw.
     let mut signals = Signals::new([SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     let pty = Pty::spawn(&opts.command, opts.cols, opts.rows)?;
+    started();
     let start = Instant::now();
     let micros = move || start.elapsed().as_micros() as u64;
     let (reader, writer) = pty.endpoints()?;
