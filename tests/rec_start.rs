@@ -108,3 +108,47 @@ fn a_shell_that_cannot_start_is_an_error_and_not_announced() {
     assert!(t.terminal_restored());
     assert!(home.ids_quiet().is_empty(), "no session left behind");
 }
+
+/// The folders of generated startup files in `user`'s runtime folder.
+fn startup_folders(user: &User) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(user.runtime())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn startup_files_of_a_killed_recorder_are_cleaned_by_the_next_one() {
+    let home = Home::new();
+    let user = User::new(&home);
+    let mut t = user.rec(&home, "/bin/bash");
+    assert!(t.wait_for("\x1b]133;B", LIMIT), "{:?}", t.seen_text());
+    let left = startup_folders(&user);
+    assert_eq!(left.len(), 1, "{left:?}");
+    let killed = t.pid();
+    std::process::Command::new("kill")
+        .args(["-KILL", &killed.to_string()])
+        .status()
+        .unwrap();
+    t.exit_code(LIMIT);
+    assert_eq!(startup_folders(&user), left, "SIGKILL leaves the folder");
+    // Someone else's folder of that name, and one whose recorder lives, are kept.
+    let live = format!("fixcast-01LIVE-{}", std::process::id());
+    std::fs::create_dir(user.runtime().join(&live)).unwrap();
+    std::fs::create_dir(user.runtime().join("fixcast-notes")).unwrap();
+
+    let mut next = user.rec(&home, "/bin/bash");
+    assert!(next.wait_for("\x1b]133;B", LIMIT), "{:?}", next.seen_text());
+    let now = startup_folders(&user);
+    assert!(!now.contains(&left[0]), "{now:?}");
+    assert!(
+        now.contains(&live) && now.contains(&"fixcast-notes".to_owned()),
+        "{now:?}"
+    );
+    assert_eq!(now.len(), 3, "{now:?}");
+    next.press(b"exit\r");
+    assert_eq!(next.exit_code(LIMIT), 0);
+    assert_eq!(startup_folders(&user), [live, "fixcast-notes".to_owned()]);
+}
