@@ -65,8 +65,8 @@ fn a_command_is_recorded_with_its_output_and_exit_status() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("recording session") && stderr.contains("fixcast play"),
-        "{stderr}"
+        !stderr.contains("recording session") && stderr.contains("fixcast play"),
+        "`-c` ends by itself: no \"exit the shell\", only where it was saved: {stderr}"
     );
 
     let ids = home.ids();
@@ -348,7 +348,11 @@ fn a_shell_that_cannot_start_is_a_clear_error_and_leaves_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/nonexistent/shell"), "{err}");
+    assert!(
+        err.contains("/nonexistent/shell") && err.contains("set SHELL"),
+        "{err}"
+    );
+    assert!(!err.contains("recording session"), "{err}");
     assert!(home.ids().is_empty());
 }
 

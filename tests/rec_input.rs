@@ -136,3 +136,57 @@ fn a_program_that_reads_large_piped_input_gets_every_byte() {
     assert_eq!(status, "complete");
     assert!(text.contains(&want), "recorded: …{}", text.len());
 }
+
+#[test]
+fn a_piped_integrated_shell_makes_one_record_per_command_and_a_clean_log() {
+    let home = Home::new();
+    let user = crate::integration_shells::User::new(&home);
+    let mut child = home
+        .cmd(&["rec"])
+        .env("HOME", &user.dir)
+        .env("XDG_RUNTIME_DIR", user.runtime())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"ls /\necho piped-$((6*7))\n").unwrap();
+    drop(stdin);
+    let status = exit_within(&mut child, Duration::from_secs(30)).expect("rec ends at eof");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut log).unwrap();
+    assert!(status.success(), "{status}: {log:?}");
+    assert!(log.contains("piped-42"), "output passes through: {log:?}");
+    for mark in ["\x1b]133;", "\x1b]633;", "\x1b]7;"] {
+        assert!(!log.contains(mark), "{mark:?} in the log: {log:?}");
+    }
+    let id = &home.ids()[0];
+    let raw = home.ok(&["export", id, "--format", "raw"]);
+    assert!(
+        raw.contains("\x1b]133;C") && raw.contains("\x1b]633;E;ls /"),
+        "the recording keeps the marks: {raw:?}"
+    );
+    let cmds: serde_json::Value =
+        serde_json::from_str(&home.ok(&["show", id, "--commands", "--json"])).unwrap();
+    let got: Vec<(&str, &str)> = cmds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["command"].as_str().unwrap(),
+                c["source"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ls /", "integration"),
+            ("echo piped-$((6*7))", "integration")
+        ],
+        "{cmds:#}"
+    );
+}

@@ -130,3 +130,43 @@ fn a_command_with_look_alike_characters_is_flagged_as_it_runs_and_after() {
     let hits = home.ok(&["search", "--json", "suspicious:true"]);
     assert!(hits.contains("U+0441"), "{hits}");
 }
+
+#[test]
+fn the_look_alike_warning_comes_as_the_command_starts() {
+    let home = Home::new();
+    let user = crate::integration_shells::User::new(&home);
+    let mut t = user.rec(&home, "/bin/bash");
+    assert!(
+        t.wait_for("133;B", Duration::from_secs(10)),
+        "{}",
+        t.seen_text()
+    );
+    t.press("sleep 3; echo kubeсtl-$((6*7))\r".as_bytes());
+    // The shell announces the command (633;E, then 133;C) as it starts it.
+    assert!(
+        t.wait_for("\x1b]133;C", Duration::from_secs(10)),
+        "{}",
+        t.seen_text()
+    );
+    let started = std::time::Instant::now();
+    assert!(
+        t.wait_for("look-alike characters", Duration::from_secs(10)),
+        "{}",
+        t.seen_text()
+    );
+    let late = started.elapsed();
+    let seen = t.seen_text();
+    assert!(
+        !seen.contains("kubeсtl-42"),
+        "warned only after the command's output: {seen:?}"
+    );
+    // Held back with the line, it came a second late (the redactor's hold time); the
+    // margin is for a loaded machine.
+    assert!(
+        late < Duration::from_millis(700),
+        "warned {late:?} after the command started"
+    );
+    assert!(t.wait_for("kubeсtl-42", Duration::from_secs(10)));
+    t.press(b"exit\r");
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+}

@@ -26,6 +26,7 @@ mod on_terminal;
 mod play;
 mod rec;
 mod rec_input;
+mod rec_start;
 mod redaction;
 mod reliability;
 mod safe_replay;

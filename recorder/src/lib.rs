@@ -15,7 +15,7 @@
 //!     fn finish(&mut self) -> Result<(), SinkError> { Ok(()) }
 //! }
 //! let cmd = Command { program: "bash".into(), args: vec!["-c".into(), "ls".into()], env: vec![], cwd: None };
-//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false, redact: None };
+//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false, redact: None, hide_marks: false };
 //! let outcome = record(opts, vec![Box::new(Count(0))])?;
 //! println!("exit {}", outcome.exit_status);
 //! # Ok::<(), fixcast_recorder::Error>(())
@@ -33,6 +33,7 @@ mod redact;
 mod resize;
 mod screen_text;
 mod sink;
+mod strip;
 pub mod tty;
 mod utf8;
 #[cfg(test)]
@@ -42,7 +43,7 @@ pub use commands::{cut_commands, split_prompt, Cutter, Mark, MarkScanner, OUTPUT
 pub use error::Error;
 pub use integration::{integrate, Integration, IntegrationError, Shell};
 pub use pty::Command;
-pub use record::{record, Options, Outcome};
+pub use record::{record, record_then, Options, Outcome};
 pub use redact::{PatternError, Redactor, Rules, HOLD_TIME, KINDS};
 pub use screen_text::{Rendered, ScreenText};
 pub use sink::{Sink, SinkError};

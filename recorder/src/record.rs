@@ -28,6 +28,7 @@ use crate::queue::{Chunk, Queue};
 use crate::redact::{Redactor, Rules};
 use crate::resize::Resizer;
 use crate::sink::Sink;
+use crate::strip::MarkStripper;
 use crate::tty::{self, RawMode};
 use crate::utf8::Utf8Stream;
 
@@ -46,6 +47,9 @@ pub struct Options {
     /// Redact secrets before any sink sees them (`None`: record as is). Only the
     /// recording is redacted: the user's terminal shows everything.
     pub redact: Option<Rules>,
+    /// Take the shell integration's marks out of what is passed through to stdout (for
+    /// a stdout that is no terminal, where they are noise); the recording keeps them.
+    pub hide_marks: bool,
 }
 
 /// How a recording ended.
@@ -82,10 +86,22 @@ const HANGUP_GRACE: Duration = Duration::from_secs(5);
 /// Runs `opts.command` in a PTY, passing it through to the user's terminal and every
 /// event to `sinks`, until the program exits.
 pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error> {
+    record_then(opts, sinks, || {})
+}
+
+/// Like [`record`], calling `started` once the program has started: before any of its
+/// output is passed through, and before the terminal is raw (a plain `\n` ends a line).
+/// A program that cannot be started is an error, and `started` is not called.
+pub fn record_then(
+    opts: Options,
+    sinks: Vec<Box<dyn Sink>>,
+    started: impl FnOnce(),
+) -> Result<Outcome, Error> {
     // Caught before the program starts: a SIGTERM that comes as soon as it prints must
     // hang it up like any other, not kill fixcast with the terminal left raw.
     let mut signals = Signals::new([SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     let pty = Pty::spawn(&opts.command, opts.cols, opts.rows)?;
+    started();
     let start = Instant::now();
     let micros = move || start.elapsed().as_micros() as u64;
     let (reader, writer) = pty.endpoints()?;
@@ -115,10 +131,12 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     {
         let queue = queue.clone();
         let (last_output, output_bytes) = (last_output.clone(), output_bytes.clone());
+        let stripper = opts.hide_marks.then(MarkStripper::default);
         thread::Builder::new()
             .name("fixcast-out".into())
             .spawn(move || {
-                pass_output(reader, &queue, &last_output, &output_bytes, micros);
+                let counts = (&*last_output, &*output_bytes);
+                pass_output(reader, &queue, counts, stripper, micros);
                 let _ = out_done_tx.send(());
             })?;
     }
@@ -187,19 +205,22 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     })
 }
 
-/// The hot path, until the terminal closes; counts the bytes passed through in `total`.
-/// `reader` is non-blocking (see [`Pty::endpoints`]): it is waited for with `poll`.
+/// The hot path, until the terminal closes; notes the time of the latest output and
+/// counts the bytes passed through (`last_output`, `total`), with the integration's
+/// marks taken out of what stdout gets when there is a `stripper`. `reader` is
+/// non-blocking (see [`Pty::endpoints`]): it is waited for with `poll`.
 fn pass_output(
     reader: FileDescriptor,
     queue: &Queue,
-    last_output: &AtomicU64,
-    total: &AtomicU64,
+    (last_output, total): (&AtomicU64, &AtomicU64),
+    mut stripper: Option<MarkStripper>,
     micros: impl Fn() -> u64,
 ) {
     let stdout = std::io::stdout();
     let out = stdout.as_fd();
     let mut terminal_ok = true;
     let mut buf = vec![0u8; 128 << 10];
+    let mut shown = Vec::new();
     loop {
         let n = match rustix::io::read(&reader, &mut buf) {
             Ok(0) => break,
@@ -223,7 +244,13 @@ fn pass_output(
         // then always recorded after it (commands are cut by that order).
         queue.push_output(t, bytes);
         if terminal_ok {
-            terminal_ok = write_all(out, bytes);
+            terminal_ok = match &mut stripper {
+                Some(s) => {
+                    s.filter(bytes, &mut shown);
+                    write_all(out, &shown)
+                }
+                None => write_all(out, bytes),
+            };
         }
         total.fetch_add(n as u64, Ordering::Relaxed);
     }

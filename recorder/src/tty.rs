@@ -17,6 +17,11 @@ pub fn stdin_is_tty() -> bool {
     termios::isatty(std::io::stdin())
 }
 
+/// Whether standard output is a terminal.
+pub fn stdout_is_tty() -> bool {
+    termios::isatty(std::io::stdout())
+}
+
 /// Settings to put back if the process panics while raw.
 static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
 
@@ -33,7 +38,9 @@ impl RawMode {
         let saved = termios::tcgetattr(&stdin).ok()?;
         let mut raw = saved.clone();
         raw.make_raw();
-        termios::tcsetattr(&stdin, OptionalActions::Flush, &raw).ok()?;
+        // Now, not Flush: keys typed before the shell is up (`fixcast rec` Enter, then a
+        // command, in one paste) wait in the terminal's input and must reach the shell.
+        termios::tcsetattr(&stdin, OptionalActions::Now, &raw).ok()?;
         *SAVED.lock().unwrap_or_else(|p| p.into_inner()) = Some(saved.clone());
         install_panic_hook();
         Some(RawMode { saved })

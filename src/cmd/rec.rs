@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use fixcast_recorder::{integrate, record, tty, Command, Options, Sink, SinkError};
+use fixcast_recorder::{integrate, record_then, tty, Command, Options, Sink, SinkError};
 use fixcast_sessions::asciicast::Header;
 use fixcast_sessions::suspicious_chars;
 use fixcast_sessions::{
@@ -211,7 +211,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
     let mut shell_args = Vec::new();
     let mut env = vec![("FIXCAST_SESSION".to_owned(), id.to_string())];
     // Kept until the recording ends: it removes the shell's generated startup files.
-    let mut _integration = None;
+    let mut integration = None;
     if let Some(c) = &args.command {
         shell_args = vec!["-c".to_owned(), c.clone()];
     } else {
@@ -220,7 +220,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
                 program = i.program.clone();
                 shell_args = i.args.clone();
                 env.extend(i.env.iter().cloned());
-                _integration = Some(i);
+                integration = Some(i);
             }
             Ok(None) => {}
             Err(e) => eprintln!(
@@ -242,9 +242,18 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         interactive,
         record_input: args.record_input,
         redact: rules,
+        // A CI log or a file would show the integration's marks as `]133;A\`.
+        hide_marks: integration.is_some() && !tty::stdout_is_tty(),
     };
     let short = id.short().to_owned();
-    eprintln!("fixcast: recording session {short}; exit the shell to stop");
+    // Said once the shell runs, and only to someone at it: `-c` and piped input end by
+    // themselves, and a shell that cannot start is an error instead.
+    let announce = args.command.is_none() && interactive;
+    let started = || {
+        if announce {
+            eprintln!("fixcast: recording session {short}; exit the shell to stop");
+        }
+    };
     let mut sinks: Vec<Box<dyn Sink>> = vec![
         Box::new(FileSink {
             writer: Some(writer),
@@ -261,12 +270,15 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         sinks.push(Box::new(sink));
         uploader
     });
-    let outcome = match record(opts, sinks) {
+    let outcome = match record_then(opts, sinks, started) {
         Ok(o) => o,
         Err(e) => {
             // Nothing was recorded: leave no empty session behind.
             drop(held);
             let _ = store.remove(&id);
+            if let fixcast_recorder::Error::Spawn { .. } = e {
+                bail!("cannot record: {e}; set SHELL to a shell that is installed");
+            }
             return Err(e).context("cannot record");
         }
     };

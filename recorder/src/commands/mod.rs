@@ -89,6 +89,13 @@ pub struct Cutter {
     /// recorder before the terminal shows them): it is read off the screen when the
     /// echo's line break arrives.
     pending_enter: Option<u64>,
+    /// An integration mark has been seen: the shell reports its own commands.
+    marked: bool,
+    /// Commands cut at Enter before any integration mark: lines typed or piped ahead,
+    /// echoed by the terminal before the shell was up. An integrated shell then runs
+    /// and marks them itself, and each integrated command takes the place of its copy
+    /// here; those no integrated command claims are kept.
+    typed_ahead: Vec<CommandRecord>,
 }
 
 impl Cutter {
@@ -111,6 +118,8 @@ impl Cutter {
             typed: Vec::new(),
             input_col: None,
             pending_enter: None,
+            marked: false,
+            typed_ahead: Vec::new(),
         };
         if let Some(cmd) = command {
             c.whole = Some(c.open(0, cmd.to_owned(), CommandSource::Heuristic));
@@ -245,6 +254,13 @@ impl Cutter {
                     (None, Some(line)) => with_lines_as_typed(line, &typed),
                     (None, None) => self.previous_line(),
                 };
+                if let Some(i) = self
+                    .typed_ahead
+                    .iter()
+                    .position(|c| c.command.trim() == line.trim())
+                {
+                    self.typed_ahead.remove(i);
+                }
                 self.integrated = Some(self.open(now, line, CommandSource::Integration));
                 self.shell = Shell::Running;
             }
@@ -255,8 +271,14 @@ impl Cutter {
                 }
                 self.shell = Shell::AtPrompt;
             }
-            Mark::Cwd(dir) => self.cwd = Some(dir),
+            Mark::Cwd(dir) => {
+                self.cwd = Some(dir);
+                // OSC 7 is printed by more than fixcast's integration (vte.sh): it
+                // tells nothing about who reports commands.
+                return;
+            }
         }
+        self.marked = true;
     }
 
     /// Enter was pressed at `time`; the screen may now show the line it ended. Returns
@@ -297,7 +319,9 @@ impl Cutter {
             }
             let mut rec = open_from(start, first, source);
             rec.cwd = cwd;
+            let n = self.done.len();
             self.push(rec, rendered, None, true, time);
+            self.hold_if_typed_ahead(n);
         }
         if !command.is_empty() {
             let mut open = self.open(time, command, CommandSource::Heuristic);
@@ -353,7 +377,17 @@ impl Cutter {
 
     fn end_heuristic(&mut self, at_enter: bool) {
         if let Some(open) = self.heuristic.take() {
+            let n = self.done.len();
             self.close(open, None, at_enter);
+            self.hold_if_typed_ahead(n);
+        }
+    }
+
+    /// Before any integration mark, the commands cut at Enter since `done[from]` may be
+    /// lines typed ahead that an integrated shell will report itself.
+    fn hold_if_typed_ahead(&mut self, from: usize) {
+        if !self.marked {
+            self.typed_ahead.extend(self.done.drain(from..));
         }
     }
 
@@ -390,13 +424,11 @@ impl Cutter {
     /// their output text out (and cost no rendering).
     pub fn snapshot(&mut self, output: bool) -> Vec<CommandRecord> {
         let now = self.now;
+        let kept = self.done.iter().chain(&self.typed_ahead);
         let mut all: Vec<CommandRecord> = if output {
-            self.done.clone()
+            kept.cloned().collect()
         } else {
-            self.done
-                .iter()
-                .map(CommandRecord::without_output)
-                .collect()
+            kept.map(CommandRecord::without_output).collect()
         };
         for open in [&mut self.heuristic, &mut self.integrated, &mut self.whole]
             .into_iter()
@@ -426,6 +458,7 @@ impl Cutter {
         {
             self.close(open, None, false);
         }
+        self.done.append(&mut self.typed_ahead);
         numbered(self.done)
     }
 }

@@ -315,6 +315,73 @@ fn keys_typed_ahead_in_an_integrated_shell_are_not_extra_commands() {
     assert_eq!(got, vec!["seq 3", "pwd"]);
 }
 
+/// Keys typed (or piped) before an integrated shell is up: the terminal echoes them
+/// before any mark, then the shell runs them at its first prompt, marked.
+fn typed_before_the_first_prompt(lines: &[&str]) -> Vec<Event> {
+    let mut events = vec![enter(1)];
+    let mut t = 2;
+    for line in lines {
+        events.push(out(t, &format!("{line}\r\n")));
+        events.push(enter(t + 1));
+        t += 2;
+    }
+    events.pop();
+    events.push(out(t, "welcome from bashrc\r\n"));
+    for line in lines {
+        t += 1;
+        events.push(out(
+            t,
+            &integrated("/srv", line, &format!("ran {line}\r\n"), 0),
+        ));
+    }
+    events.push(out(t + 1, &format!("{}{}$ ", osc("133;A"), osc("133;B"))));
+    events
+}
+
+#[test]
+fn lines_typed_before_an_integrated_shell_starts_are_one_command_each() {
+    let events = typed_before_the_first_prompt(&["ls /", "pwd"]);
+    let cmds = cut_commands(80, 24, None, &events);
+    let got: Vec<(&str, CommandSource, &str)> = cmds
+        .iter()
+        .map(|c| (c.command.as_str(), c.source, c.output.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("ls /", CommandSource::Integration, "ran ls /\n"),
+            ("pwd", CommandSource::Integration, "ran pwd\n"),
+        ]
+    );
+    assert_eq!((cmds[0].seq, cmds[1].seq), (1, 2));
+    assert_snapshots_match(&events);
+}
+
+#[test]
+fn lines_typed_ahead_that_no_integrated_command_ran_are_kept() {
+    // A plain shell (no marks ever): its commands are cut at Enter as usual.
+    let events = vec![
+        enter(1),
+        out(2, "ls /\r\n"),
+        out(3, "bin etc\r\n$ "),
+        enter(4),
+        out(5, "pwd\r\n/\r\n$ "),
+    ];
+    let got: Vec<String> = cut_commands(80, 24, None, &events)
+        .into_iter()
+        .map(|c| c.command)
+        .collect();
+    assert_eq!(got, ["ls /", "pwd"]);
+    // Integration that starts later and runs something else leaves the line alone.
+    let mut events = vec![enter(1), out(2, "read x\r\n")];
+    events.push(out(3, &integrated("/srv", "true", "", 0)));
+    let got: Vec<String> = cut_commands(80, 24, None, &events)
+        .into_iter()
+        .map(|c| c.command)
+        .collect();
+    assert_eq!(got, ["read x", "true"]);
+}
+
 /// Feeds `events` one by one; after each output (when no Enter waits for its echo), the
 /// snapshot is what cutting the recording up to there gives.
 fn assert_snapshots_match(events: &[Event]) {

@@ -49,7 +49,9 @@
 //!
 //! The generated files live in a private folder (mode 0700) under `$XDG_RUNTIME_DIR`,
 //! else the system temp folder, removed when the [`Integration`] is dropped: keep it
-//! until the recording ends.
+//! until the recording ends. Its name, `fixcast-<session id>-<recorder pid>`, says whose
+//! it is: a recorder that was killed (SIGKILL, a crash) cannot remove its folder, so each
+//! new one removes those of recorders that are gone.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::Write;
@@ -138,7 +140,8 @@ fn integrate_in(
     if session_id.is_empty() || !session_id.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(IntegrationError::SessionId(session_id.to_owned()));
     }
-    let path = base.join(format!("fixcast-{session_id}"));
+    remove_stale(base);
+    let path = base.join(format!("fixcast-{session_id}-{}", std::process::id()));
     // Not create_all: a folder already there (someone else's) is an error, not reused.
     DirBuilder::new()
         .mode(0o700)
@@ -182,6 +185,43 @@ fn integrate_in(
         env,
         dir,
     }))
+}
+
+/// Removes the folders in `base` left by recorders that are gone: `fixcast-<id>-<pid>`,
+/// ours (the same user), and no process `pid` runs. Best effort: what cannot be read or
+/// removed is left, and a pid now reused by another process keeps its folder until that
+/// one ends too.
+fn remove_stale(base: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    let me = rustix::process::getuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(recorder_of) else {
+            continue;
+        };
+        let gone = rustix::process::Pid::from_raw(pid).is_some_and(|pid| {
+            rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH)
+        });
+        // symlink_metadata: a link is never followed (nor removed through).
+        let ours =
+            std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
+        if gone && ours {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The recorder pid in a folder name `fixcast-<session id>-<pid>`.
+fn recorder_of(name: &str) -> Option<i32> {
+    let (id, pid) = name.strip_prefix("fixcast-")?.rsplit_once('-')?;
+    let valid = !id.is_empty()
+        && id.chars().all(|c| c.is_ascii_alphanumeric())
+        && !pid.is_empty()
+        && pid.chars().all(|c| c.is_ascii_digit());
+    valid.then(|| pid.parse().ok()).flatten()
 }
 
 /// The folder of generated files, removed on drop.
@@ -251,7 +291,8 @@ mod tests {
             .unwrap()
             .unwrap();
         let dir = i.dir().to_owned();
-        assert_eq!(dir, base.join("fixcast-01TESTBASH"));
+        let name = format!("fixcast-01TESTBASH-{}", std::process::id());
+        assert_eq!(dir, base.join(name));
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
         assert_eq!(i.args[0], "--rcfile");
@@ -284,6 +325,38 @@ mod tests {
             .is_none());
         assert!(integrate_in(&base, Path::new("bash"), "../x").is_err());
         drop((z, f));
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn folders_of_recorders_that_are_gone_are_removed() {
+        assert_eq!(recorder_of("fixcast-01ABC-123"), Some(123));
+        for name in [
+            "fixcast-01ABC",
+            "fixcast--1",
+            "fixcast-01ABC-",
+            "fixcast-a.b-1",
+            "x-1-2",
+        ] {
+            assert_eq!(recorder_of(name), None, "{name}");
+        }
+        let base = base("stale");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = base.join(format!("fixcast-01DEAD-{dead}"));
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::write(stale.join("bashrc"), "x").unwrap();
+        let live = base.join(format!("fixcast-01LIVE-{}", std::process::id()));
+        std::fs::create_dir(&live).unwrap();
+        let file = base.join(format!("fixcast-01FILE-{dead}"));
+        std::fs::write(&file, "not a folder").unwrap();
+        let i = integrate_in(&base, Path::new("/bin/bash"), "01NEW")
+            .unwrap()
+            .unwrap();
+        assert!(!stale.exists(), "its recorder is gone");
+        assert!(live.exists() && file.exists() && i.dir().exists());
+        drop(i);
         std::fs::remove_dir_all(&base).unwrap();
     }
 }

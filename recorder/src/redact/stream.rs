@@ -85,7 +85,8 @@ impl Redactor {
             Some(b'\r') => &bytes[..bytes.len() - 1],
             _ => bytes,
         };
-        let cut = memchr::memrchr2(b'\n', b'\r', search).map_or(0, |i| i + 1);
+        let line_end = memchr::memrchr2(b'\n', b'\r', search).map_or(0, |i| i + 1);
+        let cut = line_end + after_command_start(&bytes[line_end..]);
         if bytes.len() - cut <= HOLD_BYTES {
             return cut;
         }
@@ -157,5 +158,27 @@ impl Redactor {
                 out.push((time, text));
             }
         }
+    }
+}
+
+/// Where the last complete command-start mark (`ESC ] 133;C … ST`, from the shell
+/// integration) in `line` ends, or 0. What comes before it is decided at once: the
+/// command line is announced just before it, and waits on nothing (the look-alike
+/// warning reacts to it as the command starts; a `sleep 3` after it would otherwise
+/// hold it back), and a secret does not span a mark.
+fn after_command_start(line: &[u8]) -> usize {
+    const MARK: &[u8] = b"\x1b]133;C";
+    let Some(at) = memchr::memmem::rfind(line, MARK) else {
+        return 0;
+    };
+    let from = at + MARK.len();
+    let Some(i) = memchr::memchr2(0x07, 0x1b, &line[from..]) else {
+        return 0;
+    };
+    let end = from + i;
+    match line[end] {
+        0x07 => end + 1,
+        _ if line.get(end + 1) == Some(&b'\\') => end + 2,
+        _ => 0,
     }
 }

@@ -150,6 +150,39 @@ fn held_text_keeps_its_time_and_an_unfinished_line_waits() {
 }
 
 #[test]
+fn a_command_start_mark_releases_the_line_that_announced_it() {
+    let mut r = Rules::builtin().redactor();
+    let mut out = Vec::new();
+    // What bash prints as `export T=ghp_…; sleep 3` starts: nothing more comes for 3 s.
+    let started = "\x1b]633;E;export T=ghp_FAKEfakeFAKEfake\x1b\\\x1b]133;C\x1b\\";
+    r.push(1, &format!("{started}out"), &mut out);
+    assert_eq!(
+        out,
+        [(
+            1,
+            "\x1b]633;E;export T=[REDACTED:github-token]\x1b\\\x1b]133;C\x1b\\".to_owned()
+        )]
+    );
+    assert!(
+        r.release_at().is_some(),
+        "the output after it waits as usual"
+    );
+    out.clear();
+    // fish 4's C (BEL), and a mark not finished yet, which is held.
+    r.push(2, "put\r\n\x1b]133;C;cmdline_url=ls\x07", &mut out);
+    assert_eq!(
+        out,
+        [
+            (1, "out".to_owned()),
+            (2, "put\r\n\x1b]133;C;cmdline_url=ls\x07".to_owned())
+        ]
+    );
+    out.clear();
+    r.push(3, "\x1b]133;C\x1b", &mut out);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
 fn a_long_line_is_not_held_forever() {
     let mut r = Rules::builtin().redactor();
     let mut out = Vec::new();
