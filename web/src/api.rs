@@ -357,7 +357,22 @@ pub(crate) async fn run_search(
 }
 
 pub(crate) fn hit_url(h: &Hit) -> String {
-    format!("/s/{}?t={:.1}&hit={}", h.session, h.offset.max(0.0), h.seq)
+    format!("/s/{}?t={}&hit={}", h.session, play_time(h.offset), h.seq)
+}
+
+/// How long before a command starts its replay link opens: the player shows the screen
+/// as it is at the link's time, so opening a hair early puts the command line on it.
+const PLAY_LEAD: f64 = 0.05;
+
+/// The `t=` of a link to a command starting at `start` seconds: a little before it,
+/// floored to hundredths. Rounding (`2.0` for 1.978) would open mid-output.
+pub(crate) fn play_time(start: f64) -> String {
+    let t = if start.is_finite() {
+        (start - PLAY_LEAD).max(0.0)
+    } else {
+        0.0
+    };
+    format!("{:.2}", (t * 100.0).floor() / 100.0)
 }
 
 async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>> {
