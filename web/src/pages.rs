@@ -11,7 +11,7 @@ use fixcast_sessions::{derive_fixes, CommandRecord, Confusable, FixRoles, Sessio
 
 use crate::api::{filter_sessions, load, number, params, play_time, session_commands};
 use crate::error::{Error, PageError};
-use crate::html::{date, duration, esc, layout, offset, url_encode};
+use crate::html::{date, duration, esc, layout, offset, url_encode, who};
 use crate::AppState;
 
 /// Sessions per page of the home listing; hits per page of results.
@@ -47,13 +47,13 @@ fn session_item(m: &SessionMeta) -> String {
         .collect();
     format!(
         r#"<li class="session"><a class="title" href="/s/{id}">{title}</a>{live}
-<div class="meta"><span>{started}</span> · <span>{dur}</span> · <span>{who}</span> <code>{short}</code> {tags}</div></li>
+<div class="meta"><span>{started}</span> · <span>{dur}</span>{who} · <code>{short}</code> {tags}</div></li>
 "#,
         id = m.id,
         title = esc(m.display_title()),
         started = esc(&date(m.started)),
         dur = esc(&duration(m.duration)),
-        who = esc(&format!("{}@{}", m.user, m.host)),
+        who = who(&m.user, &m.host),
         short = esc(m.id.short()),
     )
 }
@@ -207,6 +207,21 @@ pub(crate) fn suspicious_note(chars: &[Confusable]) -> String {
     )
 }
 
+/// When a poster frame of command `i` is drawn: a moment after it ended (the player
+/// draws what came before a time, and its last output may be stamped with its end),
+/// before the next command's prompt and within the recording.
+fn poster_time(cmds: &[CommandRecord], i: usize, duration: f64) -> f64 {
+    let c = &cmds[i];
+    let mut t = c.end.max(c.start) + 0.25;
+    if let Some(next) = cmds.get(i + 1) {
+        t = t.min(next.start);
+    }
+    if duration > 0.0 {
+        t = t.min(duration);
+    }
+    t.max(0.0)
+}
+
 /// A time from `?t=`: seconds, `90.5`, or `1:30`.
 fn parse_time(s: &str) -> Option<f64> {
     let mut total = 0.0;
@@ -244,6 +259,38 @@ pub async fn session(
     } else {
         "segmented"
     };
+    // Opened with no time: a poster frame, the end of the fix (marked, else inferred),
+    // else of the first command, rather than a blank screen at 0:00.
+    let read_only = state.knowledge().read_only(state.store());
+    let records = derive_fixes(&cmds, meta.fix_seq, &read_only);
+    let (poster, poster_seq) = if p.contains_key("t") || hit.is_some() {
+        (String::new(), String::new())
+    } else {
+        let inferred = records
+            .iter()
+            .filter(|r| r.is_resolved())
+            .find_map(|r| r.fix.first().copied().or(r.verification));
+        let at = meta
+            .fix_seq
+            .or(inferred)
+            .and_then(|s| cmds.iter().position(|c| c.seq == s))
+            .or((!cmds.is_empty()).then_some(0));
+        at.map(|i| {
+            (
+                poster_time(&cmds, i, meta.duration).to_string(),
+                cmds[i].seq.to_string(),
+            )
+        })
+        .unwrap_or_default()
+    };
+    // A live session's length so far (meta.json has it only once the recording ends);
+    // app.js keeps it current.
+    let dur = if meta.status == Status::Recording {
+        let since = (time::OffsetDateTime::now_utc() - meta.started).as_seconds_f64();
+        meta.duration.max(since)
+    } else {
+        meta.duration
+    };
     let live = if meta.status == Status::Recording {
         r#" <span class="badge live">LIVE</span> <span class="note" id="viewers" role="status"></span>"#
     } else {
@@ -251,9 +298,9 @@ pub async fn session(
     };
     let tags = meta.tags.join(", ");
     let mut body = format!(
-        r#"<main class="session" id="session" data-id="{id}" data-start="{start}" data-format="{format}" data-hit="{hit}" data-cols="{cols}" data-rows="{rows}" data-live="{is_live}">
+        r#"<main class="session" id="session" data-id="{id}" data-start="{start}" data-format="{format}" data-hit="{hit}" data-poster="{poster}" data-poster-seq="{poster_seq}" data-cols="{cols}" data-rows="{rows}" data-live="{is_live}">
 <div class="head"><h1 id="title">{title}</h1>{live}
-<div class="meta"><code>{short}</code> · {started} · {dur} · {who} · <a href="/api/sessions/{id}/cast" download="{id}.cast">download .cast</a></div>
+<div class="meta"><code>{short}</code> · {started} · <span id="duration">{dur}</span>{who} · <a href="/api/sessions/{id}/cast" download="{id}.cast">download .cast</a></div>
 <div class="tags">{tag_links}</div>
 <details class="edit"><summary>Edit title, tags, notes</summary>
 <form id="edit-form">
@@ -284,8 +331,8 @@ pub async fn session(
         title = esc(meta.display_title()),
         short = esc(meta.id.short()),
         started = esc(&date(meta.started)),
-        dur = esc(&duration(meta.duration)),
-        who = esc(&format!("{}@{}", meta.user, meta.host)),
+        dur = esc(&duration(dur)),
+        who = who(&meta.user, &meta.host),
         tag_links = meta
             .tags
             .iter()
@@ -308,8 +355,6 @@ pub async fn session(
     if cmds.is_empty() {
         body.push_str(r#"<li class="empty">No commands found in this recording.</li>"#);
     }
-    let read_only = state.knowledge().read_only(state.store());
-    let records = derive_fixes(&cmds, meta.fix_seq, &read_only);
     let roles = FixRoles::of(&records);
     for c in &cmds {
         body.push_str(&command_row(c, hit, meta.fix_seq, &roles));

@@ -11,7 +11,7 @@ use fixcast_indexer::Hit;
 
 use crate::api::{hit_url, number, params, play_time, run_search};
 use crate::error::{Error, PageError};
-use crate::html::{date, duration, esc, highlighted, offset, url_encode};
+use crate::html::{date, duration, esc, highlighted, offset, url_encode, who};
 use crate::pages::{exit_badge, page, pager, suspicious_note, PER_PAGE};
 use crate::AppState;
 
@@ -129,14 +129,13 @@ fn group_html(hits: &[&Hit], notes: Option<&String>) -> String {
     let title = first.title.as_deref().unwrap_or("");
     let mut out = format!(
         r#"<li class="group"><div class="group-head"><a class="title" href="/s/{sid}">{title}</a>
-<div class="meta"><code>{short}</code> · {started} · {user}@{host} · {n}</div>{notes}</div><ol class="hits">
+<div class="meta"><code>{short}</code> · {started}{who} · {n}</div>{notes}</div><ol class="hits">
 "#,
         sid = esc(&first.session),
         title = esc(if title.is_empty() { "session" } else { title }),
         short = esc(first.session.get(..10).unwrap_or(&first.session)),
         started = esc(&date(first.started)),
-        user = esc(&first.user),
-        host = esc(&first.host),
+        who = who(&first.user, &first.host),
         n = if hits.len() == 1 {
             "1 hit".to_owned()
         } else {
