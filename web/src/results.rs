@@ -76,7 +76,7 @@ pub async fn results(
 }
 
 /// Hits grouped by session, sessions in the order of their best hit, hits in rank order.
-fn group(hits: &[Hit]) -> Vec<Vec<&Hit>> {
+pub(crate) fn group(hits: &[Hit]) -> Vec<Vec<&Hit>> {
     let mut groups: Vec<Vec<&Hit>> = Vec::new();
     for h in hits {
         match groups.iter_mut().find(|g| g[0].session == h.session) {
@@ -89,7 +89,7 @@ fn group(hits: &[Hit]) -> Vec<Vec<&Hit>> {
 
 /// The notes of the sessions hits are in (a session that cannot be read has none: its
 /// hits still show).
-async fn session_notes(state: &AppState, hits: &[Hit]) -> HashMap<String, String> {
+pub(crate) async fn session_notes(state: &AppState, hits: &[Hit]) -> HashMap<String, String> {
     let mut ids: Vec<String> = hits.iter().map(|h| h.session.clone()).collect();
     ids.sort();
     ids.dedup();

@@ -117,3 +117,31 @@ async fn hits_are_grouped_by_session_with_its_notes() {
     let j = get(&a, "/api/search?q=resolv.conf").await.json();
     assert_eq!(j["hits"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn the_api_groups_hits_by_session_when_asked() {
+    let w = world();
+    let a = w.app(None);
+    let body = serde_json::json!({ "notes": "the provisioning script" }).to_string();
+    let r = patch(
+        &a,
+        &format!("/api/sessions/{}", w.id),
+        "application/json",
+        body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let j = get(&a, "/api/search?q=resolv.conf&group=session")
+        .await
+        .json();
+    let sessions = j["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 1, "{j:#}");
+    assert_eq!(sessions[0]["session"], w.id.as_str());
+    assert_eq!(sessions[0]["notes"], "the provisioning script");
+    assert_eq!(sessions[0]["hits"].as_array().unwrap().len(), 2, "{j:#}");
+    assert!(j.get("hits").is_none(), "{j:#}");
+    let msg = get(&a, "/api/search?q=x&group=host")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert!(msg.starts_with("group:"), "{msg}");
+}
