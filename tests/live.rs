@@ -261,6 +261,7 @@ fn a_live_session_in_the_browser() {
     let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
     let mut node = Command::new("node")
         .arg(web.join("tests/browser.mjs"))
+        .env("FIXCAST_SHOTS", crate::web::shots_dir())
         .args([
             "live",
             &server.url,
@@ -307,6 +308,39 @@ fn a_live_session_in_the_browser() {
         "live in the browser: output on screen {} ms after typing; late joiner {} ms",
         v["latency"], v["lateMs"]
     );
+    // Every check is told, not just the first that fails.
+    let mut bad: Vec<String> = Vec::new();
+    // The live player's buffer is fixed and small: an adaptive one grows as the viewer
+    // watches, until the screen lags seconds behind.
+    let live_src = &v["created"][0]["src"];
+    let buffer = live_src["bufferTime"].as_f64();
+    if live_src["driver"] != "eventsource" || !buffer.is_some_and(|b| (0.0..=250.0).contains(&b)) {
+        bad.push(format!(
+            "the live player has no fixed small buffer: {live_src}"
+        ));
+    }
+    if v["listed"].as_u64().is_none_or(|ms| ms >= 5_000) {
+        bad.push("the live command list did not show the new command within 5 s".into());
+    }
+    let (d1, d2) = (v["duration"][0].as_f64(), v["duration"][1].as_f64());
+    if !d1.zip(d2).is_some_and(|(a, b)| b >= a + 1.0) {
+        bad.push(format!("the live duration stands still: {:?}", (d1, d2)));
+    }
+    let watching = v["watching"].as_f64().unwrap_or(0.0);
+    let at = v["replay"]["at"].as_f64().unwrap_or(0.0);
+    if !(watching > 0.5 && at >= watching - 0.5) {
+        bad.push(format!(
+            "the replay starts at {at}, the viewer was at {watching}"
+        ));
+    }
+    if !v["replay"]["screen"]
+        .as_str()
+        .unwrap_or("")
+        .contains("browser-42-out")
+    {
+        bad.push("the replay's screen lost what the viewer saw".into());
+    }
+    assert!(bad.is_empty(), "{bad:#?}\n{v:#}");
     let commands = v["commands"].as_array().unwrap();
     assert!(
         commands

@@ -87,11 +87,17 @@ pub fn browser_ready() -> bool {
 
 /// Runs one scenario of browser.mjs; its JSON result, or a panic with what it saw.
 pub fn browser(scenario: &str, base: &str, args: &[&str]) -> Value {
+    browser_with(scenario, base, args, &[])
+}
+
+/// [`browser`] with environment variables for the script (`FIXCAST_SHOTS`).
+pub fn browser_with(scenario: &str, base: &str, args: &[&str], env: &[(&str, PathBuf)]) -> Value {
     let out = Command::new("node")
         .arg(web_dir().join("tests/browser.mjs"))
         .arg(scenario)
         .arg(base)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(web_dir())
         .output()
         .unwrap();
@@ -132,6 +138,14 @@ pub(crate) fn integrated(cwd: &str, line: &str, output: &str, status: i32) -> St
     )
 }
 
+/// One command as a shell prints it over time: the prompt and the typed line a moment
+/// before its C mark at `t` (the command's start), then the output.
+fn typed_then_run(t: f64, cwd: &str, line: &str, output: &str, status: i32) -> [(f64, String); 2] {
+    let all = integrated(cwd, line, output, status);
+    let at = all.find(&osc("133;C")).unwrap();
+    [(t - 0.3, all[..at].to_owned()), (t, all[at..].to_owned())]
+}
+
 /// Writes an asciicast v3 file of `(seconds, output)` and imports it; the session id.
 pub(crate) fn import_cast(home: &Home, title: &str, outputs: &[(f64, String)]) -> String {
     let path = home.path().join(format!("{}.cast", outputs.len()));
@@ -156,58 +170,48 @@ pub(crate) fn import_cast(home: &Home, title: &str, outputs: &[(f64, String)]) -
 fn story(home: &Home) -> (String, f64) {
     let mut out = Vec::new();
     let mut t = 0.5;
-    out.push((
+    out.extend(typed_then_run(
         t,
-        integrated(
-            "/etc",
-            "lsattr /etc/resolv.conf",
-            "----i---------e------- /etc/resolv.conf\r\n",
-            0,
-        ),
+        "/etc",
+        "lsattr /etc/resolv.conf",
+        "----i---------e------- /etc/resolv.conf\r\n",
+        0,
     ));
     for i in 0..30 {
         t += 1.0;
-        out.push((
+        out.extend(typed_then_run(
             t,
-            integrated(
-                "/root",
-                &format!("echo step {i}"),
-                &format!("step {i}\r\n"),
-                0,
-            ),
+            "/root",
+            &format!("echo step {i}"),
+            &format!("step {i}\r\n"),
+            0,
         ));
     }
     t += 2.0;
-    out.push((
+    out.extend(typed_then_run(
         t,
-        integrated(
-            "/etc",
-            "echo nameserver 1.1.1.1 >> /etc/resolv.conf",
-            "bash: /etc/resolv.conf: Operation not permitted\r\n",
-            1,
-        ),
+        "/etc",
+        "echo nameserver 1.1.1.1 >> /etc/resolv.conf",
+        "bash: /etc/resolv.conf: Operation not permitted\r\n",
+        1,
     ));
     t += 3.0;
     let fix_at = t;
-    out.push((
+    out.extend(typed_then_run(
         t,
-        integrated(
-            "/etc",
-            "chattr -i /etc/resolv.conf",
-            "RESOLV-UNLOCKED immutable bit cleared\r\n",
-            0,
-        ),
+        "/etc",
+        "chattr -i /etc/resolv.conf",
+        "RESOLV-UNLOCKED immutable bit cleared\r\n",
+        0,
     ));
     for i in 0..30 {
         t += 1.0;
-        out.push((
+        out.extend(typed_then_run(
             t,
-            integrated(
-                "/root",
-                &format!("echo after {i}"),
-                &format!("after {i}\r\n"),
-                0,
-            ),
+            "/root",
+            &format!("echo after {i}"),
+            &format!("after {i}\r\n"),
+            0,
         ));
     }
     t += 1.0;
@@ -223,15 +227,130 @@ fn search_then_replay_at_the_hit() {
     let home = Home::new();
     let (id, fix_at) = story(&home);
     let server = Server::start(home.path(), None);
-    let v = browser("search", &server.url, &["RESOLV-UNLOCKED"]);
+    // The hit opens with its command line on screen, its output in the panel.
+    let v = browser(
+        "search",
+        &server.url,
+        &["$ chattr -i /etc/resolv.conf", "RESOLV-UNLOCKED"],
+    );
     assert_eq!(v["highlighted"], 1, "{v}");
     assert_eq!(v["start"].as_f64().unwrap(), fix_at, "{id}: {v}");
     let t = v["time"].as_f64().unwrap();
     assert!(
-        (fix_at - 0.5..fix_at + 3.0).contains(&t),
-        "player at {t}, the hit at {fix_at}"
+        (fix_at - 0.1..fix_at).contains(&t),
+        "player at {t}, the hit at {fix_at}: it opens just before the command runs"
     );
-    assert_eq!(v["screenHasOutput"], true);
+}
+
+/// Where the browser tests leave their screenshots for a person to look at.
+pub fn shots_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
+}
+
+#[test]
+fn the_pages_at_a_desk_and_on_a_phone() {
+    if !browser_ready() {
+        return;
+    }
+    let home = Home::new();
+    let (id, _) = story(&home);
+    let notes = "resolv.conf was made immutable by the provisioning script.\n\
+        Clear the bit with chattr -i, then fix the script.\n\
+        Seen on node1, node2 and node3 after the base image upgrade.\n\
+        Ticket OPS-1234 has the timeline.";
+    // The chattr command is the fix.
+    home.ok(&["edit", &id, "--note", notes, "--fix", "33"]);
+    let server = Server::start(home.path(), None);
+    let v = browser_with(
+        "pages",
+        &server.url,
+        &[&id, "resolv.conf"],
+        &[("FIXCAST_SHOTS", shots_dir())],
+    );
+    eprintln!("screenshots in {}", shots_dir().display());
+    let px = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    // Every check is told, not just the first that fails.
+    let mut bad = Vec::new();
+    let mut check = |ok: bool, what: &str| {
+        if !ok {
+            bad.push(what.to_owned());
+        }
+    };
+    // Side padding: nothing touches the window's edge.
+    for page in ["home", "results", "session"] {
+        check(
+            px(&v[page]["h1"]["left"]) >= 8.0,
+            &format!("{page}: the title touches the window's edge"),
+        );
+    }
+    check(
+        px(&v["session"]["player"]["left"]) >= 8.0,
+        "the player touches the window's edge",
+    );
+    // With notes, the control bar stays in a 1400x900 window.
+    check(
+        px(&v["session"]["controls"]["bottom"]) <= 900.0,
+        "with notes, the control bar is below the fold at 1400x900",
+    );
+    check(v["groups"] == 1, "hits are not grouped by session");
+    // Opened with no time: the fix's screen, not a blank 0:00.
+    check(
+        v["poster"]["seq"] == "33",
+        "the marked fix is not the poster's command",
+    );
+    check(
+        v["poster"]["screen"]
+            .as_str()
+            .unwrap_or("")
+            .contains("RESOLV-UNLOCKED"),
+        "opened with no time, the screen is not the fix's",
+    );
+    check(
+        v["poster"]["overlay"] == true,
+        "the play button is missing on the poster",
+    );
+    check(
+        v["overlayAfterSeek"] == false,
+        "the play button stays over the text after a seek",
+    );
+    check(
+        v["markIdle"] == "hidden",
+        "mark as the fix shows on a row neither selected nor hovered",
+    );
+    check(
+        v["markHover"] == "visible",
+        "mark as the fix is missing on the hovered row",
+    );
+    let c = &v["chapter"];
+    check(
+        c["hit"] == serde_json::json!([c["seq"].clone()]),
+        "a chapter click leaves the highlight where it was",
+    );
+    check(
+        c["shown"] == c["want"],
+        "a chapter click leaves the Output of panel as it was",
+    );
+    check(
+        v["tags"] == serde_json::json!(["alpha", "beta-2"]),
+        "the tag chips are stale after Save",
+    );
+    check(
+        v["dark"]["edge"] != "none" && !v["dark"]["edge"].is_null(),
+        "in dark mode the terminal has no edge",
+    );
+    // A phone: readable text and a Search button.
+    check(
+        px(&v["narrow"]["fontPx"]) >= 9.0,
+        "at 400 px the terminal's text is too small to read",
+    );
+    for page in ["homeNarrow", "narrow"] {
+        let b = &v[page]["button"];
+        check(
+            b["visible"] == true && px(&b["right"]) <= 400.0,
+            &format!("{page}: at 400 px the Search button is hidden"),
+        );
+    }
+    assert!(bad.is_empty(), "{bad:#?}\n{v:#}");
 }
 
 /// Payloads set `window.__pwned` if they ever run.

@@ -357,7 +357,22 @@ pub(crate) async fn run_search(
 }
 
 pub(crate) fn hit_url(h: &Hit) -> String {
-    format!("/s/{}?t={:.1}&hit={}", h.session, h.offset.max(0.0), h.seq)
+    format!("/s/{}?t={}&hit={}", h.session, play_time(h.offset), h.seq)
+}
+
+/// How long before a command starts its replay link opens: the player shows the screen
+/// as it is at the link's time, so opening a hair early puts the command line on it.
+const PLAY_LEAD: f64 = 0.05;
+
+/// The `t=` of a link to a command starting at `start` seconds: a little before it,
+/// floored to hundredths. Rounding (`2.0` for 1.978) would open mid-output.
+pub(crate) fn play_time(start: f64) -> String {
+    let t = if start.is_finite() {
+        (start - PLAY_LEAD).max(0.0)
+    } else {
+        0.0
+    };
+    format!("{:.2}", (t * 100.0).floor() / 100.0)
 }
 
 async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>> {
@@ -365,19 +380,43 @@ async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
     let limit = number(&p, "limit", 20, MAX_LIMIT)?;
     let offset = number(&p, "offset", 0, 10_000)?;
     let q = p.get("q").cloned().unwrap_or_default();
-    let hits = run_search(&state, &q, limit, offset).await?;
-    let hits: Vec<Value> = hits
-        .iter()
-        .map(|h| {
-            let mut v = serde_json::to_value(h).unwrap_or_default();
-            v["short_id"] = json!(h.session.get(..10).unwrap_or(&h.session));
-            v["url"] = json!(hit_url(h));
-            v
-        })
-        .collect();
+    let by_session = match p.get("group").map(String::as_str) {
+        None | Some("") => false,
+        Some("session") => true,
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "group: {other:?} is not a grouping; use group=session"
+            )))
+        }
+    };
+    let found = run_search(&state, &q, limit, offset).await?;
+    let hit_json = |h: &Hit| {
+        let mut v = serde_json::to_value(h).unwrap_or_default();
+        v["short_id"] = json!(h.session.get(..10).unwrap_or(&h.session));
+        v["url"] = json!(hit_url(h));
+        v
+    };
     // No command had every word: these are the closest matches.
-    let partial = hits.first().is_some_and(|h| h["partial"] == true);
-    Ok(Json(
-        json!({ "query": q, "offset": offset, "limit": limit, "partial": partial, "hits": hits }),
-    ))
+    let partial = found.first().is_some_and(|h| h.partial);
+    let mut answer = json!({ "query": q, "offset": offset, "limit": limit, "partial": partial });
+    if by_session {
+        // The same hits, grouped as the results page shows them.
+        let notes = crate::results::session_notes(&state, &found).await;
+        let sessions: Vec<Value> = crate::results::group(&found)
+            .into_iter()
+            .map(|g| {
+                json!({
+                    "session": g[0].session,
+                    "short_id": g[0].session.get(..10).unwrap_or(&g[0].session),
+                    "title": g[0].title,
+                    "notes": notes.get(&g[0].session),
+                    "hits": g.iter().map(|h| hit_json(h)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        answer["sessions"] = json!(sessions);
+    } else {
+        answer["hits"] = found.iter().map(hit_json).collect();
+    }
+    Ok(Json(answer))
 }

@@ -95,6 +95,16 @@ pub fn duration(seconds: f64) -> String {
     }
 }
 
+/// `user@host` with its ` · ` separator in a meta line; nothing when neither is known
+/// (an imported asciicast), rather than a lone `@`.
+pub fn who(user: &str, host: &str) -> String {
+    match (user.is_empty(), host.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!(" · {}", esc(user)),
+        _ => format!(" · {}@{}", esc(user), esc(host)),
+    }
+}
+
 /// `2026-01-02 15:04 UTC`.
 pub fn date(t: time::OffsetDateTime) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");

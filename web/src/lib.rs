@@ -28,6 +28,7 @@ mod knowledge;
 mod live;
 mod owner;
 mod pages;
+mod results;
 mod segments;
 mod server;
 mod upload;
@@ -126,7 +127,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
-        .route("/search", get(pages::results))
+        .route("/search", get(results::results))
         .route("/s/{id}", get(pages::session))
         .route("/assets/{name}", get(assets::asset))
         .route(

@@ -1,4 +1,4 @@
-//! The pages: home (search box, recent sessions), search results, and a session (the
+//! The pages: home (search box, recent sessions) and a session (the
 //! player beside its commands). Rendered on the server; everything from a recording is
 //! escaped. `assets/app.js` adds the player and the few interactions.
 
@@ -7,20 +7,19 @@ use std::fmt::Write;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use fixcast_indexer::Hit;
 use fixcast_sessions::{derive_fixes, CommandRecord, Confusable, FixRoles, SessionMeta, Status};
 
-use crate::api::{filter_sessions, hit_url, load, number, params, run_search, session_commands};
+use crate::api::{filter_sessions, load, number, params, play_time, session_commands};
 use crate::error::{Error, PageError};
-use crate::html::{date, duration, esc, highlighted, layout, offset, url_encode};
+use crate::html::{date, duration, esc, layout, offset, url_encode, who};
 use crate::AppState;
 
 /// Sessions per page of the home listing; hits per page of results.
-const PER_PAGE: usize = 30;
+pub(crate) const PER_PAGE: usize = 30;
 
 /// A page; its security headers (a strict Content-Security-Policy) are set for every
 /// answer in [`crate::headers`].
-fn page(title: &str, query: &str, body: &str) -> Response {
+pub(crate) fn page(title: &str, query: &str, body: &str) -> Response {
     let mut res = Html(layout(title, query, body)).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -48,18 +47,18 @@ fn session_item(m: &SessionMeta) -> String {
         .collect();
     format!(
         r#"<li class="session"><a class="title" href="/s/{id}">{title}</a>{live}
-<div class="meta"><span>{started}</span> · <span>{dur}</span> · <span>{who}</span> <code>{short}</code> {tags}</div></li>
+<div class="meta"><span>{started}</span> · <span>{dur}</span>{who} · <code>{short}</code> {tags}</div></li>
 "#,
         id = m.id,
         title = esc(m.display_title()),
         started = esc(&date(m.started)),
         dur = esc(&duration(m.duration)),
-        who = esc(&format!("{}@{}", m.user, m.host)),
+        who = who(&m.user, &m.host),
         short = esc(m.id.short()),
     )
 }
 
-fn pager(base: &str, page_no: usize, has_more: bool) -> String {
+pub(crate) fn pager(base: &str, page_no: usize, has_more: bool) -> String {
     let mut s = String::from(r#"<nav class="pager">"#);
     if page_no > 1 {
         let _ = write!(
@@ -89,6 +88,15 @@ pub async fn home(
     let page_no = number(&p, "page", 1, 100_000)?.max(1);
     let store = state.store().clone();
     let tag = p.get("tag").cloned().unwrap_or_default();
+    // Any filter: an empty listing then says nothing matched, not that there is nothing.
+    let filtered = ["tag", "q", "status"]
+        .iter()
+        .any(|k| p.get(*k).is_some_and(|v| !v.is_empty()));
+    let base = if tag.is_empty() {
+        "/?".to_owned()
+    } else {
+        format!("/?tag={}&", url_encode(&tag))
+    };
     let all = crate::api::blocking(move || filter_sessions(&store, &p)).await?;
     let shown: Vec<&SessionMeta> = all
         .iter()
@@ -105,8 +113,25 @@ pub async fn home(
     } else {
         body.push_str("<h1>Recent sessions</h1>");
     }
-    if all.is_empty() {
+    if all.is_empty() && !filtered {
         body.push_str(r#"<p class="empty">No sessions yet. Record one with <code>fixcast rec</code>, or bring asciicasts in with <code>fixcast import FILE</code>.</p>"#);
+    } else if all.is_empty() && !tag.is_empty() {
+        let _ = write!(
+            body,
+            r#"<p class="empty">No sessions are tagged <span class="tag">{}</span>. <a href="/">All sessions</a></p>"#,
+            esc(&tag)
+        );
+    } else if all.is_empty() {
+        body.push_str(r#"<p class="empty">No sessions match. <a href="/">All sessions</a></p>"#);
+    } else if shown.is_empty() {
+        let last = all.len().div_ceil(PER_PAGE);
+        let _ = write!(
+            body,
+            r#"<p class="empty">Page {page_no} is past the end: {n} sessions fill {last} {pages}. <a href="{base}page={last}">Last page</a> · <a href="{base}page=1">First page</a></p>"#,
+            n = all.len(),
+            pages = if last == 1 { "page" } else { "pages" },
+            base = esc(&base),
+        );
     }
     // Filled and kept current by app.js: sessions being recorded right now.
     body.push_str(r#"<section id="live-now" class="live-now" hidden><h2>Live now</h2><ul class="sessions"></ul></section>"#);
@@ -115,157 +140,17 @@ pub async fn home(
         body.push_str(&session_item(m));
     }
     body.push_str("</ul>");
-    let base = if tag.is_empty() {
-        "/?".to_owned()
-    } else {
-        format!("/?tag={}&", url_encode(&tag))
-    };
     body.push_str(&pager(&base, page_no, all.len() > page_no * PER_PAGE));
     body.push_str("</main>");
     Ok(page("Sessions", "", &body))
 }
 
-fn exit_badge(exit: Option<i32>) -> String {
+pub(crate) fn exit_badge(exit: Option<i32>) -> String {
     match exit {
         Some(0) => r#"<span class="exit ok" title="exit status">0</span>"#.to_owned(),
         Some(n) => format!(r#"<span class="exit fail" title="exit status">{n}</span>"#),
         None => r#"<span class="exit unknown" title="exit status unknown">?</span>"#.to_owned(),
     }
-}
-
-pub async fn results(
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, PageError> {
-    let p = params(raw);
-    let q = p.get("q").cloned().unwrap_or_default();
-    if q.trim().is_empty() {
-        return Ok(axum::response::Redirect::to("/").into_response());
-    }
-    let page_no = number(&p, "page", 1, 1_000)?.max(1);
-    let hits = match run_search(&state, &q, PER_PAGE + 1, (page_no - 1) * PER_PAGE).await {
-        Ok(h) => h,
-        Err(e @ (Error::Query(_) | Error::BadRequest(_))) => {
-            let body = format!(
-                r#"<main class="results"><p class="error" role="alert">{}</p></main>"#,
-                esc(&e.to_string())
-            );
-            let mut res = page("Search", &q, &body);
-            *res.status_mut() = e.status();
-            return Ok(res);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let mut body = format!(
-        r#"<main class="results"><h1>Results for <q>{}</q></h1>"#,
-        esc(&q)
-    );
-    if hits.is_empty() {
-        body.push_str(r#"<p class="empty">No matches; try fewer or looser terms.</p>"#);
-    } else if hits[0].partial {
-        body.push_str(
-            r#"<p class="partial" role="status">No command has all words; closest matches:</p>"#,
-        );
-    }
-    body.push_str(r#"<ol class="hits">"#);
-    for h in hits.iter().take(PER_PAGE) {
-        let title = h.title.as_deref().unwrap_or("");
-        let _ = write!(
-            body,
-            r#"<li class="hit"><a class="cmdline" href="{url}">{exit}<code>{cmd}</code></a>
-<div class="meta"><a href="/s/{sid}">{title}</a> · <code>{short}</code> · {started} · at {at} · {dur}{cwd}</div>
-<pre class="snippet">{snippet}</pre>{fix}</li>
-"#,
-            url = esc(&hit_url(h)),
-            exit = exit_badge(h.exit),
-            cmd = esc(&h.command),
-            sid = esc(&h.session),
-            title = esc(if title.is_empty() { "session" } else { title }),
-            short = esc(h.session.get(..10).unwrap_or(&h.session)),
-            started = esc(&date(h.started)),
-            at = esc(&offset(h.offset)),
-            dur = esc(&duration(h.duration)),
-            cwd = h
-                .cwd
-                .as_deref()
-                .map(|c| format!(" · <code>{}</code>", esc(c)))
-                .unwrap_or_default(),
-            snippet = highlighted(&h.snippet.text, &h.snippet.highlights),
-            fix = fix_lines(h),
-        );
-    }
-    body.push_str("</ol>");
-    body.push_str(&pager(
-        &format!("/search?q={}&", url_encode(&q)),
-        page_no,
-        hits.len() > PER_PAGE,
-    ));
-    body.push_str("</main>");
-    Ok(page(&format!("{q} – search"), &q, &body))
-}
-
-/// What the fix records say of a hit, each command with its replay link: a failure's
-/// fix (or that nothing fixed it), the failure a fix fixed, the fix a retry verified.
-fn fix_lines(h: &Hit) -> String {
-    let link = |step: &fixcast_indexer::Step| {
-        format!(
-            r#"<a href="{}"><code>{}</code></a>"#,
-            esc(&format!(
-                "/s/{}?t={:.1}&hit={}",
-                h.session,
-                step.offset.max(0.0),
-                step.seq
-            )),
-            esc(step.command.lines().next().unwrap_or_default())
-        )
-    };
-    let mut out = String::new();
-    if let Some(fix) = &h.fix {
-        let how = fix.found.told(fix.after);
-        let steps: Vec<String> = if fix.commands.is_empty() {
-            fix.verification.iter().map(&link).collect()
-        } else {
-            fix.commands.iter().map(&link).collect()
-        };
-        let label = if fix.commands.is_empty() {
-            "fixed by retrying:"
-        } else {
-            "fixed by:"
-        };
-        let _ = write!(
-            out,
-            r#"<div class="fix"><span class="label">{label}</span> {} <span class="how">({})</span></div>"#,
-            steps.join(" then "),
-            esc(&how)
-        );
-    } else if h.exit.is_some_and(|e| e != 0) && !h.next_steps.is_empty() {
-        let steps: Vec<String> = h.next_steps.iter().map(&link).collect();
-        let _ = write!(
-            out,
-            r#"<div class="fix unresolved"><span class="label">unresolved; next steps:</span> {}</div>"#,
-            steps.join(" · ")
-        );
-    }
-    if let Some(s) = &h.fixes {
-        let error = s
-            .error
-            .first()
-            .map(|e| format!(r#" <span class="how">({})</span>"#, esc(e)))
-            .unwrap_or_default();
-        let _ = write!(
-            out,
-            r#"<div class="fix"><span class="label">fixes:</span> {}{error}</div>"#,
-            link(&s.step)
-        );
-    }
-    if let Some(v) = &h.verifies {
-        let _ = write!(
-            out,
-            r#"<div class="fix"><span class="label">worked again after the fix of:</span> {}</div>"#,
-            link(&v.symptom.step)
-        );
-    }
-    out
 }
 
 fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>, roles: &FixRoles) -> String {
@@ -311,7 +196,7 @@ fn command_row(c: &CommandRecord, hit: Option<u32>, fix: Option<u32>, roles: &Fi
 
 /// A visible warning for a command typed with look-alike characters (`kubeсtl` with a
 /// Cyrillic `с`), naming each by its code point.
-fn suspicious_note(chars: &[Confusable]) -> String {
+pub(crate) fn suspicious_note(chars: &[Confusable]) -> String {
     if chars.is_empty() {
         return String::new();
     }
@@ -320,6 +205,21 @@ fn suspicious_note(chars: &[Confusable]) -> String {
         r#"<div class="suspicious" role="note">⚠ look-alike characters: {}</div>"#,
         esc(&list.join(", "))
     )
+}
+
+/// When a poster frame of command `i` is drawn: a moment after it ended (the player
+/// draws what came before a time, and its last output may be stamped with its end),
+/// before the next command's prompt and within the recording.
+fn poster_time(cmds: &[CommandRecord], i: usize, duration: f64) -> f64 {
+    let c = &cmds[i];
+    let mut t = c.end.max(c.start) + 0.25;
+    if let Some(next) = cmds.get(i + 1) {
+        t = t.min(next.start);
+    }
+    if duration > 0.0 {
+        t = t.min(duration);
+    }
+    t.max(0.0)
 }
 
 /// A time from `?t=`: seconds, `90.5`, or `1:30`.
@@ -351,13 +251,45 @@ pub async fn session(
         .and_then(|t| parse_time(t))
         .or_else(|| {
             hit.and_then(|s| cmds.iter().find(|c| c.seq == s))
-                .map(|c| c.start)
+                .and_then(|c| play_time(c.start).parse().ok())
         })
         .unwrap_or(0.0);
     let format = if p.get("player").map(String::as_str) == Some("cast") {
         "cast"
     } else {
         "segmented"
+    };
+    // Opened with no time: a poster frame, the end of the fix (marked, else inferred),
+    // else of the first command, rather than a blank screen at 0:00.
+    let read_only = state.knowledge().read_only(state.store());
+    let records = derive_fixes(&cmds, meta.fix_seq, &read_only);
+    let (poster, poster_seq) = if p.contains_key("t") || hit.is_some() {
+        (String::new(), String::new())
+    } else {
+        let inferred = records
+            .iter()
+            .filter(|r| r.is_resolved())
+            .find_map(|r| r.fix.first().copied().or(r.verification));
+        let at = meta
+            .fix_seq
+            .or(inferred)
+            .and_then(|s| cmds.iter().position(|c| c.seq == s))
+            .or((!cmds.is_empty()).then_some(0));
+        at.map(|i| {
+            (
+                poster_time(&cmds, i, meta.duration).to_string(),
+                cmds[i].seq.to_string(),
+            )
+        })
+        .unwrap_or_default()
+    };
+    // A live session's length so far (meta.json has it only once the recording ends);
+    // app.js keeps it current.
+    let dur = if meta.status == Status::Recording {
+        let since = (time::OffsetDateTime::now_utc() - meta.started).as_seconds_f64();
+        meta.duration.max(since)
+    } else {
+        meta.duration
     };
     let live = if meta.status == Status::Recording {
         r#" <span class="badge live">LIVE</span> <span class="note" id="viewers" role="status"></span>"#
@@ -366,9 +298,9 @@ pub async fn session(
     };
     let tags = meta.tags.join(", ");
     let mut body = format!(
-        r#"<main class="session" id="session" data-id="{id}" data-start="{start}" data-format="{format}" data-hit="{hit}" data-cols="{cols}" data-rows="{rows}" data-live="{is_live}">
+        r#"<main class="session" id="session" data-id="{id}" data-start="{start}" data-format="{format}" data-hit="{hit}" data-poster="{poster}" data-poster-seq="{poster_seq}" data-cols="{cols}" data-rows="{rows}" data-live="{is_live}">
 <div class="head"><h1 id="title">{title}</h1>{live}
-<div class="meta"><code>{short}</code> · {started} · {dur} · {who} · <a href="/api/sessions/{id}/cast" download="{id}.cast">download .cast</a></div>
+<div class="meta"><code>{short}</code> · {started} · <span id="duration">{dur}</span>{who} · <a href="/api/sessions/{id}/cast" download="{id}.cast">download .cast</a></div>
 <div class="tags">{tag_links}</div>
 <details class="edit"><summary>Edit title, tags, notes</summary>
 <form id="edit-form">
@@ -399,8 +331,8 @@ pub async fn session(
         title = esc(meta.display_title()),
         short = esc(meta.id.short()),
         started = esc(&date(meta.started)),
-        dur = esc(&duration(meta.duration)),
-        who = esc(&format!("{}@{}", meta.user, meta.host)),
+        dur = esc(&duration(dur)),
+        who = who(&meta.user, &meta.host),
         tag_links = meta
             .tags
             .iter()
@@ -423,8 +355,6 @@ pub async fn session(
     if cmds.is_empty() {
         body.push_str(r#"<li class="empty">No commands found in this recording.</li>"#);
     }
-    let read_only = state.knowledge().read_only(state.store());
-    let records = derive_fixes(&cmds, meta.fix_seq, &read_only);
     let roles = FixRoles::of(&records);
     for c in &cmds {
         body.push_str(&command_row(c, hit, meta.fix_seq, &roles));

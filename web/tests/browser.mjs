@@ -17,6 +17,23 @@ const context = await chromium.launchPersistentContext(userDataDir, {
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
   ],
 });
+// What the pages ask asciinema-player for: every create() call's source and options.
+await context.addInitScript(() => {
+  let ap;
+  window.__created = [];
+  Object.defineProperty(window, "AsciinemaPlayer", {
+    configurable: true,
+    get() { return ap; },
+    set(v) {
+      ap = Object.assign({}, v, {
+        create(src, el, opts) {
+          window.__created.push(JSON.parse(JSON.stringify({ src, opts: opts || {} })));
+          return v.create(src, el, opts);
+        },
+      });
+    },
+  });
+});
 const page = context.pages()[0] || (await context.newPage());
 const problems = [];
 page.on("pageerror", (e) => problems.push("pageerror: " + e.message));
@@ -72,8 +89,9 @@ const scenarios = {
     const injected = await page.evaluate(() => document.querySelectorAll("main img, main script, main svg, header img, #chapters img").length);
     return { chapters, markers, commands, title, start, time, current, chapterScreen: chapterScreenText, linkStart, linkTime, runbook, pwned, injected, requests };
   },
-  // Home → search `chattr` → click the hit → the player shows that command's output.
-  async search(expect) {
+  // Home → search `chattr` → click the hit → the player shows that command's line and
+  // the panel its output.
+  async search(onScreen, expect) {
     await page.goto(base);
     await page.keyboard.press("/");
     check(await page.evaluate(() => document.activeElement?.id === "q"), "/ focuses the search box");
@@ -82,14 +100,13 @@ const scenarios = {
     const hit = page.locator("li.hit a.cmdline").first();
     check((await hit.innerText()).includes("chattr"), "first hit is the chattr command");
     await Promise.all([page.waitForURL(/\/s\/.*hit=/), hit.click()]);
-    await waitScreen(expect);
+    await waitScreen(onScreen);
     const t = await page.evaluate(() => window.fixcastPlayer.getCurrentTime());
     const start = await page.evaluate(() => parseFloat(document.querySelector("li.cmd.hit").dataset.start));
     await page.waitForFunction(() => !document.getElementById("hit-output").hidden, null, { timeout: 10000 });
     const output = await page.locator("#hit-text").innerText();
     check(output.includes(expect), "the hit's output is shown: " + output);
-    const later = await screen();
-    return { time: t, start, screenHasOutput: later.includes(expect), highlighted: await page.locator("li.cmd.hit").count() };
+    return { time: t, start, highlighted: await page.locator("li.cmd.hit").count() };
   },
   // A page whose title, commands and output are an XSS corpus.
   async xss(sessionPath) {
@@ -136,6 +153,128 @@ const scenarios = {
   },
 };
 
+// Screenshots for a person to look at: SHOTS_DIR/NAME.png, when the test gives a dir.
+async function shot(p, name) {
+  const dir = process.env.FIXCAST_SHOTS;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  await p.screenshot({ path: path.join(dir, name + ".png") });
+}
+
+// Where things are on the page, for the layout checks.
+const layout = () => page.evaluate(() => {
+  const rect = (s) => {
+    const e = document.querySelector(s);
+    if (!e) return null;
+    const r = e.getBoundingClientRect();
+    const visible = !!(e.offsetWidth || e.offsetHeight) && getComputedStyle(e).visibility !== "hidden";
+    return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, visible };
+  };
+  const term = document.querySelector(".ap-term");
+  const ap = document.querySelector("div.ap-player");
+  return {
+    width: window.innerWidth,
+    h1: rect("main h1"),
+    player: rect("div.ap-player"),
+    controls: rect("div.ap-control-bar"),
+    button: rect(".search button"),
+    fontPx: term ? parseFloat(getComputedStyle(term).fontSize) : null,
+    edge: ap ? getComputedStyle(ap).boxShadow : null,
+    bg: getComputedStyle(document.body).backgroundColor,
+  };
+});
+const waitReady = () => page.waitForFunction(
+  () => ["1", "live"].includes(document.getElementById("session")?.dataset.ready), null, { timeout: 20000 },
+);
+const overlayShown = () => page.evaluate(() => {
+  const o = document.querySelector(".ap-overlay-start");
+  return !!o && getComputedStyle(o).display !== "none" && o.getBoundingClientRect().height > 0;
+});
+
+// The pages at a desk's and a phone's size: home, results, a session opened with no
+// time (its poster), a chapter click, saving tags, dark mode. Screenshots of each.
+scenarios.pages = async function (id, query) {
+  const r = {};
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.goto(base);
+  r.home = await layout();
+  await shot(page, "home-1400x900");
+  await page.goto(base + "search?q=" + encodeURIComponent(query));
+  r.results = await layout();
+  r.groups = await page.locator("li.group").count();
+  await shot(page, "search-1400x900");
+
+  await page.goto(base + "s/" + id);
+  await waitReady();
+  await page.waitForTimeout(500);
+  r.poster = {
+    seq: await page.evaluate(() => document.querySelector("li.cmd.fix")?.dataset.seq ?? null),
+    screen: await screen(),
+    overlay: await overlayShown(),
+    time: await page.evaluate(() => window.fixcastPlayer.getCurrentTime()),
+  };
+  r.session = await layout();
+  await shot(page, "session-1400x900");
+  // A seek while paused: the screen it moved to, with no play button over it.
+  await page.evaluate(() => window.fixcastPlayer.seek(3));
+  await page.waitForTimeout(500);
+  r.overlayAfterSeek = await overlayShown();
+
+  // "mark as the fix": only on the row pointed at or selected.
+  // A row just after the fix, which the list has scrolled into view.
+  const plain = page.locator("li.cmd.fix ~ li.cmd:not(.current):not(.hit)").nth(2);
+  const markVisible = (loc) => loc.locator("button.mark-fix").evaluate((b) => getComputedStyle(b).visibility);
+  await page.mouse.move(0, 0);
+  r.markIdle = await markVisible(plain);
+  await plain.hover();
+  r.markHover = await markVisible(plain);
+
+  // A chapter click: highlight and "Output of" follow it.
+  const row = page.locator("li.cmd").nth(1);
+  const seq = await row.getAttribute("data-seq");
+  const line = await row.locator(".line").innerText();
+  await row.locator("button.seek").click();
+  await page.waitForFunction(
+    (s) => document.querySelector("li.cmd.hit")?.dataset.seq === s && document.getElementById("hit-command").textContent !== "",
+    seq, { timeout: 5000 },
+  ).catch(() => {});
+  r.chapter = {
+    seq,
+    url: page.url(),
+    hit: await page.evaluate(() => Array.from(document.querySelectorAll("li.cmd.hit")).map((e) => e.dataset.seq)),
+    want: line,
+    shown: await page.evaluate(() => document.getElementById("hit-command").textContent),
+  };
+
+  // Saving tags: the chips follow without a reload.
+  await page.locator("details.edit summary").click();
+  await page.locator("#edit-form input[name=tags]").fill("alpha, beta-2");
+  await page.locator("#edit-form button[type=submit]").click();
+  await page.waitForFunction(() => document.getElementById("edit-status").textContent === "Saved", null, { timeout: 5000 });
+  r.tags = await page.evaluate(() => Array.from(document.querySelectorAll(".head .tags a.tag")).map((a) => a.textContent));
+
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto(base + "s/" + id);
+  await waitReady();
+  await page.waitForTimeout(300);
+  r.dark = await layout();
+  await shot(page, "session-1400x900-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+
+  await page.setViewportSize({ width: 400, height: 800 });
+  await page.goto(base);
+  r.homeNarrow = await layout();
+  await shot(page, "home-400x800");
+  await page.goto(base + "search?q=" + encodeURIComponent(query));
+  await shot(page, "search-400x800");
+  await page.goto(base + "s/" + id);
+  await waitReady();
+  await page.waitForTimeout(300);
+  r.narrow = await layout();
+  await shot(page, "session-400x800");
+  return r;
+};
+
 // Steps of a scenario driven together with the test: prints `STEP name`, waits for a
 // line on stdin (the test does its part: types into the recorded shell, ends it).
 import readline from "node:readline";
@@ -155,6 +294,7 @@ function waitScreenOf(p, text, timeout = 20000) {
 // A live session: the page plays it as it happens, a late second page sees the current
 // screen at once, and the page becomes the replay when the recording ends.
 scenarios.live = async function (sessionPath, prompt, expect) {
+  await page.setViewportSize({ width: 1400, height: 900 });
   await page.goto(base);
   await page.waitForSelector("#live-now:not([hidden]) a.title", { timeout: 5000 });
   await page.goto(base + sessionPath);
@@ -163,21 +303,42 @@ scenarios.live = async function (sessionPath, prompt, expect) {
   const t0 = Date.now();
   await waitScreenOf(page, expect);
   const latency = Date.now() - t0;
+  // The command list and the duration keep up with the recording.
+  const listed = await page.waitForFunction(
+    () => Array.from(document.querySelectorAll("li.cmd .line")).some((e) => e.textContent.includes("echo browser-")),
+    null, { timeout: 5000 },
+  ).then(() => Date.now() - t0, () => null);
+  const seconds = () => page.evaluate(() => {
+    const m = /([0-9.]+) s/.exec(document.getElementById("duration")?.textContent || "");
+    return m ? parseFloat(m[1]) : null;
+  });
+  const d1 = await seconds();
+  await page.waitForTimeout(2500);
+  const d2 = await seconds();
+  const created = await page.evaluate(() => window.__created);
+  await shot(page, "live-1400x900");
   const late = await context.newPage();
+  await late.setViewportSize({ width: 400, height: 800 });
   late.on("pageerror", (e) => problems.push("late pageerror: " + e.message));
   const t1 = Date.now();
   await late.goto(base + sessionPath);
   await waitScreenOf(late, expect, 10000);
   const lateMs = Date.now() - t1;
+  await late.waitForTimeout(300);
+  await shot(late, "live-400x800");
   await page.waitForFunction(() => /2 viewers/.test(document.getElementById("viewers")?.textContent || ""), null, { timeout: 5000 });
   await late.close();
+  const watching = await page.evaluate(() => window.fixcastPlayer.getCurrentTime());
   await step("ending");
   await page.waitForFunction(
     () => document.getElementById("session")?.dataset.live === "" && document.getElementById("session")?.dataset.ready === "1",
     null, { timeout: 20000 },
   );
   const commands = await page.evaluate(() => Array.from(document.querySelectorAll("li.cmd .line")).map((e) => e.textContent));
-  return { latency, lateMs, commands, url: page.url() };
+  // The replay goes on from where the viewer was, not from a blank 0:00.
+  await page.waitForTimeout(300);
+  const replay = { at: await page.evaluate(() => window.fixcastPlayer.getCurrentTime()), screen: await screen() };
+  return { latency, lateMs, commands, url: page.url(), listed, duration: [d1, d2], created, watching, replay };
 };
 
 let code = 0;

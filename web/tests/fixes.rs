@@ -59,7 +59,7 @@ async fn a_failure_s_hit_carries_its_fix_in_the_api_and_on_the_page() {
         .text();
     assert!(page.contains("fixed by:"), "{page}");
     assert!(
-        page.contains(&format!("/s/{id}?t=3.5&amp;hit=3")),
+        page.contains(&format!("/s/{id}?t=3.45&amp;hit=3")),
         "the fix links to its moment: {page}"
     );
     assert!(page.contains("retry 3.0s later succeeded"), "{page}");

@@ -195,7 +195,7 @@ async fn search_uses_the_query_language_and_highlights() {
     let j = get(&a, "/api/search?q=chattr").await.json();
     let hit = &j["hits"][0];
     assert_eq!(hit["command"], "chattr -i /etc/resolv.conf");
-    assert_eq!(hit["url"], format!("/s/{}?t=2.0&hit=2", w.id));
+    assert_eq!(hit["url"], format!("/s/{}?t=1.95&hit=2", w.id));
     assert!(hit["snippet"]["highlights"].is_array());
     assert_eq!(
         get(&a, "/api/search?q=cmd:lsattr%20exit:0").await.json()["hits"]
@@ -337,7 +337,7 @@ async fn pages_show_recordings_as_text() {
     let results = get(&a, "/search?q=chattr").await.text();
     let marked = get(&a, "/search?q=out:unlocked").await.text();
     assert!(marked.contains("<mark>unlocked</mark>"), "{marked}");
-    assert!(results.contains(&format!("/s/{}?t=2.0&amp;hit=2", w.id)));
+    assert!(results.contains(&format!("/s/{}?t=1.95&amp;hit=2", w.id)));
     let page = get(&a, &format!("/s/{}?hit=2", w.id)).await.text();
     assert!(page.contains(r#"class="cmd hit""#));
     assert!(
