@@ -342,13 +342,15 @@ pub(crate) async fn run_search(
         now: time::OffsetDateTime::now_utc(),
         offset: time::UtcOffset::UTC,
     };
-    let query = parse(q, &ctx)?;
+    let mut query = parse(q, &ctx)?;
     let (store, k) = (state.store().clone(), state.knowledge().clone());
     let want = offset.saturating_add(limit);
     let hits = blocking(move || {
         if store.ids()?.is_empty() {
             return Ok(Vec::new());
         }
+        // `session:last~1`, as wherever an id is taken (past the oldest: a 404).
+        query.resolve_recent(|name| store.resolve(name).map(|id| id.to_string()))?;
         k.search(&store, &query, want)
             .map_err(|e| Error::Knowledge(format!("search: {}", error_chain(&*e))))
     })

@@ -145,3 +145,22 @@ async fn the_api_groups_hits_by_session_when_asked() {
         .error(StatusCode::BAD_REQUEST);
     assert!(msg.starts_with("group:"), "{msg}");
 }
+
+/// `session:last~N` in the web's search names sessions by recency, as in the CLI; past
+/// the oldest it is a 404 that says how many there are (it found nothing before).
+#[tokio::test]
+async fn session_last_in_a_web_query_names_the_newest_sessions() {
+    let w = world();
+    let a = w.app(None);
+    // The world's sessions: the fix (w.id), then "long", imported after it.
+    let j = get(&a, "/api/search?q=session:last~1+chattr").await.json();
+    let hits = j["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{j}");
+    assert!(hits.iter().all(|h| h["session"] == w.id.to_string()), "{j}");
+    let j = get(&a, "/api/search?q=session:last+chattr").await.json();
+    assert_eq!(j["hits"].as_array().unwrap().len(), 0, "{j}");
+    let msg = get(&a, "/api/search?q=session:last~9+chattr")
+        .await
+        .error(StatusCode::NOT_FOUND);
+    assert!(msg.contains("last~9"), "{msg}");
+}
