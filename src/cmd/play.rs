@@ -54,10 +54,8 @@ pub fn run(store: Store, args: PlayArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    if let Some(n) = filter.map(|f| f.dropped()).filter(|&n| n > 0) {
-        warn(format_args!(
-            "{n} terminal control sequences in the recording were not played (clipboard, queries, links...); --trust plays them"
-        ));
+    if let Some(summary) = filter.and_then(|f| f.summary()) {
+        warn(format_args!("not played: {summary} (--trust plays them)"));
     }
     Ok(ExitCode::SUCCESS)
 }
