@@ -148,3 +148,117 @@ fn on_a_terminal_keys_pause_step_and_quit() {
     assert_eq!(p.exit_code(Duration::from_secs(3)), 0);
     assert!(p.terminal_restored());
 }
+
+/// `$ vim notes` at 0 s; at 0.1 s vim takes the terminal over: the alternate screen,
+/// application cursor keys and keypad, bracketed paste, a hidden cursor, the mouse and
+/// focus reporting, red. With `leaves`, vim leaves 30 s later; without, the recording
+/// ends inside it (a recorder that died).
+fn vim_session(home: &Home, dir: &Path, leaves: bool) -> String {
+    let file = dir.join(format!("vim-{leaves}.cast"));
+    let mut events = vec![
+        (0.0, "o", "$ vim notes\r\n".to_string()),
+        (
+            0.1,
+            "o",
+            "\x1b[?1049h\x1b[?1h\x1b=\x1b[?2004h\x1b[?25l\x1b[?1000h\x1b[?1006h\x1b[?1004h\
+             \x1b[H\x1b[2J\x1b[1;31m~ vim screen"
+                .into(),
+        ),
+    ];
+    if leaves {
+        events.push((
+            30.0,
+            "o",
+            "\x1b[0m\x1b[?1049l\x1b[?1l\x1b>\x1b[?25h$ ".into(),
+        ));
+    }
+    write_v3(&file, 80, 24, &events);
+    import(home, &file)
+}
+
+/// The terminal as a shell's prompt needs it: the main screen with what was on it, the
+/// cursor at the start of a line and visible, keys and mouse normal, colours off.
+fn assert_terminal_given_back(p: &OnTerminal, how: &str) {
+    let parser = p.screen();
+    let s = parser.screen();
+    let seen = p.seen_text();
+    assert!(
+        !s.alternate_screen(),
+        "{how}: still in the alternate screen: {seen:?}"
+    );
+    assert!(
+        !s.application_cursor(),
+        "{how}: application cursor keys: {seen:?}"
+    );
+    assert!(
+        !s.application_keypad(),
+        "{how}: application keypad: {seen:?}"
+    );
+    assert!(!s.bracketed_paste(), "{how}: bracketed paste: {seen:?}");
+    assert!(!s.hide_cursor(), "{how}: hidden cursor: {seen:?}");
+    assert_eq!(
+        s.mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None,
+        "{how}: mouse: {seen:?}"
+    );
+    assert_eq!(
+        s.fgcolor(),
+        vt100::Color::Default,
+        "{how}: colours: {seen:?}"
+    );
+    assert!(!s.bold(), "{how}: bold: {seen:?}");
+    // vt100 keeps no focus mode: the last switch must be off.
+    assert!(
+        seen.rfind("\x1b[?1004l") >= seen.rfind("\x1b[?1004h"),
+        "{how}: focus reporting: {seen:?}"
+    );
+    assert!(
+        s.contents().contains("$ vim notes") && !s.contents().contains("vim screen"),
+        "{how}: not the main screen: {:?}",
+        s.contents()
+    );
+    assert_eq!(s.cursor_position().1, 0, "{how}: cursor mid-line: {seen:?}");
+    assert!(p.terminal_restored(), "{how}: keys not cooked again");
+}
+
+#[test]
+fn every_way_out_of_a_full_screen_moment_gives_the_terminal_back() {
+    use nix::sys::signal::Signal;
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    let id = vim_session(&home, dir.path(), true);
+    // Keys, and signals (as a closed window or `kill` sends them), at 1 s: inside vim.
+    for (how, trust, code) in [
+        ("q", false, 0),
+        ("q, trusted", true, 0),
+        ("ctrl-c", false, 0),
+        ("SIGTERM", true, 128 + 15),
+        ("SIGHUP", false, 128 + 1),
+    ] {
+        let mut args = vec!["play", id.as_str(), "--at", "1"];
+        if trust {
+            args.push("--trust");
+        }
+        let mut p = OnTerminal::start(&home, &args);
+        assert!(p.wait_for("vim screen", Duration::from_secs(5)), "{how}");
+        if trust {
+            assert!(p.screen().screen().mouse_protocol_mode() != vt100::MouseProtocolMode::None);
+        }
+        match how {
+            "SIGTERM" => p.signal(Signal::SIGTERM),
+            "SIGHUP" => p.signal(Signal::SIGHUP),
+            "ctrl-c" => p.press(b"\x03"),
+            _ => p.press(b"q"),
+        }
+        assert_eq!(p.exit_code(Duration::from_secs(5)), code, "{how}");
+        p.read_to_end(Duration::from_secs(2));
+        assert_terminal_given_back(&p, how);
+    }
+    // A recording that ends inside vim.
+    let id = vim_session(&home, dir.path(), false);
+    let mut p = OnTerminal::start(&home, &["play", &id, "--trust"]);
+    assert_eq!(p.exit_code(Duration::from_secs(5)), 0);
+    p.read_to_end(Duration::from_secs(2));
+    assert!(p.seen_text().contains("vim screen"));
+    assert_terminal_given_back(&p, "the end");
+}
