@@ -262,3 +262,176 @@ fn every_way_out_of_a_full_screen_moment_gives_the_terminal_back() {
     assert!(p.seen_text().contains("vim screen"));
     assert_terminal_given_back(&p, "the end");
 }
+
+/// Three commands, a marker (a chapter) at each, 10 s apart.
+fn chaptered_session(home: &Home, dir: &Path) -> String {
+    let file = dir.join("chapters.cast");
+    write_v3(
+        &file,
+        80,
+        24,
+        &[
+            (0.0, "m", "echo one".into()),
+            (0.0, "o", "$ echo one\r\none\r\n".into()),
+            (10.0, "m", "echo two".into()),
+            (0.0, "o", "$ echo two\r\ntwo\r\n".into()),
+            (10.0, "m", "echo three".into()),
+            (0.0, "o", "$ echo three\r\nthree\r\n".into()),
+            (10.0, "o", "$ ".into()),
+        ],
+    );
+    import(home, &file)
+}
+
+#[test]
+fn brackets_jump_to_the_next_and_previous_command() {
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    let id = chaptered_session(&home, dir.path());
+    let mut p = OnTerminal::start(&home, &["play", &id]);
+    assert!(p.wait_for("\none", Duration::from_secs(5)));
+    // Without the jump, "two" is 10 s away.
+    p.press(b"]");
+    assert!(
+        p.wait_for("$ echo two", Duration::from_secs(2)),
+        "{:?}",
+        p.seen_text()
+    );
+    p.press(b"]");
+    assert!(
+        p.wait_for("$ echo three", Duration::from_secs(2)),
+        "{:?}",
+        p.seen_text()
+    );
+    // Back from the start of "three": to "two", the screen drawn as it was then.
+    p.press(b"[");
+    assert!(
+        p.wait_for_count("$ echo two", 2, Duration::from_secs(2)),
+        "{:?}",
+        p.seen_text()
+    );
+    let contents = p.screen().screen().contents();
+    assert!(
+        contents.contains("$ echo one\none\n$ echo two"),
+        "{contents:?}"
+    );
+    assert!(!contents.contains("three"), "{contents:?}");
+    // Paused, a jump stays paused: "three" is shown, the prompt after it is not.
+    p.press(b" ");
+    p.press(b"]");
+    assert!(p.wait_for_count("$ echo three", 2, Duration::from_secs(2)));
+    p.press(b"]");
+    p.wait_for("never", Duration::from_millis(500));
+    let contents = p.screen().screen().contents();
+    assert!(
+        contents.contains("three\nthree\n") && !contents.contains("three\n$"),
+        "{contents:?}"
+    );
+    p.press(b"q");
+    assert_eq!(p.exit_code(Duration::from_secs(3)), 0);
+    assert!(p.terminal_restored());
+}
+
+#[test]
+fn a_step_goes_to_the_next_visible_change() {
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("marks.cast");
+    // Between "first" and "second", events that change nothing on the screen: shell
+    // integration marks, a title, a colour switched on.
+    write_v3(
+        &file,
+        80,
+        24,
+        &[
+            (0.0, "o", "first\r\n".into()),
+            (2.0, "o", "\x1b]133;D;0\x1b\\".into()),
+            (1.0, "o", "\x1b]2;title\x07".into()),
+            (1.0, "o", "\x1b]133;A\x1b\\\x1b[32m".into()),
+            (1.0, "o", "second\r\n".into()),
+            (1.0, "o", "third\r\n".into()),
+        ],
+    );
+    let id = import(&home, &file);
+    let mut p = OnTerminal::start(&home, &["play", &id]);
+    assert!(p.wait_for("first", Duration::from_secs(5)));
+    p.press(b" ");
+    p.press(b".");
+    assert!(
+        p.wait_for("second", Duration::from_secs(2)),
+        "{:?}",
+        p.seen_text()
+    );
+    assert!(!p.wait_for("third", Duration::from_millis(500)));
+    p.press(b".");
+    assert!(p.wait_for("third", Duration::from_secs(2)));
+    p.press(b"q");
+    assert_eq!(p.exit_code(Duration::from_secs(3)), 0);
+}
+
+#[test]
+fn a_paused_replay_says_so_and_puts_the_screen_back_on_resume() {
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bottom.cast");
+    // The bottom row full of text, the cursor left after "here" on row 3.
+    write_v3(
+        &file,
+        80,
+        24,
+        &[
+            (
+                0.0,
+                "o",
+                format!("\x1b[24;1H{}\x1b[3;1H\x1b[1mhere", "x".repeat(80)),
+            ),
+            (30.0, "o", "end\r\n".into()),
+        ],
+    );
+    let id = import(&home, &file);
+    let mut p = OnTerminal::start(&home, &["play", &id]);
+    assert!(p.wait_for("here", Duration::from_secs(5)));
+    let row = |p: &OnTerminal| -> String {
+        let parser = p.screen();
+        (72..80)
+            .map(|c| parser.screen().cell(23, c).unwrap().contents().to_string())
+            .collect()
+    };
+    p.press(b" ");
+    assert!(p.wait_for("paused", Duration::from_secs(2)));
+    p.wait_for("never", Duration::from_millis(200));
+    let parser = p.screen();
+    let s = parser.screen();
+    assert_eq!(row(&p), " paused ");
+    assert!(s.cell(23, 75).unwrap().inverse());
+    // The recording goes on drawing where it was, as it was.
+    assert_eq!(s.cursor_position(), (2, 4));
+    assert!(s.bold() && !s.inverse());
+    p.press(b" ");
+    p.wait_for("never", Duration::from_millis(300));
+    assert_eq!(row(&p), "x".repeat(8));
+    assert!(!p.screen().screen().cell(23, 75).unwrap().inverse());
+    assert_eq!(p.screen().screen().cursor_position(), (2, 4));
+    p.press(b"q");
+    assert_eq!(p.exit_code(Duration::from_secs(3)), 0);
+}
+
+#[test]
+fn a_recording_larger_than_the_terminal_is_warned_of() {
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (cols, rows, warned) in [(200, 50, true), (80, 24, false), (60, 20, false)] {
+        let file = dir.path().join(format!("{cols}x{rows}.cast"));
+        write_v3(&file, cols, rows, &[(0.0, "o", "hello\r\n".into())]);
+        let id = import(&home, &file);
+        let mut p = OnTerminal::start(&home, &["play", &id]);
+        assert_eq!(p.exit_code(Duration::from_secs(5)), 0);
+        p.read_to_end(Duration::from_secs(2));
+        let seen = p.seen_text();
+        let warning = format!(
+            "recording is {cols}\u{d7}{rows}, this terminal is 80\u{d7}24: the replay will wrap"
+        );
+        assert_eq!(seen.contains(&warning), warned, "{seen:?}");
+        assert_eq!(seen.contains("will wrap"), warned, "{seen:?}");
+    }
+}

@@ -221,15 +221,16 @@ impl<'a> Plan<'a> {
         gap / self.speed
     }
 
-    /// The first frame at or after `time`.
-    fn index_at(&self, time: u64) -> usize {
-        self.frames.partition_point(|f| f.time < time)
+    /// The first frame after `time`: a moment includes what happens at it (a command's
+    /// chapter starts with the output that holds its mark).
+    fn index_after(&self, time: u64) -> usize {
+        self.frames.partition_point(|f| f.time <= time)
     }
 
     /// The playback clock at `time` in the recording: as long before the next frame as the
     /// recording waits until it (capped, at speed), so a jump keeps the pause ahead.
     fn clock_at(&self, time: u64) -> Duration {
-        match self.frames.get(self.index_at(time)) {
+        match self.frames.get(self.index_after(time)) {
             Some(f) => f.at.saturating_sub(Duration::from_secs_f64(
                 self.wait(f.time - time).min(MAX_WAIT),
             )),
@@ -293,13 +294,13 @@ mod tests {
     fn at_starts_with_what_comes_before_it_and_keeps_the_pause_ahead() {
         let evs = [out(0, "a"), out(1_000_000, "b"), out(3_000_000, "c")];
         let p = Plan::new(&evs, 2.0, 1.0, None);
-        assert_eq!(p.index_at(p.start), 2);
+        assert_eq!(p.index_after(p.start), 2);
         // "c" is a second after 2 s.
         assert_eq!((p.frames[2].at - p.clock_at(p.start)).as_millis(), 1000);
         let p = Plan::new(&evs, 2.0, 1.0, Some(0.2));
         assert_eq!((p.frames[2].at - p.clock_at(p.start)).as_millis(), 200);
         let p = Plan::new(&evs, 100.0, 1.0, None);
-        assert_eq!(p.index_at(p.start), 3);
+        assert_eq!(p.index_after(p.start), 3);
         assert_eq!(p.clock_at(p.start), p.frames[2].at);
     }
 

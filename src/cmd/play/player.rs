@@ -168,9 +168,9 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
     }
 
     /// Goes to `time` in the recording, as `--at` would start there: forward, what comes
-    /// before it is written at once; back, the screen at that moment is drawn anew.
+    /// up to it is written at once; back, the screen at that moment is drawn anew.
     fn jump(&mut self, time: u64) -> io::Result<()> {
-        let target = self.plan.index_at(time);
+        let target = self.plan.index_after(time);
         if target >= self.next {
             while self.next < target {
                 self.write_frame(self.next)?;
