@@ -34,6 +34,14 @@ fn without_a_terminal_all_output_is_written_at_once() {
 }
 
 #[test]
+fn help_lists_the_keys() {
+    let help = Home::new().ok(&["play", "--help"]);
+    for key in ["space", "\n  .  ", "\n  ]  ", "\n  [  ", "\n  q  "] {
+        assert!(help.contains(key), "{key:?} not in {help}");
+    }
+}
+
+#[test]
 fn bad_numbers_are_usage_errors() {
     let home = Home::new();
     let id = import(&home, &fixture("v3.cast"));

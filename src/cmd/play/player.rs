@@ -35,11 +35,16 @@ pub fn play(plan: &Plan, keys: bool) -> anyhow::Result<Ending> {
     } else {
         player.write_all(&stop)
     };
-    let ending = ending.and_then(|e| player.finish().map(|_| e));
+    let finished = player.finish();
     drop(player);
     let given_back = terminal.give_back();
     let ending = ending.map_err(|e| anyhow::anyhow!("cannot write to the terminal: {e}"))?;
-    given_back.map_err(|e| anyhow::anyhow!("cannot reset the terminal: {e}"))?;
+    // After a hangup there is no terminal left to reset: the signal is the news.
+    if !matches!(ending, Ending::Signal(_)) {
+        finished
+            .and(given_back)
+            .map_err(|e| anyhow::anyhow!("cannot reset the terminal: {e}"))?;
+    }
     Ok(ending)
 }
 
