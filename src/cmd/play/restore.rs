@@ -50,7 +50,11 @@ impl Terminal {
             termios::cfmakeraw(&mut raw);
             // Raw for input only: the recording's `\n`s still reach the screen as new lines.
             raw.output_flags = saved.output_flags;
-            termios::tcsetattr(&stdin, SetArg::TCSADRAIN, &raw)?;
+            if let Err(e) = termios::tcsetattr(&stdin, SetArg::TCSADRAIN, &raw) {
+                // Nothing was changed: nothing to give back.
+                lock().take();
+                return Err(e.into());
+            }
         }
         Ok(Terminal(()))
     }
