@@ -443,3 +443,53 @@ fn a_recording_larger_than_the_terminal_is_warned_of() {
         assert_eq!(seen.contains("will wrap"), warned, "{seen:?}");
     }
 }
+
+#[test]
+fn a_recording_the_screen_emulator_fails_on_still_plays() {
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    // vt100 0.16 panics on this at any size: a resize narrows the screen through a wide
+    // character, then the cursor writes where its second half was. And one row of one
+    // column, below what it can emulate.
+    let wide = dir.path().join("wide.cast");
+    write_v3(
+        &wide,
+        5,
+        3,
+        &[
+            (0.0, "o", "abc\u{4e2d}".into()),
+            (0.1, "r", "4x3".into()),
+            (0.1, "o", "\x1b[1;4Hx\r\n".into()),
+            (0.1, "o", "\x1b[?1049hafter\r\n".into()),
+            (0.1, "o", "end\r\n".into()),
+        ],
+    );
+    let tiny = dir.path().join("tiny.cast");
+    write_v3(
+        &tiny,
+        1,
+        1,
+        &[(0.0, "o", "a\r\nb".into()), (0.2, "o", "end".into())],
+    );
+    for file in [wide, tiny] {
+        let id = import(&home, &file);
+        let mut p = OnTerminal::start(&home, &["play", &id]);
+        assert!(
+            p.wait_for("end", Duration::from_secs(5)),
+            "{:?}",
+            p.seen_text()
+        );
+        assert_eq!(
+            p.exit_code(Duration::from_secs(5)),
+            0,
+            "{:?}",
+            p.seen_text()
+        );
+        p.read_to_end(Duration::from_secs(2));
+        let seen = p.seen_text();
+        assert!(!seen.contains("panicked"), "{seen:?}");
+        let parser = p.screen();
+        assert!(!parser.screen().alternate_screen(), "{seen:?}");
+        assert!(p.terminal_restored());
+    }
+}

@@ -6,6 +6,7 @@
 //! the output is written at once. On a terminal, whichever way it ends, the terminal is
 //! given back as it was found (see `restore`).
 
+mod model;
 mod player;
 mod restore;
 mod tty;

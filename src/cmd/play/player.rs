@@ -1,12 +1,13 @@
-//! Timed play on a terminal: the clock, the keys, and a screen model (`vt100`) run
-//! alongside what is written, so that the player knows what the terminal shows: to step
-//! to the next visible change, to redraw an earlier moment, to put back what the paused
-//! badge covered, and to give the terminal back from the state the replay left.
+//! Timed play on a terminal: the clock, the keys, and a screen model run alongside what
+//! is written (see `model`): to step to the next visible change, to redraw an earlier
+//! moment, to put back what the paused badge covered, and to give the terminal back from
+//! the state the replay left.
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use super::restore::Terminal;
+use super::model::Model;
+use super::restore::{reset_sequence, Terminal};
 use super::tty::{self, Key, RawInput};
 use super::{Act, Plan};
 
@@ -36,6 +37,7 @@ pub fn play(plan: &Plan, keys: bool) -> anyhow::Result<Ending> {
         player.write_all(&stop)
     };
     let finished = player.finish();
+    let model_lost = player.screen.lost();
     drop(player);
     let given_back = terminal.give_back();
     let ending = ending.map_err(|e| anyhow::anyhow!("cannot write to the terminal: {e}"))?;
@@ -45,6 +47,12 @@ pub fn play(plan: &Plan, keys: bool) -> anyhow::Result<Ending> {
             .and(given_back)
             .map_err(|e| anyhow::anyhow!("cannot reset the terminal: {e}"))?;
     }
+    if keys && model_lost {
+        super::warn(
+            "the screen emulator failed on this recording: `.` stepped event by event, \
+             and going back replayed from the start",
+        );
+    }
     Ok(ending)
 }
 
@@ -52,8 +60,8 @@ struct Player<'p, 'a, W: Write> {
     plan: &'p Plan<'a>,
     out: W,
     terminal: &'p Terminal,
-    /// What the terminal shows (at the recording's size).
-    screen: vt100::Parser,
+    /// What the terminal shows.
+    screen: Model,
     /// The next frame to write.
     next: usize,
     /// Where play is, in microseconds of the recording.
@@ -68,12 +76,11 @@ struct Player<'p, 'a, W: Write> {
 
 impl<'p, 'a, W: Write> Player<'p, 'a, W> {
     fn new(plan: &'p Plan<'a>, out: W, terminal: &'p Terminal) -> Self {
-        let (cols, rows) = plan.size;
         Player {
             plan,
             out,
             terminal,
-            screen: vt100::Parser::new(rows.max(1), cols.max(1), 0),
+            screen: Model::new(plan.size),
             next: 0,
             pos: 0,
             base: Duration::ZERO,
@@ -150,15 +157,10 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
     /// Writes frame `i` (unflushed) and moves past it.
     fn write_frame(&mut self, i: usize) -> io::Result<()> {
         let f = &self.plan.frames[i];
-        match f.act {
-            Act::Output(data) => {
-                self.out.write_all(data.as_bytes())?;
-                self.screen.process(data.as_bytes());
-            }
-            Act::Resize { cols, rows } => {
-                self.screen.screen_mut().set_size(rows.max(1), cols.max(1));
-            }
+        if let Act::Output(data) = f.act {
+            self.out.write_all(data.as_bytes())?;
         }
+        self.screen.apply(f.act);
         self.next = i + 1;
         self.pos = self.pos.max(f.time);
         Ok(())
@@ -166,9 +168,8 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()?;
-        let s = self.screen.screen();
         // Only the panic path needs this: the others end through `finish`.
-        self.terminal.note(s.alternate_screen(), false);
+        self.terminal.note(self.screen.alt_screen(), false);
         Ok(())
     }
 
@@ -189,44 +190,40 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
         self.flush()
     }
 
-    /// Draws the screen as it was before frame `target`, from a model fed up to there.
+    /// Draws the screen as it was before frame `target`, from a model fed up to there; if
+    /// the model cannot be had, the terminal replays everything up to there itself.
     fn redraw_at(&mut self, target: usize) -> io::Result<()> {
-        let (cols, rows) = self.plan.size;
-        let was_alt = self.screen.screen().alternate_screen();
-        self.screen = vt100::Parser::new(rows.max(1), cols.max(1), 0);
-        self.next = 0;
-        self.pos = 0;
+        let was_alt = self.screen.alt_screen();
+        let mut model = Model::new(self.plan.size);
         for f in &self.plan.frames[..target] {
-            match f.act {
-                Act::Output(data) => self.screen.process(data.as_bytes()),
-                Act::Resize { cols, rows } => {
-                    self.screen.screen_mut().set_size(rows.max(1), cols.max(1))
-                }
+            model.apply(f.act);
+        }
+        let drawn = model.drawn_over(was_alt);
+        self.screen = model;
+        self.next = target;
+        self.pos = 0;
+        if let Some(bytes) = drawn {
+            return self.out.write_all(&bytes);
+        }
+        self.out.write_all(&reset_sequence(was_alt))?;
+        self.out.write_all(b"\x1b[H\x1b[2J")?;
+        for f in &self.plan.frames[..target] {
+            if let Act::Output(data) = f.act {
+                self.out.write_all(data.as_bytes())?;
             }
         }
-        self.next = target;
-        let s = self.screen.screen();
-        let mut bytes = Vec::new();
-        match (was_alt, s.alternate_screen()) {
-            (true, false) => bytes.extend_from_slice(b"\x1b[?1049l"),
-            (false, true) => bytes.extend_from_slice(b"\x1b[?1049h"),
-            _ => {}
-        }
-        // The model keeps no scroll region: the whole screen scrolls, as it draws.
-        bytes.extend_from_slice(b"\x1b[r");
-        bytes.extend(s.contents_formatted());
-        bytes.extend(s.input_mode_formatted());
-        self.out.write_all(&bytes)
+        Ok(())
     }
 
     /// `.`: writes frames until one changes what the screen shows, then stops there.
     fn step(&mut self) -> io::Result<()> {
-        let before = Visible::of(self.screen.screen());
+        let before = self.screen.visible();
         while self.next < self.plan.frames.len() {
             let at = self.plan.frames[self.next].at;
             self.write_frame(self.next)?;
             self.base = at;
-            if Visible::of(self.screen.screen()) != before {
+            // Without a model, each event is a step.
+            if before.is_none() || self.screen.visible() != before {
                 break;
             }
         }
@@ -258,8 +255,9 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
     /// Draws the badge at the bottom right of the part of the screen that both the
     /// recording and this terminal have, then puts the cursor and colours back.
     fn show_badge(&mut self) -> io::Result<()> {
-        let s = self.screen.screen();
-        let (rows, cols) = s.size();
+        let Some((rows, cols)) = self.screen.size() else {
+            return Ok(());
+        };
         let (tcols, trows) = fixcast_recorder::tty::size_of(io::stdout()).unwrap_or((cols, rows));
         let (row, end) = (rows.min(trows), cols.min(tcols));
         let width = BADGE.len() as u16;
@@ -267,9 +265,11 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
             return Ok(());
         }
         let col = end - width;
+        let Some(back) = self.screen.cursor_and_colours() else {
+            return Ok(());
+        };
         let mut bytes = format!("\x1b[{row};{}H\x1b[0;7m{BADGE}", col + 1).into_bytes();
-        bytes.extend(s.attributes_formatted());
-        bytes.extend(s.cursor_state_formatted());
+        bytes.extend(back);
         self.badge = Some((row - 1, col));
         self.out.write_all(&bytes)?;
         self.out.flush()
@@ -280,15 +280,11 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
         let Some((row, col)) = self.badge.take() else {
             return Ok(());
         };
-        let s = self.screen.screen();
         let width = BADGE.len() as u16;
         // Cleared first: the model's row leaves blank cells as they are.
         let mut bytes = format!("\x1b[{};{}H\x1b[0m\x1b[{width}X", row + 1, col + 1).into_bytes();
-        if let Some(cells) = s.rows_formatted(col, width).nth(usize::from(row)) {
-            bytes.extend(cells);
-        }
-        bytes.extend(s.attributes_formatted());
-        bytes.extend(s.cursor_state_formatted());
+        bytes.extend(self.screen.cells(row, col, width).unwrap_or_default());
+        bytes.extend(self.screen.cursor_and_colours().unwrap_or_default());
         self.out.write_all(&bytes)?;
         self.out.flush()
     }
@@ -298,31 +294,8 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
     fn finish(&mut self) -> io::Result<()> {
         self.hide_badge()?;
         self.out.flush()?;
-        let alt = self.screen.screen().alternate_screen();
-        if alt {
-            // The main screen's cursor, as it will be once the main screen is back.
-            self.screen.process(b"\x1b[?1049l");
-        }
-        let at_line_start = self.screen.screen().cursor_position().1 == 0;
+        let (alt, at_line_start) = self.screen.ending();
         self.terminal.note(alt, at_line_start);
         Ok(())
-    }
-}
-
-/// What a person sees of a screen: its cells, which screen, and the cursor when shown.
-#[derive(PartialEq, Eq)]
-struct Visible {
-    rows: Vec<Vec<u8>>,
-    alt: bool,
-    cursor: Option<(u16, u16)>,
-}
-
-impl Visible {
-    fn of(s: &vt100::Screen) -> Self {
-        Visible {
-            rows: s.rows_formatted(0, s.size().1).collect(),
-            alt: s.alternate_screen(),
-            cursor: (!s.hide_cursor()).then(|| s.cursor_position()),
-        }
     }
 }
