@@ -130,8 +130,8 @@ Keys, on a terminal:
 
 However it ends (the end, q, Ctrl-C, SIGTERM or SIGHUP), the terminal is given back
 as a shell's prompt needs it: main screen, normal cursor keys and keypad, no mouse or
-focus reporting, bracketed paste off, cursor shown, colours reset. A signal exits with
-128 + its number.")]
+focus reporting, bracketed paste off, cursor shown, colours reset, the title as it was.
+A signal exits with 128 + its number.")]
 pub struct PlayArgs {
     /// Session id or a unique prefix of one
     pub id: String,

@@ -157,7 +157,7 @@ fn on_a_terminal_keys_pause_step_and_quit() {
     assert!(p.terminal_restored());
 }
 
-/// `$ vim notes` at 0 s; at 0.1 s vim takes the terminal over: the alternate screen,
+/// `$ vim notes` at 0 s; at 0.1 s vim takes the terminal over: a title, the alternate screen,
 /// application cursor keys and keypad, bracketed paste, a hidden cursor, the mouse and
 /// focus reporting, red. With `leaves`, vim leaves 30 s later; without, the recording
 /// ends inside it (a recorder that died).
@@ -168,7 +168,7 @@ fn vim_session(home: &Home, dir: &Path, leaves: bool) -> String {
         (
             0.1,
             "o",
-            "\x1b[?1049h\x1b[?1h\x1b=\x1b[?2004h\x1b[?25l\x1b[?1000h\x1b[?1006h\x1b[?1004h\
+            "\x1b]2;vim title\x07\x1b[?1049h\x1b[?1h\x1b=\x1b[?2004h\x1b[?25l\x1b[?1000h\x1b[?1006h\x1b[?1004h\
              \x1b[H\x1b[2J\x1b[1;31m~ vim screen"
                 .into(),
         ),
@@ -226,6 +226,16 @@ fn assert_terminal_given_back(p: &OnTerminal, how: &str) {
         s.contents()
     );
     assert_eq!(s.cursor_position().1, 0, "{how}: cursor mid-line: {seen:?}");
+    // The title the replay set is taken back off the title stack it was saved on.
+    let (saved, set, taken) = (
+        seen.find("\x1b[22;0t"),
+        seen.rfind("\x1b]2;vim title"),
+        seen.rfind("\x1b[23;0t"),
+    );
+    assert!(
+        saved < set && set < taken && saved.is_some(),
+        "{how}: title: {seen:?}"
+    );
     assert!(p.terminal_restored(), "{how}: keys not cooked again");
 }
 

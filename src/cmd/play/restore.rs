@@ -5,7 +5,9 @@
 //!
 //! What the terminal was in before is taken to be a shell's prompt: the main screen,
 //! normal keys, no mouse, and bracketed paste off (a shell turns it off before it runs
-//! a command, and on again at its next prompt; it is also what `reset` leaves).
+//! a command, and on again at its next prompt; it is also what `reset` leaves). The
+//! window title, which a replay may set, is saved on the terminal's title stack (`CSI 22 t`,
+//! xterm's, also in tmux, VTE, kitty; ignored elsewhere) and taken back from it.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +47,9 @@ impl Terminal {
         *lock() = Some(Owned {
             termios: saved.clone(),
         });
+        let mut out = io::stdout().lock();
+        out.write_all(SAVE_TITLE).and_then(|_| out.flush())?;
+        drop(out);
         if let Some(saved) = saved {
             let mut raw = saved.clone();
             termios::cfmakeraw(&mut raw);
@@ -88,6 +93,7 @@ fn give_back() -> io::Result<()> {
         return Ok(());
     };
     let mut reset = reset_sequence(ALT_SCREEN.load(Ordering::Relaxed));
+    reset.extend_from_slice(RESTORE_TITLE);
     if !AT_LINE_START.load(Ordering::Relaxed) {
         reset.extend_from_slice(b"\r\n");
     }
@@ -99,6 +105,11 @@ fn give_back() -> io::Result<()> {
     }
     written
 }
+
+/// Pushes the window and icon titles on the terminal's title stack.
+const SAVE_TITLE: &[u8] = b"\x1b[22;0t";
+/// Pops them back.
+const RESTORE_TITLE: &[u8] = b"\x1b[23;0t";
 
 /// What puts a terminal back from anything a replay may have switched on.
 pub fn reset_sequence(alt_screen: bool) -> Vec<u8> {
