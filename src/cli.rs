@@ -122,6 +122,18 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Keys, on a terminal:
+  space   pause or resume (\"paused\" shows at the bottom right)
+  .       while paused: play up to the next change on the screen
+  ]       jump to the next command
+  [       jump to the start of this command (the one before, if just there)
+  q       quit (Ctrl-C too)
+
+However it ends (the end, q, Ctrl-C, SIGTERM or SIGHUP), the terminal is given back
+as a shell's prompt needs it: main screen, normal cursor keys and keypad, no mouse or
+focus reporting, bracketed paste off, cursor shown, colours reset, the title as it was.
+A signal exits with 128 + its number.")]
 pub struct PlayArgs {
     /// Session id, a unique prefix of one, or last (the newest session), last~N (the N-th
     /// before it)

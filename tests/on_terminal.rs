@@ -135,6 +135,29 @@ impl OnTerminal {
         String::from_utf8_lossy(&self.seen).into_owned()
     }
 
+    /// Reads what is printed until the terminal closes (fixcast and its children have
+    /// exited), or `limit`.
+    pub fn read_to_end(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let left = || deadline.saturating_duration_since(Instant::now());
+        while let Ok(b) = self.output.recv_timeout(left()) {
+            self.seen.push(b);
+        }
+    }
+
+    /// Sends `signal` to fixcast.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.pid() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+    }
+
+    /// The terminal as everything printed so far left it (an 80x24 `vt100` screen).
+    pub fn screen(&self) -> vt100::Parser {
+        let mut p = vt100::Parser::new(24, 80, 0);
+        p.process(&self.seen);
+        p
+    }
+
     /// Whether the terminal is back in its usual (cooked, echoing) mode.
     pub fn terminal_restored(&self) -> bool {
         use nix::sys::termios::LocalFlags;

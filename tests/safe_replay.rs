@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::import_export::{import, write_v3};
 use crate::on_terminal::OnTerminal;
 use crate::util::{fixture, Home};
 
@@ -169,4 +170,59 @@ fn the_look_alike_warning_comes_as_the_command_starts() {
     assert!(t.wait_for("kubeсtl-42", Duration::from_secs(10)));
     t.press(b"exit\r");
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+}
+
+#[test]
+fn benign_mode_switches_play_and_the_warning_names_what_did_not() {
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    // bash at three prompts: bracketed paste on while it reads a line, off while it runs one.
+    let prompt = "\x1b[?2004h$ ";
+    let mut events = Vec::new();
+    for cmd in ["ls", "vim", "true"] {
+        events.push((0.1, "o", prompt.to_string()));
+        events.push((0.1, "o", format!("{cmd}\r\n\x1b[?2004l\r")));
+    }
+    // vim: alternate screen, keypad and cursor keys, a hidden cursor, the mouse.
+    events.push((
+        0.1,
+        "o",
+        "\x1b[?1049h\x1b[?1h\x1b=\x1b[?25l\x1b[?1000h\x1b[?1006h~".into(),
+    ));
+    events.push((0.1, "o", "\x1b[?25h\x1b[?1l\x1b>\x1b[?1049l".into()));
+    let file = dir.path().join("benign.cast");
+    write_v3(&file, 80, 24, &events);
+    let id = import(&home, &file);
+    let out = home.run(&["play", &id]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("\x1b[?2004h").count(), 3, "{stdout:?}");
+    for kept in [
+        "\x1b[?1049h",
+        "\x1b[?1h",
+        "\x1b=",
+        "\x1b[?25l",
+        "\x1b[?1049l",
+    ] {
+        assert!(stdout.contains(kept), "{kept:?} lost in {stdout:?}");
+    }
+    assert!(!stdout.contains("\x1b[?1000h"), "{stdout:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.trim().is_empty(), "a false alarm: {stderr}");
+
+    // What could act on the viewer's terminal is named by kind, on a line of its own.
+    let home = Home::new();
+    let id = imported(&home);
+    let out = home.run(&["play", &id]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("not played"))
+        .unwrap_or_else(|| panic!("no warning in {stderr:?}"));
+    assert_eq!(
+        line,
+        "fixcast: warning: not played: 2 clipboard writes, 9 terminal queries, \
+         1 link to a file or program, 5 device control strings, \
+         1 title with control characters (--trust plays them)",
+    );
 }
