@@ -76,7 +76,11 @@ fn export_raw_is_filtered_on_a_terminal_and_exact_elsewhere() {
     assert!(t.wait_for("done", Duration::from_secs(10)));
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
     // The PTY's output side turns `\n` into `\r\n`; the sequences are what matter.
-    assert_harmless(&t.seen_text().replace("\r\n", "\n"));
+    let seen = t.seen_text().replace("\r\n", "\n");
+    assert_harmless(&seen);
+    // What was left out is named by kind, as `play` names it.
+    assert!(seen.contains("warning: not written: "), "{seen:?}");
+    assert!(seen.contains("clipboard write"), "{seen:?}");
 }
 
 #[test]

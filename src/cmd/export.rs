@@ -185,10 +185,9 @@ fn safe_raw_output(rec: &Recording) -> Vec<u8> {
             out.extend_from_slice(filter.filter(s).as_bytes());
         }
     }
-    if filter.dropped() > 0 {
+    if let Some(summary) = filter.summary() {
         warn(format_args!(
-            "{} terminal control sequences in the recording were not written (clipboard, queries, links...); --trust or -o FILE writes them",
-            filter.dropped()
+            "not written: {summary} (--trust or -o FILE writes them)"
         ));
     }
     out

@@ -122,6 +122,7 @@ impl SafeReplay {
     }
 
     /// Sequences removed so far that could have acted on the viewer's terminal.
+    #[cfg(test)]
     pub fn dropped(&self) -> u64 {
         self.dropped.iter().sum()
     }
