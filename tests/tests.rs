@@ -22,6 +22,7 @@ mod kill_index;
 mod live;
 mod ls_show_rm;
 mod on_terminal;
+mod packaging;
 mod play;
 mod rec;
 mod rec_input;
