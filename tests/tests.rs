@@ -5,6 +5,7 @@ mod concurrency;
 mod config;
 mod crash;
 mod damage;
+mod demo;
 mod disk_full;
 mod edit;
 mod fixes;
