@@ -258,10 +258,8 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(n);
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} demo [{pos}/{len}] {msg} ({elapsed})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template("{spinner} demo {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
@@ -283,7 +281,7 @@ impl Progress {
     fn start(&self, name: &str) {
         self.i.set(self.i.get() + 1);
         match &self.bar {
-            Some(b) => b.set_message(format!("recording {name}")),
+            Some(b) => b.set_message(format!("[{}/{}] recording {name}", self.i.get(), self.n)),
             None => eprintln!("demo: [{}/{}] recording {name}", self.i.get(), self.n),
         }
     }
