@@ -146,7 +146,17 @@ fn immutable_file(sandbox: &Path) -> anyhow::Result<Result<Scenario, String>> {
         .output()
         .context("cannot run chattr")?;
     if !locked.status.success() {
-        let why = String::from_utf8_lossy(&locked.stderr).trim().to_owned();
+        let err = String::from_utf8_lossy(&locked.stderr);
+        let why = if err.contains("Operation not permitted") {
+            "it needs root".to_owned()
+        } else {
+            // A file system without attributes (tmpfs, some overlays), say.
+            err.trim()
+                .rsplit(": ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
         return Ok(Ok(Scenario {
             cwd: dir,
             steps: vec![
@@ -158,7 +168,7 @@ fn immutable_file(sandbox: &Path) -> anyhow::Result<Result<Scenario, String>> {
             fix: None,
             note,
             caveat: Some(format!(
-                "chattr +i is not permitted here ({why}): recorded lsattr only; run the demo as root for the whole fix"
+                "chattr +i not permitted here ({why}): recorded lsattr only, run as root for the whole fix"
             )),
         }));
     }
