@@ -125,12 +125,20 @@ fn run_one(store: &Store, exe: &Path, sandbox: &Path, spec: &Spec) -> anyhow::Re
         Err(why) => return Ok(Ran::Skipped(why)),
     };
     let before: BTreeSet<SessionId> = store.ids()?.into_iter().collect();
-    record(store, exe, sandbox, spec, &scenario)?;
+    let recorded = record(store, exe, sandbox, spec, &scenario);
     let new: Vec<SessionId> = store
         .ids()?
         .into_iter()
         .filter(|id| !before.contains(id))
         .collect();
+    if let Err(e) = recorded {
+        // A half-typed story is no demo, and would not be in the demo's list to be
+        // replaced next time: it goes.
+        for id in &new {
+            let _ = store.remove(id);
+        }
+        return Err(e);
+    }
     let [id] = new.as_slice() else {
         bail!("expected one new session, found {}", new.len());
     };

@@ -40,7 +40,8 @@ pub struct Shell {
     _master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
     output: Arc<Mutex<Vec<u8>>>,
-    reader: Option<JoinHandle<()>>,
+    /// Ends at the PTY's end of file; never joined (see `exit`).
+    _reader: JoinHandle<()>,
     rng: u64,
     scenario: String,
 }
@@ -118,7 +119,7 @@ impl Shell {
             _master: pair.master,
             writer,
             output,
-            reader: Some(reader),
+            _reader: reader,
             rng: seed,
             scenario: s.scenario.to_owned(),
         };
@@ -155,17 +156,15 @@ impl Shell {
         self.send(b"\r")?;
         let deadline = Instant::now() + STEP_TIMEOUT;
         loop {
-            if let Some(status) = self
+            // The shell's status is that of its last command: not a failure of rec. The
+            // reader is not waited for: it ends with the PTY, which a process the shell
+            // left behind could put off.
+            if self
                 .child
                 .try_wait()
                 .context("cannot wait for fixcast rec")?
+                .is_some()
             {
-                if let Some(r) = self.reader.take() {
-                    // The PTY reaches end of file once the recorder has gone.
-                    let _ = r.join();
-                }
-                // The shell's status is that of its last command: not a failure of rec.
-                let _ = status;
                 return Ok(());
             }
             if Instant::now() > deadline {
