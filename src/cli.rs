@@ -48,6 +48,41 @@ pub enum Command {
     Serve(ServeArgs),
     /// Redact secrets in a recorded session again, with the current patterns
     Redact(RedactArgs),
+    /// Record a few scripted fixes for real (a bash in a PTY, in a sandbox) into a demo
+    /// home, index them, and optionally serve them: fixcast's point in one command
+    Demo(DemoArgs),
+    /// Print a shell completion script: fixcast completions bash > ~/.local/share/bash-completion/completions/fixcast
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): fixcast man | man -l -
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Then serve the web page on the demo's sessions (Ctrl-C to stop)
+    #[arg(long)]
+    pub serve: bool,
+    /// With --serve: open it in a browser
+    #[arg(long, requires = "serve")]
+    pub open: bool,
+    /// With --serve: the address to listen on (default 127.0.0.1:7878)
+    #[arg(long, value_name = "ADDR:PORT", requires = "serve")]
+    pub bind: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write fixcast.1 and a page per subcommand (fixcast-rec.1, ...) into DIR instead
+    /// of printing fixcast.1
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,10 +1,12 @@
 //! End-to-end tests of the `fixcast` binary: one test binary, a module per area.
 
 mod commands;
+mod completions;
 mod concurrency;
 mod config;
 mod crash;
 mod damage;
+mod demo;
 mod disk_full;
 mod edit;
 mod export_html;
@@ -23,6 +25,7 @@ mod kill_index;
 mod live;
 mod ls_show_rm;
 mod on_terminal;
+mod packaging;
 mod play;
 mod rec;
 mod rec_input;

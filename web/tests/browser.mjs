@@ -108,6 +108,30 @@ const scenarios = {
     check(output.includes(expect), "the hit's output is shown: " + output);
     return { time: t, start, highlighted: await page.locator("li.cmd.hit").count() };
   },
+  // `fixcast demo`'s home: search, open the first hit, see `expect` in the player; a
+  // screenshot of that page to `shot` when given (the README's picture).
+  async demo(query, expect, shot) {
+    await page.setViewportSize({ width: 1100, height: 720 });
+    await page.goto(base + "search?q=" + encodeURIComponent(query));
+    const hit = page.locator("li.hit a.cmdline").first();
+    const line = await hit.innerText();
+    await Promise.all([page.waitForURL(/\/s\/.*hit=/), hit.click()]);
+    // The page opens paused at the command's start; Play, as a reader would, until
+    // its output is on the screen.
+    await page.waitForFunction(() => document.getElementById("session")?.dataset.ready, null, { timeout: 20000 });
+    await page.locator(".ap-playback-button").first().click({ timeout: 5000 })
+      .catch(() => page.evaluate(() => window.fixcastPlayer.play()));
+    await waitScreen(expect);
+    await page.evaluate(() => window.fixcastPlayer.pause());
+    const title = await page.locator("#title").innerText();
+    if (shot) {
+      // From the top: the title and note, the player, the command list.
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: shot });
+    }
+    return { hit: line, title, screen: await screen(), url: page.url() };
+  },
   // A page whose title, commands and output are an XSS corpus.
   async xss(sessionPath) {
     await page.goto(base + sessionPath);

@@ -40,7 +40,7 @@ const BUILD_LIMIT: Duration = Duration::from_secs(600);
 const WEB_MJS: &str = include_str!("web.mjs");
 
 pub fn run(fixcast: &Path, runs: usize, size_mb: usize) -> anyhow::Result<()> {
-    let web_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    let web_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
     let tmp = TempDir::new("web")?;
     println!(
         "web: load average {} (1, 5, 15 min) on {} CPUs at the start; other work on the machine shows in these figures",

@@ -1,7 +1,7 @@
 //! `fixcast-bench`: figures for the recorder, printed, not asserted.
 //!
 //! ```text
-//! cargo build --release && ./target/release/fixcast-bench all
+//! cargo build --release -p fixcast -p fixcast-bench && ./target/release/fixcast-bench all
 //! ./target/release/fixcast-bench throughput --runs 7
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
 //! ./target/release/fixcast-bench cut --runs 7 [--no-flood]
@@ -156,7 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     if !fixcast.is_file() {
         bail!(
-            "no fixcast binary at {} (build it: cargo build --release --bin fixcast, or pass --fixcast PATH)",
+            "no fixcast binary at {} (build it: cargo build --release -p fixcast, or pass --fixcast PATH)",
             fixcast.display()
         );
     }
