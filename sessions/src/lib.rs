@@ -44,7 +44,7 @@ pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
 pub use contain::{contain, containing, Panicked};
 pub use edit::{Edit, EditError, Edited, TagEdit, MAX_NOTES, MAX_TAG, MAX_TAGS, MAX_TITLE};
 pub use error::{error_chain, Error, Result};
-pub use error_lines::{error_lines, ERROR_LINES};
+pub use error_lines::{error_lines, error_signature, ERROR_LINES};
 pub use event::{parse_size, Event, EventKind, Seconds};
 pub use fix::{derive as derive_fixes, failed, FixRecord, Found};
 pub use fix_roles::FixRoles;
