@@ -23,6 +23,7 @@ use signal_hook::iterator::Signals;
 use crate::commands::Chapters;
 use crate::error::Error;
 use crate::input::{pass_input, Input};
+use crate::notes::{FailedEnds, NotePass, PromptNotes};
 use crate::pty::{Command, Pty};
 use crate::queue::{Chunk, Queue};
 use crate::redact::{Redactor, Rules};
@@ -46,6 +47,10 @@ pub struct Options {
     /// Redact secrets before any sink sees them (`None`: record as is). Only the
     /// recording is redacted: the user's terminal shows everything.
     pub redact: Option<Rules>,
+    /// Notes to show before the prompt after a failed command (see [`PromptNotes`]);
+    /// with them, the writer also releases held output at each failed command's end
+    /// mark, so whoever writes the notes sees the failure at once.
+    pub notes: Option<PromptNotes>,
 }
 
 /// How a recording ended.
@@ -105,9 +110,10 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     let writer_thread = {
         let queue = queue.clone();
         let redactor = opts.redact.as_ref().map(Rules::redactor);
+        let ends = opts.notes.as_ref().map(|_| FailedEnds::default());
         thread::Builder::new()
             .name("fixcast-writer".into())
-            .spawn(move || write_events(&queue, sinks, redactor))?
+            .spawn(move || write_events(&queue, sinks, redactor, ends))?
     };
     let (out_done_tx, out_done) = mpsc::channel();
     let last_output = Arc::new(AtomicU64::new(0));
@@ -115,10 +121,11 @@ pub fn record(opts: Options, sinks: Vec<Box<dyn Sink>>) -> Result<Outcome, Error
     {
         let queue = queue.clone();
         let (last_output, output_bytes) = (last_output.clone(), output_bytes.clone());
+        let notes = opts.notes.clone().map(NotePass::new);
         thread::Builder::new()
             .name("fixcast-out".into())
             .spawn(move || {
-                pass_output(reader, &queue, &last_output, &output_bytes, micros);
+                pass_output(reader, &queue, &last_output, &output_bytes, micros, notes);
                 let _ = out_done_tx.send(());
             })?;
     }
@@ -195,9 +202,12 @@ fn pass_output(
     last_output: &AtomicU64,
     total: &AtomicU64,
     micros: impl Fn() -> u64,
+    mut notes: Option<NotePass>,
 ) {
     let stdout = std::io::stdout();
     let out = stdout.as_fd();
+    let stderr = std::io::stderr();
+    let err = stderr.as_fd();
     let mut terminal_ok = true;
     let mut buf = vec![0u8; 128 << 10];
     loop {
@@ -223,7 +233,13 @@ fn pass_output(
         // then always recorded after it (commands are cut by that order).
         queue.push_output(t, bytes);
         if terminal_ok {
-            terminal_ok = write_all(out, bytes);
+            terminal_ok = match &mut notes {
+                // Never into the recording: the note is not queued.
+                Some(n) => n.pass(bytes, &mut |b| write_all(out, b), &mut |note| {
+                    write_all(err, note);
+                }),
+                None => write_all(out, bytes),
+            };
         }
         total.fetch_add(n as u64, Ordering::Relaxed);
     }
@@ -264,6 +280,7 @@ fn write_events(
     queue: &Queue,
     sinks: Vec<Box<dyn Sink>>,
     mut redactor: Option<Redactor>,
+    mut ends: Option<FailedEnds>,
 ) -> Written {
     let mut out = Emitter {
         sinks,
@@ -315,6 +332,14 @@ fn write_events(
                     match &mut redactor {
                         Some(r) => {
                             r.push(time, &text, &mut pieces);
+                            // The prompt after a failure would be held (it has no
+                            // line end) while the passthrough waits for its note.
+                            if ends
+                                .as_mut()
+                                .is_some_and(|e| !e.all(text.as_bytes()).is_empty())
+                            {
+                                r.flush(&mut pieces);
+                            }
                             out.outputs(&mut pieces);
                         }
                         None => out.output(time, text),

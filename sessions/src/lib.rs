@@ -46,7 +46,7 @@ pub use edit::{Edit, EditError, Edited, TagEdit, MAX_NOTES, MAX_TAG, MAX_TAGS, M
 pub use error::{error_chain, Error, Result};
 pub use error_lines::{error_lines, error_signature, ERROR_LINES};
 pub use event::{parse_size, Event, EventKind, Seconds};
-pub use fix::{derive as derive_fixes, failed, FixRecord, Found};
+pub use fix::{derive as derive_fixes, failed, failed_status, FixRecord, Found};
 pub use fix_roles::FixRoles;
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
