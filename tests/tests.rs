@@ -8,6 +8,7 @@ mod damage;
 mod disk_full;
 mod edit;
 mod fixes;
+mod hints;
 mod http;
 mod http_long;
 mod http_util;
