@@ -231,11 +231,11 @@ fn pass_output(
         let bytes = &buf[..n];
         // Queued before the user can see it: a key pressed in answer to this output is
         // then always recorded after it (commands are cut by that order).
-        queue.push_output(t, bytes);
+        let recorded = queue.push_output(t, bytes);
         if terminal_ok {
             terminal_ok = match &mut notes {
                 // Never into the recording: the note is not queued.
-                Some(n) => n.pass(bytes, &mut |b| write_all(out, b), &mut |note| {
+                Some(n) => n.pass(bytes, recorded, &mut |b| write_all(out, b), &mut |note| {
                     write_all(err, note);
                 }),
                 None => write_all(out, bytes),
