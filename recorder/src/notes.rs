@@ -21,6 +21,7 @@ use crate::commands::{Mark, MarkScanner};
 #[derive(Debug, Default)]
 pub struct FailedEnds {
     scanner: MarkScanner,
+    starts: u64,
 }
 
 impl FailedEnds {
@@ -32,16 +33,23 @@ impl FailedEnds {
         while at < bytes.len() {
             let (n, mark) = self.scanner.next(&bytes[at..]);
             at += n;
-            if let Some(Mark::CommandEnd(Some(status))) = mark {
-                if failed_status(status) {
+            match mark {
+                Some(Mark::CommandEnd(Some(status))) if failed_status(status) => {
                     return Some((at, status));
                 }
+                Some(Mark::CommandStart(_)) => self.starts += 1,
+                _ => {}
             }
             if n == 0 {
                 break;
             }
         }
         None
+    }
+
+    /// How many commands started (`133;C`) in what was scanned so far.
+    pub fn starts(&self) -> u64 {
+        self.starts
     }
 
     /// How many failed commands end in `bytes`, with their statuses in order.
@@ -243,6 +251,9 @@ mod tests {
         let mut b = FailedEnds::default();
         assert_eq!(b.next(stream[1]), None);
         assert_eq!(b.next(stream[2]), Some((3, 1)));
+        assert_eq!(b.starts(), 0);
+        b.all(b"\x1b]133;C\x1b\\out\x1b]133;C;cmdline_url=ls\x07");
+        assert_eq!(b.starts(), 2);
     }
 
     #[test]

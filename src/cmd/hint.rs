@@ -61,13 +61,8 @@ pub fn start(store: &Store, id: &SessionId, cols: u16, rows: u16) -> (PromptNote
             }
             .run(rx)
         });
-    let sink = HintSink {
-        // No thread, no hints: every failure is answered at once, with none.
-        tx: started.is_ok().then_some(tx),
-        ends: FailedEnds::default(),
-        failures: 0,
-        notes: notes.clone(),
-    };
+    // No thread, no hints: every failure is answered at once, with none.
+    let sink = HintSink::new(started.is_ok().then_some(tx), notes.clone());
     (notes, sink)
 }
 
@@ -77,30 +72,72 @@ pub struct HintSink {
     ends: FailedEnds,
     failures: u64,
     notes: PromptNotes,
+    /// The writer is behind a flood: output is not forwarded (emulating it on another
+    /// thread would take the CPU the recording needs).
+    behind: bool,
+    /// Events were not forwarded since the last command start the thread saw: its idea
+    /// of the command that fails next may be wrong, so that failure gets no hint.
+    missed: bool,
+}
+
+impl HintSink {
+    fn new(tx: Option<SyncSender<Msg>>, notes: PromptNotes) -> HintSink {
+        HintSink {
+            tx,
+            ends: FailedEnds::default(),
+            failures: 0,
+            notes,
+            behind: false,
+            missed: false,
+        }
+    }
 }
 
 impl Sink for HintSink {
     fn event(&mut self, ev: &Event) -> Result<(), SinkError> {
-        let failed = match &ev.kind {
-            EventKind::Output(text) => self.ends.all(text.as_bytes()),
-            _ => Vec::new(),
+        let skip = self.behind && matches!(ev.kind, EventKind::Output(_));
+        // The event goes first: the thread has cut it when it reads the questions.
+        let forwarded = match &self.tx {
+            Some(_) if skip => false,
+            Some(tx) => match tx.try_send(Msg::Event(ev.clone())) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => false,
+                Err(TrySendError::Disconnected(_)) => {
+                    self.tx = None;
+                    false
+                }
+            },
+            None => false,
         };
-        if let Some(tx) = &self.tx {
-            if let Err(TrySendError::Disconnected(_)) = tx.try_send(Msg::Event(ev.clone())) {
-                self.tx = None;
+        self.missed |= !forwarded;
+        let EventKind::Output(text) = &ev.kind else {
+            return Ok(());
+        };
+        let mut rest = text.as_bytes();
+        loop {
+            let starts = self.ends.starts();
+            let next = self.ends.next(rest);
+            // A command that started in what the thread saw is seen whole from there on.
+            if forwarded && self.ends.starts() > starts {
+                self.missed = false;
             }
-        }
-        for status in failed {
+            let Some((end, status)) = next else {
+                return Ok(());
+            };
+            rest = &rest[end..];
             self.failures += 1;
-            let asked = self
-                .tx
-                .as_ref()
-                .is_some_and(|tx| tx.try_send(Msg::Ask(self.failures, status)).is_ok());
+            let asked = !self.missed
+                && self
+                    .tx
+                    .as_ref()
+                    .is_some_and(|tx| tx.try_send(Msg::Ask(self.failures, status)).is_ok());
             if !asked {
                 self.notes.answer(self.failures, None);
             }
         }
-        Ok(())
+    }
+    fn pressure(&mut self, behind: bool) {
+        self.behind = behind;
     }
     fn flush(&mut self) -> Result<(), SinkError> {
         Ok(())
@@ -223,4 +260,43 @@ fn told(hit: &Hit) -> Option<String> {
     Some(format!(
         "fixcast: seen before{place} ({date}): {how} — fixcast show {short} --fix"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(text: &str) -> Event {
+        Event::new(0, EventKind::Output(text.into()))
+    }
+
+    fn asks(rx: &Receiver<Msg>) -> Vec<(u64, i32)> {
+        rx.try_iter()
+            .filter_map(|m| match m {
+                Msg::Ask(n, s) => Some((n, s)),
+                Msg::Event(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn output_skipped_in_a_flood_costs_hints_only_until_the_next_command_starts() {
+        let (tx, rx) = mpsc::sync_channel(64);
+        let notes = PromptNotes::new(Duration::from_millis(1));
+        let mut sink = HintSink::new(Some(tx), notes);
+        let fail = "\x1b]133;C\x1b\\err\r\n\x1b]133;D;1\x1b\\";
+        sink.event(&out(fail)).unwrap();
+        assert_eq!(asks(&rx), [(1, 1)]);
+        // Behind a flood: output is not forwarded, and the failure that ends in it (its
+        // command unseen by the thread) is not asked about.
+        sink.pressure(true);
+        sink.event(&out("\x1b]133;C\x1b\\flood")).unwrap();
+        sink.pressure(false);
+        sink.event(&out("more\r\n\x1b]133;D;2\x1b\\")).unwrap();
+        assert_eq!(asks(&rx), []);
+        // The next command is seen from its start: asked about again.
+        sink.event(&out(fail)).unwrap();
+        sink.event(&out(fail)).unwrap();
+        assert_eq!(asks(&rx), [(3, 1), (4, 1)]);
+    }
 }
