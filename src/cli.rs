@@ -114,6 +114,10 @@ pub struct RecArgs {
     /// Record secrets as they are (tokens, keys, passwords are redacted by default)
     #[arg(long)]
     pub no_redact: bool,
+    /// Say nothing when a failed command's error was seen (and fixed) before (default:
+    /// `[rec] hints` in the config file)
+    #[arg(long)]
+    pub no_hints: bool,
     /// Stream the recording to a `fixcast serve` too (http://HOST:PORT), while it is
     /// written locally as usual (default: `[server] url` in the config file)
     #[arg(long, env = "FIXCAST_SERVER", value_name = "URL")]

@@ -15,6 +15,9 @@
 //! bind = "0.0.0.0:7878"
 //! token = "…"
 //!
+//! [rec]
+//! hints = false       # no "seen before" line after a known failure (as --no-hints)
+//!
 //! [fixes]             # programs (or program + subcommand) that only look
 //! read_only = ["helm status", "mycheck"]
 //! ```
@@ -44,6 +47,16 @@ pub struct Config {
     pub serve: ServeConfig,
     #[serde(default)]
     pub fixes: FixesConfig,
+    #[serde(default)]
+    pub rec: RecConfig,
+}
+
+/// `fixcast rec`'s own settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecConfig {
+    /// "Seen before" hints after a failed command (on unless `false`).
+    pub hints: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -234,6 +247,17 @@ mod tests {
         );
         assert!(parse("").unwrap().fixes.read_only.is_empty());
         assert!(parse("[fixes]\n").unwrap().fixes.read_only.is_empty());
+    }
+
+    #[test]
+    fn rec_hints_can_be_turned_off() {
+        assert_eq!(parse("").unwrap().rec.hints, None);
+        assert_eq!(
+            parse("[rec]\nhints = false\n").unwrap().rec.hints,
+            Some(false)
+        );
+        let e = parse("[rec]\nhints = \"no\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("hints"), "{e:#}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod disk_full;
 mod edit;
 mod export_html;
 mod fixes;
+mod hints;
 mod http;
 mod http_long;
 mod http_util;

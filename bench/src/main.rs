@@ -6,6 +6,7 @@
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
 //! ./target/release/fixcast-bench cut --runs 7 [--no-flood]
 //! ./target/release/fixcast-bench index [--commands 100000]
+//! ./target/release/fixcast-bench hints [--commands 100000]
 //! ./target/release/fixcast-bench web --runs 3 [--mb 1024]
 //! ./target/release/fixcast-bench live --runs 3 [--viewers 100] [--max-viewers 1000]
 //! ./target/release/fixcast-bench live-growth --runs 5 [--mb 40]
@@ -19,6 +20,8 @@
 //! - `index`: a seeded synthetic corpus of debugging commands (100k and 1M) indexed
 //!   through fixcast-indexer: build rate, size vs raw text, query latency p50/p99 over 50
 //!   queries, and `grep -c` over the same text.
+//! - `hints`: `rec`'s "seen before" look-up on that corpus with fixed failures in it
+//!   (100k and 1M commands): p50/p99 over known, corpus and never-seen error lines.
 //! - `web`: `fixcast serve`: opening a ~1 GB session at its end in headless Chromium,
 //!   segmented vs the plain cast; search API latency under 50 concurrent clients.
 //! - `live`: `fixcast serve` streaming a session being recorded: latency from PTY output
@@ -36,6 +39,7 @@
 mod corpus;
 mod cut;
 mod cut_fixes;
+mod hints;
 mod http;
 mod index;
 mod latency;
@@ -102,6 +106,12 @@ enum What {
         #[arg(long, value_name = "N")]
         commands: Option<usize>,
     },
+    /// rec's "seen before" look-up: p50/p99 at 100k and 1M commands
+    Hints {
+        /// Only this many commands
+        #[arg(long, value_name = "N")]
+        commands: Option<usize>,
+    },
     /// fixcast serve: opening a long session at its end (Chromium), search under load
     Web {
         /// MB of output in the long session
@@ -143,6 +153,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let sizes = commands.map_or(vec![100_000, 1_000_000], |n| vec![n.max(1)]);
         let t = Instant::now();
         index::run(&sizes)?;
+        println!("fixcast-bench: done in {:.1} s", t.elapsed().as_secs_f64());
+        return Ok(());
+    }
+    if let Some(What::Hints { commands }) = cli.what {
+        let sizes = commands.map_or(vec![100_000, 1_000_000], |n| vec![n.max(1)]);
+        let t = Instant::now();
+        hints::run(&sizes)?;
         println!("fixcast-bench: done in {:.1} s", t.elapsed().as_secs_f64());
         return Ok(());
     }

@@ -191,3 +191,53 @@ fn error_words_match_across_their_forms_in_the_output() {
     // Not in command lines: `cmd:` stays exact.
     assert!(search(&index, "cmd:permission").is_empty());
 }
+
+#[test]
+fn seen_before_finds_a_fixed_failure_by_its_masked_error_line() {
+    let (old, mut old_cmds) = immutable_file(None);
+    old_cmds[0].output = "bash: line 1: /srv/a1/app.conf: Operation not permitted".into();
+    old_cmds[0].note_errors();
+    let index = indexed(&[(old.clone(), old_cmds)]);
+    // Another path, another line number: the same error once masked.
+    let errors = vec!["bash: line 37: /etc/app.conf: Operation not permitted".to_owned()];
+    let hit = index
+        .seen_before(&errors, None)
+        .unwrap()
+        .expect("seen before");
+    assert_eq!((hit.session.as_str(), hit.seq), (old.id.as_str(), 1));
+    assert_eq!(hit.title.as_deref(), Some("immutable config"));
+    let fix = hit.fix.expect("with its fix");
+    assert_eq!(fix.commands[0].command, "chattr -i app.conf");
+    // The session asking is left out; an unknown error, and an unresolved one, say nothing.
+    assert!(index
+        .seen_before(&errors, Some(old.id.as_str()))
+        .unwrap()
+        .is_none());
+    let unknown = vec!["zsh: segmentation fault  ./a.out".to_owned()];
+    assert!(index.seen_before(&unknown, None).unwrap().is_none());
+    let unresolved = vec!["cat: /etc/gone: No such file or directory".to_owned()];
+    assert!(index.seen_before(&unresolved, None).unwrap().is_none());
+    assert!(index.seen_before(&[], None).unwrap().is_none());
+}
+
+#[test]
+fn seen_before_prefers_a_marked_fix_then_the_most_recent() {
+    let (a, a_cmds) = immutable_file(None);
+    let (mut b, mut b_cmds) = immutable_file(None);
+    b.started = a.started + time::Duration::days(1);
+    b_cmds[3].command = "chattr -i -V app.conf".into();
+    let errors = vec!["bash: app.conf: Operation not permitted".to_owned()];
+    let index = indexed(&[(a.clone(), a_cmds.clone()), (b.clone(), b_cmds)]);
+    let hit = index.seen_before(&errors, None).unwrap().unwrap();
+    assert_eq!(hit.session, b.id.as_str(), "the most recent fix");
+    let (mut c, c_cmds) = immutable_file(Some(4));
+    c.started = a.started - time::Duration::days(30);
+    let index = indexed(&[
+        (a, a_cmds),
+        (b, immutable_file(None).1),
+        (c.clone(), c_cmds),
+    ]);
+    let hit = index.seen_before(&errors, None).unwrap().unwrap();
+    assert_eq!(hit.session, c.id.as_str(), "a marked fix, however old");
+    assert_eq!(hit.fix.unwrap().found, Found::Marked);
+}

@@ -35,6 +35,7 @@ mod query;
 mod read_only;
 mod schema;
 mod search;
+mod seen;
 mod stem;
 mod tokenizer;
 mod writer;

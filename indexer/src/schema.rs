@@ -9,7 +9,7 @@ use tantivy::schema::{
 use crate::tokenizer::SHELL_TOKENIZER;
 
 /// Version of the schema and tokenizer; stored beside the index.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The field handles, kept from the schema builder.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +46,13 @@ pub(crate) struct Fields {
     pub fix_info: Field,
     /// 1 for a failed command whose fix is known (ranked above unresolved ones).
     pub resolved: Field,
+    /// A failed command's error signatures (`error_signature` of each error line): raw
+    /// terms, so "seen before" is a term look-up, not a search.
+    pub error_sig: Field,
+    /// How good a failure is as a "seen before" answer: its class (2 a marked fix, 1
+    /// another fix, 0 unresolved) above its start in seconds, so the best is the
+    /// largest (see `seen::rank`).
+    pub hint_rank: Field,
 }
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -103,6 +110,8 @@ pub(crate) fn build() -> (Schema, Fields) {
         confusables: b.add_text_field("confusables", STORED),
         fix_info: b.add_text_field("fix_info", STORED),
         resolved: b.add_u64_field("resolved", NumericOptions::from(INDEXED) | FAST),
+        error_sig: b.add_text_field("error_sig", STRING),
+        hint_rank: b.add_u64_field("hint_rank", FAST),
     };
     (b.build(), fields)
 }
@@ -134,6 +143,8 @@ impl Fields {
             confusables: f("confusables")?,
             fix_info: f("fix_info")?,
             resolved: f("resolved")?,
+            error_sig: f("error_sig")?,
+            hint_rank: f("hint_rank")?,
         })
     }
 }

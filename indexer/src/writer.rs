@@ -2,7 +2,8 @@
 //! records say of it.
 
 use fixcast_sessions::{
-    ascii_twin_text, derive_fixes, CommandRecord, CommandSource, ReadOnly, SessionMeta,
+    ascii_twin_text, derive_fixes, error_signature, CommandRecord, CommandSource, ReadOnly,
+    SessionMeta,
 };
 use tantivy::query::{BooleanQuery, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -213,6 +214,17 @@ impl CommandWriter {
                 serde_json::to_string(info).expect("fix records serialise"),
             );
             doc.add_u64(f.resolved, u64::from(info.fix.is_some()));
+        }
+        if fixcast_sessions::failed(c) && !c.errors.is_empty() {
+            let fix = info.and_then(|i| i.fix.as_ref());
+            let mut sigs: Vec<String> = c.errors.iter().map(|e| error_signature(e)).collect();
+            sigs.sort();
+            sigs.dedup();
+            for s in sigs.iter().filter(|s| !s.is_empty()) {
+                doc.add_text(f.error_sig, s);
+            }
+            let secs = (started / 1_000_000_000).max(0) as u64;
+            doc.add_u64(f.hint_rank, crate::seen::rank(fix.map(|n| n.found), secs));
         }
         doc
     }

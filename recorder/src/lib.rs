@@ -15,7 +15,7 @@
 //!     fn finish(&mut self) -> Result<(), SinkError> { Ok(()) }
 //! }
 //! let cmd = Command { program: "bash".into(), args: vec!["-c".into(), "ls".into()], env: vec![], cwd: None };
-//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false, redact: None, hide_marks: false };
+//! let opts = Options { command: cmd, cols: 80, rows: 24, interactive: false, record_input: false, redact: None, hide_marks: false, notes: None };
 //! let outcome = record(opts, vec![Box::new(Count(0))])?;
 //! println!("exit {}", outcome.exit_status);
 //! # Ok::<(), fixcast_recorder::Error>(())
@@ -26,6 +26,7 @@ mod commands;
 mod error;
 mod input;
 mod integration;
+mod notes;
 mod pty;
 mod queue;
 mod record;
@@ -42,6 +43,7 @@ mod vt100_sizes;
 pub use commands::{cut_commands, split_prompt, Cutter, Mark, MarkScanner, OUTPUT_CAP};
 pub use error::Error;
 pub use integration::{integrate, Integration, IntegrationError, Shell};
+pub use notes::{FailedEnds, PromptNotes};
 pub use pty::Command;
 pub use record::{record, record_then, Options, Outcome};
 pub use redact::{PatternError, Redactor, Rules, HOLD_TIME, KINDS};

@@ -23,6 +23,7 @@ use signal_hook::iterator::Signals;
 use crate::commands::Chapters;
 use crate::error::Error;
 use crate::input::{pass_input, Input};
+use crate::notes::{FailedEnds, NotePass, PromptNotes};
 use crate::pty::{Command, Pty};
 use crate::queue::{Chunk, Queue};
 use crate::redact::{Redactor, Rules};
@@ -50,6 +51,10 @@ pub struct Options {
     /// Take the shell integration's marks out of what is passed through to stdout (for
     /// a stdout that is no terminal, where they are noise); the recording keeps them.
     pub hide_marks: bool,
+    /// Notes to show before the prompt after a failed command (see [`PromptNotes`]);
+    /// with them, the writer also releases held output at each failed command's end
+    /// mark, so whoever writes the notes sees the failure at once.
+    pub notes: Option<PromptNotes>,
 }
 
 /// How a recording ended.
@@ -121,9 +126,10 @@ pub fn record_then(
     let writer_thread = {
         let queue = queue.clone();
         let redactor = opts.redact.as_ref().map(Rules::redactor);
+        let ends = opts.notes.as_ref().map(|_| FailedEnds::default());
         thread::Builder::new()
             .name("fixcast-writer".into())
-            .spawn(move || write_events(&queue, sinks, redactor))?
+            .spawn(move || write_events(&queue, sinks, redactor, ends))?
     };
     let (out_done_tx, out_done) = mpsc::channel();
     let last_output = Arc::new(AtomicU64::new(0));
@@ -132,11 +138,12 @@ pub fn record_then(
         let queue = queue.clone();
         let (last_output, output_bytes) = (last_output.clone(), output_bytes.clone());
         let stripper = opts.hide_marks.then(MarkStripper::default);
+        let notes = opts.notes.clone().map(NotePass::new);
         thread::Builder::new()
             .name("fixcast-out".into())
             .spawn(move || {
                 let counts = (&*last_output, &*output_bytes);
-                pass_output(reader, &queue, counts, stripper, micros);
+                pass_output(reader, &queue, counts, stripper, micros, notes);
                 let _ = out_done_tx.send(());
             })?;
     }
@@ -215,9 +222,12 @@ fn pass_output(
     (last_output, total): (&AtomicU64, &AtomicU64),
     mut stripper: Option<MarkStripper>,
     micros: impl Fn() -> u64,
+    mut notes: Option<NotePass>,
 ) {
     let stdout = std::io::stdout();
     let out = stdout.as_fd();
+    let stderr = std::io::stderr();
+    let err = stderr.as_fd();
     let mut terminal_ok = true;
     let mut buf = vec![0u8; 128 << 10];
     let mut shown = Vec::new();
@@ -242,14 +252,21 @@ fn pass_output(
         let bytes = &buf[..n];
         // Queued before the user can see it: a key pressed in answer to this output is
         // then always recorded after it (commands are cut by that order).
-        queue.push_output(t, bytes);
+        let recorded = queue.push_output(t, bytes);
         if terminal_ok {
-            terminal_ok = match &mut stripper {
+            let mut write = |b: &[u8]| match &mut stripper {
                 Some(s) => {
-                    s.filter(bytes, &mut shown);
+                    s.filter(b, &mut shown);
                     write_all(out, &shown)
                 }
-                None => write_all(out, bytes),
+                None => write_all(out, b),
+            };
+            terminal_ok = match &mut notes {
+                // Never into the recording: the note is not queued.
+                Some(n) => n.pass(bytes, recorded, &mut write, &mut |note| {
+                    write_all(err, note);
+                }),
+                None => write(bytes),
             };
         }
         total.fetch_add(n as u64, Ordering::Relaxed);
@@ -291,6 +308,7 @@ fn write_events(
     queue: &Queue,
     sinks: Vec<Box<dyn Sink>>,
     mut redactor: Option<Redactor>,
+    mut ends: Option<FailedEnds>,
 ) -> Written {
     let mut out = Emitter {
         sinks,
@@ -342,6 +360,14 @@ fn write_events(
                     match &mut redactor {
                         Some(r) => {
                             r.push(time, &text, &mut pieces);
+                            // The prompt after a failure would be held (it has no
+                            // line end) while the passthrough waits for its note.
+                            if ends
+                                .as_mut()
+                                .is_some_and(|e| !e.all(text.as_bytes()).is_empty())
+                            {
+                                r.flush(&mut pieces);
+                            }
                             out.outputs(&mut pieces);
                         }
                         None => out.output(time, text),

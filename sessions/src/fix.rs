@@ -85,10 +85,15 @@ fn interrupted(exit: i32) -> bool {
     matches!(exit, 130 | 146 | 148)
 }
 
+/// Whether an exit status is a failure: not zero, and not the person stopping it.
+pub fn failed_status(exit: i32) -> bool {
+    exit != 0 && !interrupted(exit)
+}
+
 /// Whether a command failed: a non-zero status, or (status unknown) an error line.
 pub fn failed(c: &CommandRecord) -> bool {
     match c.exit {
-        Some(e) => e != 0 && !interrupted(e),
+        Some(e) => failed_status(e),
         None => !c.errors.is_empty(),
     }
 }

@@ -7,6 +7,7 @@ mod edit;
 mod export;
 mod fix;
 mod fixes;
+mod hint;
 mod import;
 mod index;
 mod index_live;

@@ -229,6 +229,15 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
             ),
         }
     }
+    // Hints need the integration's marks (a failure's end), and are for a person at a
+    // prompt: not for `rec -c`.
+    let hints = !args.no_hints && config.rec.hints.unwrap_or(true) && integration.is_some();
+    let (notes, hint_sink) = if hints {
+        let (notes, sink) = super::hint::start(&store, &id, cols, rows);
+        (Some(notes), Some(sink))
+    } else {
+        (None, None)
+    };
     let opts = Options {
         command: Command {
             program,
@@ -244,6 +253,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         redact: rules,
         // A CI log or a file would show the integration's marks as `]133;A\`.
         hide_marks: integration.is_some() && !tty::stdout_is_tty(),
+        notes,
     };
     let short = id.short().to_owned();
     // Said once the shell runs, and only to someone at it: `-c` and piped input end by
@@ -265,6 +275,9 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
             viewers: 0,
         }),
     ];
+    if let Some(sink) = hint_sink {
+        sinks.push(Box::new(sink));
+    }
     let uploader = server.map(|url| {
         let (uploader, sink) = super::upload::Uploader::start(&store, &id, url, server_token);
         sinks.push(Box::new(sink));

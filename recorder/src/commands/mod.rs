@@ -446,6 +446,13 @@ impl Cutter {
         numbered(all)
     }
 
+    /// Takes the commands that ended since the last call, in the order they ended (not
+    /// numbered): for a cutter that only watches for ends, so it holds no history.
+    /// [`Cutter::finish`] and [`Cutter::snapshot`] then know only the later ones.
+    pub fn drain_ended(&mut self) -> Vec<CommandRecord> {
+        std::mem::take(&mut self.done)
+    }
+
     /// The commands, in the order they started, numbered from 1.
     pub fn finish(mut self) -> Vec<CommandRecord> {
         if let Some(t) = self.pending_enter.take() {
