@@ -127,10 +127,11 @@ fn mask_quoted(s: &str) -> String {
     out
 }
 
-/// One word: a path is `/…`, an id (long hex, or long letters and digits mixed) is `#`,
-/// other digits are `0` per run.
+/// One word: a path is `/…` (a file name such as `app.conf` or `.bashrc` is a path
+/// relative to where the command ran), an id (long hex, or long letters and digits
+/// mixed) is `#`, other digits are `0` per run.
 fn mask_word(w: &str) -> String {
-    if w.contains('/') {
+    if w.contains('/') || is_file_name(w) {
         return "/…".into();
     }
     let alnum = w.chars().filter(|c| c.is_ascii_alphanumeric()).count();
@@ -154,6 +155,18 @@ fn mask_word(w: &str) -> String {
         }
     }
     out
+}
+
+/// `app.conf`, `.bashrc`, `ld-linux-x86-64.so.2`: a dot between (or before) letters or
+/// digits, and a letter somewhere; `1.5` and `...` are not names.
+fn is_file_name(w: &str) -> bool {
+    let b = w.as_bytes();
+    let dotted = (0..b.len()).any(|i| {
+        b[i] == b'.'
+            && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+            && (i == 0 || b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b'-')
+    });
+    dotted && b.iter().any(u8::is_ascii_alphabetic)
 }
 
 #[cfg(test)]
@@ -192,7 +205,19 @@ mod tests {
             a,
             sig("chattr: Permission denied while setting flags on /etc/a")
         );
-        assert_eq!(sig("can't open app.conf"), "can't open app.conf");
+        // A file name is a path relative to where the command ran: another file, the
+        // same failure (the demo's `app.conf` is known when `other.conf` fails).
+        assert_eq!(
+            sig("bash: other.conf: Operation not permitted"),
+            sig("bash: app.conf: Operation not permitted")
+        );
+        assert_eq!(sig("can't open app.conf"), "can't open /…");
+        assert_eq!(sig("cannot read ~/.bashrc"), "cannot read /…");
+        assert_eq!(sig("python3.11: error"), "/…: error");
+        // Numbers and ellipses are not names; a sentence's full stop is punctuation.
+        assert_eq!(sig("timeout after 1.5 s"), "timeout after 0.0 s");
+        assert_eq!(sig("failed... retrying"), "failed... retrying");
+        assert_eq!(sig("Permission denied."), "permission denied.");
         assert_eq!(sig("   "), "");
     }
 }
