@@ -26,13 +26,17 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod catalog;
+mod catalog_error;
 mod error;
 mod fixes;
 mod hit;
 mod index;
+mod live_written;
 mod plan;
 mod query;
 mod read_only;
+mod rebuild;
 mod schema;
 mod search;
 mod seen;
@@ -45,11 +49,14 @@ mod fix_tests;
 #[cfg(test)]
 mod tests;
 
+pub use catalog::{index_dir, rebuild_reason, Catalog, Hits, Sessions};
+pub use catalog_error::{CatalogError, SessionError};
 pub use error::{Error, Result};
 pub use fixes::{FixNote, Step, SymptomNote, Verifies};
 pub use hit::{CommandSummary, Hit, Snippet};
 pub use index::{CommandIndex, WriterOptions};
 pub use query::{parse, ParseContext, Query, QueryError};
+pub use rebuild::{Built, Progress};
 pub use schema::SCHEMA_VERSION;
 pub use tokenizer::{shell_analyzer, ShellTokenizer, SHELL_TOKENIZER};
 pub use writer::CommandWriter;

@@ -13,7 +13,8 @@ use fixcast_sessions::{error_lines, Store};
 use serde_json::json;
 
 use super::fixes::play_at;
-use super::search::{parse_typed, search_index};
+use super::index::catalog;
+use super::search::parse_typed;
 use super::{format_local, printable};
 use crate::cli::FixArgs;
 
@@ -48,7 +49,7 @@ pub fn run(store: Store, args: FixArgs) -> anyhow::Result<ExitCode> {
         eprintln!("fixcast: no sessions yet; fixes are found in what `fixcast rec` recorded");
         return Ok(ExitCode::from(1));
     }
-    let (_, hits) = search_index(&store, &query, LOOK_AT)?;
+    let hits = catalog(&store).search(&query, LOOK_AT)?.hits;
     let fixed: Vec<&Hit> = hits
         .iter()
         .filter(|h| h.fix.is_some())

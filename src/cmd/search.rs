@@ -8,14 +8,14 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use fixcast_indexer::{
-    parse, CommandIndex, CommandSummary, FixNote, Hit, ParseContext, Query, Step, SymptomNote,
+    parse, CommandSummary, FixNote, Hit, Hits, ParseContext, Query, Step, SymptomNote,
 };
 use fixcast_sessions::Store;
 use serde_json::{json, Value};
 
 use super::commands::format_offset;
 use super::fixes::play_at;
-use super::index::{open_for_search, rebuild_or_read};
+use super::index::catalog;
 use super::{format_duration, format_local, printable};
 use crate::cli::SearchArgs;
 
@@ -44,8 +44,8 @@ pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.limit
     };
-    let (index, hits) = search_index(&store, &query, fetch)?;
-    finish(&index, hits, &args)
+    let found = catalog(&store).search(&query, fetch)?;
+    finish(found, &args)
 }
 
 /// A query as typed, against the local clock, its `session:last~N` resolved in `store`;
@@ -82,28 +82,10 @@ fn parse_text(text: &str) -> Option<Query> {
     }
 }
 
-/// The best `limit` hits for `query`, and the index they came from: damage that only
-/// shows when the index is read gets it rebuilt once, and the search retried.
-pub(super) fn search_index(
-    store: &Store,
-    query: &Query,
-    limit: usize,
-) -> anyhow::Result<(CommandIndex, Vec<Hit>)> {
-    let index = open_for_search(store)?;
-    match index.search(query, limit) {
-        Ok(hits) => Ok((index, hits)),
-        Err(e) if e.needs_rebuild() => {
-            let index = rebuild_or_read(store, &e)?;
-            let hits = index.search(query, limit)?;
-            Ok((index, hits))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    let hits = &found.hits;
     if hits.is_empty() {
-        if index.num_commands() == 0 {
+        if found.commands_indexed() == 0 {
             eprintln!("fixcast: no commands in any session yet; record some with `fixcast rec`");
         } else {
             eprintln!("fixcast: no matches; try fewer or looser terms");
@@ -123,9 +105,8 @@ fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Re
             && io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let following = |h: &Hit| -> anyhow::Result<Vec<CommandSummary>> {
-        Ok(index.following(&h.session, h.seq, args.context)?)
-    };
+    let following =
+        |h: &Hit| -> anyhow::Result<Vec<CommandSummary>> { Ok(found.following(h, args.context)?) };
     if args.sessions {
         let groups = group(hits, args.limit);
         if args.json {
@@ -169,7 +150,7 @@ fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Re
         }
     } else if args.json {
         let mut v = Vec::new();
-        for h in &hits {
+        for h in hits {
             v.push(hit_json(h, &following(h)?, args.context > 0));
         }
         serde_json::to_writer_pretty(&mut out, &v)?;
@@ -408,8 +389,8 @@ fn snippet_lines(style: &Style, s: &fixcast_indexer::Snippet) -> Vec<String> {
 }
 
 /// Hits grouped by session, sessions in the order of their best hit.
-fn group(hits: Vec<Hit>, limit: usize) -> Vec<Vec<Hit>> {
-    let mut groups: Vec<Vec<Hit>> = Vec::new();
+fn group(hits: &[Hit], limit: usize) -> Vec<Vec<&Hit>> {
+    let mut groups: Vec<Vec<&Hit>> = Vec::new();
     for h in hits {
         if let Some(g) = groups.iter_mut().find(|g| g[0].session == h.session) {
             g.push(h);
