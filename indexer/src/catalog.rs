@@ -26,11 +26,12 @@ use fixcast_sessions::{error_chain, CommandRecord, ReadOnly, SessionId, SessionM
 
 use crate::catalog_error::{CatalogError, SessionError};
 use crate::error::Error;
-use crate::hit::{CommandSummary, Hit};
+use crate::hit::Hit;
 use crate::index::{CommandIndex, WriterOptions};
 use crate::live_written::Written;
 use crate::query::Query;
 use crate::rebuild::Quiet;
+use crate::search::Following;
 use crate::writer::CommandWriter;
 
 pub(crate) type Result<T, E = CatalogError> = std::result::Result<T, E>;
@@ -111,9 +112,14 @@ impl Hits {
         self.index.num_commands()
     }
 
-    /// The `k` commands that came after a hit in its session.
-    pub fn following(&self, hit: &Hit, k: usize) -> crate::Result<Vec<CommandSummary>> {
-        self.index.following(&hit.session, hit.seq, k)
+    /// The `k` commands that came after each hit in its session, in one query.
+    pub fn following(&self, k: usize) -> crate::Result<Following> {
+        let at: Vec<(&str, u32)> = self
+            .hits
+            .iter()
+            .map(|h| (h.session.as_str(), h.seq))
+            .collect();
+        self.index.following_each(&at, k)
     }
 }
 

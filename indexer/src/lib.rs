@@ -58,5 +58,6 @@ pub use index::{CommandIndex, WriterOptions};
 pub use query::{parse, ParseContext, Query, QueryError};
 pub use rebuild::{Built, Progress};
 pub use schema::SCHEMA_VERSION;
+pub use search::Following;
 pub use tokenizer::{shell_analyzer, ShellTokenizer, SHELL_TOKENIZER};
 pub use writer::CommandWriter;

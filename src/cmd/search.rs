@@ -105,8 +105,13 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
             && io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let following =
-        |h: &Hit| -> anyhow::Result<Vec<CommandSummary>> { Ok(found.following(h, args.context)?) };
+    // What followed every hit, in one query.
+    let next = found.following(args.context)?;
+    let following = |h: &Hit| -> anyhow::Result<&[CommandSummary]> {
+        Ok(next
+            .get(&(h.session.clone(), h.seq))
+            .map_or(&[][..], Vec::as_slice))
+    };
     if args.sessions {
         let groups = group(hits, args.limit);
         if args.json {
@@ -115,7 +120,7 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
                 let first = &g[0];
                 let mut hs = Vec::new();
                 for h in g {
-                    hs.push(hit_json(h, &following(h)?, args.context > 0));
+                    hs.push(hit_json(h, following(h)?, args.context > 0));
                 }
                 v.push(json!({
                     "session": first.session,
@@ -143,7 +148,7 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
                 )?;
                 for h in g {
                     write_command(&mut out, &style, h, "  ")?;
-                    write_followers(&mut out, &style, &following(h)?, "      ")?;
+                    write_followers(&mut out, &style, following(h)?, "      ")?;
                 }
                 writeln!(out, "  {}", style.paint(DIM, &play(first)))?;
             }
@@ -151,7 +156,7 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     } else if args.json {
         let mut v = Vec::new();
         for h in hits {
-            v.push(hit_json(h, &following(h)?, args.context > 0));
+            v.push(hit_json(h, following(h)?, args.context > 0));
         }
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
@@ -170,7 +175,7 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or_default(),
             )?;
             write_command(&mut out, &style, h, "  ")?;
-            write_followers(&mut out, &style, &following(h)?, "  ")?;
+            write_followers(&mut out, &style, following(h)?, "  ")?;
             writeln!(out, "  {}", style.paint(DIM, &play(h)))?;
         }
     }
