@@ -107,7 +107,7 @@ impl CommandIndex {
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let mut hit = Hit::of(&self.fields, &doc, score);
+            let mut hit = Hit::of(&self.fields, &doc, score)?;
             hit.snippet = snippet(&snippets, &doc, self.fields.out);
             hits.push(hit);
         }
@@ -145,7 +145,7 @@ impl CommandIndex {
         let mut docs = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let hit = Hit::of(&self.fields, &doc, score);
+            let hit = Hit::of(&self.fields, &doc, score)?;
             docs.push((score, addr, hit.session, hit.marked_fix, matches(addr)?));
         }
         let with_content: std::collections::HashSet<&str> =
@@ -163,13 +163,13 @@ impl CommandIndex {
             }
             match standing.get(session.as_str()) {
                 None => {
-                    standing.insert(session, (kept.len(), *marked));
+                    standing.insert(session.as_str(), (kept.len(), *marked));
                     kept.push(Some((*score, *addr)));
                 }
                 Some(&(at, false)) if *marked => {
                     // The marked fix stands for the session, at the place of its best.
                     kept[at] = Some((kept[at].map_or(*score, |k| k.0), *addr));
-                    standing.insert(session, (at, true));
+                    standing.insert(session.as_str(), (at, true));
                 }
                 Some(_) => {}
             }
@@ -228,10 +228,10 @@ impl CommandIndex {
             }
             for (_, addr) in top {
                 let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-                let h = Hit::of(&self.fields, &doc, 0.0);
+                let h = Hit::of(&self.fields, &doc, 0.0)?;
                 // In every window it falls in (two hits close together share some).
                 for &(session, seq) in at {
-                    if session == h.session
+                    if session == h.session.as_str()
                         && h.seq > seq
                         && u64::from(h.seq) <= u64::from(seq) + k as u64
                     {

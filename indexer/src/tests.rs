@@ -253,7 +253,7 @@ fn exclusions_or_and_sessions() {
     let id = all[0].session.clone();
     let n = all.iter().filter(|h| h.session == id).count();
     assert_eq!(
-        search(&i, &format!("session:{}", id.to_lowercase())).len(),
+        search(&i, &format!("session:{}", id.as_str().to_lowercase())).len(),
         n
     );
 }

@@ -117,7 +117,7 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
         out,
         "{}  {}{}",
         format_local(h.started),
-        h.session.get(..10).unwrap_or(&h.session),
+        h.session.short(),
         title
             .map(|t| format!("  {}", printable(t)))
             .unwrap_or_default()
@@ -140,7 +140,7 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
                 out,
                 "  fixed by retrying: $ {}   ({how})   {}",
                 first(&v.command),
-                play_at(&h.session, v.offset)
+                play_at(h.session.as_str(), v.offset)
             )?;
         }
     }
@@ -150,7 +150,7 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
             out,
             "  {label} $ {}   ({how})   {}",
             first(&c.command),
-            play_at(&h.session, c.offset)
+            play_at(h.session.as_str(), c.offset)
         )?;
     }
     Ok(())
@@ -167,7 +167,7 @@ fn fix_json(h: &Hit) -> serde_json::Value {
             "command": h.command,
             "exit": h.exit,
             "snippet": h.snippet.text,
-            "play": play_at(&h.session, h.offset),
+            "play": play_at(h.session.as_str(), h.offset),
         },
         "fix": h.fix,
     })

@@ -256,7 +256,7 @@ fn told(hit: &Hit) -> Option<String> {
         _ => String::new(),
     };
     let date = hit.started.date();
-    let short = hit.session.get(..10).unwrap_or(&hit.session);
+    let short = hit.session.short();
     Some(format!(
         "fixcast: seen before{place} ({date}): {how} — fixcast show {short} --fix"
     ))

@@ -109,7 +109,7 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let next = found.following(args.context)?;
     let following = |h: &Hit| -> anyhow::Result<&[CommandSummary]> {
         Ok(next
-            .get(&(h.session.clone(), h.seq))
+            .get(&(h.session.to_string(), h.seq))
             .map_or(&[][..], Vec::as_slice))
     };
     if args.sessions {
@@ -124,7 +124,7 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
                 }
                 v.push(json!({
                     "session": first.session,
-                    "short_id": short(&first.session),
+                    "short_id": first.session.short(),
                     "title": first.title,
                     "hits": hs,
                 }));
@@ -141,7 +141,7 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
                 writeln!(
                     out,
                     "{}  {}  {} ({n} matching command{})",
-                    style.paint(BOLD, short(&first.session)),
+                    style.paint(BOLD, first.session.short()),
                     format_local(first.started),
                     printable(&title(first)),
                     if n == 1 { "" } else { "s" }
@@ -170,7 +170,7 @@ fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
                 out,
                 "{}  {}{}",
                 format_local(h.started),
-                short(&h.session),
+                h.session.short(),
                 t.map(|t| format!("  {}", style.paint(BOLD, &printable(t))))
                     .unwrap_or_default(),
             )?;
@@ -197,20 +197,16 @@ impl Style {
     }
 }
 
-fn short(id: &str) -> &str {
-    id.get(..10).unwrap_or(id)
-}
-
 /// The session's title, or its short id.
 fn title(h: &Hit) -> String {
     h.title
         .clone()
         .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| format!("session {}", short(&h.session)))
+        .unwrap_or_else(|| format!("session {}", h.session.short()))
 }
 
 fn play(h: &Hit) -> String {
-    play_at(&h.session, h.offset)
+    play_at(h.session.as_str(), h.offset)
 }
 
 /// `0.3s`, `12.0s`, `0:02:05`.
@@ -268,7 +264,7 @@ fn write_command(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> 
 /// failure a fix fixed, the fix a retry verified.
 fn write_fix(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> io::Result<()> {
     let line = |c: &str| printable(c.lines().next().unwrap_or_default()).into_owned();
-    let at = |offset: f64| play_at(&h.session, offset);
+    let at = |offset: f64| play_at(h.session.as_str(), offset);
     if let Some(fix) = &h.fix {
         let how = fix.found.told(fix.after);
         if fix.commands.is_empty() {
@@ -414,7 +410,7 @@ fn hit_json(h: &Hit, next: &[CommandSummary], with_context: bool) -> Value {
         .unwrap_or_default();
     let mut v = json!({
         "session": h.session,
-        "short_id": short(&h.session),
+        "short_id": h.session.short(),
         "seq": h.seq,
         "offset": h.offset,
         "command": h.command,
@@ -442,7 +438,7 @@ fn hit_json(h: &Hit, next: &[CommandSummary], with_context: bool) -> Value {
         "play": play(h),
         "partial": h.partial,
     });
-    let step = |s: &Step| json!({"seq": s.seq, "offset": s.offset, "command": s.command, "play": play_at(&h.session, s.offset)});
+    let step = |s: &Step| json!({"seq": s.seq, "offset": s.offset, "command": s.command, "play": play_at(h.session.as_str(), s.offset)});
     let fix = |f: &FixNote| {
         json!({
             "found": f.found.as_str(),
