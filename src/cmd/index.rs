@@ -9,17 +9,26 @@ use std::time::{Duration, Instant};
 use fixcast_indexer::{Built, Catalog, Progress, SessionError, Sessions};
 use fixcast_sessions::{error_chain, CommandRecord, ReadOnly, SessionId, SessionMeta, Store};
 
-use super::commands::{is_unreadable, session_commands, Output};
+use super::commands::{is_unreadable, live_commands, Output};
+use super::live_cut::LiveCuts;
 use super::{warn, warn_once};
 
 /// The sessions of a store, as the catalog sees them.
 pub struct StoreSessions {
     store: Store,
+    /// Sessions being recorded, followed as they grow, for as long as the catalog lives.
+    live: LiveCuts,
 }
 
 impl StoreSessions {
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The live sessions this catalog follows (a server cuts them once for both its
+    /// pages and its search).
+    pub fn live(&self) -> &LiveCuts {
+        &self.live
     }
 }
 
@@ -29,6 +38,7 @@ pub fn catalog(store: &Store) -> Catalog<StoreSessions> {
         store.home(),
         StoreSessions {
             store: store.clone(),
+            live: LiveCuts::default(),
         },
     )
 }
@@ -54,7 +64,7 @@ impl Sessions for StoreSessions {
     }
 
     fn commands(&self, meta: &SessionMeta) -> Result<Vec<CommandRecord>, SessionError> {
-        session_commands(&self.store, meta, None, Output::Keep).map_err(|e| {
+        live_commands(&self.store, &self.live, meta, None, Output::Keep).map_err(|e| {
             let unreadable = is_unreadable(&e);
             SessionError {
                 // One that cannot be cut names itself; the others carry their causes.

@@ -13,7 +13,7 @@ use fixcast_indexer::{Catalog, Hit, Query};
 use fixcast_sessions::{CommandRecord, SessionMeta, Store};
 use fixcast_web::{Knowledge, KnowledgeError};
 
-use super::commands::{is_unreadable, session_commands, Output};
+use super::commands::{is_unreadable, live_commands, Output};
 use super::index::{catalog, StoreSessions};
 use crate::cli::ServeArgs;
 use crate::config::first_set;
@@ -139,7 +139,8 @@ impl Knowledge for CliKnowledge {
         };
         // The store's own error, not a message: a session that cannot be cut is the
         // client's 422 (and every other session goes on), not the server's 500.
-        session_commands(store, meta, None, output).map_err(|e| {
+        let live = self.catalog.sessions().live();
+        live_commands(store, live, meta, None, output).map_err(|e| {
             if !is_unreadable(&e) {
                 return e.into();
             }
