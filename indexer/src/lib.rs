@@ -6,6 +6,10 @@
 //! It is synchronous, knows nothing of the store's folders (the caller hands it
 //! sessions) and returns its own types, never tantivy's.
 //!
+//! [`Catalog`] owns the index's life under a home: its state file, the pending queue,
+//! catching up with the sessions a [`Sessions`] source hands it, rebuild-and-swap, and
+//! the one [`Catalog::search`] entry the CLI and the server use.
+//!
 //! ```
 //! use fixcast_indexer::{parse, CommandIndex, ParseContext, WriterOptions};
 //! use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
