@@ -106,7 +106,7 @@ fn an_unresolved_failure_shows_next_steps_and_ranks_below_a_fixed_one() {
         hits[0].fix.is_some(),
         "the fixed failure comes first: {hits:#?}"
     );
-    assert_eq!(hits[1].session, other.0.id.as_str());
+    assert_eq!(hits[1].session, other.0.id);
     assert!(hits[1].fix.is_none());
     let next: Vec<u32> = hits[1].next_steps.iter().map(|s| s.seq).collect();
     assert_eq!(next, vec![2, 3]);
@@ -229,7 +229,7 @@ fn seen_before_prefers_a_marked_fix_then_the_most_recent() {
     let errors = vec!["bash: app.conf: Operation not permitted".to_owned()];
     let index = indexed(&[(a.clone(), a_cmds.clone()), (b.clone(), b_cmds)]);
     let hit = index.seen_before(&errors, None).unwrap().unwrap();
-    assert_eq!(hit.session, b.id.as_str(), "the most recent fix");
+    assert_eq!(hit.session, b.id, "the most recent fix");
     let (mut c, c_cmds) = immutable_file(Some(4));
     c.started = a.started - time::Duration::days(30);
     let index = indexed(&[
@@ -238,6 +238,6 @@ fn seen_before_prefers_a_marked_fix_then_the_most_recent() {
         (c.clone(), c_cmds),
     ]);
     let hit = index.seen_before(&errors, None).unwrap().unwrap();
-    assert_eq!(hit.session, c.id.as_str(), "a marked fix, however old");
+    assert_eq!(hit.session, c.id, "a marked fix, however old");
     assert_eq!(hit.fix.unwrap().found, Found::Marked);
 }

@@ -2,13 +2,14 @@
 
 use std::ops::Range;
 
-use fixcast_sessions::Confusable;
+use fixcast_sessions::{CommandSource, Confusable, SessionId};
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::TantivyDocument;
 use time::OffsetDateTime;
 
+use crate::error::{Error, Result};
 use crate::fixes::{FixInfo, FixNote, Step, SymptomNote, Verifies};
 use crate::schema::Fields;
 
@@ -22,8 +23,7 @@ pub struct Snippet {
 /// One command found by a search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
-    /// Full session id.
-    pub session: String,
+    pub session: SessionId,
     pub seq: u32,
     /// Seconds into the recording.
     pub offset: f64,
@@ -38,8 +38,8 @@ pub struct Hit {
     pub shell: String,
     pub title: Option<String>,
     pub tags: Vec<String>,
-    /// `integration` or `heuristic`.
-    pub source: String,
+    /// How the command was found (`integration` or `heuristic` in JSON).
+    pub source: CommandSource,
     /// Look-alike characters in the command (empty for most).
     pub confusables: Vec<Confusable>,
     pub score: f32,
@@ -75,8 +75,9 @@ pub struct CommandSummary {
 }
 
 impl Hit {
-    /// The hit a stored document makes, with `score`, its snippet still empty.
-    pub(crate) fn of(f: &Fields, doc: &TantivyDocument, score: f32) -> Hit {
+    /// The hit a stored document makes, with `score`, its snippet still empty. A document
+    /// without a valid session id or source is damage: rebuild.
+    pub(crate) fn of(f: &Fields, doc: &TantivyDocument, score: f32) -> Result<Hit> {
         let s = |field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -94,8 +95,20 @@ impl Hit {
         let info: FixInfo = opt(f.fix_info)
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
-        Hit {
-            session: s(f.session),
+        let session: SessionId = s(f.session)
+            .parse()
+            .map_err(|_| Error::Index("a command in the index has no valid session id".into()))?;
+        let source = match s(f.source).as_str() {
+            "integration" => CommandSource::Integration,
+            "heuristic" => CommandSource::Heuristic,
+            other => {
+                return Err(Error::Index(format!(
+                    "a command in the index has an unknown source {other:?}"
+                )))
+            }
+        };
+        Ok(Hit {
+            session,
             seq: doc.get_first(f.seq).and_then(|v| v.as_u64()).unwrap_or(0) as u32,
             offset: doc
                 .get_first(f.offset)
@@ -120,7 +133,7 @@ impl Hit {
                 .get_all(f.tags)
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect(),
-            source: s(f.source),
+            source,
             confusables: serde_json::from_str(&s(f.confusables)).unwrap_or_default(),
             score,
             snippet: Snippet {
@@ -133,7 +146,7 @@ impl Hit {
             verifies: info.verifies,
             marked_fix: info.marked,
             partial: false,
-        }
+        })
     }
 }
 

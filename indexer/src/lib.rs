@@ -6,6 +6,10 @@
 //! It is synchronous, knows nothing of the store's folders (the caller hands it
 //! sessions) and returns its own types, never tantivy's.
 //!
+//! [`Catalog`] owns the index's life under a home: its state file, the pending queue,
+//! catching up with the sessions a [`Sessions`] source hands it, rebuild-and-swap, and
+//! the one [`Catalog::search`] entry the CLI and the server use.
+//!
 //! ```
 //! use fixcast_indexer::{parse, CommandIndex, ParseContext, WriterOptions};
 //! use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
@@ -26,13 +30,17 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod catalog;
+mod catalog_error;
 mod error;
 mod fixes;
 mod hit;
 mod index;
+mod live_written;
 mod plan;
 mod query;
 mod read_only;
+mod rebuild;
 mod schema;
 mod search;
 mod seen;
@@ -45,11 +53,15 @@ mod fix_tests;
 #[cfg(test)]
 mod tests;
 
+pub use catalog::{index_dir, rebuild_reason, Catalog, Hits, Sessions};
+pub use catalog_error::{CatalogError, SessionError};
 pub use error::{Error, Result};
 pub use fixes::{FixNote, Step, SymptomNote, Verifies};
 pub use hit::{CommandSummary, Hit, Snippet};
 pub use index::{CommandIndex, WriterOptions};
 pub use query::{parse, ParseContext, Query, QueryError};
+pub use rebuild::{Built, Progress};
 pub use schema::SCHEMA_VERSION;
+pub use search::Following;
 pub use tokenizer::{shell_analyzer, ShellTokenizer, SHELL_TOKENIZER};
 pub use writer::CommandWriter;

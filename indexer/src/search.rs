@@ -1,6 +1,8 @@
 //! Searching the index: the best commands for a query, the closest matches when no
 //! command has every word, and what followed a command in its session.
 
+use std::collections::HashMap;
+
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -11,6 +13,9 @@ use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
 use crate::index::{guard, CommandIndex};
 use crate::query::Query;
+
+/// What followed each command asked about, keyed by (session, seq).
+pub type Following = HashMap<(String, u32), Vec<CommandSummary>>;
 
 /// A knowledge base of fixes: among equally good matches, the command that worked (exit
 /// 0) comes before the attempts that failed, and those with an unknown status between.
@@ -102,7 +107,7 @@ impl CommandIndex {
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let mut hit = Hit::of(&self.fields, &doc, score);
+            let mut hit = Hit::of(&self.fields, &doc, score)?;
             hit.snippet = snippet(&snippets, &doc, self.fields.out);
             hits.push(hit);
         }
@@ -140,7 +145,7 @@ impl CommandIndex {
         let mut docs = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let hit = Hit::of(&self.fields, &doc, score);
+            let hit = Hit::of(&self.fields, &doc, score)?;
             docs.push((score, addr, hit.session, hit.marked_fix, matches(addr)?));
         }
         let with_content: std::collections::HashSet<&str> =
@@ -158,13 +163,13 @@ impl CommandIndex {
             }
             match standing.get(session.as_str()) {
                 None => {
-                    standing.insert(session, (kept.len(), *marked));
+                    standing.insert(session.as_str(), (kept.len(), *marked));
                     kept.push(Some((*score, *addr)));
                 }
                 Some(&(at, false)) if *marked => {
                     // The marked fix stands for the session, at the place of its best.
                     kept[at] = Some((kept[at].map_or(*score, |k| k.0), *addr));
-                    standing.insert(session, (at, true));
+                    standing.insert(session.as_str(), (at, true));
                 }
                 Some(_) => {}
             }
@@ -174,46 +179,77 @@ impl CommandIndex {
 
     /// The `k` commands that followed command `seq` of `session`.
     pub fn following(&self, session: &str, seq: u32, k: usize) -> Result<Vec<CommandSummary>> {
+        let mut all = self.following_each(&[(session, seq)], k)?;
+        Ok(all.remove(&(session.to_owned(), seq)).unwrap_or_default())
+    }
+
+    /// The `k` commands that followed each of these commands (session, seq), in one
+    /// query for them all, not one each: keyed by the command they followed.
+    pub fn following_each(&self, at: &[(&str, u32)], k: usize) -> Result<Following> {
         guard(|| {
-            if k == 0 {
-                return Ok(Vec::new());
+            let mut out = Following::new();
+            if k == 0 || at.is_empty() {
+                return Ok(out);
             }
             let f = &self.fields;
-            let q = BooleanQuery::new(vec![
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.session, session),
-                        IndexRecordOption::Basic,
-                    )),
-                ),
-                (
-                    Occur::Must,
-                    Box::new(RangeQuery::new(
-                        std::ops::Bound::Excluded(Term::from_field_u64(f.seq, u64::from(seq))),
-                        std::ops::Bound::Included(Term::from_field_u64(
-                            f.seq,
-                            u64::from(seq) + k as u64,
+            let after = |session: &str, seq: u32| -> Box<dyn tantivy::query::Query> {
+                Box::new(BooleanQuery::new(vec![
+                    (
+                        Occur::Must,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(f.session, session),
+                            IndexRecordOption::Basic,
                         )),
-                    )),
-                ),
-            ]);
+                    ),
+                    (
+                        Occur::Must,
+                        Box::new(RangeQuery::new(
+                            std::ops::Bound::Excluded(Term::from_field_u64(f.seq, u64::from(seq))),
+                            std::ops::Bound::Included(Term::from_field_u64(
+                                f.seq,
+                                u64::from(seq) + k as u64,
+                            )),
+                        )),
+                    ),
+                ]))
+            };
+            let q = BooleanQuery::new(
+                at.iter()
+                    .map(|&(session, seq)| (Occur::Should, after(session, seq)))
+                    .collect(),
+            );
             let searcher = self.reader.searcher();
+            // No window holds more than `k`: their union fits in this.
             let top = searcher
-                .search(&q, &TopDocs::with_limit(k).order_by_score())
+                .search(&q, &TopDocs::with_limit(at.len() * k).order_by_score())
                 .map_err(Error::index)?;
-            let mut out = Vec::new();
+            for &(session, seq) in at {
+                out.entry((session.to_owned(), seq)).or_default();
+            }
             for (_, addr) in top {
                 let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-                let h = Hit::of(&self.fields, &doc, 0.0);
-                out.push(CommandSummary {
-                    seq: h.seq,
-                    offset: h.offset,
-                    command: h.command,
-                    exit: h.exit,
-                });
+                let h = Hit::of(&self.fields, &doc, 0.0)?;
+                // In every window it falls in (two hits close together share some).
+                for &(session, seq) in at {
+                    if session == h.session.as_str()
+                        && h.seq > seq
+                        && u64::from(h.seq) <= u64::from(seq) + k as u64
+                    {
+                        if let Some(list) = out.get_mut(&(session.to_owned(), seq)) {
+                            list.push(CommandSummary {
+                                seq: h.seq,
+                                offset: h.offset,
+                                command: h.command.clone(),
+                                exit: h.exit,
+                            });
+                        }
+                    }
+                }
             }
-            out.sort_by_key(|c| c.seq);
+            for list in out.values_mut() {
+                list.sort_by_key(|c| c.seq);
+                list.dedup_by_key(|c| c.seq);
+            }
             Ok(out)
         })
     }

@@ -77,7 +77,7 @@ impl CommandIndex {
                 return Ok(None);
             }
             let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let hit = Hit::of(&f, &doc, 0.0);
+            let hit = Hit::of(&f, &doc, 0.0)?;
             Ok(hit.fix.is_some().then_some(hit))
         })
     }

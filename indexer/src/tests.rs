@@ -253,7 +253,7 @@ fn exclusions_or_and_sessions() {
     let id = all[0].session.clone();
     let n = all.iter().filter(|h| h.session == id).count();
     assert_eq!(
-        search(&i, &format!("session:{}", id.to_lowercase())).len(),
+        search(&i, &format!("session:{}", id.as_str().to_lowercase())).len(),
         n
     );
 }
@@ -303,6 +303,38 @@ fn following_commands_for_context() {
     let seqs: Vec<u32> = next.iter().map(|c| c.seq).collect();
     assert_eq!(seqs, vec![3, 4]);
     assert_eq!(next[0].command, "chattr -i /etc/resolv.conf");
+}
+
+#[test]
+fn following_each_answers_every_window_in_one_query() {
+    let sessions = corpus();
+    let i = index_of(&sessions);
+    let mut at: Vec<(&str, u32)> = Vec::new();
+    for (m, cmds) in &sessions {
+        for c in cmds {
+            at.push((m.id.as_str(), c.seq));
+        }
+    }
+    // Every command of every session: the windows overlap, and some run past the end.
+    for k in [1, 2, 5] {
+        let all = i.following_each(&at, k).unwrap();
+        assert_eq!(all.len(), at.len());
+        for (m, cmds) in &sessions {
+            for c in cmds {
+                let want: Vec<(u32, &str)> = cmds
+                    .iter()
+                    .filter(|n| n.seq > c.seq && n.seq <= c.seq + k as u32)
+                    .map(|n| (n.seq, n.command.as_str()))
+                    .collect();
+                let got: Vec<(u32, &str)> = all[&(m.id.to_string(), c.seq)]
+                    .iter()
+                    .map(|n| (n.seq, n.command.as_str()))
+                    .collect();
+                assert_eq!(got, want, "{} #{} k={k}", m.id, c.seq);
+            }
+        }
+    }
+    assert!(i.following_each(&at, 0).unwrap().is_empty());
 }
 
 #[test]

@@ -86,6 +86,19 @@ impl Store {
         self.dir(id).join(CAST_FILE)
     }
 
+    /// What a session looks like on disk now: meta.json's mtime and the recording's
+    /// size. A different value means it changed (an index keeps this to notice).
+    pub fn fingerprint(&self, id: &SessionId) -> String {
+        let dir = self.dir(id);
+        let meta_mtime = fs::metadata(dir.join(META_FILE))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let cast = fs::metadata(dir.join(CAST_FILE)).map_or(0, |m| m.len());
+        format!("{meta_mtime}:{cast}")
+    }
+
     /// All session ids, oldest first.
     pub fn ids(&self) -> Result<Vec<SessionId>> {
         let dir = self.sessions_dir();

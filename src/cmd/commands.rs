@@ -10,9 +10,6 @@ use fixcast_sessions::{
 
 use super::live_cut::LiveCuts;
 
-/// Sessions being recorded, followed as they grow (see [`LiveCuts`]).
-static LIVE: LazyLock<LiveCuts> = LazyLock::new(LiveCuts::default);
-
 /// Recordings that could not be cut, as they were then: a server asked for one again
 /// answers at once instead of cutting it again.
 static UNCUTTABLE: LazyLock<Uncuttable> = LazyLock::new(Uncuttable::default);
@@ -76,7 +73,8 @@ pub enum Output {
 /// The commands of a session. The cache beside the recording keeps everything but the
 /// output text (which would make it as large as the recording it is derived from); when
 /// the output is wanted, or the cache is missing or stale, the recording is cut again.
-/// A session being recorded is followed as it grows instead.
+/// A session being recorded is cut as it is now (a process that looks again and again,
+/// a server, follows it with [`live_commands`] instead).
 /// `contents` may pass a recording already read, to avoid reading it twice.
 pub fn session_commands(
     store: &Store,
@@ -84,12 +82,24 @@ pub fn session_commands(
     contents: Option<&CastContents>,
     output: Output,
 ) -> anyhow::Result<Vec<CommandRecord>> {
+    live_commands(store, &LiveCuts::default(), meta, contents, output)
+}
+
+/// [`session_commands`], with the sessions being recorded followed as they grow in
+/// `live` (see [`LiveCuts`]): a look costs what the recording gained since the last.
+pub fn live_commands(
+    store: &Store,
+    live: &LiveCuts,
+    meta: &SessionMeta,
+    contents: Option<&CastContents>,
+    output: Output,
+) -> anyhow::Result<Vec<CommandRecord>> {
     let id = &meta.id;
     if contents.is_none() {
         if meta.status == Status::Recording {
-            return LIVE.commands(store, meta, output == Output::Keep);
+            return live.commands(store, meta, output == Output::Keep);
         }
-        LIVE.forget(id);
+        live.forget(id);
     }
     if output == Output::Skip {
         if let Some(cached) = store.cached_commands(id)? {

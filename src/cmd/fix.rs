@@ -13,7 +13,8 @@ use fixcast_sessions::{error_lines, Store};
 use serde_json::json;
 
 use super::fixes::play_at;
-use super::search::{parse_typed, search_index};
+use super::index::catalog;
+use super::search::parse_typed;
 use super::{format_local, printable};
 use crate::cli::FixArgs;
 
@@ -48,7 +49,7 @@ pub fn run(store: Store, args: FixArgs) -> anyhow::Result<ExitCode> {
         eprintln!("fixcast: no sessions yet; fixes are found in what `fixcast rec` recorded");
         return Ok(ExitCode::from(1));
     }
-    let (_, hits) = search_index(&store, &query, LOOK_AT)?;
+    let hits = catalog(&store).search(&query, LOOK_AT)?.hits;
     let fixed: Vec<&Hit> = hits
         .iter()
         .filter(|h| h.fix.is_some())
@@ -116,7 +117,7 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
         out,
         "{}  {}{}",
         format_local(h.started),
-        h.session.get(..10).unwrap_or(&h.session),
+        h.session.short(),
         title
             .map(|t| format!("  {}", printable(t)))
             .unwrap_or_default()
@@ -139,7 +140,7 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
                 out,
                 "  fixed by retrying: $ {}   ({how})   {}",
                 first(&v.command),
-                play_at(&h.session, v.offset)
+                play_at(h.session.as_str(), v.offset)
             )?;
         }
     }
@@ -149,7 +150,7 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
             out,
             "  {label} $ {}   ({how})   {}",
             first(&c.command),
-            play_at(&h.session, c.offset)
+            play_at(h.session.as_str(), c.offset)
         )?;
     }
     Ok(())
@@ -166,7 +167,7 @@ fn fix_json(h: &Hit) -> serde_json::Value {
             "command": h.command,
             "exit": h.exit,
             "snippet": h.snippet.text,
-            "play": play_at(&h.session, h.offset),
+            "play": play_at(h.session.as_str(), h.offset),
         },
         "fix": h.fix,
     })

@@ -44,7 +44,7 @@ pub fn start(store: &Store, id: &SessionId, cols: u16, rows: u16) -> (PromptNote
         .map_or(WAIT, Duration::from_millis);
     let notes = PromptNotes::new(wait);
     let (tx, rx) = mpsc::sync_channel(QUEUED);
-    let dir = super::index::index_dir(store);
+    let dir = fixcast_indexer::index_dir(store.home());
     let (answer, session) = (notes.clone(), id.as_str().to_owned());
     let started = std::thread::Builder::new()
         .name("fixcast-hints".into())
@@ -256,7 +256,7 @@ fn told(hit: &Hit) -> Option<String> {
         _ => String::new(),
     };
     let date = hit.started.date();
-    let short = hit.session.get(..10).unwrap_or(&hit.session);
+    let short = hit.session.short();
     Some(format!(
         "fixcast: seen before{place} ({date}): {how} — fixcast show {short} --fix"
     ))

@@ -10,7 +10,6 @@ mod fixes;
 mod hint;
 mod import;
 mod index;
-mod index_live;
 mod live_cut;
 mod ls;
 mod play;

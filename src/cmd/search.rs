@@ -8,14 +8,14 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use fixcast_indexer::{
-    parse, CommandIndex, CommandSummary, FixNote, Hit, ParseContext, Query, Step, SymptomNote,
+    parse, CommandSummary, FixNote, Hit, Hits, ParseContext, Query, Step, SymptomNote,
 };
 use fixcast_sessions::Store;
 use serde_json::{json, Value};
 
 use super::commands::format_offset;
 use super::fixes::play_at;
-use super::index::{open_for_search, rebuild_or_read};
+use super::index::catalog;
 use super::{format_duration, format_local, printable};
 use crate::cli::SearchArgs;
 
@@ -44,8 +44,8 @@ pub fn run(store: Store, args: SearchArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.limit
     };
-    let (index, hits) = search_index(&store, &query, fetch)?;
-    finish(&index, hits, &args)
+    let found = catalog(&store).search(&query, fetch)?;
+    finish(found, &args)
 }
 
 /// A query as typed, against the local clock, its `session:last~N` resolved in `store`;
@@ -82,28 +82,10 @@ fn parse_text(text: &str) -> Option<Query> {
     }
 }
 
-/// The best `limit` hits for `query`, and the index they came from: damage that only
-/// shows when the index is read gets it rebuilt once, and the search retried.
-pub(super) fn search_index(
-    store: &Store,
-    query: &Query,
-    limit: usize,
-) -> anyhow::Result<(CommandIndex, Vec<Hit>)> {
-    let index = open_for_search(store)?;
-    match index.search(query, limit) {
-        Ok(hits) => Ok((index, hits)),
-        Err(e) if e.needs_rebuild() => {
-            let index = rebuild_or_read(store, &e)?;
-            let hits = index.search(query, limit)?;
-            Ok((index, hits))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+fn finish(found: Hits, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    let hits = &found.hits;
     if hits.is_empty() {
-        if index.num_commands() == 0 {
+        if found.commands_indexed() == 0 {
             eprintln!("fixcast: no commands in any session yet; record some with `fixcast rec`");
         } else {
             eprintln!("fixcast: no matches; try fewer or looser terms");
@@ -123,8 +105,12 @@ fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Re
             && io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let following = |h: &Hit| -> anyhow::Result<Vec<CommandSummary>> {
-        Ok(index.following(&h.session, h.seq, args.context)?)
+    // What followed every hit, in one query.
+    let next = found.following(args.context)?;
+    let following = |h: &Hit| -> anyhow::Result<&[CommandSummary]> {
+        Ok(next
+            .get(&(h.session.to_string(), h.seq))
+            .map_or(&[][..], Vec::as_slice))
     };
     if args.sessions {
         let groups = group(hits, args.limit);
@@ -134,11 +120,11 @@ fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Re
                 let first = &g[0];
                 let mut hs = Vec::new();
                 for h in g {
-                    hs.push(hit_json(h, &following(h)?, args.context > 0));
+                    hs.push(hit_json(h, following(h)?, args.context > 0));
                 }
                 v.push(json!({
                     "session": first.session,
-                    "short_id": short(&first.session),
+                    "short_id": first.session.short(),
                     "title": first.title,
                     "hits": hs,
                 }));
@@ -155,22 +141,22 @@ fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Re
                 writeln!(
                     out,
                     "{}  {}  {} ({n} matching command{})",
-                    style.paint(BOLD, short(&first.session)),
+                    style.paint(BOLD, first.session.short()),
                     format_local(first.started),
                     printable(&title(first)),
                     if n == 1 { "" } else { "s" }
                 )?;
                 for h in g {
                     write_command(&mut out, &style, h, "  ")?;
-                    write_followers(&mut out, &style, &following(h)?, "      ")?;
+                    write_followers(&mut out, &style, following(h)?, "      ")?;
                 }
                 writeln!(out, "  {}", style.paint(DIM, &play(first)))?;
             }
         }
     } else if args.json {
         let mut v = Vec::new();
-        for h in &hits {
-            v.push(hit_json(h, &following(h)?, args.context > 0));
+        for h in hits {
+            v.push(hit_json(h, following(h)?, args.context > 0));
         }
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
@@ -184,12 +170,12 @@ fn finish(index: &CommandIndex, hits: Vec<Hit>, args: &SearchArgs) -> anyhow::Re
                 out,
                 "{}  {}{}",
                 format_local(h.started),
-                short(&h.session),
+                h.session.short(),
                 t.map(|t| format!("  {}", style.paint(BOLD, &printable(t))))
                     .unwrap_or_default(),
             )?;
             write_command(&mut out, &style, h, "  ")?;
-            write_followers(&mut out, &style, &following(h)?, "  ")?;
+            write_followers(&mut out, &style, following(h)?, "  ")?;
             writeln!(out, "  {}", style.paint(DIM, &play(h)))?;
         }
     }
@@ -211,20 +197,16 @@ impl Style {
     }
 }
 
-fn short(id: &str) -> &str {
-    id.get(..10).unwrap_or(id)
-}
-
 /// The session's title, or its short id.
 fn title(h: &Hit) -> String {
     h.title
         .clone()
         .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| format!("session {}", short(&h.session)))
+        .unwrap_or_else(|| format!("session {}", h.session.short()))
 }
 
 fn play(h: &Hit) -> String {
-    play_at(&h.session, h.offset)
+    play_at(h.session.as_str(), h.offset)
 }
 
 /// `0.3s`, `12.0s`, `0:02:05`.
@@ -282,7 +264,7 @@ fn write_command(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> 
 /// failure a fix fixed, the fix a retry verified.
 fn write_fix(out: &mut impl Write, style: &Style, h: &Hit, indent: &str) -> io::Result<()> {
     let line = |c: &str| printable(c.lines().next().unwrap_or_default()).into_owned();
-    let at = |offset: f64| play_at(&h.session, offset);
+    let at = |offset: f64| play_at(h.session.as_str(), offset);
     if let Some(fix) = &h.fix {
         let how = fix.found.told(fix.after);
         if fix.commands.is_empty() {
@@ -408,8 +390,8 @@ fn snippet_lines(style: &Style, s: &fixcast_indexer::Snippet) -> Vec<String> {
 }
 
 /// Hits grouped by session, sessions in the order of their best hit.
-fn group(hits: Vec<Hit>, limit: usize) -> Vec<Vec<Hit>> {
-    let mut groups: Vec<Vec<Hit>> = Vec::new();
+fn group(hits: &[Hit], limit: usize) -> Vec<Vec<&Hit>> {
+    let mut groups: Vec<Vec<&Hit>> = Vec::new();
     for h in hits {
         if let Some(g) = groups.iter_mut().find(|g| g[0].session == h.session) {
             g.push(h);
@@ -428,7 +410,7 @@ fn hit_json(h: &Hit, next: &[CommandSummary], with_context: bool) -> Value {
         .unwrap_or_default();
     let mut v = json!({
         "session": h.session,
-        "short_id": short(&h.session),
+        "short_id": h.session.short(),
         "seq": h.seq,
         "offset": h.offset,
         "command": h.command,
@@ -456,7 +438,7 @@ fn hit_json(h: &Hit, next: &[CommandSummary], with_context: bool) -> Value {
         "play": play(h),
         "partial": h.partial,
     });
-    let step = |s: &Step| json!({"seq": s.seq, "offset": s.offset, "command": s.command, "play": play_at(&h.session, s.offset)});
+    let step = |s: &Step| json!({"seq": s.seq, "offset": s.offset, "command": s.command, "play": play_at(h.session.as_str(), s.offset)});
     let fix = |f: &FixNote| {
         json!({
             "found": f.found.as_str(),

@@ -5,16 +5,16 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use fixcast_indexer::{CommandIndex, Hit, Query};
+use fixcast_indexer::{Catalog, Hit, Query};
 use fixcast_sessions::{CommandRecord, SessionMeta, Store};
 use fixcast_web::{Knowledge, KnowledgeError};
 
-use super::commands::{is_unreadable, session_commands, Output};
-use super::index::{index_session_quietly, is_stale, open_for_search, rebuild_or_read};
+use super::commands::{is_unreadable, live_commands, Output};
+use super::index::{catalog, StoreSessions};
 use crate::cli::ServeArgs;
 use crate::config::first_set;
 
@@ -37,7 +37,9 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     fixcast_web::check_bind(&bind, token.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
     // The `[fixes]` list in force from the start; edits of the file are followed later.
     crate::config::read_only(&store)?;
-    let knowledge = Arc::new(CliKnowledge::default());
+    let knowledge = Arc::new(CliKnowledge {
+        catalog: catalog(&store).refreshing(CATCH_UP_EVERY, RETRY_STALE_EVERY),
+    });
     let state = fixcast_web::AppState::new(store, knowledge, token.clone()).bound_to(&bind);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -117,34 +119,10 @@ async fn shutdown_signal() {
     eprintln!("fixcast: stopping the server");
 }
 
-/// Commands and search as the CLI does them; the index is opened once and caught up
-/// with the store at most every [`CATCH_UP_EVERY`].
-#[derive(Default)]
+/// Commands and search as the CLI does them; the index is caught up with the store at
+/// most every [`CATCH_UP_EVERY`].
 struct CliKnowledge {
-    index: Mutex<Option<(Arc<CommandIndex>, Instant)>>,
-}
-
-impl CliKnowledge {
-    fn index(&self, store: &Store) -> anyhow::Result<Arc<CommandIndex>> {
-        let mut slot = self.index.lock().unwrap_or_else(|p| p.into_inner());
-        let every = if is_stale() {
-            RETRY_STALE_EVERY
-        } else {
-            CATCH_UP_EVERY
-        };
-        if let Some((index, at)) = slot.as_ref() {
-            if at.elapsed() < every {
-                return Ok(index.clone());
-            }
-        }
-        let index = Arc::new(open_for_search(store)?);
-        *slot = Some((index.clone(), Instant::now()));
-        Ok(index)
-    }
-
-    fn forget(&self) {
-        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
+    catalog: Catalog<StoreSessions>,
 }
 
 impl Knowledge for CliKnowledge {
@@ -161,7 +139,8 @@ impl Knowledge for CliKnowledge {
         };
         // The store's own error, not a message: a session that cannot be cut is the
         // client's 422 (and every other session goes on), not the server's 500.
-        session_commands(store, meta, None, output).map_err(|e| {
+        let live = self.catalog.sessions().live();
+        live_commands(store, live, meta, None, output).map_err(|e| {
             if !is_unreadable(&e) {
                 return e.into();
             }
@@ -178,22 +157,14 @@ impl Knowledge for CliKnowledge {
         query: &Query,
         limit: usize,
     ) -> Result<Vec<Hit>, KnowledgeError> {
-        let index = self.index(store)?;
-        match index.search(query, limit) {
-            Ok(hits) => Ok(hits),
-            // Damage that only shows when the index is read: rebuild once, and retry.
-            Err(e) if e.needs_rebuild() => {
-                self.forget();
-                let index = rebuild_or_read(store, &e)?;
-                Ok(index.search(query, limit)?)
-            }
-            Err(e) => Err(e.into()),
-        }
+        // The catalog is the server's own store's (the one `state` was made with).
+        debug_assert_eq!(store.home(), self.catalog.sessions().store().home());
+        Ok(self.catalog.search(query, limit)?.hits)
     }
 
     fn reindex(&self, store: &Store, meta: &SessionMeta) -> Result<(), KnowledgeError> {
-        index_session_quietly(store, meta);
-        self.forget();
+        debug_assert_eq!(store.home(), self.catalog.sessions().store().home());
+        self.catalog.index_new(meta);
         Ok(())
     }
 

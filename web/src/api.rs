@@ -394,7 +394,7 @@ async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
     let found = run_search(&state, &q, limit, offset).await?;
     let hit_json = |h: &Hit| {
         let mut v = serde_json::to_value(h).unwrap_or_default();
-        v["short_id"] = json!(h.session.get(..10).unwrap_or(&h.session));
+        v["short_id"] = json!(h.session.short());
         v["url"] = json!(hit_url(h));
         v
     };
@@ -409,9 +409,9 @@ async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
             .map(|g| {
                 json!({
                     "session": g[0].session,
-                    "short_id": g[0].session.get(..10).unwrap_or(&g[0].session),
+                    "short_id": g[0].session.short(),
                     "title": g[0].title,
-                    "notes": notes.get(&g[0].session),
+                    "notes": notes.get(g[0].session.as_str()),
                     "hits": g.iter().map(|h| hit_json(h)).collect::<Vec<_>>(),
                 })
             })

@@ -63,7 +63,7 @@ pub async fn results(
     }
     body.push_str(r#"<ol class="groups">"#);
     for group in group(&shown) {
-        body.push_str(&group_html(&group, notes.get(&group[0].session)));
+        body.push_str(&group_html(&group, notes.get(group[0].session.as_str())));
     }
     body.push_str("</ol>");
     body.push_str(&pager(
@@ -90,7 +90,7 @@ pub(crate) fn group(hits: &[Hit]) -> Vec<Vec<&Hit>> {
 /// The notes of the sessions hits are in (a session that cannot be read has none: its
 /// hits still show).
 pub(crate) async fn session_notes(state: &AppState, hits: &[Hit]) -> HashMap<String, String> {
-    let mut ids: Vec<String> = hits.iter().map(|h| h.session.clone()).collect();
+    let mut ids: Vec<String> = hits.iter().map(|h| h.session.to_string()).collect();
     ids.sort();
     ids.dedup();
     let store = state.store().clone();
@@ -131,9 +131,9 @@ fn group_html(hits: &[&Hit], notes: Option<&String>) -> String {
         r#"<li class="group"><div class="group-head"><a class="title" href="/s/{sid}">{title}</a>
 <div class="meta"><code>{short}</code> · {started}{who} · {n}</div>{notes}</div><ol class="hits">
 "#,
-        sid = esc(&first.session),
+        sid = esc(first.session.as_str()),
         title = esc(if title.is_empty() { "session" } else { title }),
-        short = esc(first.session.get(..10).unwrap_or(&first.session)),
+        short = esc(first.session.short()),
         started = esc(&date(first.started)),
         who = who(&first.user, &first.host),
         n = if hits.len() == 1 {
