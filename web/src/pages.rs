@@ -4,14 +4,17 @@
 
 use std::fmt::Write;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use fixcast_sessions::{derive_fixes, CommandRecord, Confusable, FixRoles, SessionMeta, Status};
 
-use crate::api::{filter_sessions, load, number, params, play_time, session_commands};
+use crate::access::{blocking, load, session_commands};
 use crate::error::{Error, PageError};
 use crate::html::{date, duration, esc, layout, offset, url_encode, who};
+use crate::listing::{filter_sessions, Listing};
+use crate::query::{lenient, whole, PageNo, Query};
+use crate::search::play_time;
 use crate::AppState;
 
 /// Sessions per page of the home listing; hits per page of results.
@@ -82,22 +85,20 @@ pub(crate) fn pager(base: &str, page_no: usize, has_more: bool) -> String {
 
 pub async fn home(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    page_no: Result<Query<PageNo>, Error>,
+    p: Result<Query<Listing>, Error>,
 ) -> Result<Response, PageError> {
-    let p = params(raw);
-    let page_no = number(&p, "page", 1, 100_000)?.max(1);
+    let page_no = whole(page_no?.0.page, 1, 100_000).max(1);
+    let Query(p) = p?;
     let store = state.store().clone();
-    let tag = p.get("tag").cloned().unwrap_or_default();
-    // Any filter: an empty listing then says nothing matched, not that there is nothing.
-    let filtered = ["tag", "q", "status"]
-        .iter()
-        .any(|k| p.get(*k).is_some_and(|v| !v.is_empty()));
+    let tag = p.tag.clone();
+    let filtered = p.filtered();
     let base = if tag.is_empty() {
         "/?".to_owned()
     } else {
         format!("/?tag={}&", url_encode(&tag))
     };
-    let all = crate::api::blocking(move || filter_sessions(&store, &p)).await?;
+    let all = blocking(move || filter_sessions(&store, &p)).await?;
     let shown: Vec<&SessionMeta> = all
         .iter()
         .skip((page_no - 1) * PER_PAGE)
@@ -232,12 +233,25 @@ fn parse_time(s: &str) -> Option<f64> {
     (total.is_finite() && total >= 0.0).then_some(total)
 }
 
+/// The query string of a session page: where to open it and how (links' hints, so
+/// nothing here is refused).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct Opening {
+    /// `?t=`: seconds or `m:ss`; any `t`, even a bad one, means no poster frame.
+    t: Option<String>,
+    /// `?hit=`: the command a search hit is on.
+    #[serde(default, deserialize_with = "lenient")]
+    hit: Option<u32>,
+    /// `?player=cast`: the plain asciicast rather than segments.
+    player: Option<String>,
+}
+
 pub async fn session(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    p: Result<Query<Opening>, Error>,
 ) -> Result<Response, PageError> {
-    let p = params(raw);
+    let Query(p) = p?;
     let meta = load(&state, id).await?;
     let cmds = match session_commands(&state, &meta, false).await {
         Ok(cmds) => cmds,
@@ -245,16 +259,16 @@ pub async fn session(
         Err(e @ Error::Store(fixcast_sessions::Error::Unreadable { .. })) => return Err(e.into()),
         Err(_) => Vec::new(),
     };
-    let hit: Option<u32> = p.get("hit").and_then(|h| h.parse().ok());
-    let start = p
-        .get("t")
-        .and_then(|t| parse_time(t))
-        .or_else(|| {
-            hit.and_then(|s| cmds.iter().find(|c| c.seq == s))
-                .and_then(|c| play_time(c.start).parse().ok())
-        })
-        .unwrap_or(0.0);
-    let format = if p.get("player").map(String::as_str) == Some("cast") {
+    let hit = p.hit;
+    let start =
+        p.t.as_deref()
+            .and_then(parse_time)
+            .or_else(|| {
+                hit.and_then(|s| cmds.iter().find(|c| c.seq == s))
+                    .and_then(|c| play_time(c.start).parse().ok())
+            })
+            .unwrap_or(0.0);
+    let format = if p.player.as_deref() == Some("cast") {
         "cast"
     } else {
         "segmented"
@@ -263,7 +277,7 @@ pub async fn session(
     // else of the first command, rather than a blank screen at 0:00.
     let read_only = state.knowledge().read_only(state.store());
     let records = derive_fixes(&cmds, meta.fix_seq, &read_only);
-    let (poster, poster_seq) = if p.contains_key("t") || hit.is_some() {
+    let (poster, poster_seq) = if p.t.is_some() || hit.is_some() {
         (String::new(), String::new())
     } else {
         let inferred = records

@@ -2,17 +2,17 @@
 //! best hit, as `fixcast search --sessions` groups them), each group headed by its
 //! session and the start of its notes. The API keeps its flat list.
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use fixcast_indexer::Hit;
 
-use crate::api::{hit_url, number, params, play_time, run_search};
 use crate::error::{Error, PageError};
 use crate::html::{date, duration, esc, highlighted, offset, url_encode, who};
 use crate::pages::{exit_badge, page, pager, suspicious_note, PER_PAGE};
+use crate::query::{whole, PageNo, Query};
+use crate::search::{group, hit_url, run_search, session_notes, short_id, step_url, Text};
 use crate::AppState;
 
 /// Characters of a session's notes shown above its hits.
@@ -20,14 +20,14 @@ const NOTES_EXCERPT: usize = 240;
 
 pub async fn results(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    text: Result<Query<Text>, Error>,
+    page_no: Result<Query<PageNo>, Error>,
 ) -> Result<Response, PageError> {
-    let p = params(raw);
-    let q = p.get("q").cloned().unwrap_or_default();
+    let q = text?.0.q;
     if q.trim().is_empty() {
         return Ok(axum::response::Redirect::to("/").into_response());
     }
-    let page_no = number(&p, "page", 1, 1_000)?.max(1);
+    let page_no = whole(page_no?.0.page, 1, 1_000).max(1);
     let hits = match run_search(&state, &q, PER_PAGE + 1, (page_no - 1) * PER_PAGE).await {
         Ok(h) => h,
         Err(e @ (Error::Query(_) | Error::BadRequest(_))) => {
@@ -75,38 +75,6 @@ pub async fn results(
     Ok(page(&format!("{q} – search"), &q, &body))
 }
 
-/// Hits grouped by session, sessions in the order of their best hit, hits in rank order.
-pub(crate) fn group(hits: &[Hit]) -> Vec<Vec<&Hit>> {
-    let mut groups: Vec<Vec<&Hit>> = Vec::new();
-    for h in hits {
-        match groups.iter_mut().find(|g| g[0].session == h.session) {
-            Some(g) => g.push(h),
-            None => groups.push(vec![h]),
-        }
-    }
-    groups
-}
-
-/// The notes of the sessions hits are in (a session that cannot be read has none: its
-/// hits still show).
-pub(crate) async fn session_notes(state: &AppState, hits: &[Hit]) -> HashMap<String, String> {
-    let mut ids: Vec<String> = hits.iter().map(|h| h.session.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    let store = state.store().clone();
-    crate::api::blocking(move || {
-        Ok(ids
-            .into_iter()
-            .filter_map(|id| {
-                let meta = crate::api::open_session(&store, &id).ok()?.meta;
-                Some((id, meta.notes?))
-            })
-            .collect())
-    })
-    .await
-    .unwrap_or_default()
-}
-
 /// The first line of the notes that says something, cut at a word near
 /// [`NOTES_EXCERPT`] characters.
 fn excerpt(notes: &str) -> Option<String> {
@@ -133,7 +101,7 @@ fn group_html(hits: &[&Hit], notes: Option<&String>) -> String {
 "#,
         sid = esc(&first.session),
         title = esc(if title.is_empty() { "session" } else { title }),
-        short = esc(first.session.get(..10).unwrap_or(&first.session)),
+        short = esc(short_id(&first.session)),
         started = esc(&date(first.started)),
         who = who(&first.user, &first.host),
         n = if hits.len() == 1 {
@@ -189,12 +157,7 @@ fn fix_lines(h: &Hit) -> String {
     let link = |step: &fixcast_indexer::Step| {
         format!(
             r#"<a href="{}"><code>{}</code></a>"#,
-            esc(&format!(
-                "/s/{}?t={}&hit={}",
-                h.session,
-                play_time(step.offset),
-                step.seq
-            )),
+            esc(&step_url(&h.session, step.offset, step.seq)),
             esc(step.command.lines().next().unwrap_or_default())
         )
     };

@@ -24,7 +24,7 @@ use fixcast_sessions::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::api::{blocking, load, session_commands};
+use crate::access::{blocking, load, session_commands};
 use crate::error::{Error, Result};
 use crate::AppState;
 

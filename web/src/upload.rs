@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -36,9 +36,10 @@ use axum::{Json, Router};
 use fixcast_sessions::{SessionId, SessionMeta, Status, Store};
 use serde_json::json;
 
-use crate::api::{blocking, number, params};
+use crate::access::blocking;
 use crate::error::{Error, Result};
 use crate::owner::{self, Key};
+use crate::query::{whole, Query, Whole};
 use crate::AppState;
 
 /// Largest body of one upload request (the recorder sends at most this much at once).
@@ -207,6 +208,12 @@ impl Uploads {
     }
 }
 
+/// `?offset=`: where the bytes sent go (what the uploader thinks the server has).
+#[derive(serde::Deserialize)]
+struct OffsetParam {
+    offset: Option<Whole>,
+}
+
 async fn start(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -254,13 +261,13 @@ async fn start(
 async fn append(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
+    query: Result<Query<OffsetParam>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
     let key = Key::from_headers(&headers)?;
-    let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
+    let offset = whole(query?.0.offset, usize::MAX, usize::MAX) as u64;
     let (store, uploads) = (state.store().clone(), state.inner.uploads.clone());
     blocking(move || {
         if started(&store, &id, key.as_ref())? == Status::Complete {
@@ -294,13 +301,13 @@ async fn append(
 async fn finish(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
+    query: Result<Query<OffsetParam>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
     let key = Key::from_headers(&headers)?;
-    let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
+    let offset = whole(query?.0.offset, usize::MAX, usize::MAX) as u64;
     let meta = parse_meta(&id, &body)?;
     if meta.status == Status::Recording {
         return Err(Error::BadRequest(
