@@ -34,7 +34,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use fixcast_sessions::{SessionId, SessionMeta, Status, Store};
-use serde_json::json;
 
 use crate::access::blocking;
 use crate::error::{Error, Result};
@@ -101,13 +100,25 @@ fn parse_meta(id: &SessionId, body: &[u8]) -> Result<SessionMeta> {
     Ok(meta)
 }
 
+/// What an upload request is answered: the size of the server's copy, the key made for
+/// a new upload (once), why the request was refused.
+#[derive(serde::Serialize)]
+struct SizeAnswer {
+    size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
 /// The size of the server's copy, as `{"size": N}`.
-fn size_json(status: StatusCode, size: u64, message: Option<String>) -> Response {
-    let mut v = json!({ "size": size });
-    if let Some(m) = message {
-        v["error"] = json!(m);
-    }
-    (status, Json(v)).into_response()
+fn size_json(status: StatusCode, size: u64, error: Option<String>) -> Response {
+    let answer = SizeAnswer {
+        size,
+        key: None,
+        error,
+    };
+    (status, Json(answer)).into_response()
 }
 
 fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -249,11 +260,12 @@ async fn start(
         meta.recorder_pid = None;
         store.save_meta(&meta)?;
         let size = uploads.size(&store, &id)?;
-        let mut res = json!({ "size": size });
-        if let Some(k) = made {
-            res["key"] = json!(k.as_str());
-        }
-        Ok((StatusCode::OK, Json(res)).into_response())
+        let answer = SizeAnswer {
+            size,
+            key: made.map(|k| k.as_str().to_owned()),
+            error: None,
+        };
+        Ok((StatusCode::OK, Json(answer)).into_response())
     })
     .await
 }
