@@ -251,6 +251,17 @@ mod tests {
     }
 
     #[test]
+    fn templates_escape_what_they_splice_by_default() {
+        let evil = r#""><script>alert(1)</script>"#;
+        let page = layout(evil, evil, html! { p { (evil) } }).into_string();
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(
+            page.contains(r#"value="&quot;&gt;&lt;script&gt;"#),
+            "{page}"
+        );
+    }
+
+    #[test]
     fn highlights_escape_inside_and_out_and_skip_bad_ranges() {
         let text = "<b>chattr</b> é";
         let html = highlighted(text, &[3..9, 100..200, 14..15]).into_string();
