@@ -1,4 +1,5 @@
-//! The JSON API under `/api/` (documented in the README).
+//! The JSON API under `/api/` (README, docs/reference.md): its routes, and each
+//! answer as a `Serialize` type. Parameters come through [`crate::query::Query`].
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

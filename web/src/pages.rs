@@ -1,6 +1,7 @@
 //! The pages: home (search box, recent sessions) and a session (the
-//! player beside its commands). Rendered on the server; everything from a recording is
-//! escaped. `assets/app.js` adds the player and the few interactions.
+//! player beside its commands). Rendered on the server as maud templates, which escape
+//! whatever they splice in (see [`crate::html`]). `assets/app.js` adds the player and
+//! the few interactions.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Uri};
