@@ -1,21 +1,24 @@
-//! The JSON API under `/api/` (documented in the README).
-
-use std::collections::HashMap;
+//! The JSON API under `/api/` (README, docs/reference.md): its routes, and each
+//! answer as a `Serialize` type. Parameters come through [`crate::query::Query`].
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use fixcast_indexer::{parse, Hit, ParseContext};
+use fixcast_indexer::Hit;
 use fixcast_sessions::{
-    error_chain, CommandRecord, Edit, Listed, SessionMeta, Status, Store, TagEdit,
+    error_chain, CommandRecord, CommandSource, Confusable, Edit, SessionMeta, Status, TagEdit,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::access::{blocking, knowledge_error, load, session_commands};
 use crate::error::{Error, Result};
+use crate::listing::{filter_sessions, Listing};
+use crate::query::{whole, Paging, Query};
+use crate::search::{group, hit_url, run_search, session_notes, short_id, Grouping, Text};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -36,201 +39,132 @@ pub fn routes() -> Router<AppState> {
 /// Most sessions or hits one call returns.
 pub const MAX_LIMIT: usize = 200;
 
-/// Runs blocking work (file system, index, decompression) off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(Error::join)?
+/// A session as the API shows it: its meta.json and what the pages derive from it.
+#[derive(Serialize)]
+pub(crate) struct SessionJson<'a> {
+    #[serde(flatten)]
+    meta: &'a SessionMeta,
+    short_id: &'a str,
+    display_title: &'a str,
+    live: bool,
+    /// Viewers watching it live through this server (one session's answer only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    viewers: Option<usize>,
 }
 
-/// Query-string parameters, percent-decoded; never fails (a bad escape stays as it is).
-pub(crate) fn params(raw: Option<String>) -> HashMap<String, String> {
-    raw.unwrap_or_default()
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (
-                crate::auth::percent_decode(k),
-                crate::auth::percent_decode(v),
-            )
-        })
-        .collect()
-}
-
-/// A non-negative integer parameter, with a default and a ceiling.
-pub(crate) fn number(
-    p: &HashMap<String, String>,
-    name: &str,
-    default: usize,
-    max: usize,
-) -> Result<usize> {
-    match p.get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<usize>()
-            .map(|n| n.min(max))
-            .map_err(|_| Error::BadRequest(format!("{name}: expected a whole number, got {v:?}"))),
+pub(crate) fn session_json(meta: &SessionMeta) -> SessionJson<'_> {
+    SessionJson {
+        meta,
+        short_id: meta.id.short(),
+        display_title: meta.display_title(),
+        live: meta.status == Status::Recording,
+        viewers: None,
     }
 }
 
-/// A session from a path segment: a full id or a unique prefix, validated before it
-/// touches the file system.
-pub(crate) fn open_session(store: &Store, raw: &str) -> Result<Listed> {
-    let id = store.resolve(raw)?;
-    Ok(store.load(&id)?)
+/// A command as the API shows it: its record, with its duration, and its output only
+/// where one command is asked for (listings leave it out).
+#[derive(Serialize)]
+pub(crate) struct CommandJson<'a> {
+    seq: u32,
+    start: f64,
+    end: f64,
+    command: &'a str,
+    cwd: Option<&'a str>,
+    exit: Option<i32>,
+    source: CommandSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_cut: Option<u64>,
+    full_screen: bool,
+    suspicious: bool,
+    confusables: &'a [Confusable],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    errors: &'a [String],
+    duration: f64,
 }
 
-pub(crate) async fn load(state: &AppState, raw: String) -> Result<SessionMeta> {
-    let store = state.store().clone();
-    blocking(move || open_session(&store, &raw).map(|l| l.meta)).await
-}
-
-pub(crate) fn session_json(meta: &SessionMeta) -> Value {
-    let mut v = serde_json::to_value(meta).unwrap_or_default();
-    v["short_id"] = json!(meta.id.short());
-    v["display_title"] = json!(meta.display_title());
-    v["live"] = json!(meta.status == Status::Recording);
-    v
-}
-
-pub(crate) fn command_json(c: &CommandRecord, with_output: bool) -> Value {
-    let mut v = serde_json::to_value(c).unwrap_or_default();
-    v["duration"] = json!(c.duration());
-    if !with_output {
-        if let Some(o) = v.as_object_mut() {
-            o.remove("output");
-            o.remove("output_cut");
-        }
+pub(crate) fn command_json(c: &CommandRecord, with_output: bool) -> CommandJson<'_> {
+    CommandJson {
+        seq: c.seq,
+        start: c.start,
+        end: c.end,
+        command: &c.command,
+        cwd: c.cwd.as_deref(),
+        exit: c.exit,
+        source: c.source,
+        output: with_output.then_some(c.output.as_str()),
+        output_cut: with_output.then_some(c.output_cut),
+        full_screen: c.full_screen,
+        suspicious: c.suspicious,
+        confusables: &c.confusables,
+        errors: &c.errors,
+        duration: c.duration(),
     }
-    v
 }
 
-/// The sessions a listing shows, newest first: filtered by `q` (words in the title,
-/// command, tags, host, user), `tag` and `status`.
-pub(crate) fn filter_sessions(
-    store: &Store,
-    p: &HashMap<String, String>,
-) -> Result<Vec<SessionMeta>> {
-    let status = match p.get("status").map(String::as_str) {
-        None | Some("") => None,
-        Some(s) => Some(match s {
-            "recording" | "live" => Status::Recording,
-            "complete" => Status::Complete,
-            "interrupted" => Status::Interrupted,
-            other => {
-                return Err(Error::BadRequest(format!(
-                    "status: {other:?} is not one of recording, complete, interrupted"
-                )))
-            }
-        }),
-    };
-    let words: Vec<String> = p
-        .get("q")
-        .map(|q| q.split_whitespace().map(str::to_lowercase).collect())
-        .unwrap_or_default();
-    let tag = p.get("tag").filter(|t| !t.is_empty());
-    let (listed, _unreadable) = store.list()?;
-    Ok(listed
-        .into_iter()
-        .map(|l| l.meta)
-        .filter(|m| status.is_none_or(|s| m.status == s))
-        .filter(|m| tag.is_none_or(|t| m.tags.iter().any(|x| x == t)))
-        .filter(|m| {
-            let hay = format!(
-                "{} {} {} {} {} {}",
-                m.title.as_deref().unwrap_or(""),
-                m.command.as_deref().unwrap_or(""),
-                m.tags.join(" "),
-                m.host,
-                m.user,
-                m.id
-            )
-            .to_lowercase();
-            words.iter().all(|w| hay.contains(w.as_str()))
-        })
-        .collect())
+#[derive(Serialize)]
+struct SessionPage<'a> {
+    total: usize,
+    offset: usize,
+    limit: usize,
+    sessions: Vec<SessionJson<'a>>,
 }
 
-async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>> {
-    let p = params(raw);
-    let limit = number(&p, "limit", 50, MAX_LIMIT)?;
-    let offset = number(&p, "offset", 0, usize::MAX)?;
+async fn list(
+    State(state): State<AppState>,
+    Query(paging): Query<Paging>,
+    Query(p): Query<Listing>,
+) -> Result<Response> {
+    let limit = whole(paging.limit, 50, MAX_LIMIT);
+    let offset = whole(paging.offset, 0, usize::MAX);
     let store = state.store().clone();
     let all = blocking(move || filter_sessions(&store, &p)).await?;
-    let page: Vec<Value> = all
+    let sessions = all
         .iter()
         .skip(offset)
         .take(limit)
         .map(session_json)
         .collect();
-    Ok(Json(json!({
-        "total": all.len(),
-        "offset": offset,
-        "limit": limit,
-        "sessions": page,
-    })))
-}
-
-pub(crate) async fn session_commands(
-    state: &AppState,
-    meta: &SessionMeta,
-    with_output: bool,
-) -> Result<Vec<CommandRecord>> {
-    let (store, k, meta) = (
-        state.store().clone(),
-        state.knowledge().clone(),
-        meta.clone(),
-    );
-    blocking(move || {
-        k.commands(&store, &meta, with_output)
-            .map_err(|e| knowledge_error(&meta, e))
+    Ok(Json(SessionPage {
+        total: all.len(),
+        offset,
+        limit,
+        sessions,
     })
-    .await
+    .into_response())
 }
 
-/// What the knowledge source's failure to give a session's commands is told as.
-fn knowledge_error(meta: &SessionMeta, e: crate::KnowledgeError) -> Error {
-    match e.downcast::<fixcast_sessions::Error>() {
-        // Said as it is: a 422 that names the session and why.
-        Ok(e) if matches!(*e, fixcast_sessions::Error::Unreadable { .. }) => Error::Store(*e),
-        Ok(e) => Error::Knowledge(format!(
-            "session {}: commands: {}",
-            meta.id,
-            error_chain(&*e)
-        )),
-        Err(e) => Error::Knowledge(format!(
-            "session {}: commands: {}",
-            meta.id,
-            error_chain(&*e)
-        )),
-    }
+#[derive(Serialize)]
+struct SessionWithCommands<'a> {
+    session: SessionJson<'a>,
+    commands: Vec<CommandJson<'a>>,
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
     let meta = load(&state, id).await?;
     let cmds = session_commands(&state, &meta, false).await?;
     let mut session = session_json(&meta);
-    session["viewers"] = json!(state.viewers(&meta.id));
-    Ok(Json(json!({
-        "session": session,
-        "commands": cmds.iter().map(|c| command_json(c, false)).collect::<Vec<_>>(),
-    })))
+    session.viewers = Some(state.viewers(&meta.id));
+    Ok(Json(SessionWithCommands {
+        session,
+        commands: cmds.iter().map(|c| command_json(c, false)).collect(),
+    })
+    .into_response())
 }
 
-async fn commands(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
+async fn commands(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
     let meta = load(&state, id).await?;
     let cmds = session_commands(&state, &meta, false).await?;
-    Ok(Json(json!(cmds
-        .iter()
-        .map(|c| command_json(c, false))
-        .collect::<Vec<_>>())))
+    let list: Vec<CommandJson> = cmds.iter().map(|c| command_json(c, false)).collect();
+    Ok(Json(list).into_response())
 }
 
 async fn command(
     State(state): State<AppState>,
     Path((id, seq)): Path<(String, String)>,
-) -> Result<Json<Value>> {
+) -> Result<Response> {
     let seq: u32 = seq
         .parse()
         .map_err(|_| Error::BadRequest(format!("command: {seq:?} is not a command number")))?;
@@ -240,7 +174,7 @@ async fn command(
         .iter()
         .find(|c| c.seq == seq)
         .ok_or_else(|| Error::NotFound(format!("session {}: no command {seq}", meta.id.short())))?;
-    Ok(Json(command_json(c, true)))
+    Ok(Json(command_json(c, true)).into_response())
 }
 
 /// An edit as the web sends it: each field present is set (`null` clears it), absent
@@ -328,97 +262,84 @@ async fn edit(
     Ok((StatusCode::OK, Json(session_json(&meta))).into_response())
 }
 
-/// Runs a search; `offset` hits are skipped (pagination).
-pub(crate) async fn run_search(
-    state: &AppState,
-    q: &str,
-    limit: usize,
+/// A hit as the API shows it. One call, so that a single JSON shape of hits (shared with
+/// `search --json`) drops in here.
+#[derive(Serialize)]
+pub(crate) struct HitJson<'a> {
+    #[serde(flatten)]
+    hit: &'a Hit,
+    short_id: &'a str,
+    url: String,
+}
+
+pub(crate) fn hit_json(hit: &Hit) -> HitJson<'_> {
+    HitJson {
+        hit,
+        short_id: short_id(&hit.session),
+        url: hit_url(hit),
+    }
+}
+
+#[derive(Serialize)]
+struct SearchAnswer<'a> {
+    query: &'a str,
     offset: usize,
-) -> Result<Vec<Hit>> {
-    if q.trim().is_empty() {
-        return Err(Error::BadRequest("q: give a query, e.g. ?q=chattr".into()));
-    }
-    let ctx = ParseContext {
-        now: time::OffsetDateTime::now_utc(),
-        offset: time::UtcOffset::UTC,
-    };
-    let mut query = parse(q, &ctx)?;
-    let (store, k) = (state.store().clone(), state.knowledge().clone());
-    let want = offset.saturating_add(limit);
-    let hits = blocking(move || {
-        if store.ids()?.is_empty() {
-            return Ok(Vec::new());
-        }
-        // `session:last~1`, as wherever an id is taken (past the oldest: a 404).
-        query.resolve_recent(|name| store.resolve(name).map(|id| id.to_string()))?;
-        k.search(&store, &query, want)
-            .map_err(|e| Error::Knowledge(format!("search: {}", error_chain(&*e))))
-    })
-    .await?;
-    Ok(hits.into_iter().skip(offset).collect())
+    limit: usize,
+    /// No command had every word: these are the closest matches.
+    partial: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hits: Option<Vec<HitJson<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sessions: Option<Vec<SessionHits<'a>>>,
 }
 
-pub(crate) fn hit_url(h: &Hit) -> String {
-    format!("/s/{}?t={}&hit={}", h.session, play_time(h.offset), h.seq)
+/// The hits of one session, grouped as the results page shows them.
+#[derive(Serialize)]
+struct SessionHits<'a> {
+    session: &'a str,
+    short_id: &'a str,
+    title: Option<&'a str>,
+    notes: Option<&'a str>,
+    hits: Vec<HitJson<'a>>,
 }
 
-/// How long before a command starts its replay link opens: the player shows the screen
-/// as it is at the link's time, so opening a hair early puts the command line on it.
-const PLAY_LEAD: f64 = 0.05;
-
-/// The `t=` of a link to a command starting at `start` seconds: a little before it,
-/// floored to hundredths. Rounding (`2.0` for 1.978) would open mid-output.
-pub(crate) fn play_time(start: f64) -> String {
-    let t = if start.is_finite() {
-        (start - PLAY_LEAD).max(0.0)
+async fn search(
+    State(state): State<AppState>,
+    Query(paging): Query<Paging>,
+    Query(p): Query<Text>,
+    Query(grouping): Query<Grouping>,
+) -> Result<Response> {
+    let limit = whole(paging.limit, 20, MAX_LIMIT);
+    let offset = whole(paging.offset, 0, 10_000);
+    let found = run_search(&state, &p.q, limit, offset).await?;
+    let notes = if grouping.by_session {
+        session_notes(&state, &found).await
     } else {
-        0.0
+        Default::default()
     };
-    format!("{:.2}", (t * 100.0).floor() / 100.0)
-}
-
-async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>> {
-    let p = params(raw);
-    let limit = number(&p, "limit", 20, MAX_LIMIT)?;
-    let offset = number(&p, "offset", 0, 10_000)?;
-    let q = p.get("q").cloned().unwrap_or_default();
-    let by_session = match p.get("group").map(String::as_str) {
-        None | Some("") => false,
-        Some("session") => true,
-        Some(other) => {
-            return Err(Error::BadRequest(format!(
-                "group: {other:?} is not a grouping; use group=session"
-            )))
-        }
+    let mut answer = SearchAnswer {
+        query: &p.q,
+        offset,
+        limit,
+        partial: found.first().is_some_and(|h| h.partial),
+        hits: None,
+        sessions: None,
     };
-    let found = run_search(&state, &q, limit, offset).await?;
-    let hit_json = |h: &Hit| {
-        let mut v = serde_json::to_value(h).unwrap_or_default();
-        v["short_id"] = json!(h.session.short());
-        v["url"] = json!(hit_url(h));
-        v
-    };
-    // No command had every word: these are the closest matches.
-    let partial = found.first().is_some_and(|h| h.partial);
-    let mut answer = json!({ "query": q, "offset": offset, "limit": limit, "partial": partial });
-    if by_session {
-        // The same hits, grouped as the results page shows them.
-        let notes = crate::results::session_notes(&state, &found).await;
-        let sessions: Vec<Value> = crate::results::group(&found)
-            .into_iter()
-            .map(|g| {
-                json!({
-                    "session": g[0].session,
-                    "short_id": g[0].session.short(),
-                    "title": g[0].title,
-                    "notes": notes.get(g[0].session.as_str()),
-                    "hits": g.iter().map(|h| hit_json(h)).collect::<Vec<_>>(),
+    if grouping.by_session {
+        answer.sessions = Some(
+            group(&found)
+                .into_iter()
+                .map(|g| SessionHits {
+                    session: g[0].session.as_str(),
+                    short_id: short_id(&g[0].session),
+                    title: g[0].title.as_deref(),
+                    notes: notes.get(g[0].session.as_str()).map(String::as_str),
+                    hits: g.into_iter().map(hit_json).collect(),
                 })
-            })
-            .collect();
-        answer["sessions"] = json!(sessions);
+                .collect(),
+        );
     } else {
-        answer["hits"] = found.iter().map(hit_json).collect();
+        answer.hits = Some(found.iter().map(hit_json).collect());
     }
-    Ok(Json(answer))
+    Ok(Json(answer).into_response())
 }

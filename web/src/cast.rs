@@ -10,7 +10,7 @@ use fixcast_sessions::CastReader;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::api::load;
+use crate::access::load;
 use crate::error::Result;
 use crate::AppState;
 

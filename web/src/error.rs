@@ -112,13 +112,23 @@ impl Error {
     }
 }
 
+/// An error as the API answers it: `{"error": "...", "status": 400}`.
+#[derive(serde::Serialize)]
+struct ErrorBody {
+    error: String,
+    status: u16,
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             eprintln!("fixcast serve: {}", fixcast_sessions::error_chain(&self));
         }
-        let body = serde_json::json!({ "error": self.public_message(), "status": status.as_u16() });
+        let body = ErrorBody {
+            error: self.public_message(),
+            status: status.as_u16(),
+        };
         (status, Json(body)).into_response()
     }
 }
@@ -140,15 +150,19 @@ impl IntoResponse for PageError {
             eprintln!("fixcast serve: {}", fixcast_sessions::error_chain(&self.0));
         }
         let title = status.canonical_reason().unwrap_or("error");
+        let message = self.0.public_message();
         let body = crate::html::layout(
             title,
             "",
-            &format!(
-                "<main class=\"error\"><h1>{}</h1><p>{}</p><p><a href=\"/\">Home</a></p></main>",
-                crate::html::esc(title),
-                crate::html::esc(&self.0.public_message())
-            ),
-        );
+            maud::html! {
+                main class="error" {
+                    h1 { (title) }
+                    p { (crate::html::Text(&message)) }
+                    p { a href="/" { "Home" } }
+                }
+            },
+        )
+        .into_string();
         (status, axum::response::Html(body)).into_response()
     }
 }

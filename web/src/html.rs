@@ -1,9 +1,14 @@
-//! HTML building blocks. Everything from a recording goes through [`esc`]: it is text,
-//! never markup.
+//! HTML building blocks, as maud templates: everything spliced into one is escaped
+//! unless it is already [`Markup`], so a recording is text, never markup. [`Text`]
+//! also shows control characters (escape codes in command lines) as a symbol.
 
 use std::fmt::Write;
 
-/// Escapes text for HTML element content and quoted attribute values.
+use fixcast_sessions::{Confusable, SessionMeta, Status};
+use maud::{html, Markup, PreEscaped, Render};
+
+/// Escapes text for HTML element content and quoted attribute values (the standalone
+/// HTML export uses it too).
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -21,6 +26,15 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// Text in a template, escaped by [`esc`].
+pub struct Text<'a>(pub &'a str);
+
+impl Render for Text<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        buffer.push_str(&esc(self.0));
+    }
+}
+
 /// Percent-encodes a query-string value.
 pub fn url_encode(s: &str) -> String {
     let mut out = String::new();
@@ -34,9 +48,9 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-/// Text with byte ranges to highlight, as escaped HTML with `<mark>`s. Ranges that are
-/// out of bounds or not on character boundaries are ignored.
-pub fn highlighted(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
+/// Text with byte ranges to highlight, with `<mark>`s. Ranges that are out of bounds or
+/// not on character boundaries are ignored.
+pub fn highlighted(text: &str, ranges: &[std::ops::Range<usize>]) -> Markup {
     let mut ranges: Vec<_> = ranges
         .iter()
         .filter(|r| {
@@ -48,20 +62,22 @@ pub fn highlighted(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
         .cloned()
         .collect();
     ranges.sort_by_key(|r| r.start);
-    let mut out = String::new();
+    let mut parts: Vec<(&str, bool)> = Vec::new();
     let mut at = 0;
     for r in ranges {
         if r.start < at {
             continue;
         }
-        out.push_str(&esc(&text[at..r.start]));
-        out.push_str("<mark>");
-        out.push_str(&esc(&text[r.clone()]));
-        out.push_str("</mark>");
+        parts.push((&text[at..r.start], false));
+        parts.push((&text[r.clone()], true));
         at = r.end;
     }
-    out.push_str(&esc(&text[at..]));
-    out
+    parts.push((&text[at..], false));
+    html! {
+        @for (part, marked) in parts {
+            @if marked { mark { (Text(part)) } } @else { (Text(part)) }
+        }
+    }
 }
 
 /// `1:02.5`: an offset into a recording.
@@ -97,11 +113,13 @@ pub fn duration(seconds: f64) -> String {
 
 /// `user@host` with its ` · ` separator in a meta line; nothing when neither is known
 /// (an imported asciicast), rather than a lone `@`.
-pub fn who(user: &str, host: &str) -> String {
-    match (user.is_empty(), host.is_empty()) {
-        (true, true) => String::new(),
-        (false, true) => format!(" · {}", esc(user)),
-        _ => format!(" · {}@{}", esc(user), esc(host)),
+pub fn who(user: &str, host: &str) -> Markup {
+    html! {
+        @match (user.is_empty(), host.is_empty()) {
+            (true, true) => {},
+            (false, true) => { " · " (Text(user)) },
+            _ => { " · " (Text(user)) "@" (Text(host)) },
+        }
     }
 }
 
@@ -113,37 +131,106 @@ pub fn date(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// A link to the sessions with a tag.
+pub fn tag_link(tag: &str) -> Markup {
+    html! { a class="tag" href={ "/?tag=" (url_encode(tag)) } { (Text(tag)) } }
+}
+
+/// A session's state, when it is not simply complete.
+pub fn status_badge(status: Status) -> Markup {
+    html! {
+        @match status {
+            Status::Recording => { " " span class="badge live" { "LIVE" } },
+            Status::Interrupted => { " " span class="badge" { "interrupted" } },
+            Status::Complete => {},
+        }
+    }
+}
+
+/// One session of a listing.
+pub fn session_row(m: &SessionMeta) -> Markup {
+    html! {
+        li class="session" {
+            a class="title" href={ "/s/" (m.id) } { (Text(m.display_title())) }
+            (status_badge(m.status))
+            "\n"
+            div class="meta" {
+                span { (date(m.started)) } " · " span { (duration(m.duration)) }
+                (who(&m.user, &m.host)) " · " code { (Text(m.id.short())) } " "
+                @for t in &m.tags { (tag_link(t)) }
+            }
+        }
+        "\n"
+    }
+}
+
+/// A command's exit status.
+pub fn exit_badge(exit: Option<i32>) -> Markup {
+    html! {
+        @match exit {
+            Some(0) => span class="exit ok" title="exit status" { "0" },
+            Some(n) => span class="exit fail" title="exit status" { (n) },
+            None => span class="exit unknown" title="exit status unknown" { "?" },
+        }
+    }
+}
+
+/// A visible warning for a command typed with look-alike characters (`kubeсtl` with a
+/// Cyrillic `с`), naming each by its code point.
+pub fn suspicious_note(chars: &[Confusable]) -> Markup {
+    let list: Vec<String> = chars.iter().map(ToString::to_string).collect();
+    html! {
+        @if !chars.is_empty() {
+            div class="suspicious" role="note" { "⚠ look-alike characters: " (Text(&list.join(", "))) }
+        }
+    }
+}
+
+/// Newer/older links of a listing; `base` ends in `?` or `&`.
+pub fn pager(base: &str, page_no: usize, has_more: bool) -> Markup {
+    html! {
+        nav class="pager" {
+            @if page_no > 1 {
+                a href={ (base) "page=" (page_no - 1) } { "← newer" } " "
+            }
+            @if has_more {
+                a href={ (base) "page=" (page_no + 1) } { "older →" }
+            }
+        }
+    }
+}
+
 /// A whole page: head with the embedded styles and scripts, a top bar with the search
 /// box, then `body`.
-pub fn layout(title: &str, query: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>{title} · fixcast</title>
-<link rel="stylesheet" href="/assets/asciinema-player.css">
-<link rel="stylesheet" href="/assets/app.css">
-</head>
-<body>
-<header class="top">
-<a class="brand" href="/">fixcast</a>
-<form class="search" action="/search" method="get" role="search">
-<input id="q" name="q" type="search" value="{query}" placeholder="Search commands and output (press /)" aria-label="Search" autocomplete="off">
-<button type="submit">Search</button>
-</form>
-</header>
-{body}
-<script src="/assets/asciinema-player.min.js"></script>
-<script src="/assets/app.js"></script>
-</body>
-</html>
-"#,
-        title = esc(title),
-        query = esc(query),
-    )
+pub fn layout(title: &str, query: &str, body: Markup) -> Markup {
+    html! {
+        (PreEscaped("<!doctype html>\n"))
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (Text(title)) " · fixcast" }
+                link rel="stylesheet" href="/assets/asciinema-player.css";
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body {
+                header class="top" {
+                    a class="brand" href="/" { "fixcast" }
+                    form class="search" action="/search" method="get" role="search" {
+                        input id="q" name="q" type="search" value=(Text(query)) placeholder="Search commands and output (press /)" aria-label="Search" autocomplete="off";
+                        button type="submit" { "Search" }
+                    }
+                }
+                "\n"
+                (body)
+                "\n"
+                script src="/assets/asciinema-player.min.js" {}
+                script src="/assets/app.js" {}
+            }
+        }
+        "\n"
+    }
 }
 
 #[cfg(test)]
@@ -157,12 +244,27 @@ mod tests {
             "&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;"
         );
         assert_eq!(esc("a\x1b[31mb"), "a\u{FFFD}[31mb");
+        assert_eq!(
+            html! { (Text("<b>\x07")) }.into_string(),
+            "&lt;b&gt;\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn templates_escape_what_they_splice_by_default() {
+        let evil = r#""><script>alert(1)</script>"#;
+        let page = layout(evil, evil, html! { p { (evil) } }).into_string();
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(
+            page.contains(r#"value="&quot;&gt;&lt;script&gt;"#),
+            "{page}"
+        );
     }
 
     #[test]
     fn highlights_escape_inside_and_out_and_skip_bad_ranges() {
         let text = "<b>chattr</b> é";
-        let html = highlighted(text, &[3..9, 100..200, 14..15]);
+        let html = highlighted(text, &[3..9, 100..200, 14..15]).into_string();
         assert_eq!(html, "&lt;b&gt;<mark>chattr</mark>&lt;/b&gt; é");
     }
 

@@ -16,6 +16,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod access;
 mod api;
 mod assets;
 mod auth;
@@ -25,10 +26,13 @@ mod error;
 mod headers;
 mod html;
 mod knowledge;
+mod listing;
 mod live;
 mod owner;
 mod pages;
+mod query;
 mod results;
+mod search;
 mod segments;
 mod server;
 mod upload;

@@ -24,7 +24,7 @@ use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::api::{blocking, load};
+use crate::access::{blocking, load};
 use crate::error::{Error, Result};
 use crate::AppState;
 

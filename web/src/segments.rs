@@ -24,7 +24,7 @@ use fixcast_sessions::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::api::{blocking, load, session_commands};
+use crate::access::{blocking, load, session_commands};
 use crate::error::{Error, Result};
 use crate::AppState;
 
@@ -317,6 +317,29 @@ async fn built(state: &AppState, id: &SessionId) -> Result<Arc<Built>> {
     blocking(move || s.inner.segments.get(s.store(), &id)).await
 }
 
+/// The player's segmented index: the screen size, the commands as markers (`[time,
+/// label]`, as the player takes them) and where each segment starts.
+#[derive(Serialize)]
+struct SegmentIndex {
+    version: u32,
+    duration: f64,
+    term: Term,
+    markers: Vec<(f64, String)>,
+    segments: Vec<SegmentLink>,
+}
+
+#[derive(Serialize)]
+struct Term {
+    cols: u16,
+    rows: u16,
+}
+
+#[derive(Serialize)]
+struct SegmentLink {
+    start: f64,
+    url: String,
+}
+
 /// `GET /api/sessions/{id}/segments`: the index, with the commands as markers.
 pub async fn index(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
     let meta = load(&state, id).await?;
@@ -329,19 +352,25 @@ pub async fn index(State(state): State<AppState>, Path(id): Path<String>) -> Res
         .map(|c| (c.start.clamp(0.0, b.duration), marker_label(&c.command)))
         .collect();
     markers.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let segments: Vec<_> = b
+    let segments = b
         .segments
         .iter()
         .enumerate()
-        .map(|(i, s)| json!({ "start": s.start, "url": format!("/api/sessions/{}/segments/{i}", meta.id) }))
+        .map(|(i, s)| SegmentLink {
+            start: s.start,
+            url: format!("/api/sessions/{}/segments/{i}", meta.id),
+        })
         .collect();
-    let body = json!({
-        "version": 1,
-        "duration": b.duration,
-        "term": { "cols": b.cols, "rows": b.rows },
-        "markers": markers.iter().map(|(t, l)| json!([t, l])).collect::<Vec<_>>(),
-        "segments": segments,
-    });
+    let body = SegmentIndex {
+        version: 1,
+        duration: b.duration,
+        term: Term {
+            cols: b.cols,
+            rows: b.rows,
+        },
+        markers,
+        segments,
+    };
     Ok(([(header::CACHE_CONTROL, "no-cache")], Json(body)).into_response())
 }
 

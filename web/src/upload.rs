@@ -28,17 +28,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use fixcast_sessions::{SessionId, SessionMeta, Status, Store};
-use serde_json::json;
 
-use crate::api::{blocking, number, params};
+use crate::access::blocking;
 use crate::error::{Error, Result};
 use crate::owner::{self, Key};
+use crate::query::{whole, Query, Whole};
 use crate::AppState;
 
 /// Largest body of one upload request (the recorder sends at most this much at once).
@@ -100,13 +100,25 @@ fn parse_meta(id: &SessionId, body: &[u8]) -> Result<SessionMeta> {
     Ok(meta)
 }
 
+/// What an upload request is answered: the size of the server's copy, the key made for
+/// a new upload (once), why the request was refused.
+#[derive(serde::Serialize)]
+struct SizeAnswer {
+    size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
 /// The size of the server's copy, as `{"size": N}`.
-fn size_json(status: StatusCode, size: u64, message: Option<String>) -> Response {
-    let mut v = json!({ "size": size });
-    if let Some(m) = message {
-        v["error"] = json!(m);
-    }
-    (status, Json(v)).into_response()
+fn size_json(status: StatusCode, size: u64, error: Option<String>) -> Response {
+    let answer = SizeAnswer {
+        size,
+        key: None,
+        error,
+    };
+    (status, Json(answer)).into_response()
 }
 
 fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -207,6 +219,12 @@ impl Uploads {
     }
 }
 
+/// `?offset=`: where the bytes sent go (what the uploader thinks the server has).
+#[derive(serde::Deserialize)]
+struct OffsetParam {
+    offset: Option<Whole>,
+}
+
 async fn start(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -242,11 +260,12 @@ async fn start(
         meta.recorder_pid = None;
         store.save_meta(&meta)?;
         let size = uploads.size(&store, &id)?;
-        let mut res = json!({ "size": size });
-        if let Some(k) = made {
-            res["key"] = json!(k.as_str());
-        }
-        Ok((StatusCode::OK, Json(res)).into_response())
+        let answer = SizeAnswer {
+            size,
+            key: made.map(|k| k.as_str().to_owned()),
+            error: None,
+        };
+        Ok((StatusCode::OK, Json(answer)).into_response())
     })
     .await
 }
@@ -254,13 +273,13 @@ async fn start(
 async fn append(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
+    query: Result<Query<OffsetParam>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
     let key = Key::from_headers(&headers)?;
-    let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
+    let offset = whole(query?.0.offset, usize::MAX, usize::MAX) as u64;
     let (store, uploads) = (state.store().clone(), state.inner.uploads.clone());
     blocking(move || {
         if started(&store, &id, key.as_ref())? == Status::Complete {
@@ -294,13 +313,13 @@ async fn append(
 async fn finish(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    RawQuery(query): RawQuery,
+    query: Result<Query<OffsetParam>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
     let key = Key::from_headers(&headers)?;
-    let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
+    let offset = whole(query?.0.offset, usize::MAX, usize::MAX) as u64;
     let meta = parse_meta(&id, &body)?;
     if meta.status == Status::Recording {
         return Err(Error::BadRequest(

@@ -581,3 +581,33 @@ async fn a_session_the_emulator_panics_on_is_a_422_and_the_rest_goes_on() {
     let r = get(&a, "/api/search?q=chattr").await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn bad_query_strings_are_a_400_naming_the_parameter() {
+    let w = world();
+    let a = w.app(None);
+    let msg = get(&a, "/api/sessions?limit=abc")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert_eq!(msg, r#"limit: expected a whole number, got "abc""#);
+    let msg = get(&a, "/api/search?q=x&group=host")
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert!(msg.starts_with("group: "), "{msg}");
+    // Given twice: the last one counts, as links that append a parameter expect.
+    let r = get(&a, "/api/sessions?limit=abc&limit=1").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["limit"], 1);
+    // A page answers a page, not JSON.
+    let r = get(&a, "/?page=x%3Cb%3E").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let html = r.text();
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    assert!(
+        html.contains("page: expected a whole number, got &quot;x&lt;b&gt;&quot;"),
+        "{html}"
+    );
+    // Links' hints on a session page are never refused.
+    let r = get(&a, &format!("/s/{}?hit=bogus&t=soon", w.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+}
