@@ -73,15 +73,6 @@ impl Store {
         self.sessions_dir().join(id.as_str())
     }
 
-    /// How many people watch a live session, as the server that streams it last wrote
-    /// (`<home>/live/<id>.viewers`, a decimal number); the recorder reads it to tell
-    /// the user. Absent when nobody watches.
-    pub fn viewers_path(&self, id: &SessionId) -> PathBuf {
-        self.home
-            .join("live")
-            .join(format!("{}.viewers", id.as_str()))
-    }
-
     pub fn cast_path(&self, id: &SessionId) -> PathBuf {
         self.dir(id).join(CAST_FILE)
     }
@@ -271,7 +262,7 @@ impl Store {
             }
             Err(e) => return Err(Error::io(&dir)(e)),
         }
-        crate::meta::write_atomic(&dir.join(UPLOAD_KEY_FILE), format!("{key}\n").as_bytes())?;
+        crate::atomic::write_atomic(&dir.join(UPLOAD_KEY_FILE), format!("{key}\n").as_bytes())?;
         Ok(true)
     }
 

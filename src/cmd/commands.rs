@@ -96,7 +96,7 @@ pub fn session_commands(
             return Ok(cached);
         }
     }
-    let key = CacheKey::of(&store.cast_path(id))?;
+    let key = store.session(id).cast_key()?;
     let read;
     let contents = match contents {
         Some(c) => c,

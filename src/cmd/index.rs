@@ -58,10 +58,8 @@ fn load_state(dir: &Path) -> State {
 
 fn save_state(dir: &Path, state: &State) -> anyhow::Result<()> {
     let path = dir.join(STATE_FILE);
-    let tmp = dir.join(format!("{STATE_FILE}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_vec(state)?)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .with_context(|| format!("cannot write {}", path.display()))
+    fixcast_sessions::write_atomic(&path, &serde_json::to_vec(state)?)
+        .context("cannot save the index's state")
 }
 
 /// What a session looks like on disk now, and the read-only list its fix records are
