@@ -306,6 +306,7 @@ fn long_session(home: &Path, size_mb: usize) -> anyhow::Result<Long> {
             ..Header::default()
         },
         events,
+        damage: Vec::new(),
     };
     let mut meta = SessionMeta::new(SessionId::generate(), 120, 30);
     meta.title = Some(format!("{size_mb} MB of build output"));

@@ -40,7 +40,7 @@ mod store;
 
 pub use atomic::{write_atomic, write_atomic_with};
 pub use cast_decode::{CastDecoder, CastReader};
-pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
+pub use cast_file::{frame_marks, read_cast, CastWriter, FrameMark};
 pub use cast_tail::CastTail;
 pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};

@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::asciicast::{Header, Recording};
-use crate::cast_file::{read_cast, read_cast_parts, CastContents, CastWriter};
+use crate::cast_file::{read_cast, read_cast_parts, CastWriter};
 use crate::command::{CacheKey, CommandRecord};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
@@ -289,13 +289,13 @@ impl Store {
     /// Reads a session's recording (tolerating damage; see [`read_cast`]). A recording
     /// with no header (its recorder died before writing one, or its start is damaged)
     /// gets one from the session's metadata.
-    pub fn read(&self, id: &SessionId) -> Result<CastContents> {
+    pub fn read(&self, id: &SessionId) -> Result<Recording> {
         let (header, events, damage) = read_cast_parts(&self.cast_path(id))?;
         let header = match header {
             Some(h) => h,
             None => SessionMeta::load(&self.dir(id).join(META_FILE))?.header(),
         };
-        Ok(CastContents {
+        Ok(Recording {
             header,
             events,
             damage,
@@ -456,7 +456,7 @@ impl Drop for Import {
     }
 }
 
-fn output_bytes(c: &CastContents) -> u64 {
+fn output_bytes(c: &Recording) -> u64 {
     c.events
         .iter()
         .filter_map(|e| match &e.kind {

@@ -5,7 +5,8 @@ use std::sync::{LazyLock, Mutex};
 
 use fixcast_recorder::cut_commands;
 use fixcast_sessions::{
-    contain, CacheKey, CastContents, CommandRecord, Panicked, SessionId, SessionMeta, Status, Store,
+    asciicast::Recording, contain, CacheKey, CommandRecord, Panicked, SessionId, SessionMeta,
+    Status, Store,
 };
 
 use super::live_cut::LiveCuts;
@@ -81,7 +82,7 @@ pub enum Output {
 pub fn session_commands(
     store: &Store,
     meta: &SessionMeta,
-    contents: Option<&CastContents>,
+    contents: Option<&Recording>,
     output: Output,
 ) -> anyhow::Result<Vec<CommandRecord>> {
     let id = &meta.id;

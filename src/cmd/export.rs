@@ -64,11 +64,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    // The events move: a copy would double what a long session takes in memory.
-    let mut rec = Recording {
-        header: contents.header,
-        events: contents.events,
-    };
+    let mut rec = contents;
     if let Some(commands) = commands {
         add_markers(&mut rec, &commands);
     }
