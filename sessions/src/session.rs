@@ -219,3 +219,66 @@ impl UploadFile {
         Ok(Ok(size + bytes.len() as u64))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    fn stored(store: &Store) -> SessionId {
+        let meta = SessionMeta::new(SessionId::generate(), 80, 24);
+        let mut w = store.create(&meta, &Header::default()).unwrap();
+        w.write(&Event::new(1_000, EventKind::Output("secret\r\n".into())))
+            .unwrap();
+        w.finish().unwrap();
+        meta.id
+    }
+
+    #[test]
+    fn replacing_the_recording_drops_the_caches_and_keeps_the_rest() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        let id = stored(&store);
+        let s = store.session(&id);
+        fs::write(s.derived_path("segments.v1.bin"), b"secret").unwrap();
+        let events = [Event::new(
+            1_000,
+            EventKind::Output("[REDACTED]\r\n".into()),
+        )];
+        let size = s.replace_recording(&Header::default(), &events).unwrap();
+        assert_eq!(s.cast_size().unwrap(), size);
+        let mut names: Vec<_> = fs::read_dir(store.dir(&id))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [META_FILE, CAST_FILE]);
+        assert_eq!(store.read(&id).unwrap().events, events);
+    }
+
+    #[test]
+    fn an_upload_appends_only_at_the_size_it_was_told() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        let id = SessionId::generate();
+        assert!(store.create_uploaded(&id, "k").unwrap());
+        let s = store.session(&id);
+        let mut f = s.open_upload().unwrap().expect("nobody else holds it");
+        assert!(s.open_upload().unwrap().is_none(), "the lock is held");
+        assert_eq!(f.append(0, b"abc").unwrap(), Ok(3));
+        assert_eq!(f.append(0, b"abc").unwrap(), Err(3));
+        assert_eq!(s.cast_size().unwrap(), 3);
+    }
+
+    #[test]
+    fn the_viewer_count_is_written_read_and_removed() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        let id = SessionId::generate();
+        assert_eq!(store.viewers(&id), 0);
+        store.set_viewers(&id, 3);
+        assert_eq!(store.viewers(&id), 3);
+        store.set_viewers(&id, 0);
+        assert_eq!(store.viewers(&id), 0);
+    }
+}
