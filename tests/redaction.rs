@@ -283,3 +283,39 @@ fn one_secret_is_one_secret() {
         .ok(&["redact", "last"])
         .ends_with(": 0 secrets redacted\n"));
 }
+
+#[test]
+fn redact_drops_every_cache_of_the_old_recording() {
+    let home = Home::new();
+    let file = fixture("secrets/planted.txt");
+    home.ok(&[
+        "rec",
+        "--no-redact",
+        "-c",
+        &format!("cat {}", file.display()),
+    ]);
+    let id = &home.ids()[0];
+    // The player's segments are cached beside the recording, secrets and all.
+    {
+        let server = Server::start(home.path(), None);
+        get_text(&server.url, &format!("/api/sessions/{id}/segments"));
+        get_text(&server.url, &format!("/api/sessions/{id}/segments/0"));
+    }
+    let dir = home.path().join("sessions").join(id);
+    // Absent once dropped: then it holds nothing.
+    let segments = |dir: &Path| -> String {
+        let Ok(bytes) = std::fs::read(dir.join("segments.v1.bin")) else {
+            return String::new();
+        };
+        String::from_utf8_lossy(&zstd::stream::decode_all(&bytes[..]).unwrap()).into_owned()
+    };
+    let secrets = secrets();
+    assert!(
+        !found_in(&secrets, &segments(&dir)).is_empty(),
+        "no segments cached"
+    );
+
+    home.ok(&["redact", id]);
+    let left = found_in(&secrets, &segments(&dir)).len();
+    assert_eq!(left, 0, "{left} secrets left in the segments cache");
+}

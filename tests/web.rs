@@ -459,6 +459,7 @@ pub fn long_session(home: &Path, mb: usize) -> (SessionId, f64) {
             ..Header::default()
         },
         events,
+        damage: Vec::new(),
     };
     let mut meta = SessionMeta::new(SessionId::generate(), 120, 30);
     meta.title = Some(format!("{mb} MB of build output"));

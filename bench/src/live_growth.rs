@@ -38,7 +38,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use fixcast_sessions::CAST_FILE;
+use fixcast_sessions::{SessionId, Store};
 
 use crate::live_session::{Follow, Poller, Shell};
 use crate::serve::Server;
@@ -141,7 +141,8 @@ fn measure(
 ) -> anyhow::Result<()> {
     shell.wait_prompts(1, COMMAND_LIMIT)?;
     let id = crate::live::live_id(server.addr, Duration::from_secs(20))?;
-    let mut tail = Follow::new(home.join("sessions").join(&id).join(CAST_FILE));
+    let (store, sid) = (Store::open(home)?, id.parse::<SessionId>()?);
+    let mut tail = Follow::new(store.session(&sid).cast_path());
     let session_path = format!("/api/sessions/{id}");
     let mut rng = Rng::new(0x6c69_7665_6772_6f77);
     let mut points: Vec<Point> = Vec::new();

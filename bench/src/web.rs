@@ -157,9 +157,10 @@ fn compare(
         bail!("session: HTTP {status}");
     }
     let commands_s = t.elapsed().as_secs_f64();
+    let (store, sid) = (Store::open(home)?, id.parse::<SessionId>()?);
     let cache = ["segments.v1.json", "segments.v1.bin"]
         .iter()
-        .map(|f| std::fs::metadata(home.join("sessions").join(&id).join(f)).map_or(0, |m| m.len()))
+        .map(|f| std::fs::metadata(store.session(&sid).derived_path(f)).map_or(0, |m| m.len()))
         .sum::<u64>();
     println!(
         "web open: {tag}first open builds the segment cache: {build_s:.1} s ({:.0} MB/s of output; {segments} segments, {} on disk), \
@@ -305,6 +306,7 @@ fn long_session(home: &Path, size_mb: usize) -> anyhow::Result<Long> {
             ..Header::default()
         },
         events,
+        damage: Vec::new(),
     };
     let mut meta = SessionMeta::new(SessionId::generate(), 120, 30);
     meta.title = Some(format!("{size_mb} MB of build output"));

@@ -207,6 +207,7 @@ fn search_store(home: &Path) -> anyhow::Result<(usize, usize)> {
                 ..Header::default()
             },
             events: integrated_events(&cmds),
+            damage: Vec::new(),
         };
         commands += cmds.len();
         sessions += 1;

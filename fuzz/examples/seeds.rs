@@ -99,6 +99,7 @@ fn asciicast_import(dir: &Path, events: &[Event]) {
     let rec = Recording {
         header: header(100, 30),
         events: events.to_vec(),
+        damage: Vec::new(),
     };
     write(dir, "v3.cast", write_v3(&rec).as_bytes());
     write(dir, "v2.cast", write_v2(&rec).as_bytes());
@@ -165,6 +166,7 @@ fn segments(dir: &Path, events: &[Event]) {
     let rec = Recording {
         header: header(30, 8),
         events: events.to_vec(),
+        damage: Vec::new(),
     };
     // First byte: segment size in units of 64 bytes of output (1: cut often).
     write(

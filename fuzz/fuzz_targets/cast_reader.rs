@@ -8,7 +8,8 @@
 #![no_main]
 
 use fixcast_fuzz::{cast_file, events, header, scratch, side};
-use fixcast_sessions::{read_cast, CastContents, CastTail, Event};
+use fixcast_sessions::asciicast::Recording;
+use fixcast_sessions::{read_cast, CastTail, Event};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 
@@ -64,7 +65,7 @@ fn structured(data: &[u8]) -> Result<()> {
 }
 
 /// Reads `file` whole, and as a tail that grows `grow` bytes at a time.
-fn read_both(file: &[u8], grow: usize) -> (Option<CastContents>, Option<Vec<Event>>) {
+fn read_both(file: &[u8], grow: usize) -> (Option<Recording>, Option<Vec<Event>>) {
     let path = scratch("whole.cast.zst");
     std::fs::write(&path, file).expect("scratch file");
     let whole = read_cast(&path).ok();

@@ -517,12 +517,9 @@ pub(crate) fn load_state(dir: &Path) -> State {
 }
 
 pub(crate) fn save_state(dir: &Path, state: &State) -> Result<()> {
-    let path = dir.join(STATE_FILE);
-    let tmp = dir.join(format!("{STATE_FILE}.tmp{}", std::process::id()));
     let json = serde_json::to_vec(state).expect("a map of strings always serializes");
-    std::fs::write(&tmp, json)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(CatalogError::file("cannot write", path))
+    fixcast_sessions::write_atomic(&dir.join(STATE_FILE), &json)
+        .map_err(|e| CatalogError::from(e).context("cannot save the index's state"))
 }
 
 pub(crate) fn clear_pending(dir: &Path) {

@@ -34,6 +34,9 @@ pub enum CatalogError {
     /// A session could not be read or cut (the index is not at fault).
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// A file written through the store's one atomic write (the state file).
+    #[error(transparent)]
+    Store(#[from] fixcast_sessions::Error),
     /// The catalog's own files: the state file, the pending queue, the swap of a rebuild.
     #[error("{what} {}", path.display())]
     File {

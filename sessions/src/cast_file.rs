@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::asciicast::{Header, V3Encoder};
+use crate::asciicast::{Header, Recording, V3Encoder};
 use crate::cast_decode::CastReader;
 use crate::error::{Error, Result};
 use crate::event::Event;
@@ -222,21 +222,12 @@ pub struct FrameMark {
     pub base: u64,
 }
 
-/// What was read from a `session.cast.zst`, and what could not be.
-#[derive(Debug, Clone)]
-pub struct CastContents {
-    pub header: Header,
-    pub events: Vec<Event>,
-    /// Damage found: a cut tail, a corrupt frame, a bad line. Empty for a clean file.
-    pub damage: Vec<String>,
-}
-
 /// Reads a whole `session.cast.zst`, tolerating any damage: every event before it is
 /// returned (and those of the frames after it), the damage is described in `damage`. A
 /// file with no readable header (empty, or its start damaged) gets an 80x24 one.
-pub fn read_cast(path: &Path) -> Result<CastContents> {
+pub fn read_cast(path: &Path) -> Result<Recording> {
     let (header, events, damage) = read_cast_parts(path)?;
-    Ok(CastContents {
+    Ok(Recording {
         header: header.unwrap_or_else(|| Header {
             cols: 80,
             rows: 24,

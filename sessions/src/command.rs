@@ -162,5 +162,5 @@ pub(crate) fn save_cache(path: &Path, key: CacheKey, commands: Vec<CommandRecord
     let cache = Cache { key, commands };
     let json = serde_json::to_vec(&cache).expect("commands serialise");
     let packed = zstd::encode_all(&json[..], 3).map_err(Error::io(path))?;
-    crate::meta::write_atomic(path, &packed)
+    crate::atomic::write_atomic(path, &packed)
 }

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod asciicast;
+mod atomic;
 mod cast_decode;
 mod cast_file;
 mod cast_tail;
@@ -33,11 +34,13 @@ mod id;
 mod meta;
 mod read_only;
 mod screen;
+mod session;
 mod shell_words;
 mod store;
 
+pub use atomic::{write_atomic, write_atomic_with};
 pub use cast_decode::{CastDecoder, CastReader};
-pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};
+pub use cast_file::{frame_marks, read_cast, CastWriter, FrameMark};
 pub use cast_tail::CastTail;
 pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};
@@ -52,6 +55,7 @@ pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
 pub use read_only::{ReadOnly, READ_ONLY};
 pub use screen::{emulated_size, MAX_SIDE, MIN_SIDE};
+pub use session::{Session, UploadFile};
 pub use store::{
     Import, Listed, RecordingLock, Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE,
 };

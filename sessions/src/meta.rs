@@ -1,7 +1,6 @@
 //! `meta.json`: what fixcast knows about a session besides its recording.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -189,7 +188,7 @@ impl SessionMeta {
             source,
         })?;
         json.push(b'\n');
-        write_atomic(path, &json)
+        crate::atomic::write_atomic(path, &json)
     }
 
     /// An asciicast header for a recording that lost its own: the size, title and start
@@ -207,23 +206,6 @@ impl SessionMeta {
             tags: self.tags.clone(),
         }
     }
-}
-
-pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::Io {
-            path: path.to_owned(),
-            source: e,
-        }
-    })
 }
 
 #[cfg(test)]

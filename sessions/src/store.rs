@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::asciicast::{Header, Recording};
-use crate::cast_file::{read_cast, read_cast_parts, CastContents, CastWriter};
+use crate::cast_file::{read_cast, read_cast_parts, CastWriter};
 use crate::command::{CacheKey, CommandRecord};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
@@ -71,15 +71,6 @@ impl Store {
     /// The folder of a session (the id is validated, so this never leaves the home).
     pub fn dir(&self, id: &SessionId) -> PathBuf {
         self.sessions_dir().join(id.as_str())
-    }
-
-    /// How many people watch a live session, as the server that streams it last wrote
-    /// (`<home>/live/<id>.viewers`, a decimal number); the recorder reads it to tell
-    /// the user. Absent when nobody watches.
-    pub fn viewers_path(&self, id: &SessionId) -> PathBuf {
-        self.home
-            .join("live")
-            .join(format!("{}.viewers", id.as_str()))
     }
 
     pub fn cast_path(&self, id: &SessionId) -> PathBuf {
@@ -284,7 +275,7 @@ impl Store {
             }
             Err(e) => return Err(Error::io(&dir)(e)),
         }
-        crate::meta::write_atomic(&dir.join(UPLOAD_KEY_FILE), format!("{key}\n").as_bytes())?;
+        crate::atomic::write_atomic(&dir.join(UPLOAD_KEY_FILE), format!("{key}\n").as_bytes())?;
         Ok(true)
     }
 
@@ -311,13 +302,13 @@ impl Store {
     /// Reads a session's recording (tolerating damage; see [`read_cast`]). A recording
     /// with no header (its recorder died before writing one, or its start is damaged)
     /// gets one from the session's metadata.
-    pub fn read(&self, id: &SessionId) -> Result<CastContents> {
+    pub fn read(&self, id: &SessionId) -> Result<Recording> {
         let (header, events, damage) = read_cast_parts(&self.cast_path(id))?;
         let header = match header {
             Some(h) => h,
             None => SessionMeta::load(&self.dir(id).join(META_FILE))?.header(),
         };
-        Ok(CastContents {
+        Ok(Recording {
             header,
             events,
             damage,
@@ -478,7 +469,7 @@ impl Drop for Import {
     }
 }
 
-fn output_bytes(c: &CastContents) -> u64 {
+fn output_bytes(c: &Recording) -> u64 {
     c.events
         .iter()
         .filter_map(|e| match &e.kind {

@@ -5,7 +5,8 @@ use std::sync::{LazyLock, Mutex};
 
 use fixcast_recorder::cut_commands;
 use fixcast_sessions::{
-    contain, CacheKey, CastContents, CommandRecord, Panicked, SessionId, SessionMeta, Status, Store,
+    asciicast::Recording, contain, CacheKey, CommandRecord, Panicked, SessionId, SessionMeta,
+    Status, Store,
 };
 
 use super::live_cut::LiveCuts;
@@ -79,7 +80,7 @@ pub enum Output {
 pub fn session_commands(
     store: &Store,
     meta: &SessionMeta,
-    contents: Option<&CastContents>,
+    contents: Option<&Recording>,
     output: Output,
 ) -> anyhow::Result<Vec<CommandRecord>> {
     live_commands(store, &LiveCuts::default(), meta, contents, output)
@@ -91,7 +92,7 @@ pub fn live_commands(
     store: &Store,
     live: &LiveCuts,
     meta: &SessionMeta,
-    contents: Option<&CastContents>,
+    contents: Option<&Recording>,
     output: Output,
 ) -> anyhow::Result<Vec<CommandRecord>> {
     let id = &meta.id;
@@ -106,7 +107,7 @@ pub fn live_commands(
             return Ok(cached);
         }
     }
-    let key = CacheKey::of(&store.cast_path(id))?;
+    let key = store.session(id).cast_key()?;
     let read;
     let contents = match contents {
         Some(c) => c,

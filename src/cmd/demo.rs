@@ -234,11 +234,9 @@ fn forget_previous(store: &Store) -> anyhow::Result<usize> {
 
 fn save_marker(store: &Store, ids: &[String]) -> anyhow::Result<()> {
     let path = store.home().join(MARKER);
-    let tmp = store.home().join(format!("{MARKER}.tmp"));
     let text = serde_json::to_string_pretty(&serde_json::json!({ "sessions": ids }))?;
-    std::fs::write(&tmp, text + "\n")
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .with_context(|| format!("cannot write {}", path.display()))
+    fixcast_sessions::write_atomic(&path, (text + "\n").as_bytes())
+        .context("cannot save the demo's sessions")
 }
 
 /// `chattr -R -i` over the sandbox, quietly: a scenario stopped half way may have left

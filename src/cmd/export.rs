@@ -1,9 +1,7 @@
 //! `fixcast export`: a session as asciicast v3/v2, raw output bytes, plain text, or a
 //! runbook (Markdown, or a standalone HTML page that plays the session).
 
-use std::fs;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -66,11 +64,7 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    // The events move: a copy would double what a long session takes in memory.
-    let mut rec = Recording {
-        header: contents.header,
-        events: contents.events,
-    };
+    let mut rec = contents;
     if let Some(commands) = commands {
         add_markers(&mut rec, &commands);
     }
@@ -114,8 +108,8 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
 
 fn write_out(args: &ExportArgs, bytes: &[u8]) -> anyhow::Result<ExitCode> {
     match &args.output {
-        Some(path) => write_atomic(path, bytes)
-            .with_context(|| format!("{}: cannot write", path.display()))?,
+        // The error names the file.
+        Some(path) => fixcast_sessions::write_atomic(path, bytes).context("cannot write")?,
         None => {
             let mut out = io::stdout().lock();
             out.write_all(bytes)?;
@@ -191,24 +185,4 @@ fn safe_raw_output(rec: &Recording) -> Vec<u8> {
         ));
     }
     out
-}
-
-/// Writes `path` whole or not at all: a temp file beside it, synced, then renamed.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp: PathBuf = path.with_file_name(tmp_name);
-    let write = || -> io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
 }

@@ -56,7 +56,9 @@ impl LiveCuts {
             let f = match followed.get(id) {
                 Some((f, _)) => f.clone(),
                 None => {
-                    let tail = CastTail::open(&store.cast_path(id))
+                    let tail = store
+                        .session(id)
+                        .cast_tail()
                         .with_context(|| format!("session {id}"))?;
                     Arc::new(Mutex::new(Followed {
                         tail,

@@ -2,7 +2,6 @@
 //! the table fits its width (titles and tags are cut); to a pipe its lines are whole.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use fixcast_sessions::{error_chain, Listed, SessionMeta, Store};
@@ -59,7 +58,7 @@ fn write_table(out: &mut impl Write, store: &Store, sessions: &[Listed]) -> io::
                 format_local(m.started),
                 format_duration(duration_so_far(m)),
                 m.status.as_str().to_owned(),
-                format_size(dir_size(&store.dir(&m.id))),
+                format_size(store.session(&m.id).size_on_disk()),
                 printable(&m.tags.join(",")).into_owned(),
                 printable(m.display_title()).into_owned(),
             ]
@@ -173,18 +172,6 @@ fn cut(s: &str, max: usize) -> String {
 }
 
 /// What a session takes on disk: the files in its folder.
-fn dir_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok()?.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,8 @@ mod upload;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use fixcast_sessions::{CastContents, Listed, SessionId, Store};
+use fixcast_sessions::asciicast::Recording;
+use fixcast_sessions::{Listed, SessionId, Store};
 
 use crate::cli::{Cli, Command};
 
@@ -109,7 +110,7 @@ fn warn_repaired(id: &SessionId) {
 /// Reads a session's recording, warning when it could only be read in part. A session
 /// still being recorded is read as far as its recorder has flushed: its cut tail is no
 /// damage, and is told as such.
-fn read_recording(store: &Store, id: &SessionId) -> anyhow::Result<CastContents> {
+fn read_recording(store: &Store, id: &SessionId) -> anyhow::Result<Recording> {
     let contents = store.read(id)?;
     if store.is_being_recorded(id) {
         warn(format_args!(

@@ -15,7 +15,8 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fixcast_sessions::{CastContents, Event, EventKind, Listed, Store};
+use fixcast_sessions::asciicast::Recording;
+use fixcast_sessions::{Event, EventKind, Listed, Store};
 
 use super::commands::{session_commands, Output};
 use super::safe_replay::SafeReplay;
@@ -77,7 +78,7 @@ pub fn run(store: Store, args: PlayArgs) -> anyhow::Result<ExitCode> {
 
 /// When each command starts: the session's commands, and the recording's own markers (an
 /// imported recording may have chapters and no commands fixcast can cut).
-fn chapters(store: &Store, listed: &Listed, contents: &CastContents) -> Vec<u64> {
+fn chapters(store: &Store, listed: &Listed, contents: &Recording) -> Vec<u64> {
     let mut starts: Vec<u64> = contents
         .events
         .iter()
@@ -92,7 +93,7 @@ fn chapters(store: &Store, listed: &Listed, contents: &CastContents) -> Vec<u64>
 }
 
 /// Says so when the recording does not fit this terminal: it would wrap, or scroll.
-fn warn_if_larger(contents: &CastContents) {
+fn warn_if_larger(contents: &Recording) {
     let (mut cols, mut rows) = (contents.header.cols, contents.header.rows);
     for e in &contents.events {
         if let EventKind::Resize { cols: c, rows: r } = e.kind {

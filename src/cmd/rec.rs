@@ -83,7 +83,8 @@ impl Sink for HomoglyphWarning {
 /// a live session to `<home>/live/<id>.viewers`; this reads it at most once a second on
 /// the writer thread (a small file read; nothing waits on the server).
 struct ViewerNotice {
-    path: std::path::PathBuf,
+    store: Store,
+    id: SessionId,
     next: std::time::Instant,
     viewers: usize,
 }
@@ -95,10 +96,7 @@ impl ViewerNotice {
             return;
         }
         self.next = now + std::time::Duration::from_secs(1);
-        let n = std::fs::read_to_string(&self.path)
-            .ok()
-            .and_then(|s| s.trim().parse::<usize>().ok())
-            .unwrap_or(0);
+        let n = self.store.viewers(&self.id);
         if n > 0 && self.viewers == 0 {
             let who = if n == 1 { "viewer" } else { "viewers" };
             eprint!("\r\nfixcast: {n} {who} watching live\r\n");
@@ -119,7 +117,7 @@ impl Sink for ViewerNotice {
         self.check();
     }
     fn finish(&mut self) -> Result<(), SinkError> {
-        let _ = std::fs::remove_file(&self.path);
+        self.store.set_viewers(&self.id, 0);
         Ok(())
     }
 }
@@ -270,7 +268,8 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         }),
         Box::new(HomoglyphWarning),
         Box::new(ViewerNotice {
-            path: store.viewers_path(&id),
+            store: store.clone(),
+            id: id.clone(),
             next: std::time::Instant::now(),
             viewers: 0,
         }),
@@ -308,7 +307,7 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         redacted: !args.no_redact,
         count: outcome.redacted,
     });
-    meta.bytes.stored = std::fs::metadata(store.cast_path(&id)).map_or(0, |m| m.len());
+    meta.bytes.stored = store.session(&id).cast_size().unwrap_or(0);
     if !outcome.sink_errors.is_empty() {
         meta.status = Status::Interrupted;
     }

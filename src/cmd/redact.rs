@@ -3,13 +3,12 @@
 //!
 //! The user's patterns come from the config file's `[redact] patterns` (see `config`).
 
-use std::fs;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use fixcast_recorder::Rules;
-use fixcast_sessions::{CastWriter, Redaction, SessionMeta, Store, COMMANDS_FILE};
+use fixcast_sessions::{Redaction, SessionMeta, Store};
 
 use super::{index, open_session, read_recording};
 use crate::cli::RedactArgs;
@@ -53,8 +52,8 @@ pub fn run(store: Store, args: RedactArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rewrites a session's recording redacted (a new file renamed over the old one, so a
-/// failure leaves the old one whole), drops its command cache and indexes it again.
+/// Rewrites a session's recording redacted (see [`fixcast_sessions::Session::replace_recording`]),
+/// which drops its caches, and indexes it again.
 fn redact_session(store: &Store, mut meta: SessionMeta, rules: &Rules) -> anyhow::Result<u64> {
     let id = meta.id.clone();
     let contents = read_recording(store, &id)?;
@@ -62,27 +61,10 @@ fn redact_session(store: &Store, mut meta: SessionMeta, rules: &Rules) -> anyhow
     let mut header = contents.header.clone();
     header.command = header.command.map(|c| rules.redact_text(&c));
     header.title = header.title.map(|t| rules.redact_text(&t));
-    let path = store.cast_path(&id);
-    let tmp = path.with_file_name(format!(".redact-{}.cast.zst", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    let write = || -> anyhow::Result<u64> {
-        let mut w = CastWriter::create(&tmp, &header)?;
-        for ev in &events {
-            w.write(ev)?;
-        }
-        let stored = w.finish()?;
-        fs::rename(&tmp, &path)?;
-        Ok(stored)
-    };
-    let stored = write().inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })?;
-    // The cache would be stale anyway (its key is the recording's size and time); it
-    // goes now so that no copy of a secret outlives the rewrite.
-    let cache = store.dir(&id).join(COMMANDS_FILE);
-    if cache.exists() {
-        fs::remove_file(&cache).with_context(|| format!("{}: cannot remove", cache.display()))?;
-    }
+    // A new file renamed over the old one, and the caches go with it: the commands
+    // cache would be stale anyway (its key is the recording's size and time), but no
+    // copy of a secret may outlive the rewrite.
+    let stored = store.session(&id).replace_recording(&header, &events)?;
     meta.command = meta.command.map(|c| rules.redact_text(&c));
     meta.title = meta.title.map(|t| rules.redact_text(&t));
     let before = meta.redaction.as_ref().map_or(0, |r| r.count);
@@ -90,7 +72,7 @@ fn redact_session(store: &Store, mut meta: SessionMeta, rules: &Rules) -> anyhow
         redacted: true,
         count: before + count,
     });
-    meta.bytes.stored = fs::metadata(&path).map_or(stored, |m| m.len());
+    meta.bytes.stored = stored;
     store.save_meta(&meta)?;
     index::index_session_quietly(store, &meta);
     Ok(count)

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 use fixcast_recorder::{Sink, SinkError};
-use fixcast_sessions::{Event, SessionId, Store, META_FILE};
+use fixcast_sessions::{Event, SessionId, Store};
 
 /// Most bytes one request carries (the server accepts up to `fixcast_web::UPLOAD_LIMIT`).
 const CHUNK: u64 = 4 * 1024 * 1024;
@@ -366,8 +366,8 @@ impl Uploader {
         let mut worker = Worker {
             client: Client { url, token, key },
             id: id.clone(),
-            cast: store.cast_path(id),
-            meta: store.dir(id).join(META_FILE),
+            cast: store.session(id).cast_path(),
+            meta: store.session(id).meta_path(),
             acked: None,
             chunk: CHUNK,
         };

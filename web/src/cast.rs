@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use fixcast_sessions::asciicast::V3Encoder;
-use fixcast_sessions::CastReader;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -19,8 +18,7 @@ const CHUNK: usize = 256 * 1024;
 
 pub async fn cast(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
     let meta = load(&state, id).await?;
-    let path = state.store().cast_path(&meta.id);
-    let mut reader = CastReader::open(&path)?;
+    let mut reader = state.store().session(&meta.id).cast_reader()?;
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(4);
     let fallback = meta.header();
     tokio::task::spawn_blocking(move || {

@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -67,7 +66,7 @@ impl Hub {
         if let Some(live) = sessions.get(id) {
             return Ok(live.subscribe());
         }
-        let mut tail = Tail::open(store.cast_path(id))?;
+        let mut tail = Tail::open(store.session(id).cast_tail()?)?;
         let (tx, _) = broadcast::channel(BACKLOG);
         let live = Arc::new(Live {
             tx,
@@ -95,7 +94,6 @@ impl Hub {
     /// The tail thread: reads what the recorder flushes until the recording ends or
     /// nobody has watched for [`LINGER`]; keeps `<home>/live/<id>.viewers` up to date.
     fn follow(&self, store: &Store, id: &SessionId, mut tail: Tail, live: &Live) {
-        let viewers_file = store.viewers_path(id);
         let mut told = usize::MAX;
         let mut alone_since: Option<Instant> = None;
         let mut next_check = Instant::now();
@@ -105,7 +103,7 @@ impl Hub {
             let failed = !matches!(contain(|| tail.pump(live)), Ok(Ok(())));
             let viewers = live.tx.receiver_count();
             if viewers != told {
-                write_viewers(&viewers_file, viewers);
+                store.set_viewers(id, viewers);
                 told = viewers;
             }
             let mut ended = failed;
@@ -138,21 +136,7 @@ impl Hub {
                 alone_since = None;
             }
         }
-        let _ = std::fs::remove_file(&viewers_file);
-    }
-}
-
-fn write_viewers(path: &std::path::Path, n: usize) {
-    if n == 0 {
-        let _ = std::fs::remove_file(path);
-        return;
-    }
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, n.to_string()).is_ok() {
-        let _ = std::fs::rename(&tmp, path);
+        store.set_viewers(id, 0);
     }
 }
 
@@ -218,8 +202,7 @@ struct Tail {
 }
 
 impl Tail {
-    fn open(path: PathBuf) -> Result<Tail> {
-        let mut cast = CastTail::open(&path)?;
+    fn open(mut cast: CastTail) -> Result<Tail> {
         let size = |n: u16| if n == 0 { None } else { Some(n.min(1000)) };
         let (cols, rows) = match cast.header()? {
             Some(h) => (size(h.cols).unwrap_or(80), size(h.rows).unwrap_or(24)),

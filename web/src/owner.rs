@@ -67,7 +67,7 @@ fn hex(bytes: &[u8]) -> String {
 /// started the (existing) session `id`.
 pub(crate) fn check(store: &Store, id: &SessionId, key: Option<&Key>) -> Result<()> {
     let Some(owner) = store.upload_key(id)? else {
-        if store.dir(id).exists() {
+        if store.session(id).exists() {
             return Err(Error::Forbidden(format!(
                 "session {id} was recorded or imported on this server's machine, not uploaded; uploads never write it"
             )));

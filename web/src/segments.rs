@@ -4,13 +4,14 @@
 //! start as escape codes (`vt100`'s formatted contents). A seek downloads one segment
 //! and replays at most [`SEGMENT_BYTES`] of output, wherever it lands.
 //!
-//! Segments are derived data, cached beside the recording in `segments.v1.json` (the
-//! index with each segment's place) and `segments.v1.bin` (each segment's JSON, zstd),
-//! keyed like the commands cache by the recording's size and mtime.
+//! Segments are derived data, cached where the store keeps a session's caches
+//! ([`Session::derived_path`]) in `segments.v1.json` (the index with each segment's
+//! place) and `segments.v1.bin` (each segment's JSON, zstd), keyed like the commands
+//! cache by the recording's size and mtime.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +20,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fixcast_sessions::{
-    contain, emulated_size, CacheKey, CastReader, EventKind, SessionId, Status, Store,
+    contain, emulated_size, write_atomic, write_atomic_with, CacheKey, EventKind, Session,
+    SessionId, Status, Store,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -80,8 +82,8 @@ fn io_err(path: &FsPath) -> impl FnOnce(std::io::Error) -> Error + '_ {
 impl Cache {
     /// The session's segments, built now if there is no fresh cache.
     fn get(&self, store: &Store, id: &SessionId) -> Result<Arc<Built>> {
-        let cast = store.cast_path(id);
-        let key = CacheKey::of(&cast)?;
+        let session = store.session(id);
+        let key = session.cast_key()?;
         if let Some(b) = lock(&self.built).get(id).filter(|b| b.key == key) {
             return Ok(b.clone());
         }
@@ -95,15 +97,13 @@ impl Cache {
         if let Some((_, reason)) = lock(&self.failed).get(id).filter(|(k, _)| *k == key) {
             return Err(unreadable(reason.clone()));
         }
-        let dir = store.dir(id);
         let _one = lock(&self.building);
-        let built = match read_index(&dir, &key) {
+        let built = match read_index(session, &key) {
             Some(b) => b,
             // `vt100` may panic on a recording: that session is a 422, never the server.
-            None => match contain(|| build(&cast, &dir, key.clone())) {
+            None => match contain(|| build(session, key.clone())) {
                 Ok(b) => b?,
                 Err(panic) => {
-                    let _ = std::fs::remove_file(tmp_data_path(&dir));
                     lock(&self.failed).insert(id.clone(), (key, panic.to_string()));
                     return Err(unreadable(panic.to_string()));
                 }
@@ -115,9 +115,11 @@ impl Cache {
     }
 }
 
-fn read_index(dir: &FsPath, key: &CacheKey) -> Option<Built> {
-    let b: Built = serde_json::from_slice(&std::fs::read(dir.join(INDEX_FILE)).ok()?).ok()?;
-    (b.version == VERSION && b.key == *key && dir.join(DATA_FILE).is_file()).then_some(b)
+fn read_index(session: Session<'_>, key: &CacheKey) -> Option<Built> {
+    let index = std::fs::read(session.derived_path(INDEX_FILE)).ok()?;
+    let b: Built = serde_json::from_slice(&index).ok()?;
+    let data = session.derived_path(DATA_FILE).is_file();
+    (b.version == VERSION && b.key == *key && data).then_some(b)
 }
 
 /// The segment being filled.
@@ -244,9 +246,9 @@ fn cut(
     Ok(duration)
 }
 
-fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
+fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
     // The store's reader: whole events, as far as they go past any damage.
-    let mut reader = CastReader::open(cast)?;
+    let mut reader = session.cast_reader()?;
     let (mut cols, mut rows) = (80u16, 24u16);
     if let Some(h) = reader.header()? {
         let size = |n: u16| Some(n).filter(|&n| n > 0 && n <= 1000);
@@ -254,32 +256,28 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         rows = size(h.rows).unwrap_or(24);
     }
     let (term_cols, term_rows) = (cols, rows);
-    let tmp_data = tmp_data_path(dir);
-    let mut out = BufWriter::new(File::create(&tmp_data).map_err(io_err(&tmp_data))?);
+    let data = session.derived_path(DATA_FILE);
     let mut entries = Vec::new();
-    let mut written = 0u64;
-    let mut flush = |seg: &Segment, out: &mut BufWriter<File>| -> Result<()> {
-        let packed = zstd::encode_all(seg.json().as_bytes(), 3).map_err(io_err(&tmp_data))?;
-        out.write_all(&packed).map_err(io_err(&tmp_data))?;
-        entries.push(Entry {
-            start: seg.start,
-            offset: written,
-            len: packed.len() as u64,
-        });
-        written += packed.len() as u64;
-        Ok(())
-    };
-
-    let duration = cut(
-        (cols, rows),
-        SEGMENT_BYTES,
-        || Ok(reader.next_event()?),
-        |seg| flush(seg, &mut out),
-    )?;
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
-        .map_err(io_err(&tmp_data))?;
+    // Written whole or not at all: a panic in `vt100` leaves no half-written file.
+    let duration = write_atomic_with(&data, |out| {
+        let mut written = 0u64;
+        cut(
+            (cols, rows),
+            SEGMENT_BYTES,
+            || Ok(reader.next_event()?),
+            |seg| {
+                let packed = zstd::encode_all(seg.json().as_bytes(), 3).map_err(io_err(&data))?;
+                out.write_all(&packed).map_err(io_err(&data))?;
+                entries.push(Entry {
+                    start: seg.start,
+                    offset: written,
+                    len: packed.len() as u64,
+                });
+                written += packed.len() as u64;
+                Ok(())
+            },
+        )
+    })?;
     let built = Built {
         version: VERSION,
         key,
@@ -288,23 +286,12 @@ fn build(cast: &FsPath, dir: &FsPath, key: CacheKey) -> Result<Built> {
         duration,
         segments: entries,
     };
-    let data = dir.join(DATA_FILE);
-    std::fs::rename(&tmp_data, &data).map_err(io_err(&data))?;
-    let index = dir.join(INDEX_FILE);
-    let tmp_index = dir.join(format!("{INDEX_FILE}.tmp{}", std::process::id()));
-    std::fs::write(&tmp_index, serde_json::to_vec(&built).unwrap_or_default())
-        .and_then(|_| std::fs::rename(&tmp_index, &index))
-        .map_err(io_err(&index))?;
+    let index = session.derived_path(INDEX_FILE);
+    write_atomic(&index, &serde_json::to_vec(&built).unwrap_or_default())?;
     Ok(built)
 }
 
-/// Where a build writes the data file before renaming it into place.
-fn tmp_data_path(dir: &FsPath) -> PathBuf {
-    dir.join(format!("{DATA_FILE}.tmp{}", std::process::id()))
-}
-
-fn read_segment(dir: PathBuf, e: &Entry) -> Result<Vec<u8>> {
-    let path = dir.join(DATA_FILE);
+fn read_segment(path: PathBuf, e: &Entry) -> Result<Vec<u8>> {
     let mut f = File::open(&path).map_err(io_err(&path))?;
     f.seek(SeekFrom::Start(e.offset)).map_err(io_err(&path))?;
     let mut packed = vec![0; e.len as usize];
@@ -398,8 +385,8 @@ pub async fn segment(
         b.segments.get(n).cloned().ok_or_else(|| {
             Error::NotFound(format!("session {}: no segment {n}", meta.id.short()))
         })?;
-    let dir = state.store().dir(&meta.id);
-    let json = blocking(move || read_segment(dir, &entry)).await?;
+    let data = state.store().session(&meta.id).derived_path(DATA_FILE);
+    let json = blocking(move || read_segment(data, &entry)).await?;
     let cache = if meta.status == Status::Recording {
         "no-cache"
     } else {

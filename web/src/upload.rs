@@ -22,8 +22,6 @@
 //! never appended to.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,7 +31,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use fixcast_sessions::{SessionId, SessionMeta, Status, Store};
+use fixcast_sessions::{SessionId, SessionMeta, Status, Store, UploadFile};
 
 use crate::access::blocking;
 use crate::error::{Error, Result};
@@ -54,7 +52,7 @@ const FUTURE: Duration = Duration::from_secs(24 * 3600);
 /// Sessions being uploaded now: the locked cast file, and when the recorder last spoke.
 #[derive(Default)]
 pub(crate) struct Uploads {
-    open: Mutex<HashMap<SessionId, (File, Instant)>>,
+    open: Mutex<HashMap<SessionId, (UploadFile, Instant)>>,
     /// Whether the thread that lets go of silent recorders runs (from the first upload).
     sweeping: std::sync::OnceLock<()>,
     /// Starts one at a time, so two uploaders never both create one session.
@@ -121,25 +119,9 @@ fn size_json(status: StatusCode, size: u64, error: Option<String>) -> Response {
     (status, Json(answer)).into_response()
 }
 
-fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| {
-        Error::Store(fixcast_sessions::Error::Io {
-            path: path.to_owned(),
-            source,
-        })
-    }
-}
-
 /// A session on disk, for an upload: absent, or its metadata.
 fn meta_of(store: &Store, id: &SessionId) -> Result<Option<SessionMeta>> {
-    let path = store.dir(id).join(fixcast_sessions::META_FILE);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read(&path).map_err(io(&path))?;
-    let meta: SessionMeta = serde_json::from_slice(&text)
-        .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
-    Ok(Some(meta))
+    Ok(store.session(id).meta_as_stored()?)
 }
 
 fn status_of(store: &Store, id: &SessionId) -> Result<Option<Status>> {
@@ -190,13 +172,7 @@ impl Uploads {
             *at = Instant::now();
             return Ok(());
         }
-        let path = store.cast_path(id);
-        let file = File::options()
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        file.try_lock().map_err(|_| {
+        let file = store.session(id).open_upload()?.ok_or_else(|| {
             Error::Conflict(format!(
                 "session {id} is being recorded on this server's machine; not uploaded over"
             ))
@@ -206,12 +182,7 @@ impl Uploads {
     }
 
     fn size(&self, store: &Store, id: &SessionId) -> Result<u64> {
-        let path = store.cast_path(id);
-        match std::fs::metadata(&path) {
-            Ok(m) => Ok(m.len()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-            Err(e) => Err(io(&path)(e)),
-        }
+        Ok(store.session(id).cast_size()?)
     }
 
     fn release(&self, id: &SessionId) {
@@ -298,14 +269,10 @@ async fn append(
         let Some((file, _)) = open.get_mut(&id) else {
             return Err(Error::Internal("upload lock lost".into()));
         };
-        let path = store.cast_path(&id);
-        let size = file.metadata().map_err(io(&path))?.len();
-        if size != offset {
-            return Ok(wrong_offset(size, offset));
+        match file.append(offset, &body)? {
+            Ok(size) => Ok(size_json(StatusCode::OK, size, None)),
+            Err(size) => Ok(wrong_offset(size, offset)),
         }
-        file.write_all(&body).map_err(io(&path))?;
-        file.sync_data().map_err(io(&path))?;
-        Ok(size_json(StatusCode::OK, size + body.len() as u64, None))
     })
     .await
 }

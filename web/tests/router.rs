@@ -519,6 +519,7 @@ fn import_sized(w: &World, cols: u16, rows: u16, events: Vec<(u64, &str, &str)>)
             ..Header::default()
         },
         events,
+        damage: Vec::new(),
     };
     let meta = SessionMeta::new(SessionId::generate(), cols, rows);
     w.store.import(&rec, meta).unwrap().id.to_string()

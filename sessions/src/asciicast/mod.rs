@@ -31,11 +31,15 @@ pub struct Header {
     pub tags: Vec<String>,
 }
 
-/// A whole recording in memory.
+/// A whole recording in memory: parsed from an asciicast, or read from a session.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Recording {
     pub header: Header,
     pub events: Vec<Event>,
+    /// Damage found reading a stored recording (see [`crate::read_cast`]): a cut tail, a
+    /// corrupt frame, a bad line. Empty for a clean file, and for one parsed from text
+    /// (its parsers report what they skip themselves).
+    pub damage: Vec<String>,
 }
 
 /// Why a cast could not be read: the line (1-based) and the reason.
@@ -72,7 +76,14 @@ pub fn parse(text: &str) -> Result<(Version, Recording), FormatError> {
         events.push(ev);
     }
     let header = stream.header().clone();
-    Ok((stream.version(), Recording { header, events }))
+    Ok((
+        stream.version(),
+        Recording {
+            header,
+            events,
+            damage: Vec::new(),
+        },
+    ))
 }
 
 /// A stream over text in memory fails only in its format.

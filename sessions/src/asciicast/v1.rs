@@ -41,5 +41,9 @@ pub(super) fn parse(text: &str) -> Result<Recording, FormatError> {
         }
         events.push(Event::new(time, EventKind::Output(data.to_owned())));
     }
-    Ok(Recording { header, events })
+    Ok(Recording {
+        header,
+        events,
+        damage: Vec::new(),
+    })
 }

@@ -35,7 +35,14 @@ pub(super) fn parse(
             }
         }
     }
-    Ok((Recording { header, events }, damage))
+    Ok((
+        Recording {
+            header,
+            events,
+            damage: Vec::new(),
+        },
+        damage,
+    ))
 }
 
 pub(super) fn parse_header(line: &str) -> Result<Header, FormatError> {

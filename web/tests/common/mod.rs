@@ -91,6 +91,7 @@ pub fn import(store: &Store, title: &str, events: Vec<Event>) -> SessionMeta {
             ..Header::default()
         },
         events,
+        damage: Vec::new(),
     };
     let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
     meta.title = Some(title.into());
