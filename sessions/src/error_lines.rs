@@ -141,6 +141,12 @@ fn mask_word(w: &str) -> String {
     if hex || id {
         return "#".into();
     }
+    digits_masked(w)
+}
+
+/// `w` with each run of digits made one `0` (`pid 4711` and `pid 12` read alike): what
+/// error signatures and command-line normalisation share.
+pub(crate) fn digits_masked(w: &str) -> String {
     let mut out = String::with_capacity(w.len());
     let mut in_digits = false;
     for c in w.chars() {

@@ -334,20 +334,7 @@ fn mask(word: &str) -> String {
     if base.len() >= 8 && base.chars().all(|c| c.is_ascii_hexdigit()) {
         return "x".into();
     }
-    let mut out = String::with_capacity(base.len());
-    let mut digits = false;
-    for c in base.chars() {
-        if c.is_ascii_digit() {
-            if !digits {
-                out.push('0');
-            }
-            digits = true;
-        } else {
-            out.push(c);
-            digits = false;
-        }
-    }
-    out
+    crate::error_lines::digits_masked(base)
 }
 
 #[cfg(test)]
