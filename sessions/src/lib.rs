@@ -35,6 +35,7 @@ mod read_only;
 mod screen;
 mod shell_words;
 mod store;
+pub mod upload_protocol;
 
 pub use cast_decode::{CastDecoder, CastReader};
 pub use cast_file::{frame_marks, read_cast, CastContents, CastWriter, FrameMark};

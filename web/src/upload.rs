@@ -33,6 +33,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use fixcast_sessions::upload_protocol::{APPEND, FINISH, OFFSET, START};
 use fixcast_sessions::{SessionId, SessionMeta, Status, Store};
 use serde_json::json;
 
@@ -41,8 +42,7 @@ use crate::error::{Error, Result};
 use crate::owner::{self, Key};
 use crate::AppState;
 
-/// Largest body of one upload request (the recorder sends at most this much at once).
-pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
+pub use fixcast_sessions::upload_protocol::UPLOAD_LIMIT;
 
 /// How long a session's lock is kept without hearing from its recorder.
 const IDLE: Duration = Duration::from_secs(60);
@@ -67,9 +67,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/{id}/start", post(start))
-        .route("/{id}/append", post(append))
-        .route("/{id}/finish", post(finish))
+        .route(&format!("/{{id}}{START}"), post(start))
+        .route(&format!("/{{id}}{APPEND}"), post(append))
+        .route(&format!("/{{id}}{FINISH}"), post(finish))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
 }
 
@@ -260,7 +260,7 @@ async fn append(
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
     let key = Key::from_headers(&headers)?;
-    let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
+    let offset = number(&params(query), OFFSET, usize::MAX, usize::MAX)? as u64;
     let (store, uploads) = (state.store().clone(), state.inner.uploads.clone());
     blocking(move || {
         if started(&store, &id, key.as_ref())? == Status::Complete {
@@ -300,7 +300,7 @@ async fn finish(
 ) -> Result<Response> {
     let id = parse_id(&raw)?;
     let key = Key::from_headers(&headers)?;
-    let offset = number(&params(query), "offset", usize::MAX, usize::MAX)? as u64;
+    let offset = number(&params(query), OFFSET, usize::MAX, usize::MAX)? as u64;
     let meta = parse_meta(&id, &body)?;
     if meta.status == Status::Recording {
         return Err(Error::BadRequest(
