@@ -466,7 +466,7 @@ mod tests {
         assert_eq!(u.prefix, "/fixcast");
         let u = ServerUrl::parse("https://example.org/f").unwrap();
         assert_eq!(u.authority, "example.org:443");
-        assert_eq!(u.show(), "https://example.org/f");
+        assert_eq!(u.show(), "https://example.org:443/f");
         assert_eq!(ServerUrl::parse("http://h:1").unwrap().show(), "http://h:1");
         assert!(ServerUrl::parse("example.org:7878").is_err());
         assert!(ServerUrl::parse("http:///x").is_err());
