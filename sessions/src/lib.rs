@@ -35,6 +35,8 @@ mod read_only;
 mod screen;
 mod shell_words;
 mod store;
+#[cfg(feature = "synthetic")]
+pub mod synthetic;
 pub mod upload_protocol;
 
 pub use cast_decode::{CastDecoder, CastReader};
