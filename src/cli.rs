@@ -118,7 +118,7 @@ pub struct RecArgs {
     /// `[rec] hints` in the config file)
     #[arg(long)]
     pub no_hints: bool,
-    /// Stream the recording to a `fixcast serve` too (http://HOST:PORT), while it is
+    /// Stream the recording to a `fixcast serve` too (http://HOST:PORT or https://HOST), while it is
     /// written locally as usual (default: `[server] url` in the config file)
     #[arg(long, env = "FIXCAST_SERVER", value_name = "URL")]
     pub server: Option<String>,

@@ -161,7 +161,7 @@ impl OnTerminal {
     /// Whether the terminal is back in its usual (cooked, echoing) mode.
     pub fn terminal_restored(&self) -> bool {
         use nix::sys::termios::LocalFlags;
-        // portable-pty speaks another nix version: compare the bits.
+        // portable-pty's termios, compared by bits: they hold whichever nix it uses.
         let t = self.master.get_termios().expect("termios of the pty");
         LocalFlags::from_bits_truncate(t.local_flags.bits())
             .contains(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG)

@@ -191,3 +191,29 @@ fn a_server_with_a_token_refuses_uploads_without_it() {
     assert!(out.status.success(), "{stderr}");
     assert_same(&local, &remote, &stderr);
 }
+
+#[test]
+fn an_https_address_of_a_plain_http_server_is_a_tls_error_not_a_hang() {
+    let (local, remote) = (Home::new(), Home::new());
+    let server = Server::start(remote.path(), None);
+    let url = server.url.replacen("http://", "https://", 1);
+    let start = Instant::now();
+    let out = wait(
+        rec(&local, &url, None, "echo upload line 10"),
+        Duration::from_secs(30),
+    );
+    // The recording ends at once; rec gives the server 10 s more, then says why not.
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("tls"), "{stderr}");
+    assert!(stderr.contains("https://127.0.0.1"), "{stderr}");
+    assert!(stderr.contains("the local session is complete"), "{stderr}");
+    let id = only_id(&local);
+    assert_eq!(meta(&local, &id)["status"], "complete");
+    assert!(!remote.path().join("sessions").join(&id).exists());
+}

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use fixcast_sessions::asciicast::{Header, Recording};
-use fixcast_sessions::{Event, EventKind, SessionId, SessionMeta, Store};
+use fixcast_sessions::synthetic::{self, Long};
+use fixcast_sessions::{SessionId, SessionMeta, Store};
 use serde_json::Value;
 
 use crate::util::{bin, have, Home};
@@ -429,42 +429,18 @@ fn a_wrong_token_gets_401() {
 /// slow the test down). Returns the id and the duration.
 pub fn long_session(home: &Path, mb: usize) -> (SessionId, f64) {
     let store = Store::open(home).unwrap();
-    let mut events = Vec::new();
-    let mut chunk = String::new();
-    let mut time = 0u64;
-    let mut n = 0u64;
-    let target = mb * 1_000_000;
-    let mut total = 0;
-    while total < target {
-        chunk.clear();
-        while chunk.len() < 64 * 1024 {
-            n += 1;
-            chunk.push_str(&format!(
-                "\x1b[32m{n:>9}\x1b[0m {:016x} build step {} of the long job: ok\r\n",
-                n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                n % 977
-            ));
-        }
-        total += chunk.len();
-        time += 200_000;
-        events.push(Event::new(time, EventKind::Output(chunk.clone())));
-    }
-    time += 1_000_000;
-    let last = format!("\x1b[2J\x1b[H\x1b[1mLAST-SCREEN-{mb}\x1b[0m after {n} lines\r\n$ ");
-    events.push(Event::new(time, EventKind::Output(last)));
-    let rec = Recording {
-        header: Header {
-            cols: 120,
-            rows: 30,
-            ..Header::default()
-        },
-        events,
-        damage: Vec::new(),
-    };
     let mut meta = SessionMeta::new(SessionId::generate(), 120, 30);
     meta.title = Some(format!("{mb} MB of build output"));
-    let meta = store.import(&rec, meta).unwrap();
-    (meta.id, time as f64 / 1e6)
+    let line = |n: u64| {
+        format!(
+            "\x1b[32m{n:>9}\x1b[0m {:016x} build step {} of the long job: ok\r\n",
+            n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            n % 977
+        )
+    };
+    let last = |n| format!("\x1b[2J\x1b[H\x1b[1mLAST-SCREEN-{mb}\x1b[0m after {n} lines\r\n$ ");
+    let built = synthetic::long_session(&store, meta, &Long::mb(mb), line, last).unwrap();
+    (built.meta.id, built.duration)
 }
 
 #[test]

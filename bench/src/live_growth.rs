@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use fixcast_sessions::{SessionId, Store};
 
-use crate::live_session::{Follow, Poller, Shell};
+use crate::live_session::{word, Follow, Poller, Shell, COMMAND_LIMIT, HTTP_TIMEOUT};
 use crate::serve::Server;
 use crate::util::{self, median_f64, percentile, Rng, TempDir};
 
@@ -52,9 +52,6 @@ const INDEX_REUSE: Duration = Duration::from_millis(500);
 const SEARCH_GAP: Duration = Duration::from_millis(650);
 /// Once the growth pauses: at least this long for the recorder's flush.
 const FLUSH_WAIT: Duration = Duration::from_millis(1500);
-/// A command (or a flush) taking longer than this fails the bench.
-pub const COMMAND_LIMIT: Duration = Duration::from_secs(30);
-pub const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 const SHOW_LIMIT: Duration = Duration::from_secs(120);
 /// Before each sample, the server is given this long to finish what it was doing.
 const IDLE_LIMIT: Duration = Duration::from_secs(20);
@@ -306,11 +303,6 @@ fn fig(xs: &[f64]) -> String {
         median_f64(xs),
         xs.iter().copied().fold(f64::NAN, f64::max)
     )
-}
-
-/// The word command `k` prints, and no other.
-pub fn word(k: usize) -> String {
-    format!("growth{k}mark")
 }
 
 /// A command printing its word, then ~20 kB: random base64, or a `seq` from a random start.

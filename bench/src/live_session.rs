@@ -13,9 +13,17 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use fixcast_sessions::{CastTail, EventKind};
 
-use crate::live_growth::{word, COMMAND_LIMIT, HTTP_TIMEOUT};
 use crate::serve::stop_child;
 use crate::util;
+
+/// A command (or a flush) taking longer than this fails the bench.
+pub const COMMAND_LIMIT: Duration = Duration::from_secs(30);
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The word command `k` prints, and no other.
+pub fn word(k: usize) -> String {
+    format!("growth{k}mark")
+}
 
 // ---------------------------------------------------------------------------------------
 // The recorded shell

@@ -21,8 +21,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use fixcast_sessions::asciicast::{Header, Recording};
-use fixcast_sessions::{Event, EventKind, SessionId, SessionMeta, Store};
+use fixcast_sessions::{synthetic, SessionId, SessionMeta, Store};
 
 use crate::serve::Server;
 use crate::util::{self, list, mb, median_f64, Rng, TempDir};
@@ -261,8 +260,7 @@ struct Long {
 }
 
 /// About `size_mb` MB of base64-like build log (64 KiB every 0.2 s), then a cleared
-/// screen with a unique marker; stored straight through the store (as `fixcast import`
-/// does after parsing, without a gigabyte of JSON to parse first).
+/// screen with a unique marker.
 fn long_session(home: &Path, size_mb: usize) -> anyhow::Result<Long> {
     const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let store = Store::open(home)?;
@@ -271,52 +269,28 @@ fn long_session(home: &Path, size_mb: usize) -> anyhow::Result<Long> {
         "FIXCAST-BENCH-END-{:016x}",
         r.next_u64() ^ std::process::id() as u64
     );
-    let target = size_mb as u64 * 1_000_000;
-    let mut events = Vec::new();
-    let (mut time, mut total, mut n) = (0u64, 0u64, 0u64);
-    let mut line = [0u8; 76];
-    while total < target {
-        let mut chunk = String::with_capacity(66 * 1024);
-        while chunk.len() < 64 * 1024 {
-            n += 1;
-            for part in line.chunks_mut(10) {
-                let mut x = r.next_u64();
-                for b in part {
-                    *b = B64[(x & 63) as usize];
-                    x >>= 6;
-                }
+    let mut text = [0u8; 76];
+    let line = |n: u64| {
+        for part in text.chunks_mut(10) {
+            let mut x = r.next_u64();
+            for b in part {
+                *b = B64[(x & 63) as usize];
+                x >>= 6;
             }
-            chunk.push_str(&format!("\x1b[32m{n:>9}\x1b[0m "));
-            chunk.push_str(std::str::from_utf8(&line).unwrap_or_default());
-            chunk.push_str("\r\n");
         }
-        total += chunk.len() as u64;
-        time += 200_000;
-        events.push(Event::new(time, EventKind::Output(chunk)));
-    }
-    time += 1_000_000;
-    let last = format!("\x1b[2J\x1b[H\x1b[1m{marker}\x1b[0m after {n} lines\r\n$ ");
-    total += last.len() as u64;
-    events.push(Event::new(time, EventKind::Output(last)));
-    let count = events.len();
-    let rec = Recording {
-        header: Header {
-            cols: 120,
-            rows: 30,
-            ..Header::default()
-        },
-        events,
-        damage: Vec::new(),
+        let text = std::str::from_utf8(&text).unwrap_or_default();
+        format!("\x1b[32m{n:>9}\x1b[0m {text}\r\n")
     };
+    let last = |n| format!("\x1b[2J\x1b[H\x1b[1m{marker}\x1b[0m after {n} lines\r\n$ ");
     let mut meta = SessionMeta::new(SessionId::generate(), 120, 30);
     meta.title = Some(format!("{size_mb} MB of build output"));
-    let meta = store.import(&rec, meta)?;
+    let built = synthetic::long_session(&store, meta, &synthetic::Long::mb(size_mb), line, last)?;
     Ok(Long {
-        id: meta.id,
+        id: built.meta.id,
         marker,
-        duration: time as f64 / 1e6,
-        output_bytes: total,
-        events: count,
+        duration: built.duration,
+        output_bytes: built.output_bytes,
+        events: built.events,
     })
 }
 

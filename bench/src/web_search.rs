@@ -158,23 +158,13 @@ fn client(
         errors: 0,
         first_error: None,
     };
-    let mut conn: Option<Conn> = None;
+    let conn = Conn::open(addr, Duration::from_secs(30));
     let mut i = k;
     while Instant::now() < deadline && sent.fetch_add(1, Ordering::Relaxed) < LOAD_REQUESTS {
         let path = &paths[i % paths.len()];
         i += 1;
         let t = Instant::now();
-        let r = (|| -> anyhow::Result<(u16, Vec<u8>)> {
-            if conn.is_none() {
-                conn = Some(Conn::open(addr, Duration::from_secs(30))?);
-            }
-            let c = conn.as_mut().expect("just opened");
-            let r = c.get(path);
-            if r.as_ref().map_or(true, |r| r.close) {
-                conn = None;
-            }
-            r.map(|r| (r.status, r.body))
-        })();
+        let r = conn.get(path).map(|r| (r.status, r.body));
         match r {
             Ok((200, _)) => load.latencies.push(t.elapsed().as_secs_f64()),
             Ok((status, body)) => {

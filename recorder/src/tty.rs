@@ -23,33 +23,51 @@ pub fn stdout_is_tty() -> bool {
 }
 
 /// Settings to put back if the process panics while raw.
-static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
+static SAVED: Mutex<Option<(Termios, OptionalActions)>> = Mutex::new(None);
 
 /// Standard input in raw mode until dropped: keys go to the program unprocessed (Ctrl-C
 /// reaches the recorded shell, not fixcast) and nothing is echoed twice.
 pub struct RawMode {
     saved: Termios,
+    /// When the old settings take over again: as they were switched.
+    when: OptionalActions,
 }
 
 impl RawMode {
-    /// Switches stdin to raw mode; `None` when stdin is not a terminal.
+    /// Switches stdin to raw mode, input and output (the recorder passes the program's
+    /// output through as it is); `None` when stdin is not a terminal.
     pub fn enable() -> Option<RawMode> {
-        let stdin = std::io::stdin();
-        let saved = termios::tcgetattr(&stdin).ok()?;
-        let mut raw = saved.clone();
-        raw.make_raw();
         // Now, not Flush: keys typed before the shell is up (`fixcast rec` Enter, then a
         // command, in one paste) wait in the terminal's input and must reach the shell.
-        termios::tcsetattr(&stdin, OptionalActions::Now, &raw).ok()?;
-        *SAVED.lock().unwrap_or_else(|p| p.into_inner()) = Some(saved.clone());
+        Self::switch(false, OptionalActions::Now).ok()
+    }
+
+    /// Raw for input only (keys one by one, unechoed, Ctrl-C as a byte), for a program
+    /// that reads keys and writes text of its own (`fixcast play`): its `\n`s still reach
+    /// the screen as new lines. Output written before the switch is drained first, so
+    /// it is shown as the terminal was set when it was written.
+    pub fn enable_keys() -> std::io::Result<RawMode> {
+        Ok(Self::switch(true, OptionalActions::Drain)?)
+    }
+
+    fn switch(keys_only: bool, when: OptionalActions) -> rustix::io::Result<RawMode> {
+        let stdin = std::io::stdin();
+        let saved = termios::tcgetattr(&stdin)?;
+        let mut raw = saved.clone();
+        raw.make_raw();
+        if keys_only {
+            raw.output_modes = saved.output_modes;
+        }
+        termios::tcsetattr(&stdin, when, &raw)?;
+        *SAVED.lock().unwrap_or_else(|p| p.into_inner()) = Some((saved.clone(), when));
         install_panic_hook();
-        Some(RawMode { saved })
+        Ok(RawMode { saved, when })
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, &self.saved);
+        let _ = termios::tcsetattr(std::io::stdin(), self.when, &self.saved);
         SAVED.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 }
@@ -71,7 +89,7 @@ fn install_panic_hook() {
 
 /// Puts the terminal back as it was before [`RawMode::enable`], if it is raw now.
 pub fn restore_saved() {
-    if let Some(t) = SAVED.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, &t);
+    if let Some((t, when)) = SAVED.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let _ = termios::tcsetattr(std::io::stdin(), when, &t);
     }
 }

@@ -37,6 +37,9 @@ mod screen;
 mod session;
 mod shell_words;
 mod store;
+#[cfg(feature = "synthetic")]
+pub mod synthetic;
+pub mod upload_protocol;
 
 pub use atomic::{write_atomic, write_atomic_with};
 pub use cast_decode::{CastDecoder, CastReader};

@@ -5,14 +5,13 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use fixcast_recorder::ScreenText;
+use fixcast_recorder::{SafeReplay, ScreenText};
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
 use fixcast_sessions::{
     contain, derive_fixes, CommandRecord, CommandSource, Event, EventKind, Store,
 };
 
 use super::commands::{is_unreadable, session_commands, unreadable, Output};
-use super::safe_replay::SafeReplay;
 use super::{open_session, read_recording, warn};
 use super::{runbook, runbook_html};
 use crate::cli::{ExportArgs, ExportFormat};

@@ -19,7 +19,6 @@ mod reindex;
 mod rm;
 mod runbook;
 mod runbook_html;
-mod safe_replay;
 mod search;
 mod serve;
 mod show;

@@ -15,11 +15,11 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use fixcast_recorder::SafeReplay;
 use fixcast_sessions::asciicast::Recording;
 use fixcast_sessions::{Event, EventKind, Listed, Store};
 
 use super::commands::{session_commands, Output};
-use super::safe_replay::SafeReplay;
 use super::{open_session, read_recording, warn};
 use crate::cli::PlayArgs;
 use player::Ending;

@@ -4,8 +4,9 @@
 //! appending, each flush ending a zstd block) from the offset the server last
 //! acknowledged, so the server's copy ends byte-identical to the local one, and a network
 //! blip or a server restart loses nothing: it resumes from the server's size. Protocol
-//! (see `web/src/upload.rs`): `start` with meta.json answers the server's size; `append
-//! ?offset=N` with bytes; `finish?offset=N` with the final meta.json. Every request
+//! ([`fixcast_sessions::upload_protocol`], served by `web/src/upload.rs`): `start` with
+//! meta.json answers the server's size; `append?offset=N` with bytes; `finish?offset=N`
+//! with the final meta.json, over http or https (`ureq`, rustls). Every request
 //! carries this recording's key (`Fixcast-Upload-Key`, 256 random bits made here): the
 //! server lets only the uploader that started a session write it, and since the key is
 //! ours from the first `start`, a `start` whose answer was lost is simply sent again.
@@ -15,8 +16,7 @@
 //! backoff (up to [`MAX_BACKOFF`]) for as long as the recording lasts, and at the end
 //! gets a bounded time to finish; the local session is complete whatever happens.
 
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
@@ -26,10 +26,11 @@ use std::time::Duration;
 
 use anyhow::bail;
 use fixcast_recorder::{Sink, SinkError};
+use fixcast_sessions::upload_protocol::{
+    APPEND, CHUNK, FINISH, KEY_HEADER, OFFSET, START, UPLOAD_PATH,
+};
 use fixcast_sessions::{Event, SessionId, Store};
 
-/// Most bytes one request carries (the server accepts up to `fixcast_web::UPLOAD_LIMIT`).
-const CHUNK: u64 = 4 * 1024 * 1024;
 /// Fewest, after the server found requests too slow (it waits 10 s, then 1 s per 16 KiB).
 const MIN_CHUNK: u64 = 64 * 1024;
 /// How long `rec` waits, once the recording ends, for the server to take the rest.
@@ -38,11 +39,16 @@ const POLL: Duration = Duration::from_millis(500);
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest wait for one read or one write: a server that stops answering is retried.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most bytes of a reply read (a reply is a line of JSON).
+const MAX_REPLY: u64 = 1024 * 1024;
 
-/// Where to upload: `http://host[:port][/prefix]`.
+/// Where to upload: `http(s)://host[:port][/prefix]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerUrl {
+    /// `http` or `https`.
+    scheme: &'static str,
     /// `host:port`, for connecting and for the Host header.
     authority: String,
     /// Path prefix without a trailing slash (empty at the root).
@@ -52,11 +58,12 @@ pub struct ServerUrl {
 impl ServerUrl {
     pub fn parse(url: &str) -> anyhow::Result<ServerUrl> {
         let url = url.trim();
-        if url.starts_with("https://") {
-            bail!("--server {url}: https is not supported yet; give an http:// address (on a trusted network, or through an SSH tunnel)");
-        }
-        let Some(rest) = url.strip_prefix("http://") else {
-            bail!("--server {url}: expected an address like http://host:7878");
+        let (scheme, rest, port) = if let Some(rest) = url.strip_prefix("https://") {
+            ("https", rest, 443)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            ("http", rest, 80)
+        } else {
+            bail!("--server {url}: expected an address like http://host:7878 or https://host");
         };
         let (host, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -72,16 +79,17 @@ impl ServerUrl {
         let authority = if has_port {
             host.to_owned()
         } else {
-            format!("{host}:80")
+            format!("{host}:{port}")
         };
         Ok(ServerUrl {
+            scheme,
             authority,
             prefix: path.trim_end_matches('/').to_owned(),
         })
     }
 
     fn show(&self) -> String {
-        format!("http://{}{}", self.authority, self.prefix)
+        format!("{}://{}{}", self.scheme, self.authority, self.prefix)
     }
 }
 
@@ -119,6 +127,7 @@ struct Client {
     token: Option<String>,
     /// This recording's upload key.
     key: String,
+    agent: ureq::Agent,
 }
 
 /// A new upload key: 256 bits from the OS's random numbers, hex.
@@ -129,83 +138,61 @@ fn new_key() -> Result<String, String> {
 }
 
 impl Client {
-    /// One request on its own connection (`Connection: close`).
+    fn new(url: ServerUrl, token: Option<String>, key: String) -> Client {
+        let agent = ureq::Agent::config_builder()
+            // Every answer is read here, whatever its status: a 409 carries the size.
+            .http_status_as_error(false)
+            // Straight to the server, as given: no proxy from the environment.
+            .proxy(None)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_per_read(Some(IO_TIMEOUT))
+            .timeout_per_write(Some(IO_TIMEOUT))
+            .build()
+            .into();
+        Client {
+            url,
+            token,
+            key,
+            agent,
+        }
+    }
+
+    /// One request: `path` below the upload routes (`{id}/start`, ...).
     fn post(&self, path: &str, kind: &str, body: &[u8]) -> Result<Reply, String> {
-        let addrs: Vec<_> = self
-            .url
-            .authority
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", self.url.authority))?
-            .collect();
-        let mut last = format!("cannot resolve {}", self.url.authority);
-        let mut stream = None;
-        for a in addrs {
-            match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = format!("cannot connect to {a}: {e}"),
-            }
-        }
-        let mut s = stream.ok_or(last)?;
-        let net = |e: std::io::Error| format!("{}: {e}", self.url.show());
-        s.set_read_timeout(Some(IO_TIMEOUT)).map_err(net)?;
-        s.set_write_timeout(Some(IO_TIMEOUT)).map_err(net)?;
-        let mut head = format!(
-            "POST {}/api/upload/{path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nFixcast-Upload-Key: {}\r\nConnection: close\r\n",
-            self.url.prefix,
-            self.url.authority,
-            body.len(),
-            self.key
-        );
+        let url = format!("{}{UPLOAD_PATH}/{path}", self.url.show());
+        let mut req = self
+            .agent
+            .post(&url)
+            .header("Content-Type", kind)
+            .header(KEY_HEADER, &self.key);
         if let Some(t) = &self.token {
-            head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+            req = req.header("Authorization", format!("Bearer {t}"));
         }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes()).map_err(net)?;
-        s.write_all(body).map_err(net)?;
-        let mut raw = Vec::new();
-        s.take(1024 * 1024).read_to_end(&mut raw).map_err(net)?;
-        parse_reply(&raw).ok_or_else(|| format!("{}: not an HTTP answer", self.url.show()))
+        let net = |e: ureq::Error| format!("{}: {}", self.url.show(), failure(e, self.url.scheme));
+        let mut reply = req.send(body).map_err(net)?;
+        let status = reply.status().as_u16();
+        let body = reply
+            .body_mut()
+            .with_config()
+            .limit(MAX_REPLY)
+            .read_to_vec()
+            .map_err(net)?;
+        Ok(Reply { status, body })
     }
 }
 
-fn parse_reply(raw: &[u8]) -> Option<Reply> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
-    let status: u16 = head
-        .lines()
-        .next()?
-        .strip_prefix("HTTP/1.")?
-        .get(2..5)?
-        .parse()
-        .ok()?;
-    let mut body = raw[end + 4..].to_vec();
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.contains("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    }
-    Some(Reply { status, body })
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(i) = b.windows(2).position(|w| w == b"\r\n") {
-        let n = std::str::from_utf8(&b[..i])
-            .ok()
-            .and_then(|h| usize::from_str_radix(h.split(';').next()?.trim(), 16).ok())
-            .unwrap_or(0);
-        b = &b[i + 2..];
-        if n == 0 || n > b.len() {
-            break;
+/// What went wrong on the way, said plainly. A TLS failure says it is one: rustls's
+/// errors reach here as invalid data read from an `https://` connection, as when the
+/// server speaks plain http.
+fn failure(e: ureq::Error, scheme: &str) -> String {
+    match e {
+        ureq::Error::Io(e) if scheme == "https" && e.kind() == std::io::ErrorKind::InvalidData => {
+            format!("tls: {e} (does the server speak https?)")
         }
-        out.extend_from_slice(&b[..n]);
-        b = b.get(n + 2..).unwrap_or(&[]);
+        ureq::Error::Rustls(e) => format!("tls: {e}"),
+        ureq::Error::Tls(e) => format!("tls: {e}"),
+        e => e.to_string(),
     }
-    out
 }
 
 /// What one round of uploading came to.
@@ -260,7 +247,7 @@ impl Worker {
             Some(n) => n,
             None => {
                 let meta = self.read_meta()?;
-                let r = self.call(&format!("{id}/start"), "application/json", &meta)?;
+                let r = self.call(&format!("{id}{START}"), "application/json", &meta)?;
                 if r.status == 409 {
                     return Err(Failure::Stop(r.message()));
                 }
@@ -286,7 +273,7 @@ impl Worker {
                 .and_then(|_| (&mut f).take(want).read_to_end(&mut buf))
                 .map_err(|e| Failure::Stop(format!("{}: {e}", self.cast.display())))?;
             let r = self.call(
-                &format!("{id}/append?offset={acked}"),
+                &format!("{id}{APPEND}?{OFFSET}={acked}"),
                 "application/octet-stream",
                 &buf,
             )?;
@@ -303,7 +290,7 @@ impl Worker {
         }
         let meta = self.read_meta()?;
         let r = self.call(
-            &format!("{id}/finish?offset={local}"),
+            &format!("{id}{FINISH}?{OFFSET}={local}"),
             "application/json",
             &meta,
         )?;
@@ -364,7 +351,7 @@ impl Uploader {
             Err(e) => (String::new(), Some(e)),
         };
         let mut worker = Worker {
-            client: Client { url, token, key },
+            client: Client::new(url, token, key),
             id: id.clone(),
             cast: store.session(id).cast_path(),
             meta: store.session(id).meta_path(),
@@ -477,20 +464,11 @@ mod tests {
         let u = ServerUrl::parse("http://[::1]/fixcast/").unwrap();
         assert_eq!(u.authority, "[::1]:80");
         assert_eq!(u.prefix, "/fixcast");
-        assert!(ServerUrl::parse("https://example.org").is_err());
+        let u = ServerUrl::parse("https://example.org/f").unwrap();
+        assert_eq!(u.authority, "example.org:443");
+        assert_eq!(u.show(), "https://example.org:443/f");
+        assert_eq!(ServerUrl::parse("http://h:1").unwrap().show(), "http://h:1");
         assert!(ServerUrl::parse("example.org:7878").is_err());
         assert!(ServerUrl::parse("http:///x").is_err());
-    }
-
-    #[test]
-    fn replies_are_read_plain_or_chunked() {
-        let r = parse_reply(b"HTTP/1.1 409 Conflict\r\ncontent-length: 12\r\n\r\n{\"size\":42}\n")
-            .unwrap();
-        assert_eq!((r.status, r.size()), (409, Some(42)));
-        let r = parse_reply(
-            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"si\r\n7\r\nze\":7}\n\r\n0\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!((r.status, r.size()), (200, Some(7)));
     }
 }

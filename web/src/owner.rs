@@ -12,12 +12,8 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
 
-/// The request header that carries an uploader's key.
-pub const KEY_HEADER: &str = "fixcast-upload-key";
-
-/// Shortest key accepted: 32 hex digits are 128 bits.
-const MIN_KEY: usize = 32;
-const MAX_KEY: usize = 128;
+pub use fixcast_sessions::upload_protocol::KEY_HEADER;
+use fixcast_sessions::upload_protocol::{MAX_KEY, MIN_KEY};
 
 /// An uploader's key, as it presented it.
 #[derive(Clone)]

@@ -31,6 +31,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use fixcast_sessions::upload_protocol::{APPEND, FINISH, START};
 use fixcast_sessions::{SessionId, SessionMeta, Status, Store, UploadFile};
 
 use crate::access::blocking;
@@ -39,8 +40,7 @@ use crate::owner::{self, Key};
 use crate::query::{whole, Query, Whole};
 use crate::AppState;
 
-/// Largest body of one upload request (the recorder sends at most this much at once).
-pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
+pub use fixcast_sessions::upload_protocol::UPLOAD_LIMIT;
 
 /// How long a session's lock is kept without hearing from its recorder.
 const IDLE: Duration = Duration::from_secs(60);
@@ -65,9 +65,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/{id}/start", post(start))
-        .route("/{id}/append", post(append))
-        .route("/{id}/finish", post(finish))
+        .route(&format!("/{{id}}{START}"), post(start))
+        .route(&format!("/{{id}}{APPEND}"), post(append))
+        .route(&format!("/{{id}}{FINISH}"), post(finish))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
 }
 

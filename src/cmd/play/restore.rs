@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
-use nix::sys::termios::{self, SetArg, Termios};
+use fixcast_recorder::tty::RawMode;
 
 /// What to undo while a replay owns the terminal; `None` otherwise. The panic hook and
 /// the guard's drop both take it, so it is undone once.
@@ -28,8 +28,8 @@ static ALT_SCREEN: AtomicBool = AtomicBool::new(false);
 static AT_LINE_START: AtomicBool = AtomicBool::new(true);
 
 struct Owned {
-    /// The keyboard's settings before raw mode, when the player read keys.
-    termios: Option<Termios>,
+    /// Raw mode, when the player reads keys: dropped, it gives the keyboard back.
+    raw: Option<RawMode>,
 }
 
 /// The terminal, owned by a replay until this is dropped (or [`Terminal::give_back`]).
@@ -39,26 +39,26 @@ impl Terminal {
     /// Takes the terminal over; with `raw_keys`, standard input goes raw (keys one by one,
     /// unechoed, Ctrl-C as a byte).
     pub fn take(raw_keys: bool) -> io::Result<Terminal> {
-        let stdin = io::stdin();
-        let saved = raw_keys.then(|| termios::tcgetattr(&stdin)).transpose()?;
         ALT_SCREEN.store(false, Ordering::Relaxed);
         AT_LINE_START.store(true, Ordering::Relaxed);
         install_panic_hook();
-        *lock() = Some(Owned {
-            termios: saved.clone(),
-        });
+        *lock() = Some(Owned { raw: None });
         let mut out = io::stdout().lock();
         out.write_all(SAVE_TITLE).and_then(|_| out.flush())?;
         drop(out);
-        if let Some(saved) = saved {
-            let mut raw = saved.clone();
-            termios::cfmakeraw(&mut raw);
+        if raw_keys {
             // Raw for input only: the recording's `\n`s still reach the screen as new lines.
-            raw.output_flags = saved.output_flags;
-            if let Err(e) = termios::tcsetattr(&stdin, SetArg::TCSADRAIN, &raw) {
-                // Nothing was changed: nothing to give back.
-                lock().take();
-                return Err(e.into());
+            match RawMode::enable_keys() {
+                Ok(raw) => {
+                    if let Some(owned) = lock().as_mut() {
+                        owned.raw = Some(raw);
+                    }
+                }
+                Err(e) => {
+                    // Nothing was changed: nothing to give back.
+                    lock().take();
+                    return Err(e);
+                }
             }
         }
         Ok(Terminal(()))
@@ -100,9 +100,7 @@ fn give_back() -> io::Result<()> {
     // The keys are given back even when the screen cannot be (a closed terminal).
     let mut out = io::stdout().lock();
     let written = out.write_all(&reset).and_then(|_| out.flush());
-    if let Some(saved) = owned.termios {
-        let _ = termios::tcsetattr(io::stdin(), SetArg::TCSADRAIN, &saved);
-    }
+    drop(owned.raw);
     written
 }
 

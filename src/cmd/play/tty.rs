@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::io::Errno;
 
 /// Keys from standard input (put in raw mode by [`super::restore::Terminal`]).
 pub struct RawInput {
@@ -21,32 +22,31 @@ impl RawInput {
     /// Waits up to `timeout` (forever if `None`) for keys; returns those pressed, in order
     /// (none on timeout or when a signal arrived).
     pub fn keys(&self, timeout: Option<Duration>) -> io::Result<Vec<Key>> {
-        let timeout = match timeout {
-            None => PollTimeout::NONE,
-            // Rounded up, so that a wait never ends just before its deadline.
-            Some(d) => {
-                PollTimeout::try_from(d.as_millis().saturating_add(1)).unwrap_or(PollTimeout::MAX)
-            }
-        };
-        let mut fds = [PollFd::new(
-            std::os::fd::AsFd::as_fd(&self.stdin),
-            PollFlags::POLLIN,
-        )];
-        match poll(&mut fds, timeout) {
-            Ok(0) | Err(nix::errno::Errno::EINTR) => return Ok(Vec::new()),
+        // Rounded up, so that a wait never ends just before its deadline.
+        let timeout = timeout.map(|d| {
+            let ms = u64::try_from(d.as_millis())
+                .unwrap_or(u64::MAX)
+                .saturating_add(1);
+            Timespec::try_from(Duration::from_millis(ms)).unwrap_or(Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
+            })
+        });
+        let mut fds = [PollFd::new(&self.stdin, PollFlags::IN)];
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(0) | Err(Errno::INTR) => return Ok(Vec::new()),
             Ok(_) => {}
             Err(e) => return Err(e.into()),
         }
-        let revents = fds[0].revents().unwrap_or(PollFlags::empty());
-        if !revents.contains(PollFlags::POLLIN) {
+        if !fds[0].revents().contains(PollFlags::IN) {
             // The terminal hung up: nobody is watching any more.
             return Ok(vec![Key::Quit]);
         }
         let mut buf = [0u8; 256];
         // Read the fd itself: std's buffered stdin could keep keys from the next poll.
-        let n = match nix::unistd::read(&self.stdin, &mut buf) {
+        let n = match rustix::io::read(&self.stdin, &mut buf) {
             Ok(n) => n,
-            Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => return Ok(Vec::new()),
+            Err(Errno::INTR | Errno::AGAIN) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         };
         if n == 0 {

@@ -10,6 +10,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use fixcast_indexer::{CommandIndex, Hit, Query, WriterOptions};
 use fixcast_sessions::asciicast::{Header, Recording};
+use fixcast_sessions::synthetic::{self, Long};
 use fixcast_sessions::{
     CommandRecord, CommandSource, Event, EventKind, SessionId, SessionMeta, Store,
 };
@@ -118,14 +119,28 @@ pub fn world() -> World {
             out(3_000_000, "$ "),
         ],
     );
-    // A long one: enough output for several segments, a counter to find on screen.
+    // A long one: enough output for several segments, a counter to find on screen: 3000
+    // lines of 1008 bytes, one a millisecond from 0, then the end at 3 s.
     let line = "x".repeat(1000);
-    let mut evs = Vec::new();
-    for i in 0..3000u64 {
-        evs.push(out(i * 1000, &format!("{i:05} {line}\r\n")));
-    }
-    evs.push(out(3_000_000, "\x1b[2J\x1b[HTHE END\r\n"));
-    let long = import(&store, "long", evs);
+    let layout = Long {
+        bytes: 3000 * 1008,
+        event_bytes: 1,
+        step: 1000,
+        first: Some(0),
+        pause: 1000,
+    };
+    let mut long = SessionMeta::new(SessionId::generate(), 80, 24);
+    long.title = Some("long".into());
+    long.tags = vec!["dns".into()];
+    let long = synthetic::long_session(
+        &store,
+        long,
+        &layout,
+        |n| format!("{:05} {line}\r\n", n - 1),
+        |_| "\x1b[2J\x1b[HTHE END\r\n".into(),
+    )
+    .unwrap()
+    .meta;
     let fake = Arc::new(Fake {
         commands: Mutex::new(HashMap::from([
             (
