@@ -447,3 +447,22 @@ pub fn sessions(
         Some((meta, commands))
     })
 }
+
+/// The index of a corpus, built as a rebuild does (a large heap, both cores); with the
+/// seconds it took.
+pub fn build_index(
+    dir: &std::path::Path,
+    sessions: &[(SessionMeta, Vec<CommandRecord>)],
+) -> anyhow::Result<(fixcast_indexer::CommandIndex, f64)> {
+    let index = fixcast_indexer::CommandIndex::create(dir)?;
+    let t = std::time::Instant::now();
+    let mut w = index.writer(fixcast_indexer::WriterOptions {
+        heap_bytes: 200_000_000,
+        threads: 2,
+    })?;
+    for (meta, cmds) in sessions {
+        w.add_session(meta, cmds)?;
+    }
+    w.finish()?;
+    Ok((index, t.elapsed().as_secs_f64()))
+}

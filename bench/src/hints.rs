@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use fixcast_indexer::{CommandIndex, WriterOptions};
+use fixcast_indexer::CommandIndex;
 use fixcast_sessions::{CommandRecord, CommandSource, SessionMeta};
 
 use crate::corpus;
@@ -135,18 +135,9 @@ fn one(n: usize) -> anyhow::Result<()> {
         sessions.len(),
         t.elapsed().as_secs_f64()
     );
-    let index = CommandIndex::create(&dir)?;
-    let t = Instant::now();
-    let mut w = index.writer(WriterOptions {
-        heap_bytes: 200_000_000,
-        threads: 2,
-    })?;
-    for (meta, cmds) in &sessions {
-        w.add_session(meta, cmds)?;
-    }
-    w.finish()?;
+    let (index, build) = crate::corpus::build_index(&dir, &sessions)?;
     drop(sessions);
-    println!("  build: {:.1} s", t.elapsed().as_secs_f64());
+    println!("  build: {build:.1} s");
     drop(index);
 
     // As `rec` has it: opened once, read-only.

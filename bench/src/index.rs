@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use fixcast_indexer::{parse, CommandIndex, ParseContext, WriterOptions};
+use fixcast_indexer::{parse, ParseContext};
 
 use crate::corpus;
 use crate::util::{dir_bytes, mb, median_f64, output_of, percentile, TempDir};
@@ -107,17 +107,7 @@ fn one(n: usize) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
 
-    let index = CommandIndex::create(&dir)?;
-    let t = Instant::now();
-    let mut w = index.writer(WriterOptions {
-        heap_bytes: 200_000_000,
-        threads: 2,
-    })?;
-    for (meta, cmds) in &sessions {
-        w.add_session(meta, cmds)?;
-    }
-    w.finish()?;
-    let build = t.elapsed().as_secs_f64();
+    let (index, build) = crate::corpus::build_index(&dir, &sessions)?;
     drop(sessions);
     index.reload()?;
     let size = dir_bytes(&dir)?;
