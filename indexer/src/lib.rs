@@ -30,6 +30,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod aliases;
 mod catalog;
 mod catalog_error;
 mod error;

@@ -185,6 +185,12 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
                 if let Some(q) = stem_query(f.out_stem, text, *phrase) {
                     per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
                 }
+                // `EACCES` finds `Permission denied`, `"bad interpreter"` bash 5.2's words.
+                for other in crate::aliases::others(text) {
+                    if let Some(q) = text_query(f.out, other, true) {
+                        per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
+                    }
+                }
             }
             if per_field.is_empty() {
                 return Box::new(EmptyQuery);

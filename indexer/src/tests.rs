@@ -413,3 +413,39 @@ fn a_live_session_replaces_only_its_commands_from_a_point_on() {
     assert_eq!(first(&index, "uptime"), "uptime");
     assert_eq!(first(&index, "openssl"), "openssl x509 -enddate");
 }
+
+/// An errno's name finds its message and the other way round; the words people copied
+/// from an older bash (`bad interpreter`) find what bash 5.2 prints for the same script.
+#[test]
+fn an_error_is_found_by_its_other_names() {
+    let i = index_of(&[session(
+        "names of one error",
+        vec![
+            cmd(
+                1,
+                "./crlf.sh",
+                "bash: ./crlf.sh: cannot execute: required file not found",
+                Some(127),
+            ),
+            cmd(
+                2,
+                "node server.js",
+                "Error: listen EADDRINUSE: :::8080",
+                Some(1),
+            ),
+            cmd(
+                3,
+                "touch /proc/x",
+                "touch: cannot touch '/proc/x': Permission denied",
+                Some(1),
+            ),
+        ],
+    )]);
+    assert_eq!(first(&i, "\"bad interpreter\""), "./crlf.sh");
+    assert_eq!(first(&i, "\"address already in use\""), "node server.js");
+    assert_eq!(first(&i, "EACCES"), "touch /proc/x");
+    // Another name is one clause's alternative, not a match of every word.
+    assert!(search(&i, "\"bad interpreter\" server.js")
+        .iter()
+        .all(|h| h.partial));
+}
