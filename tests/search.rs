@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::disk_full::get;
 use crate::on_terminal::OnTerminal;
 use crate::util::Home;
+use crate::web::{import_cast, integrated, osc, Server};
 
 /// A debugging story recorded as one `rec -c` session per command, in a work folder on
 /// the disk the home is on.
@@ -343,6 +345,9 @@ fn json_hits_have_their_documented_fields() {
         "score",
         "snippet",
         "play",
+        "url",
+        "partial",
+        "marked_fix",
     ] {
         assert!(h.get(key).is_some(), "{key} in {h}");
     }
@@ -637,4 +642,88 @@ fn session_last_in_a_query_names_the_newest_sessions() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("session last~5: not found"), "{err}");
+}
+
+/// `search --json` and `/api/search` answer a query on the same home with the same hits,
+/// field for field: one JSON shape (docs/reference.md). `following` only when asked.
+#[test]
+fn the_cli_and_the_api_show_a_hit_in_one_shape() {
+    let home = Home::new();
+    let lines = [
+        (
+            "echo x >> app.conf",
+            "bash: app.conf: Operation not permitted\r\n",
+            1,
+        ),
+        ("chattr -i app.conf", "", 0),
+        ("echo x >> app.conf", "", 0),
+        (
+            "echo kube\u{441}tl app.conf",
+            "kube\u{441}tl app.conf\r\n",
+            0,
+        ),
+    ];
+    let mut out: Vec<(f64, String)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (line, output, status))| {
+            (
+                1.0 + 2.0 * i as f64,
+                integrated("/srv", line, output, *status),
+            )
+        })
+        .collect();
+    out.push((10.0, format!("{}{}$ ", osc("133;A"), osc("133;B"))));
+    let id = import_cast(&home, "app.conf is stuck", &out);
+    home.ok(&["edit", &id, "--fix", "2"]);
+
+    let (code, cli, err) = search(&home, &["app.conf"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, with_context, _) = search(&home, &["--context", "1", "app.conf"]);
+    let server = Server::start(home.path(), None);
+    let (status, body) = get(&server.url, "/api/search?q=app.conf&limit=20");
+    assert_eq!(status, 200, "{body}");
+    let api: Value = serde_json::from_str(&body).unwrap();
+    let api = api["hits"].as_array().unwrap();
+    let cli = cli.as_array().unwrap();
+    assert_eq!(cli.len(), 4, "{cli:#?}");
+    assert_eq!(api.len(), cli.len(), "{api:#?}");
+    let place = |h: &Value| (h["session"].clone(), h["seq"].clone());
+    for (c, mut k) in cli.iter().zip(with_context.as_array().unwrap().clone()) {
+        let a = api
+            .iter()
+            .find(|a| place(a) == place(c))
+            .expect("the same hit");
+        assert_eq!(a, c, "the API's hit, then the CLI's");
+        // `--context` adds what followed, and nothing else.
+        let following = k.as_object_mut().unwrap().remove("following");
+        assert!(following.is_some_and(|f| f.is_array()), "{k:#}");
+        let a = api.iter().find(|a| place(a) == place(&k)).unwrap();
+        assert_eq!(a, &k, "with --context");
+    }
+    // The shape: both links on the hit and on each step, flags always there.
+    let by_seq = |seq: u64| cli.iter().find(|h| h["seq"] == seq).unwrap();
+    let failure = by_seq(1);
+    assert_eq!(failure["url"], format!("/s/{id}?t=0.95&hit=1"));
+    assert_eq!(
+        failure["play"],
+        format!("fixcast play {} --at 0.9", &id[..10])
+    );
+    assert_eq!(
+        (&failure["partial"], &failure["marked_fix"]),
+        (&false.into(), &false.into())
+    );
+    let step = &failure["fix"]["commands"][0];
+    assert_eq!(step["url"], format!("/s/{id}?t=2.95&hit=2"), "{failure:#}");
+    assert_eq!(step["play"], format!("fixcast play {} --at 2.9", &id[..10]));
+    assert_eq!(by_seq(2)["marked_fix"], true);
+    assert_eq!(by_seq(2)["fixes"]["url"], format!("/s/{id}?t=0.95&hit=1"));
+    let twin = by_seq(4);
+    assert_eq!(twin["suspicious"], true);
+    assert_eq!(
+        twin["confusables"][0],
+        serde_json::json!({"char": "\u{441}", "code_point": "U+0441", "looks_like": "c"})
+    );
+    let pair = &twin["snippet"]["highlights"][0];
+    assert!(pair.as_array().is_some_and(|p| p.len() == 2), "{twin:#}");
 }

@@ -74,9 +74,16 @@ fn a_hit_on_a_failure_names_its_fix_and_when_the_retry_worked() {
     assert_eq!(fix.verification.as_ref().map(|v| v.seq), Some(5));
     assert_eq!(fix.after, Some(8.0));
     // JSON carries it under `fix`.
-    let json = serde_json::to_value(top).unwrap();
+    let json = serde_json::to_value(crate::HitJson::new(top, None)).unwrap();
     assert_eq!(json["fix"]["found"], "retry");
     assert_eq!(json["fix"]["commands"][0]["command"], "chattr -i app.conf");
+    // Each step of it carries both ways to replay it.
+    let step = &json["fix"]["commands"][0];
+    assert_eq!(step["url"], format!("/s/{}?t=7.95&hit=4", top.session));
+    assert_eq!(
+        step["play"],
+        format!("fixcast play {} --at 7.9", &top.session.as_str()[..10])
+    );
 }
 
 #[test]

@@ -14,14 +14,15 @@ use crate::fixes::{FixInfo, FixNote, Step, SymptomNote, Verifies};
 use crate::schema::Fields;
 
 /// A matching part of a command's output, with the ranges (bytes of `text`) to highlight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snippet {
     pub text: String,
     pub highlights: Vec<Range<usize>>,
 }
 
-/// One command found by a search.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One command found by a search. Its JSON is [`crate::HitJson`], the one shape the CLI
+/// and the API share.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub session: SessionId,
     pub seq: u32,
@@ -30,7 +31,6 @@ pub struct Hit {
     pub command: String,
     pub exit: Option<i32>,
     pub duration: f64,
-    #[serde(with = "time::serde::rfc3339")]
     pub started: OffsetDateTime,
     pub cwd: Option<String>,
     pub host: String,
@@ -38,7 +38,7 @@ pub struct Hit {
     pub shell: String,
     pub title: Option<String>,
     pub tags: Vec<String>,
-    /// How the command was found (`integration` or `heuristic` in JSON).
+    /// How the command was found: by shell integration or the heuristic cutter.
     pub source: CommandSource,
     /// Look-alike characters in the command (empty for most).
     pub confusables: Vec<Confusable>,
@@ -46,22 +46,16 @@ pub struct Hit {
     /// Matching output (or its first lines when the output did not match).
     pub snippet: Snippet,
     /// A failed command: what fixed it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<FixNote>,
     /// A failed command nothing fixed: what was tried next.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub next_steps: Vec<Step>,
     /// A fix: the failure it fixed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixes: Option<SymptomNote>,
     /// A retry that succeeded: the failure and the fix it verifies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verifies: Option<Verifies>,
     /// The command the person marked as the session's fix.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub marked_fix: bool,
     /// No command had every word of the query: this is one of the closest matches.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
 }
 

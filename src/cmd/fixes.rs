@@ -10,14 +10,9 @@ use super::commands::format_offset;
 use super::printable;
 
 /// `fixcast play 01M8BSC2 --at 7.9`: a little before the command, so its prompt is on
-/// screen when replay starts.
+/// screen when replay starts (built by the indexer, as search hits carry it).
 pub fn play_at(session: &str, offset: f64) -> String {
-    let at = (offset - 0.05).max(0.0);
-    format!(
-        "fixcast play {} --at {:.1}",
-        session.get(..10).unwrap_or(session),
-        (at * 10.0).floor() / 10.0
-    )
+    fixcast_indexer::play_command(session, offset)
 }
 
 /// Each episode: symptom, error lines, diagnostics, fix, verification (or next steps).

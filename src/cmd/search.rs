@@ -7,11 +7,9 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use fixcast_indexer::{
-    parse, CommandSummary, FixNote, Hit, Hits, ParseContext, Query, Step, SymptomNote,
-};
+use fixcast_indexer::{parse, CommandSummary, Hit, HitJson, Hits, ParseContext, Query};
 use fixcast_sessions::Store;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::commands::format_offset;
 use super::fixes::play_at;
@@ -402,75 +400,8 @@ fn group(hits: &[Hit], limit: usize) -> Vec<Vec<&Hit>> {
     groups
 }
 
-/// One hit as JSON: the fields documented in the README.
-fn hit_json(h: &Hit, next: &[CommandSummary], with_context: bool) -> Value {
-    let started = h
-        .started
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let mut v = json!({
-        "session": h.session,
-        "short_id": h.session.short(),
-        "seq": h.seq,
-        "offset": h.offset,
-        "command": h.command,
-        "exit": h.exit,
-        "duration": h.duration,
-        "started": started,
-        "cwd": h.cwd,
-        "host": h.host,
-        "user": h.user,
-        "shell": h.shell,
-        "title": h.title,
-        "tags": h.tags,
-        "source": h.source,
-        "suspicious": !h.confusables.is_empty(),
-        "confusables": h.confusables.iter().map(|c| json!({
-            "char": c.char.to_string(),
-            "code_point": c.code_point,
-            "looks_like": c.looks_like,
-        })).collect::<Vec<_>>(),
-        "score": h.score,
-        "snippet": {
-            "text": h.snippet.text,
-            "highlights": h.snippet.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
-        },
-        "play": play(h),
-        "partial": h.partial,
-    });
-    let step = |s: &Step| json!({"seq": s.seq, "offset": s.offset, "command": s.command, "play": play_at(h.session.as_str(), s.offset)});
-    let fix = |f: &FixNote| {
-        json!({
-            "found": f.found.as_str(),
-            "commands": f.commands.iter().map(step).collect::<Vec<_>>(),
-            "verification": f.verification.as_ref().map(step),
-            "after": f.after,
-        })
-    };
-    let symptom = |s: &SymptomNote| {
-        let mut v = step(&s.step);
-        v["error"] = json!(s.error);
-        v
-    };
-    if let Some(f) = &h.fix {
-        v["fix"] = fix(f);
-    }
-    if !h.next_steps.is_empty() {
-        v["next_steps"] = h.next_steps.iter().map(step).collect();
-    }
-    if let Some(s) = &h.fixes {
-        v["fixes"] = symptom(s);
-    }
-    if let Some(ver) = &h.verifies {
-        v["verifies"] = json!({"symptom": symptom(&ver.symptom), "fix": fix(&ver.fix)});
-    }
-    if with_context {
-        v["following"] = next
-            .iter()
-            .map(
-                |c| json!({"seq": c.seq, "offset": c.offset, "command": c.command, "exit": c.exit}),
-            )
-            .collect();
-    }
-    v
+/// One hit as JSON: the shape shared with `/api/search` (docs/reference.md), with what
+/// followed it when `--context` asked for that.
+fn hit_json<'a>(h: &'a Hit, next: &'a [CommandSummary], with_context: bool) -> HitJson<'a> {
+    HitJson::new(h, with_context.then_some(next))
 }

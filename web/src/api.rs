@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use fixcast_indexer::Hit;
+use fixcast_indexer::{Hit, HitJson};
 use fixcast_sessions::{
     error_chain, CommandRecord, CommandSource, Confusable, Edit, SessionMeta, Status, TagEdit,
 };
@@ -18,7 +18,7 @@ use crate::access::{blocking, knowledge_error, load, session_commands};
 use crate::error::{Error, Result};
 use crate::listing::{filter_sessions, Listing};
 use crate::query::{whole, Paging, Query};
-use crate::search::{group, hit_url, run_search, session_notes, short_id, Grouping, Text};
+use crate::search::{group, run_search, session_notes, short_id, Grouping, Text};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -262,22 +262,9 @@ async fn edit(
     Ok((StatusCode::OK, Json(session_json(&meta))).into_response())
 }
 
-/// A hit as the API shows it. One call, so that a single JSON shape of hits (shared with
-/// `search --json`) drops in here.
-#[derive(Serialize)]
-pub(crate) struct HitJson<'a> {
-    #[serde(flatten)]
-    hit: &'a Hit,
-    short_id: &'a str,
-    url: String,
-}
-
+/// A hit as the API shows it: the shape `search --json` prints too (docs/reference.md).
 pub(crate) fn hit_json(hit: &Hit) -> HitJson<'_> {
-    HitJson {
-        hit,
-        short_id: short_id(&hit.session),
-        url: hit_url(hit),
-    }
+    HitJson::new(hit, None)
 }
 
 #[derive(Serialize)]

@@ -17,8 +17,8 @@ use crate::html::{
 };
 use crate::listing::{filter_sessions, Listing};
 use crate::query::{lenient, whole, PageNo, Query};
-use crate::search::play_time;
 use crate::AppState;
+use fixcast_indexer::play_time;
 
 /// Sessions per page of the home listing; hits per page of results.
 pub(crate) const PER_PAGE: usize = 30;

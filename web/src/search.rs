@@ -108,22 +108,8 @@ pub(crate) fn hit_url(h: &Hit) -> String {
     step_url(h.session.as_str(), h.offset, h.seq)
 }
 
-/// The replay link of command `seq` of a session, starting at `start` seconds.
+/// The replay link of command `seq` of a session, starting at `start` seconds (built by
+/// the indexer, as search hits' JSON carries it).
 pub(crate) fn step_url(session: &str, start: f64, seq: u32) -> String {
-    format!("/s/{session}?t={}&hit={seq}", play_time(start))
-}
-
-/// How long before a command starts its replay link opens: the player shows the screen
-/// as it is at the link's time, so opening a hair early puts the command line on it.
-const PLAY_LEAD: f64 = 0.05;
-
-/// The `t=` of a link to a command starting at `start` seconds: a little before it,
-/// floored to hundredths. Rounding (`2.0` for 1.978) would open mid-output.
-pub(crate) fn play_time(start: f64) -> String {
-    let t = if start.is_finite() {
-        (start - PLAY_LEAD).max(0.0)
-    } else {
-        0.0
-    };
-    format!("{:.2}", (t * 100.0).floor() / 100.0)
+    fixcast_indexer::play_url(session, start, seq)
 }
