@@ -49,14 +49,15 @@ pub fn markdown(meta: &SessionMeta, commands: &[CommandRecord], records: &[FixRe
     if records.is_empty() {
         md.push_str("No command failed in this session.\n\n");
     }
-    for (i, r) in records.iter().enumerate() {
-        let Some(symptom) = by_seq.get(&r.symptom) else {
-            continue;
-        };
-        let first = symptom.command.lines().next().unwrap_or_default();
-        let state = if r.is_resolved() { "" } else { " (unresolved)" };
-        let _ = writeln!(md, "## {}. `{}` failed{state}\n", i + 1, inline_code(first));
-        for part in parts(r, &by_seq) {
+    for e in episodes(records, &by_seq) {
+        let state = if e.unresolved { " (unresolved)" } else { "" };
+        let _ = writeln!(
+            md,
+            "## {}. `{}` failed{state}\n",
+            e.number,
+            inline_code(e.first_line)
+        );
+        for part in e.parts {
             match &part.note {
                 Some(note) => {
                     let _ = writeln!(md, "**{}** ({note})\n", part.name);
@@ -71,6 +72,36 @@ pub fn markdown(meta: &SessionMeta, commands: &[CommandRecord], records: &[FixRe
         }
     }
     md
+}
+
+/// One failure as a runbook tells it: its number, the first line of the command that
+/// failed, whether anything fixed it, and its parts in order.
+pub struct Episode<'a> {
+    pub number: usize,
+    pub first_line: &'a str,
+    pub unresolved: bool,
+    pub parts: Vec<Part>,
+}
+
+/// The episodes of a session's fix records (the Markdown and the HTML runbook alike);
+/// a record whose failing command is not among `by_seq` is left out, its number kept.
+pub fn episodes<'a>(
+    records: &[FixRecord],
+    by_seq: &HashMap<u32, &'a CommandRecord>,
+) -> Vec<Episode<'a>> {
+    records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let symptom = by_seq.get(&r.symptom)?;
+            Some(Episode {
+                number: i + 1,
+                first_line: symptom.command.lines().next().unwrap_or_default(),
+                unresolved: !r.is_resolved(),
+                parts: parts(r, by_seq),
+            })
+        })
+        .collect()
 }
 
 /// One part of an episode: its name (`Symptom`, `Fix`…), a note on how it was found,

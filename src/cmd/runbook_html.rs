@@ -19,7 +19,7 @@ use fixcast_web::esc;
 
 use super::commands::format_offset;
 use super::fixes::play_at;
-use super::runbook::{parts, OUTPUT_LINES};
+use super::runbook::{episodes, OUTPUT_LINES};
 
 /// The page's own style: the player and its chapters side by side, stacked when narrow.
 const STYLE: &str = r##"
@@ -136,19 +136,15 @@ pub fn html(
     if records.is_empty() {
         h.push_str("<p>No command failed in this session.</p>\n");
     }
-    for (i, r) in records.iter().enumerate() {
-        let Some(symptom) = by_seq.get(&r.symptom) else {
-            continue;
-        };
-        let first = symptom.command.lines().next().unwrap_or_default();
-        let state = if r.is_resolved() { "" } else { " (unresolved)" };
+    for e in episodes(records, &by_seq) {
+        let state = if e.unresolved { " (unresolved)" } else { "" };
         let _ = writeln!(
             h,
             "<section class=\"episode\">\n<h2>{}. <code>{}</code> failed{state}</h2>",
-            i + 1,
-            text(first)
+            e.number,
+            text(e.first_line)
         );
-        for part in parts(r, &by_seq) {
+        for part in e.parts {
             let note = part
                 .note
                 .map(|n| format!(" <span class=\"note\">({})</span>", text(&n)))
