@@ -35,6 +35,8 @@ pub const FAST_LEVEL: i32 = 1;
 const WINDOW_LOG: u32 = 23;
 const HASH_LOG: u32 = 19;
 const CHAIN_LOG: u32 = 19;
+/// The window of a fast frame (a flood's): level 1 gains little from a longer one.
+const FAST_WINDOW_LOG: u32 = 20;
 
 pub(crate) const SKIPPABLE_MAGIC: [u8; 4] = 0x184D_2A5E_u32.to_le_bytes();
 const SEEK_TAG: &[u8] = b"fixcast-seek:";
@@ -109,16 +111,24 @@ impl CastWriter {
 
     fn new_frame(&self, out: Counted) -> Result<zstd::stream::write::Encoder<'static, Counted>> {
         use zstd::stream::raw::CParameter;
-        let level = if self.fast { FAST_LEVEL } else { LEVEL };
+        // A fast frame keeps level 1's own small tables: each frame has an encoder of
+        // its own, so a flood's frames hold about 1.5 MiB instead of 12.
+        let (level, tables): (_, &[CParameter]) = if self.fast {
+            (FAST_LEVEL, &[CParameter::WindowLog(FAST_WINDOW_LOG)])
+        } else {
+            (
+                LEVEL,
+                &[
+                    CParameter::WindowLog(WINDOW_LOG),
+                    CParameter::HashLog(HASH_LOG),
+                    CParameter::ChainLog(CHAIN_LOG),
+                ],
+            )
+        };
         let mut enc =
             zstd::stream::write::Encoder::new(out, level).map_err(Error::io(&self.path))?;
-        for p in [
-            CParameter::WindowLog(WINDOW_LOG),
-            CParameter::HashLog(HASH_LOG),
-            CParameter::ChainLog(CHAIN_LOG),
-            // Damage inside a finished frame is found (and told) at its end.
-            CParameter::ChecksumFlag(true),
-        ] {
+        // Damage inside a finished frame is found (and told) at its end.
+        for &p in tables.iter().chain(&[CParameter::ChecksumFlag(true)]) {
             enc.set_parameter(p).map_err(Error::io(&self.path))?;
         }
         Ok(enc)
@@ -164,17 +174,16 @@ impl CastWriter {
         Ok(())
     }
 
-    /// Trades ratio for speed while the caller falls behind (takes effect at the next
-    /// zstd block; the frame goes on).
+    /// Trades ratio (and memory) for speed while the caller falls behind. Takes effect at
+    /// once: the frame ends and the next one starts at the new level. (zstd applies a new
+    /// level mid-frame only with worker threads, so changing it in place would wait for
+    /// the frame's end, megabytes later, with the strong level's 12 MiB held meanwhile.)
     pub fn set_fast(&mut self, fast: bool) -> Result<()> {
         if fast == self.fast {
             return Ok(());
         }
         self.fast = fast;
-        let level = if fast { FAST_LEVEL } else { LEVEL };
-        let enc = self.enc.as_mut().expect("encoder present until finish");
-        enc.set_parameter(zstd::stream::raw::CParameter::CompressionLevel(level))
-            .map_err(Error::io(&self.path))
+        self.end_frame()
     }
 
     /// Pushes everything written so far to the disk (ends a zstd block, then fsync), so
@@ -324,6 +333,54 @@ mod tests {
         let marks = frame_marks(&std::fs::read(&path).unwrap());
         assert!(marks.len() >= 4, "{marks:?}");
         assert_eq!(read_cast(&path).unwrap().events.len(), 400);
+    }
+
+    /// The window a zstd frame declares; `at` is the offset of the seek mark before it.
+    fn window_after_mark(raw: &[u8], at: usize) -> u64 {
+        let len = u32::from_le_bytes(raw[at + 4..at + 8].try_into().unwrap()) as usize;
+        let f = &raw[at + 8 + len..];
+        assert_eq!(
+            f[..4],
+            0xFD2F_B528_u32.to_le_bytes(),
+            "a zstd frame follows the mark"
+        );
+        // Not single-segment (the size is unknown while streaming): a window descriptor.
+        assert_eq!(f[4] & 0x20, 0);
+        let (exp, mantissa) = (u64::from(f[5] >> 3), u64::from(f[5] & 7));
+        let base = 1u64 << (10 + exp);
+        base + base / 8 * mantissa
+    }
+
+    #[test]
+    fn the_fast_mode_takes_a_small_window_at_once_and_gives_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.cast.zst");
+        let mut w = CastWriter::create(&path, &header()).unwrap();
+        let evs = events(300, 200);
+        for (i, ev) in evs.iter().enumerate() {
+            match i {
+                100 => w.set_fast(true).unwrap(),
+                200 => w.set_fast(false).unwrap(),
+                _ => {}
+            }
+            w.write(ev).unwrap();
+        }
+        w.finish().unwrap();
+        let raw = std::fs::read(&path).unwrap();
+        let marks = frame_marks(&raw);
+        // The header's frame, then one frame per mode: each switch ends a frame.
+        assert_eq!(marks.len(), 4, "{marks:?}");
+        let windows: Vec<u64> = marks[1..]
+            .iter()
+            .map(|m| window_after_mark(&raw, m.offset as usize))
+            .collect();
+        assert_eq!(windows[0], 1 << WINDOW_LOG, "{windows:?}");
+        assert!(windows[1] <= 1 << FAST_WINDOW_LOG, "{windows:?}");
+        assert_eq!(windows[2], 1 << WINDOW_LOG, "{windows:?}");
+        assert_eq!(marks[2].base, evs[99].time);
+        let back = read_cast(&path).unwrap();
+        assert_eq!(back.damage, Vec::<String>::new());
+        assert!(back.events == evs, "events differ after the round trip");
     }
 
     fn header() -> Header {
