@@ -182,6 +182,18 @@ fn one(n: usize) -> anyhow::Result<()> {
         percentile(&ms, 99.0),
         percentile(&ms, 100.0),
     );
+    let p99 = percentile(&ms, 99.0);
+    crate::report::figure(
+        "hints",
+        format!(
+            "\"seen before\" look-up p99, {} commands",
+            crate::report::count(n)
+        ),
+        format!("{p99:.2} ms (p50 {:.3} ms)", percentile(&ms, 50.0)),
+        "—",
+        "p99 ≤ 20 ms at 1M",
+        Some(p99 <= 20.0),
+    );
     for (kind, v) in &by_kind {
         let (hits, of) = answered.get(kind).copied().unwrap_or_default();
         println!(

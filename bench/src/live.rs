@@ -126,6 +126,18 @@ fn ramp_and_latency(
         let (rss, hwm, threads) = server.memory();
         let per_viewer = lat.len() as f64 / n.max(1) as f64 / window.as_secs_f64();
         if first {
+            crate::report::figure(
+                "live",
+                format!("PTY output → {n} EventSource viewers, latency"),
+                format!(
+                    "p50 {:.0} ms, p99 {:.0} ms",
+                    percentile(&lat, 50.0),
+                    percentile(&lat, 99.0)
+                ),
+                "—",
+                "—",
+                None,
+            );
             println!(
                 "live latency: {n} viewers: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms, min {:.0} ms over {} ticks received in {:.0} s \
                  ({per_viewer:.0} ticks/s per viewer)",
@@ -162,6 +174,18 @@ fn ramp_and_latency(
     }
     let (_, hwm, _) = server.memory();
     let held = pool.served(t0.elapsed(), FRESH);
+    crate::report::figure(
+        "live",
+        "viewers one `serve` holds on a live session",
+        format!(
+            "{held} of {} served, peak RSS {:.1} MB",
+            pool.len(),
+            hwm as f64 / 1024.0
+        ),
+        "—",
+        format!("{max_viewers} viewers, RSS < {GOAL_RSS_MB:.0} MB"),
+        Some(held >= max_viewers && (hwm as f64 / 1024.0) < GOAL_RSS_MB),
+    );
     println!(
         "live capacity: {held} of {} viewers served at the end; server peak RSS {:.1} MB (goal < {GOAL_RSS_MB:.0} MB)",
         pool.len(),
@@ -271,6 +295,14 @@ fn flood(fixcast: &Path, tmp: &Path, runs: usize, viewers: usize) -> anyhow::Res
     let (w0, wn) = (median_f64(&wall(&zero)), median_f64(&wall(&many)));
     let (c0, cn) = (median_f64(&cat(&zero)), median_f64(&cat(&many)));
     let mbs = |t: f64| size as f64 / 1e6 / t;
+    crate::report::figure(
+        "live",
+        format!("`rec` on the flood with {viewers} viewers vs none, wall"),
+        crate::report::ratio(wn, w0),
+        format!("0 viewers: {w0:.2} s"),
+        "—",
+        None,
+    );
     println!(
         "live recorder: fixcast rec (incl. the 1 s sleep) 0 viewers {w0:.3} s, {viewers} viewers {wn:.3} s: ratio {:.3}x",
         wn / w0

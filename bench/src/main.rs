@@ -1,7 +1,8 @@
 //! `fixcast-bench`: figures for the recorder, printed, not asserted.
 //!
 //! ```text
-//! cargo build --release -p fixcast -p fixcast-bench && ./target/release/fixcast-bench all
+//! cargo build --release -p fixcast -p fixcast-bench && ./target/release/fixcast-bench all --table t.md
+//! ./target/release/fixcast-bench all --ten-million      # adds the 10M-command index
 //! ./target/release/fixcast-bench throughput --runs 7
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
 //! ./target/release/fixcast-bench cut --runs 7 [--no-flood]
@@ -32,6 +33,10 @@
 //!   10, 20, 40 MB, vs a whole read and cut (`fixcast show --commands --json`, what every
 //!   look used to cost); medians, max, and how each grew.
 //!
+//! `all` runs every section (throughput, size, cut, latency, index at 100k and 1M, hints,
+//! web at 256 MB, live) and ends with one table of the headline figures (`report.rs`),
+//! each against its anchor measured in the same run and the goal of issue 15.
+//!
 //! Needs `script` (util-linux), `zstd`, `bash`; no network. Everything happens in temp
 //! dirs (each run gets its own FIXCAST_HOME) that are removed at the end, on error and on
 //! Ctrl-C. Competing candidates run interleaved (A, B, A, B…) so machine noise hits both.
@@ -48,6 +53,7 @@ mod live_growth;
 mod live_session;
 mod live_viewers;
 mod redact;
+mod report;
 mod serve;
 mod size;
 mod throughput;
@@ -77,6 +83,13 @@ struct Cli {
     /// The fixcast binary [default: `fixcast` next to this executable]
     #[arg(long, global = true, value_name = "PATH")]
     fixcast: Option<PathBuf>,
+    /// Also write the closing table of figures as Markdown to FILE (PERFORMANCE.md's table)
+    #[arg(long, global = true, value_name = "FILE")]
+    table: Option<PathBuf>,
+    /// `all` and `index`: also build and query an index of 10M commands (about 25 min and
+    /// 6 GB of temp disk more)
+    #[arg(long, global = true)]
+    ten_million: bool,
     #[command(subcommand)]
     what: Option<What>,
 }
@@ -98,7 +111,8 @@ enum What {
     },
     /// Recording the flood with redaction on vs `--no-redact`
     Redact,
-    /// All of the above (the default)
+    /// Every figure: all of the above and below, in a bounded time, ending with one table
+    /// (the default)
     All,
     /// The search index: build rate, size, query latency vs grep (100k and 1M commands)
     Index {
@@ -148,23 +162,112 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     util::clean_up_on_signals();
-    if let Some(What::Index { commands }) = cli.what {
+    let what = cli.what.unwrap_or(What::All);
+    let runs = cli.runs as usize;
+    let t0 = Instant::now();
+    let mut failed = Vec::new();
+    let mut section = |name: &str, f: &dyn Fn() -> anyhow::Result<()>| {
+        let t = Instant::now();
+        if let Err(e) = f() {
+            println!("{name}: ERROR {e:#}");
+            failed.push(name.to_owned());
+        }
+        println!("({name} took {:.1} s)\n", t.elapsed().as_secs_f64());
+    };
+    let mut index_sizes = vec![100_000, 1_000_000];
+    if cli.ten_million {
+        index_sizes.push(10_000_000);
+    }
+    match what {
         // Through the indexer's API: no fixcast binary needed.
-        let sizes = commands.map_or(vec![100_000, 1_000_000], |n| vec![n.max(1)]);
-        let t = Instant::now();
-        index::run(&sizes)?;
-        println!("fixcast-bench: done in {:.1} s", t.elapsed().as_secs_f64());
-        return Ok(());
+        What::Index { commands } => {
+            let sizes = commands.map_or(index_sizes, |n| vec![n.max(1)]);
+            section("index", &|| index::run(&sizes));
+            return finish(&cli, t0, &failed);
+        }
+        What::Hints { commands } => {
+            let sizes = commands.map_or(vec![100_000, 1_000_000], |n| vec![n.max(1)]);
+            section("hints", &|| hints::run(&sizes));
+            return finish(&cli, t0, &failed);
+        }
+        _ => {}
     }
-    if let Some(What::Hints { commands }) = cli.what {
-        let sizes = commands.map_or(vec![100_000, 1_000_000], |n| vec![n.max(1)]);
-        let t = Instant::now();
-        hints::run(&sizes)?;
-        println!("fixcast-bench: done in {:.1} s", t.elapsed().as_secs_f64());
-        return Ok(());
+    let fixcast = fixcast_binary(&cli)?;
+    println!(
+        "fixcast-bench: {} ({}), runs={runs}, cpus={}, load {}",
+        fixcast.display(),
+        version(&fixcast),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        util::load_average()
+    );
+    let all = what == What::All;
+    if all || what == What::Throughput {
+        section("throughput", &|| throughput::run(&fixcast, runs));
     }
-    let fixcast = match cli.fixcast {
-        Some(p) => p,
+    if all || what == What::Size {
+        section("size", &|| size::run(&fixcast));
+    }
+    match what {
+        What::Cut { no_flood } => section("cut", &|| cut::run(&fixcast, runs, no_flood)),
+        What::All => section("cut", &|| cut::run(&fixcast, runs, false)),
+        _ => {}
+    }
+    if all || what == What::Latency {
+        section("latency", &|| latency::run(&fixcast, cli.samples as usize));
+    }
+    if all {
+        section("index", &|| index::run(&index_sizes));
+        section("hints", &|| hints::run(&[100_000, 1_000_000]));
+    }
+    match what {
+        What::Web { mb } => section("web", &|| web::run(&fixcast, runs, mb as usize)),
+        // A 1 GB session takes minutes to record; 256 MB shows the same seek.
+        What::All => section("web", &|| web::run(&fixcast, runs.min(3), 256)),
+        _ => {}
+    }
+    match what {
+        What::Live {
+            viewers,
+            max_viewers,
+        } => section("live", &|| {
+            live::run(&fixcast, runs, viewers as usize, max_viewers as usize)
+        }),
+        What::All => section("live", &|| live::run(&fixcast, runs.min(3), 100, 1000)),
+        _ => {}
+    }
+    if let What::LiveGrowth { mb } = what {
+        section("live-growth", &|| {
+            live_growth::run(&fixcast, runs, mb as usize)
+        });
+    }
+    if what == What::Redact {
+        section("redact", &|| redact::run(&fixcast, runs));
+    }
+    finish(&cli, t0, &failed)
+}
+
+/// Prints the table of figures (and writes it with `--table`), then the verdict.
+fn finish(cli: &Cli, t0: Instant, failed: &[String]) -> anyhow::Result<()> {
+    let rows = report::rows();
+    if !rows.is_empty() {
+        let table = report::markdown(&rows);
+        println!("== figures\n{table}");
+        if let Some(path) = &cli.table {
+            std::fs::write(path, &table)
+                .with_context(|| format!("cannot write the table to {}", path.display()))?;
+            println!("fixcast-bench: wrote the table to {}", path.display());
+        }
+    }
+    println!("fixcast-bench: done in {:.1} s", t0.elapsed().as_secs_f64());
+    if !failed.is_empty() {
+        bail!("failed: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn fixcast_binary(cli: &Cli) -> anyhow::Result<PathBuf> {
+    let fixcast = match &cli.fixcast {
+        Some(p) => p.clone(),
         None => std::env::current_exe()
             .context("cannot find this executable")?
             .parent()
@@ -177,64 +280,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fixcast.display()
         );
     }
-    let fixcast = fixcast.canonicalize()?;
-    let what = cli.what.unwrap_or(What::All);
-    let runs = cli.runs as usize;
-    println!(
-        "fixcast-bench: {} ({}), runs={runs}, cpus={}",
-        fixcast.display(),
-        version(&fixcast),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    let t0 = Instant::now();
-    let mut failed = Vec::new();
-    let mut section = |name: &str, f: &dyn Fn() -> anyhow::Result<()>| {
-        let t = Instant::now();
-        if let Err(e) = f() {
-            println!("{name}: ERROR {e:#}");
-            failed.push(name.to_owned());
-        }
-        println!("({name} took {:.1} s)\n", t.elapsed().as_secs_f64());
-    };
-    if matches!(what, What::Throughput | What::All) {
-        section("throughput", &|| throughput::run(&fixcast, runs));
-    }
-    if matches!(what, What::Size | What::All) {
-        section("size", &|| size::run(&fixcast));
-    }
-    match what {
-        What::Cut { no_flood } => section("cut", &|| cut::run(&fixcast, runs, no_flood)),
-        What::All => section("cut", &|| cut::run(&fixcast, runs, false)),
-        _ => {}
-    }
-    if let What::Web { mb } = what {
-        section("web", &|| web::run(&fixcast, runs, mb as usize));
-    }
-    if let What::Live {
-        viewers,
-        max_viewers,
-    } = what
-    {
-        section("live", &|| {
-            live::run(&fixcast, runs, viewers as usize, max_viewers as usize)
-        });
-    }
-    if let What::LiveGrowth { mb } = what {
-        section("live-growth", &|| {
-            live_growth::run(&fixcast, runs, mb as usize)
-        });
-    }
-    if what == What::Redact {
-        section("redact", &|| redact::run(&fixcast, runs));
-    }
-    if matches!(what, What::Latency | What::All) {
-        section("latency", &|| latency::run(&fixcast, cli.samples as usize));
-    }
-    println!("fixcast-bench: done in {:.1} s", t0.elapsed().as_secs_f64());
-    if !failed.is_empty() {
-        bail!("failed: {}", failed.join(", "));
-    }
-    Ok(())
+    Ok(fixcast.canonicalize()?)
 }
 
 fn version(fixcast: &std::path::Path) -> String {
