@@ -68,6 +68,10 @@ pub struct CastDecoder {
     events: u64,
     damage: Vec<String>,
     more_damage: u64,
+    /// Each frame started by a seek mark, as (events decoded before it, its offset).
+    frames: Vec<(u64, u64)>,
+    /// Whether a frame began after something was found damaged.
+    damage_before_a_frame: bool,
 }
 
 impl Default for CastDecoder {
@@ -93,6 +97,20 @@ impl CastDecoder {
             events: 0,
             damage: Vec::new(),
             more_damage: 0,
+            frames: Vec::new(),
+            damage_before_a_frame: false,
+        }
+    }
+
+    /// A decoder for the bytes of a file from `offset` on, where a seek mark begins a
+    /// frame (see [`CastDecoder::frames`]): its events have their times from the mark,
+    /// and no header line comes first.
+    pub fn at_mark(offset: u64) -> Self {
+        CastDecoder {
+            offset,
+            first_line: offset == 0,
+            header_noted: offset != 0,
+            ..Self::new()
         }
     }
 
@@ -118,6 +136,19 @@ impl CastDecoder {
             d.push(format!("and {} more damaged places", self.more_damage));
         }
         d
+    }
+
+    /// The frames begun by a seek mark so far, each as (events decoded before it, the
+    /// mark's offset): which frame an event came from, for a reader that rewrites the
+    /// recording frame by frame or points into it.
+    pub fn frames(&self) -> &[(u64, u64)] {
+        &self.frames
+    }
+
+    /// Whether damage was found before a later frame began: damage only in the last
+    /// frame is a recording cut by a crash; damage before a frame is in its middle.
+    pub fn damage_before_a_frame(&self) -> bool {
+        self.damage_before_a_frame
     }
 
     fn note(&mut self, msg: String) {
@@ -258,6 +289,8 @@ impl CastDecoder {
             self.take_lines(events);
             self.drop_partial_line("cut line before a seek mark");
             self.time = base;
+            self.damage_before_a_frame |= !self.damage.is_empty();
+            self.frames.push((self.events, self.offset));
         }
         self.advance(8 + len);
         true
@@ -490,6 +523,11 @@ impl CastReader {
     /// What was found damaged (complete once [`next_event`](Self::next_event) gave `None`).
     pub fn damage(&self) -> Vec<String> {
         self.decoder.damage()
+    }
+
+    /// The decoder, to ask where the frames read so far are ([`CastDecoder::frames`]).
+    pub fn decoder(&self) -> &CastDecoder {
+        &self.decoder
     }
 
     fn fill(&mut self) -> Result<()> {

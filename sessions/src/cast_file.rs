@@ -222,6 +222,20 @@ impl CastWriter {
     }
 }
 
+/// The seek mark (a skippable frame) that begins a frame at `offset` of a file, after
+/// an event at `base` µs: what [`CastWriter`] writes between frames, for a rewriter of
+/// the file ([`crate::Session::compact`]) that must write the same.
+pub(crate) fn seek_mark(base: u64, offset: u64) -> Vec<u8> {
+    let payload = format!("{{\"base\":{base},\"offset\":{offset}}}");
+    let len = (SEEK_TAG.len() + payload.len()) as u32;
+    let mut mark = Vec::with_capacity(8 + len as usize);
+    mark.extend_from_slice(&SKIPPABLE_MAGIC);
+    mark.extend_from_slice(&len.to_le_bytes());
+    mark.extend_from_slice(SEEK_TAG);
+    mark.extend_from_slice(payload.as_bytes());
+    mark
+}
+
 /// A frame of the file: where it starts and the time of the event before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameMark {

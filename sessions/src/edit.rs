@@ -206,6 +206,12 @@ fn clean_tag(t: &str) -> Result<String, EditError> {
 /// The home's edit lock, waited for (an edit holds it for as long as it takes to read
 /// a session's commands, at most seconds); released when the file is dropped.
 fn lock_edits(store: &Store) -> Result<File, EditError> {
+    Ok(lock_home(store)?)
+}
+
+/// [`lock_edits`] for other writers of a session's files: a rewrite of the recording
+/// (compaction, redaction) holds it while it renames its file into place.
+pub(crate) fn lock_home(store: &Store) -> Result<File, Error> {
     let path = store.home().join(EDIT_LOCK);
     let f = OpenOptions::new()
         .create(true)

@@ -33,6 +33,7 @@ mod fix_roles;
 mod id;
 mod meta;
 mod read_only;
+mod recompact;
 mod screen;
 mod session;
 mod shell_words;
@@ -57,6 +58,7 @@ pub use fix_roles::FixRoles;
 pub use id::SessionId;
 pub use meta::{Bytes, Redaction, SessionMeta, Status, Term};
 pub use read_only::{ReadOnly, READ_ONLY};
+pub use recompact::{compacted_from, is_compacted, CompactError, Compacted};
 pub use screen::{emulated_size, MAX_SIDE, MIN_SIDE};
 pub use session::{Session, UploadFile};
 pub use store::{

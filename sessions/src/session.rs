@@ -173,6 +173,10 @@ impl Session<'_> {
             w.write(ev)?;
         }
         let stored = w.finish()?;
+        // Under the home's edit lock, as a compaction renames its rewrite: neither
+        // lands over the other's file unseen (a compaction checks the file it read is
+        // still there, so it never puts a redacted secret back).
+        let _lock = crate::edit::lock_home(self.store)?;
         commit(temp, &path)?;
         self.drop_derived()?;
         Ok(stored)

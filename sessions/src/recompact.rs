@@ -1,0 +1,392 @@
+//! Recompaction: a finished session's recording rewritten once, at a level no live
+//! recorder could keep up with, frame for frame.
+//!
+//! The recorder compresses at a level that keeps up with a flood of output (see
+//! [`crate::CastWriter`]); once the session has ended nothing is in a hurry, so its
+//! recording is written again at [`LEVEL`] with a longer window. The result has the same
+//! frames holding the same lines, each behind a seek mark (rewritten with its new
+//! offset), so seeking, damage tolerance and standard decoders work as before. A trailer
+//! (a skippable frame, [`COMPACTED_TAG`]) marks the file as compacted, so it happens once.
+//!
+//! Crash safety: the new file is made beside the old one (a hidden temp file, locked
+//! while it is written), read back and compared event for event with the old one,
+//! synced, and renamed over it (the folder synced after). A crash at any moment leaves
+//! the old recording or the new one, whole; a temp file left by a dead compactor is
+//! ignored by every reader and removed by the next compaction. Readers holding the old
+//! file keep reading it (the rename leaves their inode alone).
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::asciicast::V3Encoder;
+use crate::cast_decode::CastReader;
+use crate::cast_file::{seek_mark, SKIPPABLE_MAGIC};
+use crate::command::{load_cache, save_cache, CacheKey};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::id::SessionId;
+use crate::meta::{SessionMeta, Status};
+use crate::store::{Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};
+
+/// zstd level of a compacted recording: compresses at a few MB/s, decompresses as fast
+/// as any other level.
+pub const LEVEL: i32 = 19;
+/// A 16 MiB window (twice the live one): what a reader decompressing a frame holds.
+/// Longer windows gained little more on terminal text (see the README's storage
+/// section), and every reader of a frame (the web's segments) needs that much memory.
+pub const WINDOW_LOG: u32 = 24;
+/// The tag of the trailer that marks a file as compacted.
+pub const COMPACTED_TAG: &[u8] = b"fixcast-compacted:";
+/// The temp files of compactions start with this (then the compactor's pid).
+const TEMP_PREFIX: &str = ".session.cast.zst.compact";
+
+/// What [`Store::compact`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compacted {
+    /// The recording was rewritten: its size before and after, and its frames.
+    Done {
+        before: u64,
+        after: u64,
+        frames: usize,
+        millis: u64,
+    },
+    /// It was compacted already.
+    Already,
+    /// It is left as it is, for this reason (told to the user, lowercase).
+    Skipped(String),
+}
+
+/// Why a compaction was refused; the recording is as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum CompactError {
+    #[error("session {}: being recorded; compact it once it has ended", .0.short())]
+    Recording(SessionId),
+    #[error("session {}: the recording is damaged ({reason}); left as it is", id.short())]
+    Damaged { id: SessionId, reason: String },
+    #[error("session {}: the recording changed while it was compacted; run compact again", .0.short())]
+    Changed(SessionId),
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+/// Whether the recording at `path` was compacted (ends in the trailer).
+pub fn is_compacted(path: &Path) -> Result<bool> {
+    Ok(compacted_from(path)?.is_some())
+}
+
+/// The size the recording at `path` had before it was compacted; `None` if it was not.
+/// A cache of the recording as it was (the same events and frames) still holds if its
+/// key had that size and the same mtime (compaction keeps the mtime).
+pub fn compacted_from(path: &Path) -> Result<Option<u64>> {
+    let mut f = File::open(path).map_err(Error::io(path))?;
+    let len = f.metadata().map_err(Error::io(path))?.len();
+    let tail = len.min(MAX_TRAILER as u64);
+    f.seek(SeekFrom::Start(len - tail))
+        .map_err(Error::io(path))?;
+    let mut buf = vec![0; tail as usize];
+    f.read_exact(&mut buf).map_err(Error::io(path))?;
+    Ok(parse_trailer(&buf))
+}
+
+/// Trailers are short; this much of a file's end is read to find one.
+const MAX_TRAILER: usize = 256;
+
+/// The `from_size` of the trailer that `tail` (a file's last bytes) ends with, if any.
+fn parse_trailer(tail: &[u8]) -> Option<u64> {
+    let start = tail
+        .windows(SKIPPABLE_MAGIC.len())
+        .rposition(|w| w == SKIPPABLE_MAGIC)?;
+    let frame = &tail[start..];
+    let len = u32::from_le_bytes(frame.get(4..8)?.try_into().ok()?) as usize;
+    let json = frame.get(8..)?.strip_prefix(COMPACTED_TAG)?;
+    if frame.len() != 8 + len {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(json).ok()?;
+    v.get("from_size")?.as_u64()
+}
+
+/// The skippable frame at the end of a compacted file, which was `from_size` bytes.
+fn trailer(from_size: u64) -> Vec<u8> {
+    let payload =
+        format!("{{\"level\":{LEVEL},\"window_log\":{WINDOW_LOG},\"from_size\":{from_size}}}");
+    let len = (COMPACTED_TAG.len() + payload.len()) as u32;
+    let mut t = SKIPPABLE_MAGIC.to_vec();
+    t.extend_from_slice(&len.to_le_bytes());
+    t.extend_from_slice(COMPACTED_TAG);
+    t.extend_from_slice(payload.as_bytes());
+    t
+}
+
+impl Store {
+    /// Rewrites a finished session's recording once, strongly compressed (see the
+    /// module). Refuses a session being recorded, or one damaged before its last frame
+    /// (a cut last frame, a crash's, is fine: nothing readable is lost). An uploaded
+    /// session is compacted only once its upload has finished.
+    pub fn compact(&self, id: &SessionId) -> Result<Compacted, CompactError> {
+        let started = Instant::now();
+        let meta = self.load(id)?.meta;
+        if meta.status == Status::Recording || self.is_being_recorded(id) {
+            return Err(CompactError::Recording(id.clone()));
+        }
+        let dir = self.dir(id);
+        if dir.join(UPLOAD_KEY_FILE).exists() && meta.status != Status::Complete {
+            return Ok(Compacted::Skipped(
+                "its upload has not finished; it may still be appended to".into(),
+            ));
+        }
+        let path = dir.join(CAST_FILE);
+        if is_compacted(&path)? {
+            return Ok(Compacted::Already);
+        }
+        let Some(temp) = TempFile::create(&dir)? else {
+            return Ok(Compacted::Skipped(
+                "another compaction of it is running".into(),
+            ));
+        };
+        let key = CacheKey::of(&path)?;
+        let mtime = fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(Error::io(&path))?;
+        let frames = rewrite(&path, temp.file()?, &temp.path, id, key.cast_size)?;
+        verify(&path, &temp.path, id)?;
+        temp.file()?
+            .set_modified(mtime)
+            .map_err(Error::io(&temp.path))?;
+        let after = fs::metadata(&temp.path)
+            .map_err(Error::io(&temp.path))?
+            .len();
+        if after >= key.cast_size {
+            // Rare (a tiny or incompressible recording): the old file stays.
+            return Ok(Compacted::Skipped(format!(
+                "no smaller compacted ({after} bytes, {} now)",
+                key.cast_size
+            )));
+        }
+
+        // Renamed into place under the home's edit lock, which a redaction's rewrite
+        // holds too: the recording must be the one that was read.
+        let lock = crate::edit::lock_home(self)?;
+        if CacheKey::of(&path)? != key || self.is_being_recorded(id) {
+            return Err(CompactError::Changed(id.clone()));
+        }
+        temp.commit(&path)?;
+        let new_key = CacheKey::of(&path)?;
+        // The events are the same, so the commands cut from them still hold.
+        let commands = dir.join(COMMANDS_FILE);
+        if let Some(cmds) = load_cache(&commands, &key) {
+            let _ = save_cache(&commands, new_key, cmds);
+        }
+        if let Ok(mut meta) = SessionMeta::load(&dir.join(META_FILE)) {
+            meta.bytes.stored = after;
+            let _ = self.save_meta(&meta);
+        }
+        drop(lock);
+        Ok(Compacted::Done {
+            before: key.cast_size,
+            after,
+            frames,
+            millis: started.elapsed().as_millis() as u64,
+        })
+    }
+}
+
+/// A compaction's temp file beside the recording, locked while it lives (so another
+/// compactor tells a running compaction from a dead one's leftover), removed on drop
+/// unless committed.
+struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl TempFile {
+    /// Removes leftovers of dead compactions, then creates this process's temp file;
+    /// `None` when another compaction of the session is running.
+    fn create(dir: &Path) -> Result<Option<TempFile>> {
+        for e in fs::read_dir(dir).map_err(Error::io(dir))?.flatten() {
+            if !e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                continue;
+            }
+            let stale = File::open(e.path()).is_ok_and(|f| f.try_lock().is_ok());
+            if !stale {
+                return Ok(None);
+            }
+            let _ = fs::remove_file(e.path());
+        }
+        let path = dir.join(format!("{TEMP_PREFIX}{}", std::process::id()));
+        let _ = fs::remove_file(&path);
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(Error::io(&path))?;
+        let temp = TempFile {
+            path,
+            file: Some(file),
+        };
+        temp.file()?.try_lock().map_err(|e| Error::Io {
+            path: temp.path.clone(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        Ok(Some(temp))
+    }
+
+    fn file(&self) -> Result<&File> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| Error::io(&self.path)(io::Error::other("temp file closed")))
+    }
+
+    /// Syncs the temp file, renames it over `path`, syncs the folder.
+    fn commit(mut self, path: &Path) -> Result<()> {
+        let file = self.file.take().expect("open until committed");
+        file.sync_all().map_err(Error::io(&self.path))?;
+        fs::rename(&self.path, path).map_err(Error::io(path))?;
+        self.path = PathBuf::new();
+        drop(file);
+        if let Some(dir) = path.parent() {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(Error::io(dir))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Counts what is written, for the seek marks' offsets.
+struct Counted<W> {
+    out: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+type Encoder<'a> = zstd::stream::write::Encoder<'static, Counted<BufWriter<&'a File>>>;
+
+fn frame_encoder(out: Counted<BufWriter<&File>>) -> io::Result<Encoder<'_>> {
+    use zstd::stream::raw::CParameter;
+    let mut enc = zstd::stream::write::Encoder::new(out, LEVEL)?;
+    for p in [
+        CParameter::WindowLog(WINDOW_LOG),
+        CParameter::EnableLongDistanceMatching(true),
+        CParameter::ChecksumFlag(true),
+    ] {
+        enc.set_parameter(p)?;
+    }
+    Ok(enc)
+}
+
+/// Ends the frame and begins the next behind its mark (at its new offset), after an
+/// event at `last` µs.
+fn next_frame(enc: Encoder<'_>, last: u64) -> io::Result<Encoder<'_>> {
+    let mut sink = enc.finish()?;
+    let mark = seek_mark(last, sink.written);
+    sink.write_all(&mark)?;
+    frame_encoder(sink)
+}
+
+/// Writes the recording at `path` into `out` frame for frame; the number of frames.
+fn rewrite(
+    path: &Path,
+    out: &File,
+    out_path: &Path,
+    id: &SessionId,
+    from_size: u64,
+) -> Result<usize, CompactError> {
+    let io = |e| Error::io(out_path)(e);
+    let damaged = |reason: String| CompactError::Damaged {
+        id: id.clone(),
+        reason,
+    };
+    let mut reader = CastReader::open(path)?;
+    let Some(header) = reader.header()?.cloned() else {
+        return Err(damaged("it has no header".into()));
+    };
+    let mut v3 = V3Encoder::new();
+    let mut line = v3.header(&header);
+    let sink = Counted {
+        out: BufWriter::with_capacity(1 << 20, out),
+        written: 0,
+    };
+    let mut enc = frame_encoder(sink).map_err(io)?;
+    enc.write_all(line.as_bytes()).map_err(io)?;
+    let (mut events, mut frames, mut last) = (0u64, 1usize, 0u64);
+    loop {
+        let ev: Option<Event> = reader.next_event()?;
+        // Every frame begun before this event (or, at the end, any left) ends here.
+        let begun = reader.decoder().frames();
+        while let Some(&(before, _)) = begun.get(frames - 1) {
+            if ev.is_some() && before > events {
+                break;
+            }
+            enc = next_frame(enc, last).map_err(io)?;
+            frames += 1;
+        }
+        let Some(ev) = ev else { break };
+        line.clear();
+        v3.event(&ev, &mut line);
+        enc.write_all(line.as_bytes()).map_err(io)?;
+        last = last.max(ev.time);
+        events += 1;
+    }
+    if reader.decoder().damage_before_a_frame() {
+        let d = reader.damage();
+        return Err(damaged(d.first().cloned().unwrap_or_default()));
+    }
+    let mut sink = enc.finish().map_err(io)?;
+    sink.write_all(&trailer(from_size)).map_err(io)?;
+    sink.out.flush().map_err(io)?;
+    Ok(frames)
+}
+
+/// Reads both recordings through and compares them: the same header, the same events,
+/// and the new one undamaged.
+fn verify(old: &Path, new: &Path, id: &SessionId) -> Result<(), CompactError> {
+    let mut a = CastReader::open(old)?;
+    let mut b = CastReader::open(new)?;
+    let bad = |what: &str| {
+        Err(CompactError::Store(Error::Unreadable {
+            id: id.to_string(),
+            what: "compacted",
+            reason: format!("the rewrite {what}; the recording is left as it was"),
+        }))
+    };
+    if a.header()?.cloned() != b.header()?.cloned() {
+        return bad("has another header");
+    }
+    loop {
+        match (a.next_event()?, b.next_event()?) {
+            (None, None) => break,
+            (x, y) if x == y => {}
+            _ => return bad("reads back other events"),
+        }
+    }
+    if !b.damage().is_empty() || a.decoder().frames().len() != b.decoder().frames().len() {
+        return bad("reads back damaged");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "recompact_tests.rs"]
+mod tests;
