@@ -5,9 +5,14 @@
 //! and replays at most [`SEGMENT_BYTES`] of output, wherever it lands.
 //!
 //! Segments are derived data, cached where the store keeps a session's caches
-//! ([`Session::derived_path`]) in `segments.v1.json` (the index with each segment's
-//! place) and `segments.v1.bin` (each segment's JSON, zstd), keyed like the commands
-//! cache by the recording's size and mtime.
+//! ([`Session::derived_path`]) in `segments.v2.json` (the index) and `segments.v2.bin`
+//! (each segment's snapshot, zstd): only what cannot be had cheaply again. A segment's
+//! events stay in the recording: the index says which zstd frame its first event is in
+//! (its seek mark's offset, see `fixcast_sessions::frame_marks`) and how many events of
+//! that frame come before it, and a request decodes them from there. The cache is keyed
+//! like the commands cache by the recording's size and mtime; a recording compacted
+//! since (the same events in the same frames, see `fixcast compact`) keeps it, its frames'
+//! new offsets looked up once.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -20,8 +25,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fixcast_sessions::{
-    contain, emulated_size, write_atomic, write_atomic_with, CacheKey, EventKind, Session,
-    SessionId, Status, Store,
+    compacted_from, contain, emulated_size, frame_marks, write_atomic, write_atomic_with, CacheKey,
+    CastDecoder, Event, EventKind, Session, SessionId, Status, Store,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -34,9 +39,11 @@ use crate::AppState;
 /// in the browser (a few milliseconds) and downloads about as much.
 pub const SEGMENT_BYTES: usize = 512 * 1024;
 
-const VERSION: u32 = 1;
-const INDEX_FILE: &str = "segments.v1.json";
-const DATA_FILE: &str = "segments.v1.bin";
+const VERSION: u32 = 2;
+const INDEX_FILE: &str = "segments.v2.json";
+const DATA_FILE: &str = "segments.v2.bin";
+/// What a segment request reads of the recording at a time.
+const READ_BYTES: usize = 256 << 10;
 
 /// A session's segments as cached: where each one is in the data file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,8 +59,17 @@ pub(crate) struct Built {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     start: f64,
+    /// Where its snapshot is in the data file.
     offset: u64,
     len: u64,
+    /// The recording's frame its first event is in (0: the file's start) and that
+    /// frame's offset (its seek mark's).
+    frame: usize,
+    at: u64,
+    /// Events (of any kind) of that frame before the segment's first, and the events
+    /// from its first on up to the next segment's (markers among them are left out).
+    skip: u64,
+    count: u64,
 }
 
 /// Segments built or read in this process, and one build at a time.
@@ -80,6 +96,12 @@ fn io_err(path: &FsPath) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 impl Cache {
+    /// Drops what this process holds of a session's segments: its recording turned out
+    /// not to be the one they were made from.
+    fn forget(&self, id: &SessionId) {
+        lock(&self.built).remove(id);
+    }
+
     /// The session's segments, built now if there is no fresh cache.
     fn get(&self, store: &Store, id: &SessionId) -> Result<Arc<Built>> {
         let session = store.session(id);
@@ -116,10 +138,30 @@ impl Cache {
 }
 
 fn read_index(session: Session<'_>, key: &CacheKey) -> Option<Built> {
-    let index = std::fs::read(session.derived_path(INDEX_FILE)).ok()?;
-    let b: Built = serde_json::from_slice(&index).ok()?;
+    let path = session.derived_path(INDEX_FILE);
+    let index = std::fs::read(&path).ok()?;
+    let mut b: Built = serde_json::from_slice(&index).ok()?;
     let data = session.derived_path(DATA_FILE).is_file();
-    (b.version == VERSION && b.key == *key && data).then_some(b)
+    if b.version != VERSION || !data {
+        return None;
+    }
+    if b.key == *key {
+        return Some(b);
+    }
+    // Compacted since it was built: the same events in the same frames, at new offsets.
+    let cast = session.cast_path();
+    let compacted =
+        b.key.cast_mtime == key.cast_mtime && compacted_from(&cast).ok()? == Some(b.key.cast_size);
+    if !compacted {
+        return None;
+    }
+    let marks = frame_marks(&std::fs::read(&cast).ok()?);
+    for e in &mut b.segments {
+        e.at = marks.get(e.frame)?.offset;
+    }
+    b.key = key.clone();
+    let _ = write_atomic(&path, &serde_json::to_vec(&b).unwrap_or_default());
+    Some(b)
 }
 
 /// The segment being filled.
@@ -130,17 +172,27 @@ struct Segment {
     count: usize,
     bytes: usize,
     last: u64,
+    /// The recording's event (counting every kind) it starts with.
+    first: u64,
 }
 
 impl Segment {
     fn new(start: f64, cols: u16, rows: u16, init: String) -> Segment {
+        Segment::with_snapshot(
+            start,
+            json!({ "cols": cols, "rows": rows, "init": init }).to_string(),
+        )
+    }
+
+    fn with_snapshot(start: f64, snapshot: String) -> Segment {
         Segment {
             start,
-            snapshot: json!({ "cols": cols, "rows": rows, "init": init }).to_string(),
+            snapshot,
             events: String::new(),
             count: 0,
             bytes: 0,
             last: 0,
+            first: 0,
         }
     }
 
@@ -155,6 +207,24 @@ impl Segment {
         self.last = time;
     }
 
+    /// Adds an event as the player takes it; false for one it does not (markers, input).
+    fn push_event(&mut self, ev: &Event) -> bool {
+        match &ev.kind {
+            EventKind::Output(s) => self.push(ev.time, "o", s),
+            // The player is told the recorded size; only the emulation is clamped.
+            EventKind::Resize { cols, rows } => self.push(ev.time, "r", &format!("{cols}x{rows}")),
+            _ => return false,
+        }
+        true
+    }
+
+    /// A segment holds one event at least (the player's format wants one).
+    fn finish(&mut self) {
+        if self.count == 0 {
+            self.push(0, "o", "");
+        }
+    }
+
     fn json(&self) -> String {
         format!(
             "{{\"snapshot\":{},\"events\":[{}]}}",
@@ -167,12 +237,9 @@ fn secs(micros: u64) -> f64 {
     micros as f64 / 1_000_000.0
 }
 
-/// Reads the recording once through a `vt100` screen, cutting a segment every
-/// [`SEGMENT_BYTES`] of output (only between events of different times, as the player
-/// requires), and writes the cache.
 /// The segments of a recording's asciicast text (decompressed), each as the JSON the
 /// player downloads, cut every `segment_bytes` of output; as far as the text parses. What
-/// the server caches, without the cache: for the fuzz target (`fuzz/`) and tests.
+/// the server serves, without the cache: for the fuzz target (`fuzz/`) and tests.
 pub fn segments_of(text: &[u8], segment_bytes: usize) -> Vec<String> {
     let Ok(mut stream) = fixcast_sessions::asciicast::CastStream::open(text) else {
         return Vec::new();
@@ -195,12 +262,13 @@ pub fn segments_of(text: &[u8], segment_bytes: usize) -> Vec<String> {
     segments
 }
 
-/// Replays events through a `vt100` screen and hands `flush` each segment, in order, cut
-/// every `segment_bytes` of output; the recording's duration.
+/// Replays events through a `vt100` screen and hands `flush` each segment, in order
+/// (finished: see [`Segment::finish`]), cut every `segment_bytes` of output only between
+/// events of different times, as the player requires; the recording's duration.
 fn cut(
     (mut cols, mut rows): (u16, u16),
     segment_bytes: usize,
-    mut next: impl FnMut() -> Result<Option<fixcast_sessions::Event>>,
+    mut next: impl FnMut() -> Result<Option<Event>>,
     mut flush: impl FnMut(&Segment) -> Result<()>,
 ) -> Result<f64> {
     // The player is told the recorded sizes; the snapshots are drawn at the size `vt100`
@@ -212,35 +280,30 @@ fn cut(
     let (r, c) = emulated(cols, rows);
     let mut screen = vt100::Parser::new(r, c, 0);
     let mut seg = Segment::new(0.0, cols, rows, String::new());
+    let mut index = 0u64;
     while let Some(ev) = next()? {
-        let (code, data) = match &ev.kind {
-            EventKind::Output(s) => ("o", s.as_str()),
-            EventKind::Resize { .. } => ("r", ""),
-            _ => continue,
-        };
+        index += 1;
+        if !matches!(ev.kind, EventKind::Output(_) | EventKind::Resize { .. }) {
+            continue;
+        }
         if seg.count > 0 && seg.bytes >= segment_bytes && ev.time > seg.last {
             flush(&seg)?;
             let init = String::from_utf8_lossy(&screen.screen().contents_formatted()).into_owned();
             seg = Segment::new(secs(ev.time), cols, rows, init);
+            seg.first = index - 1;
         }
         match &ev.kind {
-            EventKind::Output(s) => {
-                screen.process(s.as_bytes());
-                seg.push(ev.time, code, data);
-            }
+            EventKind::Output(s) => screen.process(s.as_bytes()),
             EventKind::Resize { cols: c, rows: r } => {
                 (cols, rows) = (*c, *r);
                 let (r, c) = emulated(cols, rows);
                 screen.screen_mut().set_size(r, c);
-                // The player is told the recorded size; only the emulation is clamped.
-                seg.push(ev.time, code, &format!("{cols}x{rows}"));
             }
             _ => {}
         }
+        seg.push_event(&ev);
     }
-    if seg.count == 0 {
-        seg.push(0, "o", "");
-    }
+    seg.finish();
     let duration = secs(seg.last);
     flush(&seg)?;
     Ok(duration)
@@ -257,46 +320,114 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
     }
     let (term_cols, term_rows) = (cols, rows);
     let data = session.derived_path(DATA_FILE);
-    let mut entries = Vec::new();
+    // (start, snapshot's place, first event) of each segment.
+    let mut cuts: Vec<(f64, u64, u64, u64)> = Vec::new();
+    let mut events = 0u64;
     // Written whole or not at all: a panic in `vt100` leaves no half-written file.
     let duration = write_atomic_with(&data, |out| {
         let mut written = 0u64;
         cut(
             (cols, rows),
             SEGMENT_BYTES,
-            || Ok(reader.next_event()?),
+            || {
+                let ev = reader.next_event()?;
+                events += u64::from(ev.is_some());
+                Ok(ev)
+            },
             |seg| {
-                let packed = zstd::encode_all(seg.json().as_bytes(), 3).map_err(io_err(&data))?;
+                let packed = zstd::encode_all(seg.snapshot.as_bytes(), 3).map_err(io_err(&data))?;
                 out.write_all(&packed).map_err(io_err(&data))?;
-                entries.push(Entry {
-                    start: seg.start,
-                    offset: written,
-                    len: packed.len() as u64,
-                });
+                cuts.push((seg.start, written, packed.len() as u64, seg.first));
                 written += packed.len() as u64;
                 Ok(())
             },
         )
     })?;
+    // Each frame as (events before it, its offset); the file's start is frame 0.
+    let mut frames = vec![(0u64, 0u64)];
+    frames.extend_from_slice(reader.decoder().frames());
+    let ends: Vec<u64> = cuts.iter().skip(1).map(|c| c.3).chain([events]).collect();
+    let segments = cuts
+        .iter()
+        .zip(ends)
+        .map(|(&(start, offset, len, first), end)| {
+            // The last frame begun at or before its first event holds it.
+            let frame = frames.partition_point(|f| f.0 <= first) - 1;
+            Entry {
+                start,
+                offset,
+                len,
+                frame,
+                at: frames[frame].1,
+                skip: first - frames[frame].0,
+                count: end - first,
+            }
+        })
+        .collect();
     let built = Built {
         version: VERSION,
         key,
         cols: term_cols,
         rows: term_rows,
         duration,
-        segments: entries,
+        segments,
     };
     let index = session.derived_path(INDEX_FILE);
     write_atomic(&index, &serde_json::to_vec(&built).unwrap_or_default())?;
     Ok(built)
 }
 
-fn read_segment(path: PathBuf, e: &Entry) -> Result<Vec<u8>> {
-    let mut f = File::open(&path).map_err(io_err(&path))?;
-    f.seek(SeekFrom::Start(e.offset)).map_err(io_err(&path))?;
+/// A segment's JSON: its snapshot from the data file, its events decoded from the
+/// recording's frame it starts in. `Ok(None)` when the recording is not the one the
+/// index was made for (rewritten meanwhile): the index is stale.
+fn read_segment(cast: PathBuf, data: PathBuf, e: &Entry) -> Result<Option<Vec<u8>>> {
+    let mut f = File::open(&data).map_err(io_err(&data))?;
+    f.seek(SeekFrom::Start(e.offset)).map_err(io_err(&data))?;
     let mut packed = vec![0; e.len as usize];
-    f.read_exact(&mut packed).map_err(io_err(&path))?;
-    zstd::decode_all(&packed[..]).map_err(io_err(&path))
+    f.read_exact(&mut packed).map_err(io_err(&data))?;
+    let snapshot = zstd::decode_all(&packed[..]).map_err(io_err(&data))?;
+    let snapshot = String::from_utf8(snapshot)
+        .map_err(|e| io_err(&data)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+    let mut seg = Segment::with_snapshot(e.start, snapshot);
+    if e.count > 0 {
+        let mut f = File::open(&cast).map_err(io_err(&cast))?;
+        f.seek(SeekFrom::Start(e.at)).map_err(io_err(&cast))?;
+        let mut decoder = if e.frame == 0 {
+            CastDecoder::new()
+        } else {
+            CastDecoder::at_mark(e.at)
+        };
+        let (mut seen, want) = (0u64, e.skip + e.count);
+        let (mut buf, mut batch) = (vec![0; READ_BYTES], Vec::new());
+        while seen < want {
+            let n = f.read(&mut buf).map_err(io_err(&cast))?;
+            if n == 0 {
+                decoder.end(&mut batch);
+            } else {
+                decoder.push(&buf[..n], &mut batch);
+            }
+            // The frame must begin where the index says, before any event is taken.
+            let begun = decoder.frames().first();
+            let decoded = begun.is_some() || !batch.is_empty();
+            if e.frame > 0 && decoded && begun != Some(&(0, e.at)) {
+                return Ok(None);
+            }
+            for ev in batch.drain(..) {
+                if (e.skip..want).contains(&seen) {
+                    seg.push_event(&ev);
+                }
+                seen += 1;
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        if seen < want {
+            return Ok(None);
+        }
+    }
+    seg.finish();
+    Ok(Some(seg.json().into_bytes()))
 }
 
 async fn built(state: &AppState, id: &SessionId) -> Result<Arc<Built>> {
@@ -380,13 +511,29 @@ pub async fn segment(
         .parse()
         .map_err(|_| Error::BadRequest(format!("segment: {n:?} is not a segment number")))?;
     let meta = load(&state, id).await?;
-    let b = built(&state, &meta.id).await?;
-    let entry =
-        b.segments.get(n).cloned().ok_or_else(|| {
+    let session = state.store().session(&meta.id);
+    let (cast, data) = (session.cast_path(), session.derived_path(DATA_FILE));
+    let mut json = None;
+    // A recording rewritten since the index was read (compacted, redacted) is looked at
+    // again once: its index is then remapped or rebuilt.
+    for _ in 0..2 {
+        let b = built(&state, &meta.id).await?;
+        let entry = b.segments.get(n).cloned().ok_or_else(|| {
             Error::NotFound(format!("session {}: no segment {n}", meta.id.short()))
         })?;
-    let data = state.store().session(&meta.id).derived_path(DATA_FILE);
-    let json = blocking(move || read_segment(data, &entry)).await?;
+        let (cast, data) = (cast.clone(), data.clone());
+        json = blocking(move || read_segment(cast, data, &entry)).await?;
+        if json.is_some() {
+            break;
+        }
+        state.inner.segments.forget(&meta.id);
+    }
+    let json = json.ok_or_else(|| {
+        Error::Conflict(format!(
+            "session {}: the recording changed while it was read; reload the page",
+            meta.id.short()
+        ))
+    })?;
     let cache = if meta.status == Status::Recording {
         "no-cache"
     } else {

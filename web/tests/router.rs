@@ -171,7 +171,7 @@ async fn segments_start_from_the_screen_they_continue() {
         }
     }
     // Cached beside the session: a second server reads it without building.
-    assert!(w.store.dir(&w.long).join("segments.v1.json").is_file());
+    assert!(w.store.dir(&w.long).join("segments.v2.json").is_file());
     let again = get(&w.app(None), &format!("/api/sessions/{}/segments", w.long))
         .await
         .json();
@@ -186,6 +186,86 @@ async fn segments_start_from_the_screen_they_continue() {
         .await
         .json();
     assert_eq!(small["markers"][1][1], "chattr -i /etc/resolv.conf");
+}
+
+/// A recording of several zstd frames (each switch of the writer's mode ends one), with
+/// markers between the output, as a recorder writes it: finished.
+fn framed(w: &World) -> fixcast_sessions::SessionId {
+    use fixcast_sessions::asciicast::Header;
+    use fixcast_sessions::{Event, EventKind, SessionId, SessionMeta, Status};
+    let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+    let header = Header {
+        cols: 80,
+        rows: 24,
+        ..Header::default()
+    };
+    let mut writer = w.store.create(&meta, &header).unwrap();
+    for i in 0..12_000u64 {
+        if i > 0 && i % 2000 == 0 {
+            writer.set_fast(i % 4000 == 0).unwrap();
+        }
+        let kind = match i % 97 {
+            5 => EventKind::Marker(format!("cmd {i}")),
+            50 => EventKind::Resize {
+                cols: 80 + (i % 3) as u16,
+                rows: 24,
+            },
+            _ => EventKind::Output(format!("{i:06} {}\r\n", "y".repeat((i % 300) as usize))),
+        };
+        writer.write(&Event::new(1_000 * (i + 1), kind)).unwrap();
+    }
+    writer.finish().unwrap();
+    meta.status = Status::Complete;
+    w.store.save_meta(&meta).unwrap();
+    meta.id
+}
+
+/// Each segment as served, in order.
+async fn served_segments(a: &axum::Router, id: &fixcast_sessions::SessionId) -> Vec<String> {
+    let idx = get(a, &format!("/api/sessions/{id}/segments")).await.json();
+    let mut out = Vec::new();
+    for s in idx["segments"].as_array().unwrap() {
+        let r = get(a, s["url"].as_str().unwrap()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        out.push(r.text());
+    }
+    out
+}
+
+#[tokio::test]
+async fn segments_are_served_from_the_recordings_frames_and_outlive_compaction() {
+    let w = world();
+    let id = framed(&w);
+    let cast = w.store.cast_path(&id);
+    let text = zstd::stream::decode_all(std::fs::File::open(&cast).unwrap()).unwrap();
+    // What the segments are, cut from the text alone (what the old cache held).
+    let expected = fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES);
+    assert!(expected.len() >= 3, "{} segments", expected.len());
+    let marks = fixcast_sessions::frame_marks(&std::fs::read(&cast).unwrap());
+    assert!(marks.len() >= 6, "{marks:?}");
+    let a = w.app(None);
+    assert_eq!(served_segments(&a, &id).await, expected);
+    // Only the snapshots are cached: far less than the segments' events.
+    let dir = w.store.dir(&id);
+    let data = std::fs::read(dir.join("segments.v2.bin")).unwrap();
+    let events: usize = expected.iter().map(String::len).sum();
+    assert!(data.len() * 20 < events, "{} of {events}", data.len());
+
+    // Compacted: new offsets, the same segments, the snapshots not made again.
+    let before = std::fs::read_to_string(dir.join("segments.v2.json")).unwrap();
+    assert!(matches!(
+        w.store.compact(&id).unwrap(),
+        fixcast_sessions::Compacted::Done { .. }
+    ));
+    assert_ne!(
+        fixcast_sessions::frame_marks(&std::fs::read(&cast).unwrap()),
+        marks
+    );
+    assert_eq!(served_segments(&a, &id).await, expected);
+    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    let after = std::fs::read_to_string(dir.join("segments.v2.json")).unwrap();
+    assert_ne!(before, after, "the index is remapped to the new file");
+    assert_eq!(std::fs::read(dir.join("segments.v2.bin")).unwrap(), data);
 }
 
 #[tokio::test]
@@ -575,7 +655,7 @@ async fn a_session_the_emulator_panics_on_is_a_422_and_the_rest_goes_on() {
     assert!(!w
         .store
         .dir(&id.parse().unwrap())
-        .join("segments.v1.json")
+        .join("segments.v2.json")
         .exists());
     let r = get(&a, &format!("/api/sessions/{}/segments", w.id)).await;
     assert_eq!(r.status, StatusCode::OK);
