@@ -48,6 +48,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Redact secrets in a recorded session again, with the current patterns
     Redact(RedactArgs),
+    /// Rewrite finished sessions' recordings once, strongly compressed (done by itself
+    /// after rec and import; this is for sessions recorded before)
+    Compact(CompactArgs),
     /// Record a few scripted fixes for real (a bash in a PTY, in a sandbox) into a demo
     /// home, index them, and optionally serve them: fixcast's point in one command
     Demo(DemoArgs),
@@ -232,6 +235,19 @@ pub struct RedactArgs {
     /// Session ids, unique prefixes, or last, last~N (the newest session, the N-th before it)
     #[arg(required = true)]
     pub ids: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// Session ids, unique prefixes, or last, last~N (the newest session, the N-th before it)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub ids: Vec<String>,
+    /// Every finished session not compacted yet
+    #[arg(long)]
+    pub all: bool,
+    /// Print nothing but errors (as rec's background compaction runs it)
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -302,20 +302,20 @@ fn redact_drops_every_cache_of_the_old_recording() {
         get_text(&server.url, &format!("/api/sessions/{id}/segments/0"));
     }
     let dir = home.path().join("sessions").join(id);
-    // Absent once dropped: then it holds nothing.
-    let segments = |dir: &Path| -> String {
-        let Ok(bytes) = std::fs::read(dir.join("segments.v1.bin")) else {
-            return String::new();
-        };
-        String::from_utf8_lossy(&zstd::stream::decode_all(&bytes[..]).unwrap()).into_owned()
-    };
+    // The cache holds the screens segments start from (a secret shown before one), and
+    // segments are served from the recording.
+    let cache = ["segments.v2.json", "segments.v2.bin"];
+    for f in cache {
+        assert!(dir.join(f).is_file(), "no segments cached: {f}");
+    }
     let secrets = secrets();
-    assert!(
-        !found_in(&secrets, &segments(&dir)).is_empty(),
-        "no segments cached"
-    );
-
     home.ok(&["redact", id]);
-    let left = found_in(&secrets, &segments(&dir)).len();
+    for f in cache {
+        assert!(!dir.join(f).exists(), "{f} outlived the redaction");
+    }
+    let server = Server::start(home.path(), None);
+    get_text(&server.url, &format!("/api/sessions/{id}/segments"));
+    let served = get_text(&server.url, &format!("/api/sessions/{id}/segments/0"));
+    let left = found_in(&secrets, &served).len();
     assert_eq!(left, 0, "{left} secrets left in the segments cache");
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `fixcast` binary: one test binary, a module per area.
 
 mod commands;
+mod compact;
 mod completions;
 mod concurrency;
 mod config;

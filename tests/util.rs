@@ -38,6 +38,9 @@ impl Home {
         c.args(args)
             .env("FIXCAST_HOME", self.path())
             .env_remove("FIXCAST_SESSION")
+            // No background compaction after rec and import: tests read and damage the
+            // recordings' bytes (tests/compact.rs turns it back on).
+            .env("FIXCAST_NO_COMPACT", "1")
             .env("SHELL", "/bin/bash")
             .stdin(Stdio::null());
         c

@@ -110,8 +110,7 @@ fn parse_trailer(tail: &[u8]) -> Option<u64> {
 
 /// The skippable frame at the end of a compacted file, which was `from_size` bytes.
 fn trailer(from_size: u64) -> Vec<u8> {
-    let payload =
-        format!("{{\"level\":{LEVEL},\"window_log\":{WINDOW_LOG},\"from_size\":{from_size}}}");
+    let payload = format!("{{\"from_size\":{from_size}}}");
     let len = (COMPACTED_TAG.len() + payload.len()) as u32;
     let mut t = SKIPPABLE_MAGIC.to_vec();
     t.extend_from_slice(&len.to_le_bytes());
@@ -151,20 +150,19 @@ impl Store {
             .and_then(|m| m.modified())
             .map_err(Error::io(&path))?;
         let frames = rewrite(&path, temp.file()?, &temp.path, id, key.cast_size)?;
+        let size = |t: &TempFile| -> Result<u64> {
+            Ok(t.file()?.metadata().map_err(Error::io(&t.path))?.len())
+        };
+        if size(&temp)? >= key.cast_size {
+            // A tiny recording (a few hundred bytes) gains nothing: it is kept as it is,
+            // the trailer after it, so that it too is done once.
+            keep_as_it_is(&path, &temp, key.cast_size)?;
+        }
         verify(&path, &temp.path, id)?;
         temp.file()?
             .set_modified(mtime)
             .map_err(Error::io(&temp.path))?;
-        let after = fs::metadata(&temp.path)
-            .map_err(Error::io(&temp.path))?
-            .len();
-        if after >= key.cast_size {
-            // Rare (a tiny or incompressible recording): the old file stays.
-            return Ok(Compacted::Skipped(format!(
-                "no smaller compacted ({after} bytes, {} now)",
-                key.cast_size
-            )));
-        }
+        let after = size(&temp)?;
 
         // Renamed into place under the home's edit lock, which a redaction's rewrite
         // holds too: the recording must be the one that was read.
@@ -262,6 +260,18 @@ impl Drop for TempFile {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// Makes `temp` the recording at `path` (`from_size` bytes) as it is, then the trailer.
+fn keep_as_it_is(path: &Path, temp: &TempFile, from_size: u64) -> Result<()> {
+    let io = Error::io(&temp.path);
+    let mut out = temp.file()?;
+    let mut old = File::open(path).map_err(Error::io(path))?;
+    out.set_len(0)
+        .and_then(|_| out.seek(SeekFrom::Start(0)))
+        .and_then(|_| io::copy(&mut (&mut old).take(from_size), &mut out))
+        .and_then(|_| out.write_all(&trailer(from_size)))
+        .map_err(io)
 }
 
 /// Counts what is written, for the seek marks' offsets.

@@ -235,3 +235,23 @@ fn damage_before_the_last_frame_is_refused_and_left_as_it_is() {
     assert_eq!(fs::read(&path).unwrap(), raw);
     assert_eq!(names(&store.dir(&id)), [META_FILE, CAST_FILE]);
 }
+
+#[test]
+fn a_tiny_recording_is_kept_as_it_is_and_marked_done() {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(home.path()).unwrap();
+    let evs = events(3);
+    let id = recorded(&store, &evs);
+    let path = store.cast_path(&id);
+    let raw = fs::read(&path).unwrap();
+    assert!(matches!(
+        store.compact(&id).unwrap(),
+        Compacted::Done { .. }
+    ));
+    let now = fs::read(&path).unwrap();
+    assert_eq!(now[..raw.len()], raw[..], "the old bytes, then the trailer");
+    assert!(is_compacted(&path).unwrap());
+    let back = read_cast(&path).unwrap();
+    assert!(back.damage.is_empty() && back.events == evs);
+    assert_eq!(store.compact(&id).unwrap(), Compacted::Already);
+}

@@ -23,11 +23,13 @@ use crate::cli::ImportArgs;
 pub fn run(store: Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
     store.remove_stale_imports();
     let mut failed = 0;
+    let mut new = Vec::new();
     for file in &args.files {
         let shown = file.display().to_string();
         match import_one(&store, file, args.max_size, args.force) {
             Ok(Imported::New(id)) => {
                 println!("imported {} as {id}", printable(&shown));
+                new.push(id);
             }
             Ok(Imported::Before(id)) => {
                 println!("skipped {}: already imported as {id}", printable(&shown));
@@ -38,6 +40,7 @@ pub fn run(store: Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    super::compact::spawn_background(store.home(), &new);
     if failed > 0 && args.files.len() > 1 {
         eprintln!(
             "fixcast: {failed} of {} files not imported",

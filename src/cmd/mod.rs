@@ -1,6 +1,7 @@
 //! One module per subcommand; the only place that wires the crates together.
 
 mod commands;
+mod compact;
 mod completions;
 mod demo;
 mod edit;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reindex(a) => reindex::run(store()?, a),
         Command::Serve(a) => serve::run(store()?, a),
         Command::Redact(a) => redact::run(store()?, a),
+        Command::Compact(a) => compact::run(store()?, a),
         // The demo's home is its own: `--home`, else beside the user's.
         Command::Demo(a) => demo::run(cli.home, a),
         Command::Completions(a) => completions::completions(a),

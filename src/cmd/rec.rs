@@ -335,6 +335,8 @@ pub fn run(store: Store, args: RecArgs) -> anyhow::Result<ExitCode> {
         u.finish(&id, super::upload::FINISH_WITHIN);
     }
     super::index::index_session_quietly(&store, &meta);
+    // Once the upload is done with the bytes as they were recorded.
+    super::compact::spawn_background(store.home(), std::slice::from_ref(&id));
     eprintln!(
         "fixcast: session {short} saved ({:.1}s, exit {}); replay: fixcast play {short}",
         meta.duration, outcome.exit_status
