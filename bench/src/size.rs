@@ -1,5 +1,6 @@
-//! Size: a recorded 2,000-command debugging session, as fixcast stores it, against the
-//! same recording as a plain asciicast v3 file compressed by the `zstd` CLI.
+//! Size: a recorded 2,000-command debugging session, as fixcast stores it (fresh, once
+//! served, once compacted), against the same recording as a plain asciicast v3 file
+//! compressed by the `zstd` CLI.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -8,11 +9,15 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
+use crate::http;
+use crate::serve::Server;
 use crate::util::{self, mb, Rng, TempDir};
 
 pub(crate) const COMMANDS: usize = 2_000;
 const RECORD_LIMIT: Duration = Duration::from_secs(300);
 const ZSTD_LIMIT: Duration = Duration::from_secs(180);
+const COMPACT_LIMIT: Duration = Duration::from_secs(300);
+const SERVE_LIMIT: Duration = Duration::from_secs(120);
 
 /// (command, weight): what people type while debugging a box.
 const MIX: &[(&str, u64)] = &[
@@ -73,7 +78,7 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     cmd.env("SHELL", "/bin/bash")
         .env("TERM", "xterm-256color")
         .current_dir(tmp.path());
-    let m = util::run_measured(&mut cmd, RECORD_LIMIT, "fixcast rec (size)")?;
+    let rec = util::run_measured(&mut cmd, RECORD_LIMIT, "fixcast rec (size)")?;
     let sessions = util::sessions(fixcast, &home)?;
     let [s] = sessions.as_slice() else {
         bail!("expected one session, found {}", sessions.len());
@@ -81,18 +86,9 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     let id = s["id"].as_str().context("session without id")?.to_owned();
     let output = s["bytes"]["output"].as_u64().unwrap_or(0);
     let dropped = s["bytes"]["dropped"].as_u64().unwrap_or(0);
-    let folder = util::dir_bytes(&home.join("sessions").join(&id))?;
-    let mut files: Vec<(String, u64)> = std::fs::read_dir(home.join("sessions").join(&id))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            Some((
-                e.file_name().to_string_lossy().into_owned(),
-                e.metadata().ok()?.len(),
-            ))
-        })
-        .collect();
-    files.sort();
-
+    let dir = home.join("sessions").join(&id);
+    let folder = util::dir_bytes(&dir)?;
+    let files = listing(&dir)?;
     let cast = tmp.path().join("session.cast");
     util::output_of(
         &mut util::fixcast_cmd(
@@ -113,46 +109,136 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     let cast_size = std::fs::metadata(&cast)?.len();
 
     let z3 = zstd(&cast, &["-3"], tmp.path())?;
+    let z19 = zstd(&cast, &["-19"], tmp.path())?;
+    let vs = |bytes: u64| {
+        format!(
+            "{:.2}x of zstd -3, {:.2}x of zstd -19",
+            bytes as f64 / z3.0 as f64,
+            bytes as f64 / z19.0 as f64
+        )
+    };
     println!(
-        "size: session folder {} ({folder} B: {}), zstd -3 of the cast-v3 export {} ({} B); ratio folder/zstd-3 {:.2}x",
+        "size: session folder fresh {} ({folder} B: {}); {}",
         mb(folder),
-        files
-            .iter()
-            .map(|(n, l)| format!("{n} {l}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        files,
+        vs(folder)
+    );
+    println!(
+        "size: zstd -3 of the cast-v3 export {} ({} B), zstd -19 {} ({} B, {:.2}x of -3)",
         mb(z3.0),
         z3.0,
-        folder as f64 / z3.0 as f64
+        mb(z19.0),
+        z19.0,
+        z19.0 as f64 / z3.0 as f64
+    );
+
+    // Compacted (as `rec` does in the background), then served (the player's segments
+    // built, as the page opens it).
+    let segments = |what: &str| -> anyhow::Result<usize> {
+        let server = Server::start(fixcast, &home, tmp.path())?;
+        let (status, body) = http::get(
+            server.addr,
+            &format!("/api/sessions/{id}/segments"),
+            SERVE_LIMIT,
+        )?;
+        if status != 200 {
+            bail!("segments ({what}): HTTP {status}");
+        }
+        let index: serde_json::Value = serde_json::from_slice(&body)?;
+        let n = index["segments"].as_array().map_or(0, Vec::len);
+        // The last segment, served from the recording's own frames.
+        let (status, _) = http::get(
+            server.addr,
+            &format!("/api/sessions/{id}/segments/{}", n.saturating_sub(1)),
+            SERVE_LIMIT,
+        )?;
+        if status != 200 {
+            bail!("last segment ({what}): HTTP {status}");
+        }
+        Ok(n)
+    };
+    let m = util::run_measured(
+        &mut util::fixcast_cmd(fixcast, &home, &["compact", &id]),
+        COMPACT_LIMIT,
+        "fixcast compact",
+    )?;
+    let compacted = util::dir_bytes(&dir)?;
+    println!(
+        "size: compacted {} ({compacted} B: {}); {}; compaction {:.2} s wall, {:.2} s CPU, peak RSS {} MiB ({:.1} MB/s of cast)",
+        mb(compacted),
+        listing(&dir)?,
+        vs(compacted),
+        m.wall.as_secs_f64(),
+        m.cpu.as_secs_f64(),
+        m.maxrss_kib / 1024,
+        cast_size as f64 / 1e6 / m.wall.as_secs_f64()
+    );
+    let n = segments("compacted")?;
+    let both = util::dir_bytes(&dir)?;
+    println!(
+        "size: compacted + served (segment cache built, {n} segments) {} ({both} B: {}); {}",
+        mb(both),
+        listing(&dir)?,
+        vs(both)
+    );
+    let ratio = both as f64 / z3.0 as f64;
+    crate::report::figure(
+        "size",
+        format!(
+            "bytes on disk, {COMMANDS}-command session (served + compacted folder vs v3 + zstd -3)"
+        ),
+        format!("{ratio:.2}x"),
+        format!("zstd -19: {:.2}x", z19.0 as f64 / z3.0 as f64),
+        "≤ 0.40x",
+        Some(ratio <= 0.40),
     );
     println!(
         "size: cast-v3 export uncompressed {} ({cast_size} B); terminal output {} ({output} B, dropped {dropped}); recorded in {:.2} s",
         mb(cast_size),
         mb(output),
-        m.wall.as_secs_f64()
+        rec.wall.as_secs_f64()
     );
     println!(
-        "size: compression ratio (cast / stored): fixcast folder {:.1}:1, zstd -3 {:.1}:1",
+        "size: compression ratio (cast / stored): fixcast folder fresh {:.1}:1, served + compacted {:.1}:1, zstd -3 {:.1}:1",
         cast_size as f64 / folder as f64,
+        cast_size as f64 / both as f64,
         cast_size as f64 / z3.0 as f64
     );
     for args in [
         &["-6"][..],
         &["-3", "--long=27"],
-        &["-6", "--long=27"],
         &["-9", "--long=27"],
         &["-19", "--long=27"],
     ] {
         let (bytes, secs) = zstd(&cast, args, tmp.path())?;
         println!(
-            "size: zstd {:<13} {:>9} ({bytes} B); vs zstd -3 {:.2}x, vs fixcast folder {:.2}x; compress {secs:.2} s",
+            "size: zstd {:<13} {:>9} ({bytes} B); vs zstd -3 {:.2}x, vs fixcast served + compacted {:.2}x; compress {secs:.2} s",
             args.join(" "),
             mb(bytes),
             bytes as f64 / z3.0 as f64,
-            bytes as f64 / folder as f64
+            bytes as f64 / both as f64
         );
     }
     Ok(())
+}
+
+/// A folder's files and their sizes, `name size, …`.
+fn listing(dir: &Path) -> anyhow::Result<String> {
+    let mut files: Vec<(String, u64)> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            Some((
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().ok()?.len(),
+            ))
+        })
+        .collect();
+    files.sort();
+    Ok(files
+        .iter()
+        .map(|(n, l)| format!("{n} {l}"))
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 /// Compresses `file` with the zstd CLI; the compressed size and the time it took.

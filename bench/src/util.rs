@@ -214,7 +214,10 @@ pub fn fixcast_cmd(fixcast: &Path, home: &Path, args: &[impl AsRef<OsStr>]) -> C
     let mut cmd = Command::new(fixcast);
     cmd.args(args)
         .env("FIXCAST_HOME", home)
-        .env_remove("FIXCAST_SESSION");
+        .env_remove("FIXCAST_SESSION")
+        // No compaction in the background after `rec`/`import`: it would take a core
+        // from whatever is measured next (the size section compacts on purpose).
+        .env("FIXCAST_NO_COMPACT", "1");
     cmd
 }
 

@@ -5,8 +5,9 @@
 //! and replays at most [`SEGMENT_BYTES`] of output, wherever it lands.
 //!
 //! Segments are derived data, cached where the store keeps a session's caches
-//! ([`Session::derived_path`]) in `segments.v2.json` (the index) and `segments.v2.bin`
-//! (each segment's snapshot, zstd): only what cannot be had cheaply again. A segment's
+//! ([`Session::derived_path`]) in `segments.v2.json.zst` (the index) and `segments.v2.bin`
+//! (the segments' snapshots, zstd, [`SNAPSHOT_GROUP`] to a frame): only what cannot be
+//! had cheaply again. A segment's
 //! events stay in the recording: the index says which zstd frame its first event is in
 //! (its seek mark's offset, see `fixcast_sessions::frame_marks`) and how many events of
 //! that frame come before it, and a request decodes them from there. The cache is keyed
@@ -40,8 +41,13 @@ use crate::AppState;
 pub const SEGMENT_BYTES: usize = 512 * 1024;
 
 const VERSION: u32 = 2;
-const INDEX_FILE: &str = "segments.v2.json";
+const INDEX_FILE: &str = "segments.v2.json.zst";
 const DATA_FILE: &str = "segments.v2.bin";
+/// Snapshots are compressed this many together (neighbouring screens share most of
+/// their text: the same prompt, the same listings), strongly: a request decompresses
+/// one group, a few hundred KiB at most.
+const SNAPSHOT_GROUP: usize = 16;
+const SNAPSHOT_LEVEL: i32 = 19;
 /// What a segment request reads of the recording at a time.
 const READ_BYTES: usize = 256 << 10;
 
@@ -59,9 +65,11 @@ pub(crate) struct Built {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     start: f64,
-    /// Where its snapshot is in the data file.
+    /// Where its group of snapshots is in the data file, and its snapshot in the group.
     offset: u64,
     len: u64,
+    within: u64,
+    size: u64,
     /// The recording's frame its first event is in (0: the file's start) and that
     /// frame's offset (its seek mark's).
     frame: usize,
@@ -139,7 +147,7 @@ impl Cache {
 
 fn read_index(session: Session<'_>, key: &CacheKey) -> Option<Built> {
     let path = session.derived_path(INDEX_FILE);
-    let index = std::fs::read(&path).ok()?;
+    let index = zstd::decode_all(&std::fs::read(&path).ok()?[..]).ok()?;
     let mut b: Built = serde_json::from_slice(&index).ok()?;
     let data = session.derived_path(DATA_FILE).is_file();
     if b.version != VERSION || !data {
@@ -160,7 +168,7 @@ fn read_index(session: Session<'_>, key: &CacheKey) -> Option<Built> {
         e.at = marks.get(e.frame)?.offset;
     }
     b.key = key.clone();
-    let _ = write_atomic(&path, &serde_json::to_vec(&b).unwrap_or_default());
+    let _ = write_index(&path, &b);
     Some(b)
 }
 
@@ -320,13 +328,25 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
     }
     let (term_cols, term_rows) = (cols, rows);
     let data = session.derived_path(DATA_FILE);
-    // (start, snapshot's place, first event) of each segment.
+    // (start, first event, its snapshot's place in its group) of each segment, and
+    // where each group of snapshots is in the data file.
     let mut cuts: Vec<(f64, u64, u64, u64)> = Vec::new();
+    let mut groups: Vec<(u64, u64)> = Vec::new();
     let mut events = 0u64;
     // Written whole or not at all: a panic in `vt100` leaves no half-written file.
     let duration = write_atomic_with(&data, |out| {
+        let mut group = String::new();
         let mut written = 0u64;
-        cut(
+        let mut pack = |group: &mut String| -> Result<()> {
+            let packed =
+                zstd::encode_all(group.as_bytes(), SNAPSHOT_LEVEL).map_err(io_err(&data))?;
+            out.write_all(&packed).map_err(io_err(&data))?;
+            groups.push((written, packed.len() as u64));
+            written += packed.len() as u64;
+            group.clear();
+            Ok(())
+        };
+        let duration = cut(
             (cols, rows),
             SEGMENT_BYTES,
             || {
@@ -335,28 +355,38 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
                 Ok(ev)
             },
             |seg| {
-                let packed = zstd::encode_all(seg.snapshot.as_bytes(), 3).map_err(io_err(&data))?;
-                out.write_all(&packed).map_err(io_err(&data))?;
-                cuts.push((seg.start, written, packed.len() as u64, seg.first));
-                written += packed.len() as u64;
+                let at = group.len() as u64;
+                group.push_str(&seg.snapshot);
+                cuts.push((seg.start, seg.first, at, seg.snapshot.len() as u64));
+                if cuts.len() % SNAPSHOT_GROUP == 0 {
+                    pack(&mut group)?;
+                }
                 Ok(())
             },
-        )
+        )?;
+        if !group.is_empty() {
+            pack(&mut group)?;
+        }
+        Ok::<_, Error>(duration)
     })?;
     // Each frame as (events before it, its offset); the file's start is frame 0.
     let mut frames = vec![(0u64, 0u64)];
     frames.extend_from_slice(reader.decoder().frames());
-    let ends: Vec<u64> = cuts.iter().skip(1).map(|c| c.3).chain([events]).collect();
+    let ends: Vec<u64> = cuts.iter().skip(1).map(|c| c.1).chain([events]).collect();
     let segments = cuts
         .iter()
         .zip(ends)
-        .map(|(&(start, offset, len, first), end)| {
+        .enumerate()
+        .map(|(i, (&(start, first, within, size), end))| {
             // The last frame begun at or before its first event holds it.
             let frame = frames.partition_point(|f| f.0 <= first) - 1;
+            let (offset, len) = groups[i / SNAPSHOT_GROUP];
             Entry {
                 start,
                 offset,
                 len,
+                within,
+                size,
                 frame,
                 at: frames[frame].1,
                 skip: first - frames[frame].0,
@@ -372,9 +402,15 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
         duration,
         segments,
     };
-    let index = session.derived_path(INDEX_FILE);
-    write_atomic(&index, &serde_json::to_vec(&built).unwrap_or_default())?;
+    write_index(&session.derived_path(INDEX_FILE), &built)?;
     Ok(built)
+}
+
+/// The index, as compressed JSON (a long session's is tens of KiB of numbers).
+fn write_index(path: &FsPath, built: &Built) -> Result<()> {
+    let json = serde_json::to_vec(built).unwrap_or_default();
+    let packed = zstd::encode_all(&json[..], SNAPSHOT_LEVEL).map_err(io_err(path))?;
+    Ok(write_atomic(path, &packed)?)
 }
 
 /// A segment's JSON: its snapshot from the data file, its events decoded from the
@@ -385,8 +421,12 @@ fn read_segment(cast: PathBuf, data: PathBuf, e: &Entry) -> Result<Option<Vec<u8
     f.seek(SeekFrom::Start(e.offset)).map_err(io_err(&data))?;
     let mut packed = vec![0; e.len as usize];
     f.read_exact(&mut packed).map_err(io_err(&data))?;
-    let snapshot = zstd::decode_all(&packed[..]).map_err(io_err(&data))?;
-    let snapshot = String::from_utf8(snapshot)
+    let group = zstd::decode_all(&packed[..]).map_err(io_err(&data))?;
+    let bad = || io_err(&data)(std::io::Error::other("segments: bad snapshot place"));
+    let place = usize::try_from(e.within).map_err(|_| bad())?
+        ..usize::try_from(e.within + e.size).map_err(|_| bad())?;
+    let snapshot = group.get(place).ok_or_else(bad)?;
+    let snapshot = String::from_utf8(snapshot.to_vec())
         .map_err(|e| io_err(&data)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     let mut seg = Segment::with_snapshot(e.start, snapshot);
     if e.count > 0 {

@@ -134,7 +134,7 @@ async fn segments_start_from_the_screen_they_continue() {
     let idx = get(&a, &format!("/api/sessions/{}/segments", w.long))
         .await
         .json();
-    assert_eq!(idx["version"], 1);
+    assert_eq!(idx["version"], 1, "{idx}");
     assert_eq!(idx["term"]["cols"], 80);
     let segs = idx["segments"].as_array().unwrap();
     assert!(
@@ -171,7 +171,7 @@ async fn segments_start_from_the_screen_they_continue() {
         }
     }
     // Cached beside the session: a second server reads it without building.
-    assert!(w.store.dir(&w.long).join("segments.v2.json").is_file());
+    assert!(w.store.dir(&w.long).join("segments.v2.json.zst").is_file());
     let again = get(&w.app(None), &format!("/api/sessions/{}/segments", w.long))
         .await
         .json();
@@ -252,7 +252,7 @@ async fn segments_are_served_from_the_recordings_frames_and_outlive_compaction()
     assert!(data.len() * 20 < events, "{} of {events}", data.len());
 
     // Compacted: new offsets, the same segments, the snapshots not made again.
-    let before = std::fs::read_to_string(dir.join("segments.v2.json")).unwrap();
+    let before = std::fs::read(dir.join("segments.v2.json.zst")).unwrap();
     assert!(matches!(
         w.store.compact(&id).unwrap(),
         fixcast_sessions::Compacted::Done { .. }
@@ -263,7 +263,7 @@ async fn segments_are_served_from_the_recordings_frames_and_outlive_compaction()
     );
     assert_eq!(served_segments(&a, &id).await, expected);
     assert_eq!(served_segments(&w.app(None), &id).await, expected);
-    let after = std::fs::read_to_string(dir.join("segments.v2.json")).unwrap();
+    let after = std::fs::read(dir.join("segments.v2.json.zst")).unwrap();
     assert_ne!(before, after, "the index is remapped to the new file");
     assert_eq!(std::fs::read(dir.join("segments.v2.bin")).unwrap(), data);
 }
@@ -655,7 +655,7 @@ async fn a_session_the_emulator_panics_on_is_a_422_and_the_rest_goes_on() {
     assert!(!w
         .store
         .dir(&id.parse().unwrap())
-        .join("segments.v2.json")
+        .join("segments.v2.json.zst")
         .exists());
     let r = get(&a, &format!("/api/sessions/{}/segments", w.id)).await;
     assert_eq!(r.status, StatusCode::OK);
