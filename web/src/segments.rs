@@ -358,7 +358,7 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
                 let at = group.len() as u64;
                 group.push_str(&seg.snapshot);
                 cuts.push((seg.start, seg.first, at, seg.snapshot.len() as u64));
-                if cuts.len() % SNAPSHOT_GROUP == 0 {
+                if cuts.len().is_multiple_of(SNAPSHOT_GROUP) {
                     pack(&mut group)?;
                 }
                 Ok(())
