@@ -58,6 +58,10 @@ pub struct CastDecoder {
     out: Vec<u8>,
     /// Decoded text not yet ending in a newline.
     text: Vec<u8>,
+    /// Where `text` starts in the current frame's text (from its seek mark, or the file's
+    /// start), and, when asked for, each event's line's place there.
+    text_at: u64,
+    lines_at: Option<Vec<u64>>,
     /// Whether the next line is the first of the recording (the header).
     first_line: bool,
     header: Option<Header>,
@@ -99,6 +103,8 @@ impl CastDecoder {
             more_damage: 0,
             frames: Vec::new(),
             damage_before_a_frame: false,
+            text_at: 0,
+            lines_at: None,
         }
     }
 
@@ -149,6 +155,22 @@ impl CastDecoder {
     /// frame is a recording cut by a crash; damage before a frame is in its middle.
     pub fn damage_before_a_frame(&self) -> bool {
         self.damage_before_a_frame
+    }
+
+    /// From now on, tells for each event where its line starts in its frame's text
+    /// (decompressed, from the frame's start), in [`CastDecoder::take_lines_at`]: a
+    /// reader can then decompress a frame and skip to an event without parsing the lines
+    /// before it.
+    pub fn track_lines(&mut self) {
+        self.lines_at.get_or_insert_with(Vec::new);
+    }
+
+    /// The places of the events decoded since the last call (see `track_lines`).
+    pub fn take_lines_at(&mut self) -> Vec<u64> {
+        self.lines_at
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     fn note(&mut self, msg: String) {
@@ -291,6 +313,7 @@ impl CastDecoder {
             self.time = base;
             self.damage_before_a_frame |= !self.damage.is_empty();
             self.frames.push((self.events, self.offset));
+            self.text_at = 0;
         }
         self.advance(8 + len);
         true
@@ -402,6 +425,7 @@ impl CastDecoder {
     fn drop_partial_line(&mut self, what: &str) {
         if !self.text.is_empty() {
             let n = self.text.len();
+            self.text_at += n as u64;
             self.text.clear();
             self.note(format!("{what} ({n} bytes)"));
         }
@@ -413,7 +437,10 @@ impl CastDecoder {
             return;
         };
         let text = std::mem::take(&mut self.text);
+        let mut at = self.text_at;
         for line in text[..end].split(|&b| b == b'\n') {
+            let line_at = at;
+            at += line.len() as u64 + 1;
             let line = String::from_utf8_lossy(line);
             if std::mem::take(&mut self.first_line) {
                 match parse_v3_lenient(&line) {
@@ -432,6 +459,9 @@ impl CastDecoder {
                     self.time = ev.time;
                     self.events += 1;
                     events.push(ev);
+                    if let Some(l) = &mut self.lines_at {
+                        l.push(line_at);
+                    }
                 }
                 Ok(None) => {}
                 Err(why) => self.note(format!("bad line skipped: {why}")),
@@ -439,6 +469,7 @@ impl CastDecoder {
         }
         self.text = text;
         self.text.drain(..=end);
+        self.text_at = at;
     }
 }
 
@@ -485,6 +516,8 @@ pub struct CastReader {
     decoder: CastDecoder,
     buf: Vec<u8>,
     ready: std::collections::VecDeque<Event>,
+    /// Where each ready event's line is in its frame, when tracked.
+    ready_at: std::collections::VecDeque<u64>,
     batch: Vec<Event>,
     ended: bool,
 }
@@ -498,6 +531,7 @@ impl CastReader {
             decoder: CastDecoder::new(),
             buf: vec![0; 256 << 10],
             ready: Default::default(),
+            ready_at: Default::default(),
             batch: Vec::new(),
             ended: false,
         })
@@ -514,10 +548,27 @@ impl CastReader {
 
     /// The next event, `None` at the end (of the file, or of what could be read).
     pub fn next_event(&mut self) -> Result<Option<Event>> {
+        Ok(self.next_event_at()?.map(|(ev, _)| ev))
+    }
+
+    /// Tells where each event's line is in its frame's text (see
+    /// [`CastReader::next_event_at`]); only before anything is read (false after).
+    pub fn track_lines(&mut self) -> bool {
+        if self.decoder.events_read() > 0 || self.decoder.header_settled() {
+            return false;
+        }
+        self.decoder.track_lines();
+        true
+    }
+
+    /// The next event and where its line starts in its frame's decompressed text (0 if
+    /// lines are not tracked).
+    pub fn next_event_at(&mut self) -> Result<Option<(Event, u64)>> {
         while self.ready.is_empty() && !self.ended {
             self.fill()?;
         }
-        Ok(self.ready.pop_front())
+        let at = self.ready_at.pop_front().unwrap_or(0);
+        Ok(self.ready.pop_front().map(|ev| (ev, at)))
     }
 
     /// What was found damaged (complete once [`next_event`](Self::next_event) gave `None`).
@@ -545,6 +596,7 @@ impl CastReader {
             self.decoder.push(&self.buf[..n], &mut self.batch);
         }
         self.ready.extend(self.batch.drain(..));
+        self.ready_at.extend(self.decoder.take_lines_at());
         Ok(())
     }
 }

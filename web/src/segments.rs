@@ -78,6 +78,13 @@ struct Entry {
     /// from its first on up to the next segment's (markers among them are left out).
     skip: u64,
     count: u64,
+    /// Where the first event's line starts in its frame's text, and the time (µs) of the
+    /// event before it: a request decompresses to there and parses only the segment's
+    /// lines. `None` for a damaged recording, read event by event instead.
+    #[serde(default)]
+    text_at: Option<u64>,
+    #[serde(default)]
+    base: u64,
 }
 
 /// Segments built or read in this process, and one build at a time.
@@ -320,6 +327,7 @@ fn cut(
 fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
     // The store's reader: whole events, as far as they go past any damage.
     let mut reader = session.cast_reader()?;
+    let tracked = reader.track_lines();
     let (mut cols, mut rows) = (80u16, 24u16);
     if let Some(h) = reader.header()? {
         let size = |n: u16| Some(n).filter(|&n| n > 0 && n <= 1000);
@@ -333,6 +341,11 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
     let mut cuts: Vec<(f64, u64, u64, u64)> = Vec::new();
     let mut groups: Vec<(u64, u64)> = Vec::new();
     let mut events = 0u64;
+    // (where its line is in its frame, the time before it) of the event just read, of
+    // the first one, and of each segment's first but the first's.
+    let current = std::cell::Cell::new((0u64, 0u64));
+    let (mut first_place, mut last_time) = ((0u64, 0u64), 0u64);
+    let mut starts: Vec<(u64, u64)> = Vec::new();
     // Written whole or not at all: a panic in `vt100` leaves no half-written file.
     let duration = write_atomic_with(&data, |out| {
         let mut group = String::new();
@@ -350,11 +363,20 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
             (cols, rows),
             SEGMENT_BYTES,
             || {
-                let ev = reader.next_event()?;
-                events += u64::from(ev.is_some());
-                Ok(ev)
+                let Some((ev, at)) = reader.next_event_at()? else {
+                    return Ok(None);
+                };
+                current.set((at, last_time));
+                if events == 0 {
+                    first_place = (at, 0);
+                }
+                last_time = ev.time;
+                events += 1;
+                Ok(Some(ev))
             },
             |seg| {
+                // Flushed as the next segment begins, at the event just read.
+                starts.push(current.get());
                 let at = group.len() as u64;
                 group.push_str(&seg.snapshot);
                 cuts.push((seg.start, seg.first, at, seg.snapshot.len() as u64));
@@ -369,6 +391,7 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
         }
         Ok::<_, Error>(duration)
     })?;
+    let fast = tracked && reader.damage().is_empty();
     // Each frame as (events before it, its offset); the file's start is frame 0.
     let mut frames = vec![(0u64, 0u64)];
     frames.extend_from_slice(reader.decoder().frames());
@@ -381,7 +404,13 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
             // The last frame begun at or before its first event holds it.
             let frame = frames.partition_point(|f| f.0 <= first) - 1;
             let (offset, len) = groups[i / SNAPSHOT_GROUP];
+            let (text_at, base) = match i {
+                0 => first_place,
+                _ => starts[i - 1],
+            };
             Entry {
+                text_at: fast.then_some(text_at),
+                base,
                 start,
                 offset,
                 len,
@@ -428,8 +457,14 @@ fn read_segment(cast: PathBuf, data: PathBuf, e: &Entry) -> Result<Option<Vec<u8
     let snapshot = group.get(place).ok_or_else(bad)?;
     let snapshot = String::from_utf8(snapshot.to_vec())
         .map_err(|e| io_err(&data)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
-    let mut seg = Segment::with_snapshot(e.start, snapshot);
-    if e.count > 0 {
+    let mut seg = Segment::with_snapshot(e.start, snapshot.clone());
+    let fast = e
+        .text_at
+        .is_some_and(|at| events_from_text(&cast, e, at, &mut seg));
+    if !fast {
+        seg = Segment::with_snapshot(e.start, snapshot);
+    }
+    if e.count > 0 && !fast {
         let mut f = File::open(&cast).map_err(io_err(&cast))?;
         f.seek(SeekFrom::Start(e.at)).map_err(io_err(&cast))?;
         let mut decoder = if e.frame == 0 {
@@ -468,6 +503,49 @@ fn read_segment(cast: PathBuf, data: PathBuf, e: &Entry) -> Result<Option<Vec<u8
     }
     seg.finish();
     Ok(Some(seg.json().into_bytes()))
+}
+
+/// A segment's events decompressed from its frame with no line parsed but its own: the
+/// fast way, for an undamaged recording. False if anything is not as the index says
+/// (then `seg` holds part of them, and the caller reads the recording event by event).
+fn events_from_text(cast: &FsPath, e: &Entry, text_at: u64, seg: &mut Segment) -> bool {
+    use std::io::BufRead;
+    let Ok(mut f) = File::open(cast) else {
+        return false;
+    };
+    if f.seek(SeekFrom::Start(e.at)).is_err() {
+        return false;
+    }
+    // zstd's own decoder: skips the seek marks, goes on across frames.
+    let Ok(dec) = zstd::stream::read::Decoder::new(f) else {
+        return false;
+    };
+    let mut text = std::io::BufReader::with_capacity(READ_BYTES, dec);
+    let skipped = std::io::copy(&mut (&mut text).take(text_at), &mut std::io::sink());
+    if skipped.ok() != Some(text_at) {
+        return false;
+    }
+    let (mut prev, mut seen, mut line) = (e.base, 0u64, Vec::new());
+    while seen < e.count {
+        line.clear();
+        if !matches!(text.read_until(b'\n', &mut line), Ok(n) if n > 0) || line.pop() != Some(b'\n')
+        {
+            return false;
+        }
+        let Ok(s) = std::str::from_utf8(&line) else {
+            return false;
+        };
+        match fixcast_sessions::asciicast::parse_v3_line(s, prev) {
+            Ok(Some(ev)) => {
+                prev = ev.time;
+                seg.push_event(&ev);
+                seen += 1;
+            }
+            Ok(None) => {}
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 async fn built(state: &AppState, id: &SessionId) -> Result<Arc<Built>> {
