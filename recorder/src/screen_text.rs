@@ -185,6 +185,25 @@ impl ScreenText {
         self.parser.screen_mut().set_size(rows, cols);
     }
 
+    /// Bytes of finished lines held, which [`ScreenText::drain_text`] would hand over.
+    pub fn text_len(&self) -> usize {
+        self.text.head.len()
+    }
+
+    /// Hands `f` the lines finished so far and forgets them, so that a long stream is
+    /// written out as it goes instead of held whole. Each line ends in a newline, its
+    /// trailing spaces trimmed (a blank line is just the newline).
+    /// [`ScreenText::finish`] then gives the rest, trimmed on its own: a caller that
+    /// streams holds back the blank lines it was handed last, and drops them if the rest
+    /// is empty, to write what `finish` alone would have given. With a cap, only the
+    /// head is handed over: the tail is kept for the end.
+    pub fn drain_text<R>(&mut self, f: impl FnOnce(&str) -> R) -> R {
+        let r = f(&self.text.head);
+        self.text.taken += self.text.head.len();
+        self.text.head.clear();
+        r
+    }
+
     /// All the text: what scrolled off, then the screen down to its last line of text.
     pub fn finish(mut self) -> Rendered {
         let alternate = self.alternate_now();
@@ -267,6 +286,8 @@ fn end_line(text: &mut Capped, line: &mut String) {
 struct Capped {
     cap: usize,
     head: String,
+    /// Bytes of the head already handed over (see [`ScreenText::drain_text`]).
+    taken: usize,
     tail: VecDeque<String>,
     tail_bytes: usize,
     cut: u64,
@@ -277,6 +298,7 @@ impl Capped {
         Capped {
             cap,
             head: String::new(),
+            taken: 0,
             tail: VecDeque::new(),
             tail_bytes: 0,
             cut: 0,
@@ -284,7 +306,7 @@ impl Capped {
     }
 
     fn push_line(&mut self, line: &str) {
-        if self.head.len() + line.len() < self.cap / 2 || self.cap == usize::MAX {
+        if self.cap == usize::MAX || self.taken + self.head.len() + line.len() < self.cap / 2 {
             self.head.push_str(line);
             self.head.push('\n');
             return;
