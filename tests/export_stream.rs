@@ -34,14 +34,16 @@ fn whole_raw(home: &Home, id: &str) -> Vec<u8> {
     out
 }
 
-/// A real bash in a real PTY printing `lines` lines of every kind (colours, wide
-/// characters, lines that wrap, runs of blank lines), then `end`.
+/// A real bash in a real PTY printing a flood of plain lines (which the screen takes the
+/// short way), then lines of every kind (colours, wide characters, lines that wrap, runs
+/// of blank lines), then `end`.
 fn record(home: &Home, end: &str) -> String {
     let script = home.path().join("print.sh");
     std::fs::write(
         &script,
         format!(
-            r#"for i in $(seq 1 6000); do
+            r#"seq 1 20000
+for i in $(seq 1 6000); do
   case $((i % 7)) in
     0) printf '\033[31mred %d\033[0m  \n' $i ;;
     1) printf 'wide 中文 %d 🎉\n' $i ;;

@@ -16,6 +16,8 @@ use std::collections::VecDeque;
 
 use fixcast_sessions::emulated_size;
 
+mod plain;
+
 /// Rows the scrollback holds; must exceed what one piece can push (see the limits below,
 /// and [`fixcast_sessions::MAX_SIDE`]: one `CSI n S` pushes at most that many rows).
 const SCROLLBACK: usize = 4096;
@@ -49,6 +51,8 @@ pub struct ScreenText {
     line: String,
     /// The alternate screen as it was when last left (full-screen programs).
     last_alternate: Option<String>,
+    /// What the plain-lines shortcut needs to know (see [`plain`]).
+    plain: plain::State,
 }
 
 impl ScreenText {
@@ -68,6 +72,7 @@ impl ScreenText {
             text: Capped::new(cap),
             line: String::new(),
             last_alternate: None,
+            plain: plain::State::default(),
         }
     }
 
@@ -82,16 +87,29 @@ impl ScreenText {
         r
     }
 
+    /// Whether no escape sequence or string is open: text with no ESC written next is
+    /// read the same whether it comes in one write or in several.
+    pub fn idle(&self) -> bool {
+        self.split.idle() && self.plain.settled()
+    }
+
     /// Feeds terminal output.
     pub fn write(&mut self, bytes: &[u8]) {
+        self.write_plain_lines(bytes);
+    }
+
+    /// Feeds terminal output through the parser, piece by piece.
+    fn write_pieces(&mut self, bytes: &[u8]) {
         let mut split = std::mem::take(&mut self.split);
-        split.split(bytes, |piece| self.feed(piece));
+        split.split(bytes, |piece, kind| self.feed(piece, kind));
         self.split = split;
     }
 
-    /// Feeds one piece (text, or one escape sequence) and collects what it scrolled off.
-    fn feed(&mut self, piece: &[u8]) {
+    /// Feeds one piece (text, or one escape sequence or a part of one) and collects what
+    /// it scrolled off.
+    fn feed(&mut self, piece: &[u8], kind: Piece) {
         let main_before = !self.parser.screen().alternate_screen();
+        self.plain.note(piece, kind, main_before);
         if !main_before {
             // Keep a full-screen program's last screen before it goes away (only a
             // mode reset `CSI ? … l` or a full reset `ESC c` can leave it).
@@ -130,7 +148,10 @@ impl ScreenText {
             screen.set_scrollback(usize::MAX);
             screen.scrollback()
         };
-        self.take_scrolled(pushed);
+        // The oldest rows pushed may be ones the shortcut already took (see `plain`).
+        let taken = pushed.min(self.plain.discard);
+        self.plain.discard -= taken;
+        self.take_scrolled(pushed - taken);
         let screen = self.parser.screen_mut();
         screen.set_scrollback(1);
         self.counting = screen.scrollback() == 1;
@@ -365,23 +386,25 @@ impl Splitter {
         self.in_escape == 0
     }
 
-    fn split(&mut self, mut bytes: &[u8], mut piece: impl FnMut(&[u8])) {
+    /// Hands `piece` each piece, and what kind of piece it is.
+    fn split(&mut self, mut bytes: &[u8], mut piece: impl FnMut(&[u8], Piece)) {
         while !bytes.is_empty() {
-            let end = if self.in_escape == 0 && bytes[0] != ESC {
+            let (end, kind) = if self.in_escape == 0 && bytes[0] != ESC {
                 let max = bytes.len().min(TEXT_PIECE);
-                bytes[..max].iter().position(|&b| b == ESC).unwrap_or(max)
+                let end = bytes[..max].iter().position(|&b| b == ESC).unwrap_or(max);
+                (end, Piece::Text)
             } else {
                 self.escape_end(bytes)
             };
             if end > 0 {
-                piece(&bytes[..end]);
+                piece(&bytes[..end], kind);
             }
             bytes = &bytes[end..];
         }
     }
 
     /// Where the escape sequence at the start of `bytes` (or continuing into it) ends.
-    fn escape_end(&mut self, bytes: &[u8]) -> usize {
+    fn escape_end(&mut self, bytes: &[u8]) -> (usize, Piece) {
         let mut i = 0;
         if self.in_escape == 0 {
             self.in_escape = 1;
@@ -392,7 +415,7 @@ impl Splitter {
             if b == ESC {
                 // A new sequence cancels this one (as in the terminal's parser).
                 self.in_escape = 0;
-                return i;
+                return (i, Piece::Escape);
             }
             let at = self.in_escape;
             self.in_escape += 1;
@@ -405,13 +428,29 @@ impl Splitter {
             } else {
                 (0x40..=0x7e).contains(&b)
             };
-            if ends || self.in_escape >= ESC_PIECE {
+            if ends {
                 self.in_escape = 0;
-                return i;
+                return (i, Piece::Escape);
+            }
+            if self.in_escape >= ESC_PIECE {
+                self.in_escape = 0;
+                return (i, Piece::EscapeCut);
             }
         }
-        i
+        (i, Piece::Escape)
     }
+}
+
+/// What a piece of the stream is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece {
+    /// Text with no escape sequence in it.
+    Text,
+    /// An escape sequence, or a part of one.
+    Escape,
+    /// The part of an escape sequence too long to feed whole that ends it here, for the
+    /// splitter (the terminal's parser may still be inside it).
+    EscapeCut,
 }
 
 #[cfg(test)]
@@ -446,7 +485,7 @@ mod tests {
         let mut s = Splitter::default();
         let mut out = Vec::new();
         for c in chunks {
-            s.split(c, |p| out.push(p.to_vec()));
+            s.split(c, |p, _| out.push(p.to_vec()));
         }
         out
     }

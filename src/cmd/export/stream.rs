@@ -13,6 +13,8 @@ use crate::cli::{ExportArgs, ExportFormat};
 
 /// Text is handed to the writer in pieces of about this size.
 const TEXT_CHUNK: usize = 64 << 10;
+/// Output with no escape sequence is gathered up to about this many bytes.
+const GATHER: usize = 64 << 10;
 /// The writer's buffer.
 const WRITE_BUF: usize = 128 << 10;
 
@@ -108,16 +110,39 @@ fn text(
 ) -> anyhow::Result<()> {
     let mut screen = ScreenText::new(rows, cols);
     let mut lines = HeldBlanks::default();
+    // Output with no escape sequence is gathered and written at once: a flood's lines
+    // then come in runs long enough for the screen's shortcut (see `ScreenText`), and
+    // the text is the same (such text reads the same however it is cut).
+    let mut plain: Vec<u8> = Vec::with_capacity(GATHER);
     while let Some(ev) = reader.next_event()? {
         match &ev.kind {
-            EventKind::Output(s) => screen.write(s.as_bytes()),
-            EventKind::Resize { cols, rows } => screen.resize(*rows, *cols),
+            EventKind::Output(s) => {
+                let s = s.as_bytes();
+                let escape_free = !s.contains(&0x1b);
+                if escape_free && (!plain.is_empty() || screen.idle()) {
+                    plain.extend_from_slice(s);
+                    if plain.len() < GATHER {
+                        continue;
+                    }
+                    screen.write(&plain);
+                } else {
+                    screen.write(&plain);
+                    screen.write(s);
+                }
+                plain.clear();
+            }
+            EventKind::Resize { cols, rows } => {
+                screen.write(&plain);
+                plain.clear();
+                screen.resize(*rows, *cols);
+            }
             _ => continue,
         }
         if screen.text_len() >= TEXT_CHUNK {
             screen.drain_text(|t| lines.write(t, out))?;
         }
     }
+    screen.write(&plain);
     screen.drain_text(|t| lines.write(t, out))?;
     let rest = screen.finish().text;
     lines.finish(&rest, out)?;
