@@ -102,6 +102,20 @@ pub fn run(fixcast: &Path, runs: usize, no_flood: bool) -> anyhow::Result<()> {
         export.arg(&exported);
         util::output_of(&mut export, RUN_LIMIT, "fixcast export")?;
         let text_bytes = std::fs::metadata(&exported)?.len();
+        // Before this process reads a whole recording: a child's peak RSS counts this
+        // process's own at exec (see `cut_export`). The figure is the flood's;
+        // without it, the session's.
+        let headline = name == "flood" || no_flood && name == "2000-command session";
+        crate::cut_export::measure(
+            fixcast,
+            home,
+            id,
+            &exported,
+            asciinema.as_deref(),
+            runs,
+            name,
+            headline,
+        )?;
         let (mut read_s, mut cut_s, mut conv_s) = (Vec::new(), Vec::new(), Vec::new());
         let mut commands = 0;
         for _ in 0..runs {
@@ -162,18 +176,6 @@ pub fn run(fixcast: &Path, runs: usize, no_flood: bool) -> anyhow::Result<()> {
                 None,
             );
         }
-        // The figure is the flood's; without it, the session's.
-        let headline = name == "flood" || no_flood && name == "2000-command session";
-        crate::cut_export::measure(
-            fixcast,
-            home,
-            id,
-            &exported,
-            asciinema.as_deref(),
-            runs,
-            name,
-            headline,
-        )?;
         if name != "flood" {
             crate::cut_fixes::measure(name, &cast, runs)?;
         }
