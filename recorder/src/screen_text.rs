@@ -19,8 +19,11 @@ use fixcast_sessions::emulated_size;
 mod plain;
 
 /// Rows the scrollback holds; must exceed what one piece can push (see the limits below,
-/// and [`fixcast_sessions::MAX_SIDE`]: one `CSI n S` pushes at most that many rows).
-const SCROLLBACK: usize = 4096;
+/// and [`fixcast_sessions::MAX_SIDE`]: one `CSI n S` pushes at most that many rows). No
+/// more than that: its rows are most of the memory a render takes (32 bytes a cell, 7 MiB
+/// at 200 columns; 4,096 rows took 26 MiB).
+const SCROLLBACK: usize = TEXT_PIECE + 64;
+const _: () = assert!(SCROLLBACK > fixcast_sessions::MAX_SIDE as usize && SCROLLBACK > ESC_PIECE);
 /// A piece of text with no escape sequence: it pushes at most one row per byte.
 const TEXT_PIECE: usize = 1024;
 /// An escape sequence longer than this is fed in parts (only its C0 bytes can push rows).
@@ -600,6 +603,28 @@ mod tests {
         assert!(out.cut_bytes > 8000);
         assert!(out.text.contains("bytes of output cut here"));
         assert!(out.text.len() < 200);
+    }
+
+    #[test]
+    fn the_scrollback_holds_what_one_piece_pushes() {
+        // A whole text piece of line feeds, and the largest scroll, in one piece each.
+        let feeds = format!("x{}y", "\n".repeat(TEXT_PIECE));
+        let mut whole = ScreenText::new(2, 10);
+        whole.write(feeds.as_bytes());
+        let mut bytewise = ScreenText::new(2, 10);
+        for b in feeds.as_bytes() {
+            bytewise.write(std::slice::from_ref(b));
+        }
+        assert_eq!(whole.finish(), bytewise.finish());
+        let lines: Vec<String> = (0..1000).map(|i| format!("l{i}")).collect();
+        let mut s = ScreenText::new(1000, 10);
+        s.write(format!("{}\x1b[1000Send", lines.join("\r\n")).as_bytes());
+        let text = s.finish().text;
+        assert!(
+            text.starts_with(&format!("{}\n", lines.join("\n"))),
+            "lines lost"
+        );
+        assert!(text.ends_with("end\n"));
     }
 
     #[test]
