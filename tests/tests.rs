@@ -11,6 +11,7 @@ mod demo;
 mod disk_full;
 mod edit;
 mod export_html;
+mod export_stream;
 mod fixes;
 mod hints;
 mod http;

@@ -1,11 +1,13 @@
 //! Cutting commands: how fast fixcast turns a recording into commands (screen text
 //! rendered through `vt100`), against asciinema 3's `convert -f txt` on the same
 //! recordings, in the same run. Also the flood of the throughput benchmark recorded with
-//! an integrated interactive shell against `rec -c` (no integration), and what fix
-//! records add to the cut and to indexing (`cut_fixes`). `--no-flood` skips the flood.
+//! an integrated interactive shell against `rec -c` (no integration), what fix records
+//! add to the cut and to indexing (`cut_fixes`), and the recording as text: `export
+//! --format txt` against the same `convert -f txt` (`cut_export`). `--no-flood` skips the
+//! flood. asciinema 3 is installed from crates.io when absent (see `asciinema`).
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,14 +23,15 @@ const FLOOD_RAW: usize = 100_000_000;
 
 pub fn run(fixcast: &Path, runs: usize, no_flood: bool) -> anyhow::Result<()> {
     let tmp = TempDir::new("cut")?;
-    let asciinema = find_asciinema();
     println!(
         "== cut: commands cut from a recording (decompress + parse, then cut with vt100 text), MB/s of asciicast text; \
-         vs `asciinema convert -f txt` ({}) on the same recordings exported as plain .cast; medians of {runs}",
-        asciinema
-            .as_ref()
-            .map_or("not found: cargo install asciinema --version 3.2.0 --locked".into(), |p| p.display().to_string())
+         vs `asciinema convert -f txt` on the same recordings exported as plain .cast; medians of {runs}"
     );
+    let found = crate::asciinema::find_or_install();
+    let asciinema = found.as_ref().map(|(p, _)| p.clone());
+    if let Some((path, version)) = &found {
+        println!("cut: anchor {version} ({})", path.display());
+    }
     let mut recorded = Vec::new();
     if !no_flood {
         let flood = tmp.path().join("flood.b64");
@@ -99,6 +102,20 @@ pub fn run(fixcast: &Path, runs: usize, no_flood: bool) -> anyhow::Result<()> {
         export.arg(&exported);
         util::output_of(&mut export, RUN_LIMIT, "fixcast export")?;
         let text_bytes = std::fs::metadata(&exported)?.len();
+        // Before this process reads a whole recording: a child's peak RSS counts this
+        // process's own at exec (see `cut_export`). The issue's figure is the flood's;
+        // without it, the session's.
+        let headline = name == "flood" || no_flood && name == "2000-command session";
+        crate::cut_export::measure(
+            fixcast,
+            home,
+            id,
+            &exported,
+            asciinema.as_deref(),
+            runs,
+            name,
+            headline,
+        )?;
         let (mut read_s, mut cut_s, mut conv_s) = (Vec::new(), Vec::new(), Vec::new());
         let mut commands = 0;
         for _ in 0..runs {
@@ -140,9 +157,23 @@ pub fn run(fixcast: &Path, runs: usize, no_flood: bool) -> anyhow::Result<()> {
                 (r + c) / a
             );
             println!(
-                "cut: {name}: runs asciinema {}, fixcast cut {}",
+                "cut: {name}: runs asciinema {}, fixcast read {}, cut {}",
                 list(&conv_s, 3),
+                list(&read_s, 3),
                 list(&cut_s, 3)
+            );
+            crate::report::figure(
+                "cut",
+                format!("cut into commands (read + cut), {name}, vs `asciinema convert -f txt`"),
+                format!(
+                    "{} ({:.2} s vs {a:.2} s, {:.0} MB/s)",
+                    crate::report::ratio(r + c, a),
+                    r + c,
+                    rate(r + c)
+                ),
+                format!("asciinema 3: {a:.2} s"),
+                "—",
+                None,
             );
         }
         if name != "flood" {
@@ -191,22 +222,4 @@ fn record(
         .context("no session recorded")?
         .to_owned();
     Ok((id, wall))
-}
-
-fn find_asciinema() -> Option<PathBuf> {
-    std::env::var_os("ASCIINEMA")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("PATH").and_then(|p| {
-                std::env::split_paths(&p)
-                    .map(|d| d.join("asciinema"))
-                    .find(|p| p.is_file())
-            })
-        })
-        .filter(|p| {
-            Command::new(p)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" 3."))
-        })
 }

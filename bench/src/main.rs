@@ -37,12 +37,15 @@
 //! web at 256 MB, live) and ends with one table of the headline figures (`report.rs`),
 //! each against its anchor measured in the same run and the goal of issue 15.
 //!
-//! Needs `script` (util-linux), `zstd`, `bash`; no network. Everything happens in temp
+//! Needs `script` (util-linux), `zstd`, `bash`; no network, but for `cut` installing
+//! asciinema 3 from crates.io when it is absent (`FIXCAST_BENCH_NO_INSTALL=1` skips it). Everything happens in temp
 //! dirs (each run gets its own FIXCAST_HOME) that are removed at the end, on error and on
 //! Ctrl-C. Competing candidates run interleaved (A, B, A, B…) so machine noise hits both.
 
+mod asciinema;
 mod corpus;
 mod cut;
+mod cut_export;
 mod cut_fixes;
 mod hints;
 mod http;
@@ -102,8 +105,9 @@ enum What {
     Size,
     /// Added keystroke echo latency
     Latency,
-    /// Cutting recordings into commands vs `asciinema convert -f txt` (ASCIINEMA=path),
-    /// and what fix records add to the cut and to indexing
+    /// Cutting recordings into commands, and `export --format txt`, vs `asciinema convert
+    /// -f txt` (ASCIINEMA=path; installed when absent), and what fix records add to the
+    /// cut and to indexing (FIXCAST_BASE=path: another fixcast's export too)
     Cut {
         /// Only the 2,000-command sessions, not the ~135 MB flood
         #[arg(long)]

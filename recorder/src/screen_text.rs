@@ -16,9 +16,14 @@ use std::collections::VecDeque;
 
 use fixcast_sessions::emulated_size;
 
+mod plain;
+
 /// Rows the scrollback holds; must exceed what one piece can push (see the limits below,
-/// and [`fixcast_sessions::MAX_SIDE`]: one `CSI n S` pushes at most that many rows).
-const SCROLLBACK: usize = 4096;
+/// and [`fixcast_sessions::MAX_SIDE`]: one `CSI n S` pushes at most that many rows). No
+/// more than that: its rows are most of the memory a render takes (32 bytes a cell, 7 MiB
+/// at 200 columns; 4,096 rows took 26 MiB).
+const SCROLLBACK: usize = TEXT_PIECE + 64;
+const _: () = assert!(SCROLLBACK > fixcast_sessions::MAX_SIDE as usize && SCROLLBACK > ESC_PIECE);
 /// A piece of text with no escape sequence: it pushes at most one row per byte.
 const TEXT_PIECE: usize = 1024;
 /// An escape sequence longer than this is fed in parts (only its C0 bytes can push rows).
@@ -49,6 +54,8 @@ pub struct ScreenText {
     line: String,
     /// The alternate screen as it was when last left (full-screen programs).
     last_alternate: Option<String>,
+    /// What the plain-lines shortcut needs to know (see [`plain`]).
+    plain: plain::State,
 }
 
 impl ScreenText {
@@ -68,6 +75,7 @@ impl ScreenText {
             text: Capped::new(cap),
             line: String::new(),
             last_alternate: None,
+            plain: plain::State::default(),
         }
     }
 
@@ -82,16 +90,29 @@ impl ScreenText {
         r
     }
 
+    /// Whether no escape sequence or string is open: text with no ESC written next is
+    /// read the same whether it comes in one write or in several.
+    pub fn idle(&self) -> bool {
+        self.split.idle() && self.plain.settled()
+    }
+
     /// Feeds terminal output.
     pub fn write(&mut self, bytes: &[u8]) {
+        self.write_plain_lines(bytes);
+    }
+
+    /// Feeds terminal output through the parser, piece by piece.
+    fn write_pieces(&mut self, bytes: &[u8]) {
         let mut split = std::mem::take(&mut self.split);
-        split.split(bytes, |piece| self.feed(piece));
+        split.split(bytes, |piece, kind| self.feed(piece, kind));
         self.split = split;
     }
 
-    /// Feeds one piece (text, or one escape sequence) and collects what it scrolled off.
-    fn feed(&mut self, piece: &[u8]) {
+    /// Feeds one piece (text, or one escape sequence or a part of one) and collects what
+    /// it scrolled off.
+    fn feed(&mut self, piece: &[u8], kind: Piece) {
         let main_before = !self.parser.screen().alternate_screen();
+        self.plain.note(piece, kind, main_before);
         if !main_before {
             // Keep a full-screen program's last screen before it goes away (only a
             // mode reset `CSI ? … l` or a full reset `ESC c` can leave it).
@@ -130,7 +151,10 @@ impl ScreenText {
             screen.set_scrollback(usize::MAX);
             screen.scrollback()
         };
-        self.take_scrolled(pushed);
+        // The oldest rows pushed may be ones the shortcut already took (see `plain`).
+        let taken = pushed.min(self.plain.discard);
+        self.plain.discard -= taken;
+        self.take_scrolled(pushed - taken);
         let screen = self.parser.screen_mut();
         screen.set_scrollback(1);
         self.counting = screen.scrollback() == 1;
@@ -183,6 +207,25 @@ impl ScreenText {
             self.write(format!("\x1b[{n}S\x1b[{n}A").as_bytes());
         }
         self.parser.screen_mut().set_size(rows, cols);
+    }
+
+    /// Bytes of finished lines held, which [`ScreenText::drain_text`] would hand over.
+    pub fn text_len(&self) -> usize {
+        self.text.head.len()
+    }
+
+    /// Hands `f` the lines finished so far and forgets them, so that a long stream is
+    /// written out as it goes instead of held whole. Each line ends in a newline, its
+    /// trailing spaces trimmed (a blank line is just the newline).
+    /// [`ScreenText::finish`] then gives the rest, trimmed on its own: a caller that
+    /// streams holds back the blank lines it was handed last, and drops them if the rest
+    /// is empty, to write what `finish` alone would have given. With a cap, only the
+    /// head is handed over: the tail is kept for the end.
+    pub fn drain_text<R>(&mut self, f: impl FnOnce(&str) -> R) -> R {
+        let r = f(&self.text.head);
+        self.text.taken += self.text.head.len();
+        self.text.head.clear();
+        r
     }
 
     /// All the text: what scrolled off, then the screen down to its last line of text.
@@ -267,6 +310,8 @@ fn end_line(text: &mut Capped, line: &mut String) {
 struct Capped {
     cap: usize,
     head: String,
+    /// Bytes of the head already handed over (see [`ScreenText::drain_text`]).
+    taken: usize,
     tail: VecDeque<String>,
     tail_bytes: usize,
     cut: u64,
@@ -277,6 +322,7 @@ impl Capped {
         Capped {
             cap,
             head: String::new(),
+            taken: 0,
             tail: VecDeque::new(),
             tail_bytes: 0,
             cut: 0,
@@ -284,7 +330,7 @@ impl Capped {
     }
 
     fn push_line(&mut self, line: &str) {
-        if self.head.len() + line.len() < self.cap / 2 || self.cap == usize::MAX {
+        if self.cap == usize::MAX || self.taken + self.head.len() + line.len() < self.cap / 2 {
             self.head.push_str(line);
             self.head.push('\n');
             return;
@@ -343,23 +389,25 @@ impl Splitter {
         self.in_escape == 0
     }
 
-    fn split(&mut self, mut bytes: &[u8], mut piece: impl FnMut(&[u8])) {
+    /// Hands `piece` each piece, and what kind of piece it is.
+    fn split(&mut self, mut bytes: &[u8], mut piece: impl FnMut(&[u8], Piece)) {
         while !bytes.is_empty() {
-            let end = if self.in_escape == 0 && bytes[0] != ESC {
+            let (end, kind) = if self.in_escape == 0 && bytes[0] != ESC {
                 let max = bytes.len().min(TEXT_PIECE);
-                bytes[..max].iter().position(|&b| b == ESC).unwrap_or(max)
+                let end = bytes[..max].iter().position(|&b| b == ESC).unwrap_or(max);
+                (end, Piece::Text)
             } else {
                 self.escape_end(bytes)
             };
             if end > 0 {
-                piece(&bytes[..end]);
+                piece(&bytes[..end], kind);
             }
             bytes = &bytes[end..];
         }
     }
 
     /// Where the escape sequence at the start of `bytes` (or continuing into it) ends.
-    fn escape_end(&mut self, bytes: &[u8]) -> usize {
+    fn escape_end(&mut self, bytes: &[u8]) -> (usize, Piece) {
         let mut i = 0;
         if self.in_escape == 0 {
             self.in_escape = 1;
@@ -370,7 +418,7 @@ impl Splitter {
             if b == ESC {
                 // A new sequence cancels this one (as in the terminal's parser).
                 self.in_escape = 0;
-                return i;
+                return (i, Piece::Escape);
             }
             let at = self.in_escape;
             self.in_escape += 1;
@@ -383,13 +431,29 @@ impl Splitter {
             } else {
                 (0x40..=0x7e).contains(&b)
             };
-            if ends || self.in_escape >= ESC_PIECE {
+            if ends {
                 self.in_escape = 0;
-                return i;
+                return (i, Piece::Escape);
+            }
+            if self.in_escape >= ESC_PIECE {
+                self.in_escape = 0;
+                return (i, Piece::EscapeCut);
             }
         }
-        i
+        (i, Piece::Escape)
     }
+}
+
+/// What a piece of the stream is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece {
+    /// Text with no escape sequence in it.
+    Text,
+    /// An escape sequence, or a part of one.
+    Escape,
+    /// The part of an escape sequence too long to feed whole that ends it here, for the
+    /// splitter (the terminal's parser may still be inside it).
+    EscapeCut,
 }
 
 #[cfg(test)]
@@ -424,7 +488,7 @@ mod tests {
         let mut s = Splitter::default();
         let mut out = Vec::new();
         for c in chunks {
-            s.split(c, |p| out.push(p.to_vec()));
+            s.split(c, |p, _| out.push(p.to_vec()));
         }
         out
     }
@@ -539,6 +603,28 @@ mod tests {
         assert!(out.cut_bytes > 8000);
         assert!(out.text.contains("bytes of output cut here"));
         assert!(out.text.len() < 200);
+    }
+
+    #[test]
+    fn the_scrollback_holds_what_one_piece_pushes() {
+        // A whole text piece of line feeds, and the largest scroll, in one piece each.
+        let feeds = format!("x{}y", "\n".repeat(TEXT_PIECE));
+        let mut whole = ScreenText::new(2, 10);
+        whole.write(feeds.as_bytes());
+        let mut bytewise = ScreenText::new(2, 10);
+        for b in feeds.as_bytes() {
+            bytewise.write(std::slice::from_ref(b));
+        }
+        assert_eq!(whole.finish(), bytewise.finish());
+        let lines: Vec<String> = (0..1000).map(|i| format!("l{i}")).collect();
+        let mut s = ScreenText::new(1000, 10);
+        s.write(format!("{}\x1b[1000Send", lines.join("\r\n")).as_bytes());
+        let text = s.finish().text;
+        assert!(
+            text.starts_with(&format!("{}\n", lines.join("\n"))),
+            "lines lost"
+        );
+        assert!(text.ends_with("end\n"));
     }
 
     #[test]

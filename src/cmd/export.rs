@@ -1,29 +1,32 @@
 //! `fixcast export`: a session as asciicast v3/v2, raw output bytes, plain text, or a
 //! runbook (Markdown, or a standalone HTML page that plays the session).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use fixcast_recorder::{SafeReplay, ScreenText};
 use fixcast_sessions::asciicast::{write_v2, write_v3, Recording};
-use fixcast_sessions::{
-    contain, derive_fixes, CommandRecord, CommandSource, Event, EventKind, Store,
-};
+use fixcast_sessions::{derive_fixes, CommandRecord, CommandSource, Event, EventKind, Store};
 
-use super::commands::{is_unreadable, session_commands, unreadable, Output};
+use super::commands::{is_unreadable, session_commands, Output};
 use super::{open_session, read_recording, warn};
 use super::{runbook, runbook_html};
 use crate::cli::{ExportArgs, ExportFormat};
 
+mod stream;
+
 pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let meta = open_session(&store, &args.id)?.meta;
-    let contents = read_recording(&store, &meta.id)?;
     // One command's output is text: `--command 3` alone means `--format txt`.
     let format = args.format.unwrap_or(match args.command {
         Some(_) => ExportFormat::Txt,
         None => ExportFormat::CastV3,
     });
+    if args.command.is_none() && stream::streams(format) {
+        stream::export(&store, &meta, &args, format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let contents = read_recording(&store, &meta.id)?;
     if let Some(n) = args.command {
         if format != ExportFormat::Txt {
             bail!("--command goes with --format txt");
@@ -70,15 +73,8 @@ pub fn run(store: Store, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let bytes = match format {
         ExportFormat::CastV3 => write_v3(&rec).into_bytes(),
         ExportFormat::CastV2 => write_v2(&rec).into_bytes(),
-        // On a terminal, the bytes are played: drawing only, unless trusted. Anywhere
-        // else they are exactly what the terminal received.
-        ExportFormat::Raw if args.output.is_none() && !args.trust && io::stdout().is_terminal() => {
-            safe_raw_output(&rec)
-        }
-        ExportFormat::Raw => raw_output(&rec),
-        ExportFormat::Txt => contain(|| render_text(&rec))
-            .map_err(|panic| unreadable(&meta.id, "rendered as text", panic.to_string()))?
-            .into_bytes(),
+        // Written as they are read (see `stream`).
+        ExportFormat::Raw | ExportFormat::Txt => unreachable!("streamed above"),
         ExportFormat::Md => runbook
             .map(|(commands, records)| runbook::markdown(&meta, &commands, &records))
             .unwrap_or_default()
@@ -143,45 +139,4 @@ fn add_markers(rec: &mut Recording, commands: &[CommandRecord]) {
         // Stable: a marker lands after the events of its own instant.
         rec.events.sort_by_key(|e| e.time);
     }
-}
-
-/// Plain text as the screen showed it, scrollback and final screen.
-fn render_text(rec: &Recording) -> String {
-    let mut screen = ScreenText::new(rec.header.rows, rec.header.cols);
-    for ev in &rec.events {
-        match &ev.kind {
-            EventKind::Output(s) => screen.write(s.as_bytes()),
-            EventKind::Resize { cols, rows } => screen.resize(*rows, *cols),
-            _ => {}
-        }
-    }
-    screen.finish().text
-}
-
-/// The output bytes as the terminal received them.
-fn raw_output(rec: &Recording) -> Vec<u8> {
-    let mut out = Vec::new();
-    for ev in &rec.events {
-        if let EventKind::Output(s) = &ev.kind {
-            out.extend_from_slice(s.as_bytes());
-        }
-    }
-    out
-}
-
-/// The output bytes through the safe-replay filter.
-fn safe_raw_output(rec: &Recording) -> Vec<u8> {
-    let mut filter = SafeReplay::default();
-    let mut out = Vec::new();
-    for ev in &rec.events {
-        if let EventKind::Output(s) = &ev.kind {
-            out.extend_from_slice(filter.filter(s).as_bytes());
-        }
-    }
-    if let Some(summary) = filter.summary() {
-        warn(format_args!(
-            "not written: {summary} (--trust or -o FILE writes them)"
-        ));
-    }
-    out
 }
