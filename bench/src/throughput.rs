@@ -16,7 +16,7 @@ const RAW_BYTES: usize = 100_000_000;
 /// A run that takes longer than this is killed (and the bench fails).
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
-pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
+pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Result<()> {
     let tmp = TempDir::new("throughput")?;
     let file = tmp.path().join("flood.b64");
     let t = Instant::now();
@@ -39,7 +39,14 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
     );
     let cat = format!("cat {}", file.display());
 
+    if let Some(b) = baseline {
+        println!(
+            "throughput: baseline {} (`rec -c` only), run right after fixcast rec each round",
+            b.display()
+        );
+    }
     let mut fx: Vec<Measured> = Vec::new();
+    let mut base: Vec<Measured> = Vec::new();
     let mut sc: Vec<Measured> = Vec::new();
     let mut ac: Vec<Measured> = Vec::new();
     let mut integrated: Vec<Measured> = Vec::new();
@@ -49,30 +56,14 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
     // One untimed warm-up each (binaries and the file into the page cache), then A,B,C,A,B,C…
     for i in 0..=runs {
         let warm = i == 0;
-        let home = TempDir::new("throughput-home")?;
-        let mut cmd = util::fixcast_cmd(
-            fixcast,
-            home.path(),
-            &["rec", "-c", &cat, "--cols", "200", "--rows", "50"],
-        );
-        cmd.env("SHELL", "/bin/bash").current_dir(tmp.path());
-        let m = util::run_measured(&mut cmd, RUN_LIMIT, "fixcast rec")?;
-        let sessions = util::sessions(fixcast, home.path())?;
-        let [s] = sessions.as_slice() else {
-            bail!(
-                "expected one session after fixcast rec, found {}",
-                sessions.len()
-            );
+        let (m, output, dropped) = rec_flood(fixcast, &tmp, &cat, size, i, &mut problems)?;
+        let mb_ = match baseline {
+            Some(b) => {
+                let mut ignored = Vec::new();
+                Some(rec_flood(b, &tmp, &cat, size, i, &mut ignored)?.0)
+            }
+            None => None,
         };
-        let output = s["bytes"]["output"].as_u64().unwrap_or(0);
-        let dropped = s["bytes"]["dropped"].as_u64().unwrap_or(0);
-        let status = s["status"].as_str().unwrap_or("?").to_owned();
-        if output < size || dropped > 0 || status != "complete" {
-            problems.push(format!(
-                "run {i}: bytes.output {output} (file {size}), bytes.dropped {dropped}, status {status}"
-            ));
-        }
-        drop(home);
 
         let mut cmd = Command::new("script");
         cmd.args(["-q", "-c", &cat, "/dev/null"])
@@ -126,6 +117,7 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
         drop(home);
         if !warm {
             fx.push(m);
+            base.extend(mb_);
             sc.push(ms);
             ac.extend(ma);
             integrated.push(mi);
@@ -203,15 +195,44 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
     per_run("wall s", &secs, 3);
     per_run("CPU s", &cpu, 2);
     per_run("peak RSS MiB", &rss, 1);
+    if let Some(b) = baseline.filter(|_| !base.is_empty()) {
+        let bw = med(&base, &secs);
+        println!(
+            "throughput: baseline {}: wall {bw:.3} s (ratio to script {:.2}x; fixcast rec / baseline {:.2}x), CPU {:.2} s, peak RSS {:.1} MiB (medians)",
+            b.display(),
+            bw / s,
+            f / bw,
+            med(&base, &cpu),
+            med(&base, &rss)
+        );
+        println!(
+            "throughput: baseline per run: wall s {}, CPU s {}, peak RSS MiB {}",
+            list(&secs(&base), 3),
+            list(&cpu(&base), 2),
+            list(&rss(&base), 1)
+        );
+    }
 
     let ratio = f / s;
+    // The baseline (when given) is the figure before the change, from the same run.
+    let before = |v: String, then: String| {
+        if base.is_empty() {
+            v
+        } else {
+            format!("{v}; baseline rec {then}")
+        }
+    };
+    let (bw, br) = (med(&base, &secs), med(&base, &rss));
     crate::report::figure(
         "throughput",
         format!("wall vs `script -q -c`, {} flood (`rec -c cat`)", mb(size)),
         format!("{} ({f:.2} s vs {s:.2} s)", report::ratio(f, s)),
-        a.map_or_else(
-            || "asciinema not installed".to_owned(),
-            |a| format!("asciinema 3.2: {} ({a:.2} s)", report::ratio(a, s)),
+        before(
+            a.map_or_else(
+                || "asciinema not installed".to_owned(),
+                |a| format!("asciinema 3.2: {} ({a:.2} s)", report::ratio(a, s)),
+            ),
+            format!("{} ({bw:.2} s)", report::ratio(bw, s)),
         ),
         "≤ 0.80×",
         Some(ratio <= 0.80),
@@ -231,14 +252,53 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
         "throughput",
         "peak RSS of the recorder during the flood",
         format!("{fr:.1} MiB (median; runs {})", list(&rss(&fx), 1)),
-        format!(
-            "script {sr:.1} MiB{}",
-            ar.map_or_else(String::new, |r| format!(", asciinema 3.2 {r:.1} MiB"))
+        before(
+            format!(
+                "script {sr:.1} MiB{}",
+                ar.map_or_else(String::new, |r| format!(", asciinema 3.2 {r:.1} MiB"))
+            ),
+            format!("{br:.1} MiB"),
         ),
         "≤ 16 MiB",
         Some(fr <= 16.0),
     );
     Ok(())
+}
+
+/// One `fixcast rec -c 'cat FILE'` of the flood: its measure, and the session's recorded
+/// and dropped bytes; an incomplete recording is added to `problems`.
+fn rec_flood(
+    fixcast: &Path,
+    tmp: &TempDir,
+    cat: &str,
+    size: u64,
+    run: usize,
+    problems: &mut Vec<String>,
+) -> anyhow::Result<(Measured, u64, u64)> {
+    let home = TempDir::new("throughput-home")?;
+    let mut cmd = util::fixcast_cmd(
+        fixcast,
+        home.path(),
+        &["rec", "-c", cat, "--cols", "200", "--rows", "50"],
+    );
+    cmd.env("SHELL", "/bin/bash").current_dir(tmp.path());
+    let m = util::run_measured(&mut cmd, RUN_LIMIT, "fixcast rec")?;
+    let sessions = util::sessions(fixcast, home.path())?;
+    let [s] = sessions.as_slice() else {
+        bail!(
+            "expected one session after fixcast rec, found {}",
+            sessions.len()
+        );
+    };
+    let output = s["bytes"]["output"].as_u64().unwrap_or(0);
+    let dropped = s["bytes"]["dropped"].as_u64().unwrap_or(0);
+    let status = s["status"].as_str().unwrap_or("?").to_owned();
+    if output < size || dropped > 0 || status != "complete" {
+        problems.push(format!(
+            "run {run}: bytes.output {output} (file {size}), bytes.dropped {dropped}, status {status}"
+        ));
+    }
+    Ok((m, output, dropped))
 }
 
 /// asciinema 3.x: `ASCIINEMA`, else on `PATH`, else where `cargo install` puts it.

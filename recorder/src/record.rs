@@ -305,10 +305,6 @@ const CAUGHT_UP: usize = 32 << 10;
 const SPARE_OUTPUT: usize = 2 * BACKLOG;
 /// How long the writer stays fast after it last fell behind.
 const STAY_FAST: Duration = Duration::from_secs(2);
-/// In a flood that the writer keeps up with, how long it lets output gather between
-/// batches: a batch per read (4 KiB on a PTY) would wake it, and switch threads,
-/// tens of thousands of times a second.
-const FLOOD_GATHER: Duration = Duration::from_millis(2);
 
 /// What the writer thread did.
 #[derive(Default)]
@@ -474,9 +470,6 @@ fn write_events(
         }
         if closed {
             break;
-        }
-        if behind && batch_bytes < BEHIND {
-            thread::sleep(FLOOD_GATHER);
         }
     }
     for (sink, fail) in out.sinks.iter_mut().zip(out.failed.iter_mut()) {
