@@ -290,5 +290,22 @@ pub fn run(fixcast: &Path, samples: usize) -> anyhow::Result<()> {
         exits[0],
         exits[2]
     );
+    // Paired differences: each sample against the bare bash's in the same round, so a
+    // load that comes and goes shifts both alike.
+    let (added, by_script) = (paired(rec), paired(script));
+    crate::report::figure(
+        "latency",
+        "added keystroke echo latency (median of paired differences vs bare bash)",
+        format!(
+            "{added:+.1} µs (p99 {:+.1} µs; {samples} samples)",
+            p99(rec) - p99(bare)
+        ),
+        format!(
+            "script: {by_script:+.1} µs (p99 {:+.1} µs), same rotation",
+            p99(script) - p99(bare)
+        ),
+        "≤ script's",
+        Some(added <= by_script),
+    );
     Ok(())
 }

@@ -86,6 +86,10 @@ struct Cli {
     /// The fixcast binary [default: `fixcast` next to this executable]
     #[arg(long, global = true, value_name = "PATH")]
     fixcast: Option<PathBuf>,
+    /// `throughput`: another fixcast binary (main's, say) run as one more interleaved
+    /// candidate, so a change is compared in the same run
+    #[arg(long, global = true, value_name = "PATH")]
+    baseline: Option<PathBuf>,
     /// Also write the closing table of figures as Markdown to FILE (PERFORMANCE.md's table)
     #[arg(long, global = true, value_name = "FILE")]
     table: Option<PathBuf>,
@@ -206,7 +210,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     );
     let all = what == What::All;
     if all || what == What::Throughput {
-        section("throughput", &|| throughput::run(&fixcast, runs));
+        section("throughput", &|| {
+            throughput::run(&fixcast, cli.baseline.as_deref(), runs)
+        });
     }
     if all || what == What::Size {
         section("size", &|| size::run(&fixcast));

@@ -1,13 +1,14 @@
-//! Throughput: `fixcast rec -c 'cat FILE'` against util-linux `script` on a flood of
-//! base64 text.
+//! Throughput: `fixcast rec -c 'cat FILE'` against util-linux `script` and asciinema 3
+//! (headless) on a flood of base64 text, interleaved in one run.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use crate::report;
 use crate::util::{self, list, mb, median_f64, Measured, Rng, TempDir};
 
 /// Random bytes before base64 (the file is 4/3 of this plus a newline every 76 chars).
@@ -15,15 +16,22 @@ const RAW_BYTES: usize = 100_000_000;
 /// A run that takes longer than this is killed (and the bench fails).
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
-pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
+pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Result<()> {
     let tmp = TempDir::new("throughput")?;
     let file = tmp.path().join("flood.b64");
     let t = Instant::now();
     let size = write_base64_file(&file, RAW_BYTES)?;
+    let asciinema = find_asciinema();
     println!(
-        "== throughput: wall time of `fixcast rec -c 'cat FILE' --cols 200 --rows 50` vs util-linux `script -q -c 'cat FILE' /dev/null` (bare PTY), \
-         FILE = {} of base64 text (76-col lines), stdin+stdout /dev/null, SHELL=/bin/bash; runs interleaved",
-        mb(size)
+        "== throughput: wall time of `fixcast rec -c 'cat FILE' --cols 200 --rows 50` vs util-linux `script -q -c 'cat FILE' /dev/null` (bare PTY) \
+         and `asciinema rec --headless -c 'cat FILE' OUT.cast` ({}), FILE = {} of base64 text (76-col lines), stdin+stdout /dev/null, \
+         SHELL=/bin/bash; runs interleaved; load {} at the start",
+        asciinema.as_ref().map_or_else(
+            || "not found, skipped: cargo install asciinema --version 3.2.0 --locked, or ASCIINEMA=path".to_owned(),
+            |p| p.display().to_string()
+        ),
+        mb(size),
+        util::load_average()
     );
     println!(
         "throughput: generated the file in {:.2} s",
@@ -31,39 +39,31 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
     );
     let cat = format!("cat {}", file.display());
 
+    if let Some(b) = baseline {
+        println!(
+            "throughput: baseline {} (`rec -c` only), run right after fixcast rec each round",
+            b.display()
+        );
+    }
     let mut fx: Vec<Measured> = Vec::new();
+    let mut base: Vec<Measured> = Vec::new();
     let mut sc: Vec<Measured> = Vec::new();
+    let mut ac: Vec<Measured> = Vec::new();
     let mut integrated: Vec<Measured> = Vec::new();
     let mut recorded = Vec::new();
     let mut dropped_total = 0u64;
     let mut problems = Vec::new();
-    // One untimed warm-up each (binaries and the file into the page cache), then A,B,A,B…
+    // One untimed warm-up each (binaries and the file into the page cache), then A,B,C,A,B,C…
     for i in 0..=runs {
         let warm = i == 0;
-        let home = TempDir::new("throughput-home")?;
-        let mut cmd = util::fixcast_cmd(
-            fixcast,
-            home.path(),
-            &["rec", "-c", &cat, "--cols", "200", "--rows", "50"],
-        );
-        cmd.env("SHELL", "/bin/bash").current_dir(tmp.path());
-        let m = util::run_measured(&mut cmd, RUN_LIMIT, "fixcast rec")?;
-        let sessions = util::sessions(fixcast, home.path())?;
-        let [s] = sessions.as_slice() else {
-            bail!(
-                "expected one session after fixcast rec, found {}",
-                sessions.len()
-            );
+        let (m, output, dropped) = rec_flood(fixcast, &tmp, &cat, size, i, &mut problems)?;
+        let mb_ = match baseline {
+            Some(b) => {
+                let mut ignored = Vec::new();
+                Some(rec_flood(b, &tmp, &cat, size, i, &mut ignored)?.0)
+            }
+            None => None,
         };
-        let output = s["bytes"]["output"].as_u64().unwrap_or(0);
-        let dropped = s["bytes"]["dropped"].as_u64().unwrap_or(0);
-        let status = s["status"].as_str().unwrap_or("?").to_owned();
-        if output < size || dropped > 0 || status != "complete" {
-            problems.push(format!(
-                "run {i}: bytes.output {output} (file {size}), bytes.dropped {dropped}, status {status}"
-            ));
-        }
-        drop(home);
 
         let mut cmd = Command::new("script");
         cmd.args(["-q", "-c", &cat, "/dev/null"])
@@ -71,6 +71,33 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
             .env_remove("FIXCAST_SESSION")
             .current_dir(tmp.path());
         let ms = util::run_measured(&mut cmd, RUN_LIMIT, "script")?;
+
+        let ma = match &asciinema {
+            Some(a) => {
+                let out = tmp.path().join("asciinema.cast");
+                let _ = std::fs::remove_file(&out);
+                let mut cmd = Command::new(a);
+                cmd.args([
+                    "rec",
+                    "--headless",
+                    "-q",
+                    "--window-size",
+                    "200x50",
+                    "-c",
+                    &cat,
+                ])
+                .arg(&out)
+                .env("SHELL", "/bin/bash")
+                .env_remove("FIXCAST_SESSION")
+                .env_remove("ASCIINEMA_SESSION")
+                .current_dir(tmp.path());
+                let m = util::run_measured(&mut cmd, RUN_LIMIT, "asciinema rec")?;
+                std::fs::remove_file(&out)
+                    .with_context(|| format!("asciinema wrote no {}", out.display()))?;
+                Some(m)
+            }
+            None => None,
+        };
 
         // The same flood typed into an interactive bash with fixcast's shell integration.
         let home = TempDir::new("throughput-home")?;
@@ -90,7 +117,9 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
         drop(home);
         if !warm {
             fx.push(m);
+            base.extend(mb_);
             sc.push(ms);
+            ac.extend(ma);
             integrated.push(mi);
             recorded.push(output);
             dropped_total += dropped;
@@ -104,32 +133,44 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
             .map(|m| m.maxrss_kib as f64 / 1024.0)
             .collect::<Vec<_>>()
     };
-    let (f, s) = (median_f64(&secs(&fx)), median_f64(&secs(&sc)));
+    let med = |v: &[Measured], f: &dyn Fn(&[Measured]) -> Vec<f64>| median_f64(&f(v));
+    let (f, s) = (med(&fx, &secs), med(&sc, &secs));
+    let a = (!ac.is_empty()).then(|| med(&ac, &secs));
     let mbs = |t: f64| size as f64 / 1e6 / t;
+    let vs_asciinema = a.map_or_else(String::new, |a| {
+        format!(
+            ", asciinema {a:.3} s; ratio fixcast/asciinema {:.2}x, asciinema/script {:.2}x",
+            f / a,
+            a / s
+        )
+    });
     println!(
-        "throughput: fixcast rec {f:.3} s (median of {runs}), script {s:.3} s; ratio fixcast/script {:.2}x",
+        "throughput: fixcast rec {f:.3} s (median of {runs}), script {s:.3} s; ratio fixcast/script {:.2}x{vs_asciinema}",
         f / s
     );
     println!(
-        "throughput: fixcast rec {:.0} MB/s, script {:.0} MB/s (file bytes / median wall time)",
+        "throughput: fixcast rec {:.0} MB/s, script {:.0} MB/s{} (file bytes / median wall time)",
         mbs(f),
-        mbs(s)
+        mbs(s),
+        a.map_or_else(String::new, |a| format!(", asciinema {:.0} MB/s", mbs(a)))
     );
+    let (fc, scpu) = (med(&fx, &cpu), med(&sc, &cpu));
+    let acpu = (!ac.is_empty()).then(|| med(&ac, &cpu));
     println!(
-        "throughput: CPU user+sys (whole process tree) fixcast rec {:.2} s, script {:.2} s (medians)",
-        median_f64(&cpu(&fx)),
-        median_f64(&cpu(&sc))
+        "throughput: CPU user+sys (whole process tree) fixcast rec {fc:.2} s, script {scpu:.2} s{} (medians)",
+        acpu.map_or_else(String::new, |c| format!(", asciinema {c:.2} s"))
     );
+    let (fr, sr) = (med(&fx, &rss), med(&sc, &rss));
+    let ar = (!ac.is_empty()).then(|| med(&ac, &rss));
     println!(
-        "throughput: peak RSS (max over the process tree, wait4 ru_maxrss) fixcast rec {:.1} MiB, script {:.1} MiB (medians)",
-        median_f64(&rss(&fx)),
-        median_f64(&rss(&sc))
+        "throughput: peak RSS (max over the process tree, wait4 ru_maxrss) fixcast rec {fr:.1} MiB, script {sr:.1} MiB{} (medians)",
+        ar.map_or_else(String::new, |r| format!(", asciinema {r:.1} MiB"))
     );
     println!(
         "throughput: recorded bytes.output {} (file {size} + CRs), bytes.dropped {dropped_total} over {runs} runs",
         recorded.iter().min().copied().unwrap_or(0),
     );
-    let fi = median_f64(&secs(&integrated));
+    let fi = med(&integrated, &secs);
     println!(
         "throughput: with shell integration (`cat FILE` typed into an integrated bash under fixcast rec) {fi:.3} s, \
          rec -c {f:.3} s; ratio {:.2}x",
@@ -138,13 +179,152 @@ pub fn run(fixcast: &Path, runs: usize) -> anyhow::Result<()> {
     for p in &problems {
         println!("throughput: WARNING incomplete recording: {p}");
     }
-    println!(
-        "throughput: wall s per run: fixcast rec {}, script {}, integrated {}",
-        list(&secs(&fx), 3),
-        list(&secs(&sc), 3),
-        list(&secs(&integrated), 3)
+    let per_run = |what: &str, f: &dyn Fn(&[Measured]) -> Vec<f64>, digits: usize| {
+        let ac = if ac.is_empty() {
+            String::new()
+        } else {
+            format!(", asciinema {}", list(&f(&ac), digits))
+        };
+        println!(
+            "throughput: {what} per run: fixcast rec {}, script {}{ac}, integrated {}",
+            list(&f(&fx), digits),
+            list(&f(&sc), digits),
+            list(&f(&integrated), digits)
+        );
+    };
+    per_run("wall s", &secs, 3);
+    per_run("CPU s", &cpu, 2);
+    per_run("peak RSS MiB", &rss, 1);
+    if let Some(b) = baseline.filter(|_| !base.is_empty()) {
+        let bw = med(&base, &secs);
+        println!(
+            "throughput: baseline {}: wall {bw:.3} s (ratio to script {:.2}x; fixcast rec / baseline {:.2}x), CPU {:.2} s, peak RSS {:.1} MiB (medians)",
+            b.display(),
+            bw / s,
+            f / bw,
+            med(&base, &cpu),
+            med(&base, &rss)
+        );
+        println!(
+            "throughput: baseline per run: wall s {}, CPU s {}, peak RSS MiB {}",
+            list(&secs(&base), 3),
+            list(&cpu(&base), 2),
+            list(&rss(&base), 1)
+        );
+    }
+
+    let ratio = f / s;
+    // The baseline (when given) is the figure before the change, from the same run.
+    let before = |v: String, then: String| {
+        if base.is_empty() {
+            v
+        } else {
+            format!("{v}; baseline rec {then}")
+        }
+    };
+    let (bw, br) = (med(&base, &secs), med(&base, &rss));
+    crate::report::figure(
+        "throughput",
+        format!("wall vs `script -q -c`, {} flood (`rec -c cat`)", mb(size)),
+        format!("{} ({f:.2} s vs {s:.2} s)", report::ratio(f, s)),
+        before(
+            a.map_or_else(
+                || "asciinema not installed".to_owned(),
+                |a| format!("asciinema 3.2: {} ({a:.2} s)", report::ratio(a, s)),
+            ),
+            format!("{} ({bw:.2} s)", report::ratio(bw, s)),
+        ),
+        "≤ 0.80×",
+        Some(ratio <= 0.80),
+    );
+    crate::report::figure(
+        "throughput",
+        "CPU user+sys vs `script -q -c` (the machine's load does not stretch it)",
+        format!("{} ({fc:.2} s vs {scpu:.2} s)", report::ratio(fc, scpu)),
+        acpu.map_or_else(
+            || "asciinema not installed".to_owned(),
+            |c| format!("asciinema 3.2: {} ({c:.2} s)", report::ratio(c, scpu)),
+        ),
+        "—",
+        None,
+    );
+    crate::report::figure(
+        "throughput",
+        "peak RSS of the recorder during the flood",
+        format!("{fr:.1} MiB (median; runs {})", list(&rss(&fx), 1)),
+        before(
+            format!(
+                "script {sr:.1} MiB{}",
+                ar.map_or_else(String::new, |r| format!(", asciinema 3.2 {r:.1} MiB"))
+            ),
+            format!("{br:.1} MiB"),
+        ),
+        "≤ 16 MiB",
+        Some(fr <= 16.0),
     );
     Ok(())
+}
+
+/// One `fixcast rec -c 'cat FILE'` of the flood: its measure, and the session's recorded
+/// and dropped bytes; an incomplete recording is added to `problems`.
+fn rec_flood(
+    fixcast: &Path,
+    tmp: &TempDir,
+    cat: &str,
+    size: u64,
+    run: usize,
+    problems: &mut Vec<String>,
+) -> anyhow::Result<(Measured, u64, u64)> {
+    let home = TempDir::new("throughput-home")?;
+    let mut cmd = util::fixcast_cmd(
+        fixcast,
+        home.path(),
+        &["rec", "-c", cat, "--cols", "200", "--rows", "50"],
+    );
+    cmd.env("SHELL", "/bin/bash").current_dir(tmp.path());
+    let m = util::run_measured(&mut cmd, RUN_LIMIT, "fixcast rec")?;
+    let sessions = util::sessions(fixcast, home.path())?;
+    let [s] = sessions.as_slice() else {
+        bail!(
+            "expected one session after fixcast rec, found {}",
+            sessions.len()
+        );
+    };
+    let output = s["bytes"]["output"].as_u64().unwrap_or(0);
+    let dropped = s["bytes"]["dropped"].as_u64().unwrap_or(0);
+    let status = s["status"].as_str().unwrap_or("?").to_owned();
+    if output < size || dropped > 0 || status != "complete" {
+        problems.push(format!(
+            "run {run}: bytes.output {output} (file {size}), bytes.dropped {dropped}, status {status}"
+        ));
+    }
+    Ok((m, output, dropped))
+}
+
+/// asciinema 3.x: `ASCIINEMA`, else on `PATH`, else where `cargo install` puts it.
+fn find_asciinema() -> Option<PathBuf> {
+    let cargo_bin = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cargo/bin/asciinema"))
+        .into_iter();
+    let on_path = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("asciinema"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let mut candidates = std::env::var_os("ASCIINEMA")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(on_path)
+        .chain(cargo_bin);
+    candidates.find(|p| {
+        p.is_file()
+            && Command::new(p)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" 3."))
+    })
 }
 
 /// Writes base64 (76 chars a line, like `base64`) of `raw` pseudo-random bytes; returns

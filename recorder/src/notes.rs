@@ -143,15 +143,17 @@ impl NotePass {
     }
 
     /// Writes `bytes` with `write`, and each failure's note (if it comes in time) after
-    /// its end mark with `write_note`. Returns false once `write` fails. Bytes that were
-    /// not `recorded` (the writer fell behind) never reach the note writer: their
-    /// failures are not numbered, nor waited for.
+    /// its end mark with `write_note`, calling `before_wait` before it waits for a note
+    /// (the writer thread, which passes the failure on, must be awake). Returns false
+    /// once `write` fails. Bytes that were not `recorded` (the writer fell behind) never
+    /// reach the note writer: their failures are not numbered, nor waited for.
     pub(crate) fn pass(
         &mut self,
         mut bytes: &[u8],
         recorded: bool,
         write: &mut impl FnMut(&[u8]) -> bool,
         write_note: &mut impl FnMut(&[u8]),
+        before_wait: &mut impl FnMut(),
     ) -> bool {
         if !recorded {
             self.ends.all(bytes);
@@ -165,6 +167,7 @@ impl NotePass {
                 return false;
             }
             self.failures += 1;
+            before_wait();
             if let Some(note) = self.notes.wait_for(self.failures) {
                 // The terminal is raw: lines need their `\r`.
                 let lead = if self.column.at_start { "" } else { "\r\n" };
@@ -272,6 +275,7 @@ mod tests {
                 true
             },
             &mut |n| written.borrow_mut().extend_from_slice(n),
+            &mut || {},
         );
         assert!(ok);
         assert_eq!(
@@ -286,27 +290,43 @@ mod tests {
         let mut pass = NotePass::new(notes.clone());
         let mut noted = Vec::new();
         let started = Instant::now();
-        pass.pass(b"x\x1b]133;D;1\x07", true, &mut |_| true, &mut |n| {
-            noted.push(n.to_vec())
-        });
+        pass.pass(
+            b"x\x1b]133;D;1\x07",
+            true,
+            &mut |_| true,
+            &mut |n| noted.push(n.to_vec()),
+            &mut || {},
+        );
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(noted.is_empty());
         // Failure 1's note, late: never shown, not even at failure 2.
         notes.answer(1, Some("late".into()));
         notes.answer(2, Some("second".into()));
-        pass.pass(b"\x1b]133;D;1\x07", true, &mut |_| true, &mut |n| {
-            noted.push(n.to_vec())
-        });
+        pass.pass(
+            b"\x1b]133;D;1\x07",
+            true,
+            &mut |_| true,
+            &mut |n| noted.push(n.to_vec()),
+            &mut || {},
+        );
         assert_eq!(noted, [b"\r\nsecond\r\n".to_vec()], "not at a line start");
         // A failure in output the writer never got is not numbered: the next recorded
         // one is failure 3, as the writer's side counts it, and is not waited for.
-        pass.pass(b"\x1b]133;D;1\x07", false, &mut |_| true, &mut |n| {
-            noted.push(n.to_vec())
-        });
+        pass.pass(
+            b"\x1b]133;D;1\x07",
+            false,
+            &mut |_| true,
+            &mut |n| noted.push(n.to_vec()),
+            &mut || {},
+        );
         notes.answer(3, Some("third".into()));
-        pass.pass(b"\r\n\x1b]133;D;1\x07", true, &mut |_| true, &mut |n| {
-            noted.push(n.to_vec())
-        });
+        pass.pass(
+            b"\r\n\x1b]133;D;1\x07",
+            true,
+            &mut |_| true,
+            &mut |n| noted.push(n.to_vec()),
+            &mut || {},
+        );
         assert_eq!(noted.last().unwrap(), b"third\r\n");
     }
 }

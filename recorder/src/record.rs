@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::input::{pass_input, Input};
 use crate::notes::{FailedEnds, NotePass, PromptNotes};
 use crate::pty::{Command, Pty};
-use crate::queue::{Chunk, Queue};
+use crate::queue::{Chunk, Queue, BACKLOG};
 use crate::redact::{Redactor, Rules};
 use crate::resize::Resizer;
 use crate::sink::Sink;
@@ -252,7 +252,8 @@ fn pass_output(
         let bytes = &buf[..n];
         // Queued before the user can see it: a key pressed in answer to this output is
         // then always recorded after it (commands are cut by that order).
-        let recorded = queue.push_output(t, bytes);
+        let mut pushed = queue.push_output(t, bytes);
+        let recorded = pushed.recorded;
         if terminal_ok {
             let mut write = |b: &[u8]| match &mut stripper {
                 Some(s) => {
@@ -263,12 +264,22 @@ fn pass_output(
             };
             terminal_ok = match &mut notes {
                 // Never into the recording: the note is not queued.
-                Some(n) => n.pass(bytes, recorded, &mut write, &mut |note| {
-                    write_all(err, note);
-                }),
+                // Never into the recording: the note is not queued. The note's writer
+                // learns of the failure from the writer thread: woken before waiting.
+                Some(n) => n.pass(
+                    bytes,
+                    recorded,
+                    &mut write,
+                    &mut |note| {
+                        write_all(err, note);
+                    },
+                    &mut || queue.wake(&mut pushed),
+                ),
                 None => write(bytes),
             };
         }
+        // Only now, with the output on its way to the user: see [`Queue::wake`].
+        queue.wake(&mut pushed);
         total.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
@@ -289,8 +300,9 @@ fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> bool {
 /// Bytes waiting in one batch that mean the writer is behind, and that it caught up.
 const BEHIND: usize = 256 << 10;
 const CAUGHT_UP: usize = 32 << 10;
-/// Output buffer kept between batches; a larger one (a flood's) is released.
-const SPARE_OUTPUT: usize = 1 << 20;
+/// Output buffer kept between batches: what the queue holds while the writer is working
+/// (see [`BACKLOG`]); a larger one (a stuck writer's backlog) is released.
+const SPARE_OUTPUT: usize = 2 * BACKLOG;
 /// How long the writer stays fast after it last fell behind.
 const STAY_FAST: Duration = Duration::from_secs(2);
 
@@ -320,7 +332,9 @@ fn write_events(
     let mut in_text = Utf8Stream::default();
     let mut pieces = Vec::new();
     let mut batch = Vec::new();
-    let mut batch_output = Vec::new();
+    // Sized once for a flood's batches: grown by doubling instead, a flood leaves the
+    // smaller buffers behind in the allocator, resident.
+    let mut batch_output = Vec::with_capacity(BACKLOG);
     let mut dropped = 0u64;
     let mut last = 0u64;
     let mut dirty = false;
@@ -418,9 +432,10 @@ fn write_events(
             out.emit(Event::new(time, kind));
             dirty = true;
         }
-        // After a flood, give back the memory it took (the queue gets this buffer next).
+        // After a stuck writer's backlog, give back the memory it took (the queue gets
+        // this buffer next).
         if batch_output.capacity() > SPARE_OUTPUT && batch_bytes < CAUGHT_UP {
-            batch_output = Vec::new();
+            batch_output = Vec::with_capacity(BACKLOG);
         }
         if let Some(r) = redactor.as_mut().filter(|r| {
             r.release_at()

@@ -15,6 +15,9 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use zstd::stream::raw::{self, Operation};
+use zstd::stream::zio;
+
 use crate::asciicast::{Header, Recording, V3Encoder};
 use crate::cast_decode::CastReader;
 use crate::error::{Error, Result};
@@ -35,8 +38,9 @@ pub const FAST_LEVEL: i32 = 1;
 const WINDOW_LOG: u32 = 23;
 const HASH_LOG: u32 = 19;
 const CHAIN_LOG: u32 = 19;
-/// The window of a fast frame (a flood's): level 1 gains little from a longer one.
-const FAST_WINDOW_LOG: u32 = 20;
+/// The window of a fast frame (a flood's): level 1 gains little from a longer one, and
+/// zstd picks this one for level 1 itself when the size is unknown.
+const FAST_WINDOW_LOG: u32 = 19;
 
 pub(crate) const SKIPPABLE_MAGIC: [u8; 4] = 0x184D_2A5E_u32.to_le_bytes();
 const SEEK_TAG: &[u8] = b"fixcast-seek:";
@@ -57,10 +61,15 @@ impl Write for Counted {
     }
 }
 
+/// A frame being written: zstd's streaming writer over the file.
+type FrameWriter = zio::Writer<Counted, raw::Encoder<'static>>;
+
 /// Appends events to a new `session.cast.zst`.
 pub struct CastWriter {
     path: PathBuf,
-    enc: Option<zstd::stream::write::Encoder<'static, Counted>>,
+    enc: Option<FrameWriter>,
+    /// Whether `enc`'s context is set up for the fast mode (see [`CastWriter::set_fast`]).
+    enc_fast: bool,
     v3: V3Encoder,
     line: String,
     frame_text: u64,
@@ -89,6 +98,7 @@ impl CastWriter {
         let mut w = CastWriter {
             path: path.to_owned(),
             enc: None,
+            enc_fast: false,
             v3: V3Encoder::new(),
             line: String::new(),
             frame_text: 0,
@@ -105,14 +115,15 @@ impl CastWriter {
         w.put(head.as_bytes())?;
         w.end_frame()?;
         let enc = w.enc.as_ref().expect("encoder present until finish");
-        enc.get_ref().file.sync_data().map_err(Error::io(path))?;
+        enc.writer().file.sync_data().map_err(Error::io(path))?;
         Ok(w)
     }
 
-    fn new_frame(&self, out: Counted) -> Result<zstd::stream::write::Encoder<'static, Counted>> {
+    /// A frame in a new zstd context for the current mode.
+    fn new_frame(&mut self, out: Counted) -> Result<FrameWriter> {
         use zstd::stream::raw::CParameter;
         // A fast frame keeps level 1's own small tables: each frame has an encoder of
-        // its own, so a flood's frames hold about 1.5 MiB instead of 12.
+        // its own, so a flood's frames hold about 1 MiB instead of 12.
         let (level, tables): (_, &[CParameter]) = if self.fast {
             (FAST_LEVEL, &[CParameter::WindowLog(FAST_WINDOW_LOG)])
         } else {
@@ -125,13 +136,13 @@ impl CastWriter {
                 ],
             )
         };
-        let mut enc =
-            zstd::stream::write::Encoder::new(out, level).map_err(Error::io(&self.path))?;
+        let mut enc = raw::Encoder::new(level).map_err(Error::io(&self.path))?;
         // Damage inside a finished frame is found (and told) at its end.
         for &p in tables.iter().chain(&[CParameter::ChecksumFlag(true)]) {
             enc.set_parameter(p).map_err(Error::io(&self.path))?;
         }
-        Ok(enc)
+        self.enc_fast = self.fast;
+        Ok(zio::Writer::new(out, enc))
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
@@ -157,8 +168,9 @@ impl CastWriter {
 
     /// Ends the current frame and starts the next behind a seek mark.
     fn end_frame(&mut self) -> Result<()> {
-        let enc = self.enc.take().expect("encoder present until finish");
-        let mut out = enc.finish().map_err(Error::io(&self.path))?;
+        let mut enc = self.enc.take().expect("encoder present until finish");
+        enc.finish().map_err(Error::io(&self.path))?;
+        let (mut out, mut context) = enc.into_inner();
         let offset = out.written;
         let payload = format!("{{\"base\":{},\"offset\":{offset}}}", self.last_time);
         let len = (SEEK_TAG.len() + payload.len()) as u32;
@@ -169,7 +181,18 @@ impl CastWriter {
         mark.extend_from_slice(payload.as_bytes());
         out.write_all(&mark).map_err(Error::io(&self.path))?;
         self.frame_start = out.written;
-        self.enc = Some(self.new_frame(out)?);
+        // The next frame in the same mode reuses the context: a new one per frame is a
+        // large allocation each time (12 MiB at the strong level), and a flood's fast
+        // frames, each freed among the writer's small allocations, left the allocator's
+        // memory fragmented and growing. A change of mode takes a new context, so that
+        // a fast frame never keeps the strong level's tables.
+        self.enc = Some(if self.enc_fast == self.fast {
+            context.reinit().map_err(Error::io(&self.path))?;
+            zio::Writer::new(out, context)
+        } else {
+            drop(context);
+            self.new_frame(out)?
+        });
         self.frame_text = 0;
         Ok(())
     }
@@ -191,10 +214,7 @@ impl CastWriter {
     pub fn flush(&mut self) -> Result<()> {
         let enc = self.enc.as_mut().expect("encoder present until finish");
         enc.flush().map_err(Error::io(&self.path))?;
-        enc.get_ref()
-            .file
-            .sync_data()
-            .map_err(Error::io(&self.path))
+        enc.writer().file.sync_data().map_err(Error::io(&self.path))
     }
 
     /// Sets the file's mtime to now: the recording still went on at this time, though
@@ -202,7 +222,7 @@ impl CastWriter {
     /// duration is told by it (see [`crate::Store::load`]).
     pub fn touch(&mut self) -> Result<()> {
         let enc = self.enc.as_ref().expect("encoder present until finish");
-        enc.get_ref()
+        enc.writer()
             .file
             .set_modified(std::time::SystemTime::now())
             .map_err(Error::io(&self.path))
@@ -210,13 +230,14 @@ impl CastWriter {
 
     /// Compressed bytes on disk so far (after the last flush).
     pub fn stored_bytes(&self) -> u64 {
-        self.enc.as_ref().map_or(0, |e| e.get_ref().written)
+        self.enc.as_ref().map_or(0, |e| e.writer().written)
     }
 
     /// Ends the last frame and syncs; returns the file's size.
     pub fn finish(mut self) -> Result<u64> {
-        let enc = self.enc.take().expect("encoder present until finish");
-        let out = enc.finish().map_err(Error::io(&self.path))?;
+        let mut enc = self.enc.take().expect("encoder present until finish");
+        enc.finish().map_err(Error::io(&self.path))?;
+        let (out, _) = enc.into_inner();
         out.file.sync_all().map_err(Error::io(&self.path))?;
         Ok(out.written)
     }
