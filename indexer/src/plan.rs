@@ -11,7 +11,7 @@ use tantivy::{DateTime, Term as TTerm};
 
 use crate::query::{Clause, Query, Term, TextField};
 use crate::schema::Fields;
-use crate::tokenizer::{normalize, words};
+use crate::tokenizer::{atoms_only, normalize, words};
 
 /// How much a match in each field counts: commands first.
 const BOOST_CMD: f32 = 4.0;
@@ -107,7 +107,7 @@ pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
                 continue;
             }
             for field in [f.cmd, f.cmd_twin, f.out] {
-                if let Some(q) = text_query(field, text, *phrase) {
+                if let Some(q) = text_query(field, text, *phrase, field == f.out) {
                     alts.push((Occur::Should, q));
                 }
             }
@@ -171,7 +171,7 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
             let per_field: Vec<(Occur, Box<dyn TQuery>)> = targets
                 .into_iter()
                 .filter_map(|(field, boost)| {
-                    let q = text_query(field, text, *phrase)?;
+                    let q = text_query(field, text, *phrase, field == f.out)?;
                     let q: Box<dyn TQuery> = if boost == 1.0 {
                         q
                     } else {
@@ -187,7 +187,7 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
                 }
                 // `EACCES` finds `Permission denied`, `"bad interpreter"` bash 5.2's words.
                 for other in crate::aliases::others(text) {
-                    if let Some(q) = text_query(f.out, other, true) {
+                    if let Some(q) = text_query(f.out, other, true, true) {
                         per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
                     }
                 }
@@ -274,12 +274,16 @@ fn stem_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>>
     match stems.as_slice() {
         [] => None,
         [s] => Some(one(s)),
-        _ if phrase => Some(Box::new(PhraseQuery::new(
-            stems
-                .iter()
-                .map(|s| TTerm::from_field_text(field, s))
-                .collect(),
-        ))),
+        _ if phrase => {
+            // At their places: a word with a digit is not in the stemmed field.
+            let at = crate::stem::stems_at(text);
+            let first = at.first().map_or(0, |s| s.0);
+            Some(Box::new(PhraseQuery::new_with_offset(
+                at.into_iter()
+                    .map(|(p, s)| (p - first, TTerm::from_field_text(field, &s)))
+                    .collect(),
+            )))
+        }
         _ => Some(Box::new(BooleanQuery::new(
             stems.iter().map(|s| (Occur::Must, one(s))).collect(),
         ))),
@@ -295,27 +299,42 @@ fn term_q(t: TTerm) -> Box<dyn TQuery> {
 }
 
 /// `text` in one field: a word (as typed, or by its parts), or a phrase of words.
-fn text_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>> {
+/// `output`: the field is tokenized as output (see [`atoms_only`]).
+fn text_query(field: Field, text: &str, phrase: bool, output: bool) -> Option<Box<dyn TQuery>> {
     let ws = words(text);
     match ws.as_slice() {
         [] => None,
-        [w] => word_query(field, text, w, phrase),
+        [w] => word_query(field, text, w, phrase, output),
         _ if !phrase => {
             // Several words without quotes (only from a field value): all of them.
             let parts: Vec<_> = ws
                 .iter()
-                .filter_map(|w| word_query(field, text, w, false))
+                .filter_map(|w| word_query(field, text, w, false, output))
                 .map(|q| (Occur::Must, q))
                 .collect();
             (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn TQuery>)
         }
         _ => {
             // Each word by its core (or its only atom): these sit at the word's position.
+            // In output, a word indexed by its atoms alone is those atoms, in order.
             let terms: Vec<(usize, TTerm)> = ws
                 .iter()
-                .filter_map(|w| {
-                    let core = &text[w.core.0..w.core.1];
-                    Some((w.position, term(field, core)?))
+                .flat_map(|w| {
+                    if output && atoms_only(text, w) {
+                        w.atoms
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(k, &(a, b))| {
+                                Some((w.position + k, term(field, &text[a..b])?))
+                            })
+                            .collect::<Vec<_>>()
+                    } else {
+                        let core = &text[w.core.0..w.core.1];
+                        term(field, core)
+                            .map(|t| (w.position, t))
+                            .into_iter()
+                            .collect()
+                    }
                 })
                 .collect();
             match terms.len() {
@@ -330,20 +349,24 @@ fn text_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>>
 /// One word: as typed (whole or core), or, when it has several atoms, those atoms in
 /// order close together (`ld-linux.so` in `ld-linux-x86-64.so.2`); a path-like word of
 /// one atom (`/tmp`) also by that atom. Flags (`-i`, `+x`) only as typed.
+///
+/// In output (`output`), a word indexed by its atoms alone is only that phrase of atoms.
 fn word_query(
     field: Field,
     text: &str,
     w: &crate::tokenizer::Word,
     exact: bool,
+    output: bool,
 ) -> Option<Box<dyn TQuery>> {
+    let by_atoms_only = output && atoms_only(text, w);
     let mut alts: Vec<Box<dyn TQuery>> = Vec::new();
     let whole = &text[w.whole.0..w.whole.1];
     let core = &text[w.core.0..w.core.1];
-    let core_term = term(field, core);
+    let core_term = term(field, core).filter(|_| !by_atoms_only);
     if let Some(t) = core_term.clone() {
         alts.push(term_q(t));
     }
-    if whole != core {
+    if whole != core && !by_atoms_only {
         if let Some(t) = term(field, whole) {
             alts.push(term_q(t));
         }
