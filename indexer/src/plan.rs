@@ -46,6 +46,42 @@ pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
     Box::new(BooleanQuery::new(must))
 }
 
+/// The query with its words only as typed (no stems, other names, or pieces of a word
+/// in order with room between them), for a first, cheaper pass: when it fills a page the
+/// other forms could only add matches ranked below (a match as typed ranks first).
+/// Exclusions keep every form. `None` when the query has no word to narrow.
+pub(crate) fn plan_as_typed(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
+    let narrows = q
+        .groups
+        .iter()
+        .flatten()
+        .any(|c| !c.negated && matches!(c.term, Term::Text { .. }));
+    if !narrows {
+        return None;
+    }
+    let mut must = Vec::new();
+    for group in &q.groups {
+        if let [one] = group.as_slice() {
+            let occur = if one.negated {
+                Occur::MustNot
+            } else {
+                Occur::Must
+            };
+            must.push((occur, term_query_in(&one.term, f, !one.negated)));
+        } else {
+            let alts = group
+                .iter()
+                .map(|c| (Occur::Should, clause_query_in(c, f, true)))
+                .collect();
+            must.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>,
+            ));
+        }
+    }
+    Some(Box::new(BooleanQuery::new(must)))
+}
+
 /// Whether a closest match may leave this clause out: a plain word or phrase, standing
 /// alone in its group. Fields (`cmd:`, `exit:`), dates and exclusions always hold.
 fn optional(group: &[Clause]) -> bool {
@@ -131,7 +167,12 @@ fn any_of(group: &[Clause], f: &Fields) -> Box<dyn TQuery> {
 }
 
 fn clause_query(c: &Clause, f: &Fields) -> Box<dyn TQuery> {
-    let q = term_query(&c.term, f);
+    clause_query_in(c, f, false)
+}
+
+/// `as_typed`: see [`plan_as_typed`]; an exclusion always has every form.
+fn clause_query_in(c: &Clause, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
+    let q = term_query_in(&c.term, f, as_typed && !c.negated);
     if c.negated {
         Box::new(BooleanQuery::new(vec![
             (Occur::Must, Box::new(AllQuery)),
@@ -143,6 +184,11 @@ fn clause_query(c: &Clause, f: &Fields) -> Box<dyn TQuery> {
 }
 
 fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
+    term_query_in(t, f, false)
+}
+
+/// `as_typed`: only the forms a word has as typed (see [`plan_as_typed`]).
+fn term_query_in(t: &Term, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
     match t {
         Term::Text {
             field,
@@ -171,7 +217,7 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
             let per_field: Vec<(Occur, Box<dyn TQuery>)> = targets
                 .into_iter()
                 .filter_map(|(field, boost)| {
-                    let q = text_query(field, text, *phrase, field == f.out)?;
+                    let q = text_query_in(field, text, *phrase, field == f.out, as_typed)?;
                     let q: Box<dyn TQuery> = if boost == 1.0 {
                         q
                     } else {
@@ -181,7 +227,7 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
                 })
                 .collect();
             let mut per_field = per_field;
-            if matches!(field, TextField::Any | TextField::Out) {
+            if !as_typed && matches!(field, TextField::Any | TextField::Out) {
                 if let Some(q) = stem_query(f.out_stem, text, *phrase) {
                     per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
                 }
@@ -301,15 +347,27 @@ fn term_q(t: TTerm) -> Box<dyn TQuery> {
 /// `text` in one field: a word (as typed, or by its parts), or a phrase of words.
 /// `output`: the field is tokenized as output (see [`atoms_only`]).
 fn text_query(field: Field, text: &str, phrase: bool, output: bool) -> Option<Box<dyn TQuery>> {
+    text_query_in(field, text, phrase, output, false)
+}
+
+/// `as_typed`: each word only as typed (see [`plan_as_typed`]).
+fn text_query_in(
+    field: Field,
+    text: &str,
+    phrase: bool,
+    output: bool,
+    as_typed: bool,
+) -> Option<Box<dyn TQuery>> {
     let ws = words(text);
+    let word = |w, exact| word_query(field, text, w, exact, output, as_typed);
     match ws.as_slice() {
         [] => None,
-        [w] => word_query(field, text, w, phrase, output),
+        [w] => word(w, phrase),
         _ if !phrase => {
             // Several words without quotes (only from a field value): all of them.
             let parts: Vec<_> = ws
                 .iter()
-                .filter_map(|w| word_query(field, text, w, false, output))
+                .filter_map(|w| word(w, false))
                 .map(|q| (Occur::Must, q))
                 .collect();
             (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn TQuery>)
@@ -351,14 +409,35 @@ fn text_query(field: Field, text: &str, phrase: bool, output: bool) -> Option<Bo
 /// one atom (`/tmp`) also by that atom. Flags (`-i`, `+x`) only as typed.
 ///
 /// In output (`output`), a word indexed by its atoms alone is only that phrase of atoms.
+/// `as_typed`: only the word whole or its core (or, indexed by its atoms alone, those).
 fn word_query(
     field: Field,
     text: &str,
     w: &crate::tokenizer::Word,
     exact: bool,
     output: bool,
+    as_typed: bool,
 ) -> Option<Box<dyn TQuery>> {
     let by_atoms_only = output && atoms_only(text, w);
+    if as_typed && !by_atoms_only {
+        let whole = &text[w.whole.0..w.whole.1];
+        let core = &text[w.core.0..w.core.1];
+        let mut alts: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        for t in [
+            term(field, core),
+            term(field, whole).filter(|_| whole != core),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            alts.push((Occur::Should, term_q(t)));
+        }
+        return match alts.len() {
+            0 => None,
+            1 => alts.pop().map(|a| a.1),
+            _ => Some(Box::new(BooleanQuery::new(alts))),
+        };
+    }
     let mut alts: Vec<Box<dyn TQuery>> = Vec::new();
     let whole = &text[w.whole.0..w.whole.1];
     let core = &text[w.core.0..w.core.1];

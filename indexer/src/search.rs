@@ -160,6 +160,14 @@ impl CommandIndex {
         }
         let content = crate::plan::plan_content(query, &self.fields);
         let content = content.as_deref();
+        // The words as typed first: for a common phrase that fills the page, the other
+        // forms (stems, pieces in order) would double the work for hits ranked below.
+        if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
+            let hits = self.run(&*q, content, limit)?;
+            if hits.len() >= limit {
+                return Ok(hits);
+            }
+        }
         let hits = self.run(&*crate::plan::plan(query, &self.fields), content, limit)?;
         if !hits.is_empty() {
             return Ok(hits);
