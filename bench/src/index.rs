@@ -87,11 +87,13 @@ const GOAL_P99_MS: f64 = 15.0;
 const GOAL_VS_GREP: f64 = 150.0;
 const GOAL_RATE: f64 = 20_000.0;
 
-/// What one command costs, measured at 1M on 2 cores (for the estimate told before a
-/// long run): bytes of exported text and of index, seconds to generate and build.
+/// What one command costs, measured at 1M on 2 busy cores (for the estimate told before
+/// a long run): bytes of exported text and of index, seconds for the whole size (generate,
+/// build, merge, 150 queries, 50 greps). The merge into one segment holds the old
+/// segments and the new one at once: twice the index at its peak.
 const TEXT_PER_COMMAND: f64 = 610.0;
-const INDEX_PER_COMMAND: f64 = 360.0;
-const SECONDS_PER_COMMAND: f64 = 1.0 / 8_000.0;
+const INDEX_PER_COMMAND: f64 = 560.0;
+const SECONDS_PER_COMMAND: f64 = 1.0 / 5_000.0;
 
 pub fn run(sizes: &[usize]) -> anyhow::Result<()> {
     assert_eq!(QUERIES.len(), 50);
@@ -107,9 +109,9 @@ fn one(n: usize) -> anyhow::Result<()> {
     if n >= 2_000_000 {
         // A long run says what it costs before it starts (measured per command at 1M).
         println!(
-            "  expect about {:.0} min on 2 cores and {} of temp disk ({} of exported text for grep, {} of index)",
+            "  expect about {:.0} min on 2 cores and up to {} of temp disk ({} of exported text for grep, {} of index, twice that while it merges)",
             n as f64 * SECONDS_PER_COMMAND / 60.0,
-            mb((n as f64 * (TEXT_PER_COMMAND + INDEX_PER_COMMAND)) as u64),
+            mb((n as f64 * (TEXT_PER_COMMAND + 2.0 * INDEX_PER_COMMAND)) as u64),
             mb((n as f64 * TEXT_PER_COMMAND) as u64),
             mb((n as f64 * INDEX_PER_COMMAND) as u64),
         );

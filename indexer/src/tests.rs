@@ -473,6 +473,12 @@ fn output_words_with_digits_are_found_as_typed_by_their_pieces() {
                 "[  812.004113] EXT4-fs error (device sda1)",
                 Some(0),
             ),
+            cmd(
+                4,
+                "tail -n1 access.log",
+                "GET http://10.0.9.9:8080/healthz 200",
+                Some(0),
+            ),
         ],
     )]);
     let seqs = |q: &str| search(&i, q).iter().map(|h| h.seq).collect::<Vec<_>>();
@@ -484,7 +490,9 @@ fn output_words_with_digits_are_found_as_typed_by_their_pieces() {
     assert_eq!(seqs("\"812.004113] EXT4-fs error\""), vec![3]);
     assert_eq!(seqs("out:10.0.3.170"), vec![2]);
     assert!(seqs("out:10.0.3.18").is_empty());
-    // The snippet still highlights the pieces of the address.
+    // An address inside a URL is found as typed.
+    assert_eq!(seqs("out:10.0.9.9"), vec![4]);
+    // The snippet highlights the address.
     let hit = &search(&i, "out:10.0.3.17")[0];
     let lit: Vec<&str> = hit
         .snippet
@@ -492,5 +500,5 @@ fn output_words_with_digits_are_found_as_typed_by_their_pieces() {
         .iter()
         .map(|r| &hit.snippet.text[r.clone()])
         .collect();
-    assert!(lit.contains(&"17"), "{lit:?}");
+    assert!(lit.contains(&"10.0.3.17"), "{lit:?}");
 }

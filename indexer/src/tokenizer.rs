@@ -54,11 +54,30 @@ pub fn output_analyzer() -> TextAnalyzer {
 /// as whole words, cores and components they were most of the output's term dictionary,
 /// postings and positions; their atoms, in order, still find them (a query word like
 /// them becomes a phrase of its atoms, see `plan::word_query`).
+///
+/// An IPv4 address (`10.0.3.17`), or one with a port (`10.0.3.17:8443`), is the
+/// exception: it is what people search for, and as a run of small numbers it would be a
+/// costly phrase of very common terms.
 pub(crate) fn atoms_only(text: &str, w: &Word) -> bool {
     w.atoms.len() >= 2
         && text[w.whole.0..w.whole.1]
             .bytes()
             .any(|b| b.is_ascii_digit())
+        && !is_address(&text[w.core.0..w.core.1])
+}
+
+/// `a.b.c.d` of 1-3 digits each, with an optional `:port`.
+pub(crate) fn is_address(s: &str) -> bool {
+    let ip = match s.split_once(':') {
+        Some((ip, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => ip,
+        Some(_) => return false,
+        None => s,
+    };
+    let parts: Vec<&str> = ip.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What the analyzer does to one token's text: lowercase and fold. `None` when the
@@ -235,11 +254,11 @@ impl Tokenizer for ShellTokenizer {
         let mut spans = Vec::new();
         for w in words(text) {
             if self.output && atoms_only(text, &w) {
-                // `:8080` after an address stays as typed: a port is looked for alone.
+                // A port (`:8080`) and an address in the word (a URL's) stay as typed.
                 spans.extend(
                     w.components
                         .iter()
-                        .filter(|c| text[c.0..].starts_with(':'))
+                        .filter(|c| text[c.0..].starts_with(':') || is_address(&text[c.0..c.1]))
                         .copied(),
                 );
                 for (k, &(f, t)) in w.atoms.iter().enumerate() {
@@ -402,21 +421,30 @@ mod tests {
     #[test]
     fn output_words_with_digits_are_indexed_by_their_atoms_and_port() {
         assert_eq!(
-            output_texts("nginx[4321]: to 10.0.0.12:8080 EXT4-fs"),
+            output_texts("nginx[4321]: GET http://10.0.0.12:8080/x EXT4-fs"),
             vec![
                 ("nginx".into(), 0),
                 ("4321".into(), 1),
-                ("to".into(), 2),
-                (":8080".into(), 7),
-                ("10".into(), 3),
-                ("0".into(), 4),
+                ("get".into(), 2),
+                ("10.0.0.12".into(), 4),
+                (":8080".into(), 8),
+                ("http".into(), 3),
+                ("10".into(), 4),
                 ("0".into(), 5),
-                ("12".into(), 6),
-                ("8080".into(), 7),
-                ("ext4".into(), 8),
-                ("fs".into(), 9),
+                ("0".into(), 6),
+                ("12".into(), 7),
+                ("8080".into(), 8),
+                ("x".into(), 9),
+                ("ext4".into(), 10),
+                ("fs".into(), 11),
             ]
         );
+        // An address, with or without a port, keeps every form.
+        let t: Vec<String> = output_texts("10.0.0.12:8080 10.1.2.3")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(t, texts("10.0.0.12:8080 10.1.2.3"));
         // Without digits, or of one atom, a word is indexed as the shell tokenizer does.
         let t: Vec<String> = output_texts("/etc/resolv.conf psycopg2 -i")
             .into_iter()
