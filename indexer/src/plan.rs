@@ -455,7 +455,10 @@ fn word_query(
         .iter()
         .filter_map(|&(a, b)| term(field, &text[a..b]))
         .collect();
-    if atoms.len() >= 2 {
+    // An address (without a port) is indexed whole wherever it stands (in a URL, with a
+    // port): its numbers in order would only add a costly phrase of very common terms.
+    let address = !core.contains(':') && crate::tokenizer::is_address(core);
+    if atoms.len() >= 2 && !address {
         let numeric = w
             .atoms
             .iter()
