@@ -11,7 +11,7 @@ use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, TantivyDocument, 
 use crate::error::{Error, Result};
 use crate::read_only::ReadOnlyDirectory;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
-use crate::tokenizer::{shell_analyzer, SHELL_TOKENIZER};
+use crate::tokenizer::{output_analyzer, shell_analyzer, OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 use crate::writer::CommandWriter;
 
 /// The file beside tantivy's that tells which schema the index was built with.
@@ -42,7 +42,9 @@ impl Default for WriterOptions {
 }
 
 /// Stored text (mostly command output, which repeats a lot) compresses well with zstd in
-/// large blocks; a hit costs one block's decompression.
+/// large blocks; a hit costs one block's decompression. Measured at 100k commands:
+/// level 12 or 256 KiB blocks save 2-8% of the store (1-2% of the index) for a slower
+/// build or a slower hit; level 15 halves the build rate.
 const COMPRESSION_LEVEL: i32 = 9;
 const DOCSTORE_BLOCK: usize = 128 * 1024;
 
@@ -146,6 +148,9 @@ impl CommandIndex {
         index
             .tokenizers()
             .register(SHELL_TOKENIZER, shell_analyzer());
+        index
+            .tokenizers()
+            .register(OUTPUT_TOKENIZER, output_analyzer());
         index
             .tokenizers()
             .register(crate::stem::STEM_TOKENIZER, crate::stem::stem_analyzer());

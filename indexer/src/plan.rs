@@ -11,7 +11,7 @@ use tantivy::{DateTime, Term as TTerm};
 
 use crate::query::{Clause, Query, Term, TextField};
 use crate::schema::Fields;
-use crate::tokenizer::{normalize, words};
+use crate::tokenizer::{atoms_only, normalize, words};
 
 /// How much a match in each field counts: commands first.
 const BOOST_CMD: f32 = 4.0;
@@ -44,6 +44,42 @@ pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
         must.push((Occur::Must, Box::new(AllQuery)));
     }
     Box::new(BooleanQuery::new(must))
+}
+
+/// The query with its words only as typed (no stems, other names, or pieces of a word
+/// in order with room between them), for a first, cheaper pass: when it fills a page the
+/// other forms could only add matches ranked below (a match as typed ranks first).
+/// Exclusions keep every form. `None` when the query has no word to narrow.
+pub(crate) fn plan_as_typed(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
+    let narrows = q
+        .groups
+        .iter()
+        .flatten()
+        .any(|c| !c.negated && matches!(c.term, Term::Text { .. }));
+    if !narrows {
+        return None;
+    }
+    let mut must = Vec::new();
+    for group in &q.groups {
+        if let [one] = group.as_slice() {
+            let occur = if one.negated {
+                Occur::MustNot
+            } else {
+                Occur::Must
+            };
+            must.push((occur, term_query_in(&one.term, f, !one.negated)));
+        } else {
+            let alts = group
+                .iter()
+                .map(|c| (Occur::Should, clause_query_in(c, f, true)))
+                .collect();
+            must.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>,
+            ));
+        }
+    }
+    Some(Box::new(BooleanQuery::new(must)))
 }
 
 /// Whether a closest match may leave this clause out: a plain word or phrase, standing
@@ -107,7 +143,7 @@ pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
                 continue;
             }
             for field in [f.cmd, f.cmd_twin, f.out] {
-                if let Some(q) = text_query(field, text, *phrase) {
+                if let Some(q) = text_query(field, text, *phrase, field == f.out) {
                     alts.push((Occur::Should, q));
                 }
             }
@@ -131,7 +167,12 @@ fn any_of(group: &[Clause], f: &Fields) -> Box<dyn TQuery> {
 }
 
 fn clause_query(c: &Clause, f: &Fields) -> Box<dyn TQuery> {
-    let q = term_query(&c.term, f);
+    clause_query_in(c, f, false)
+}
+
+/// `as_typed`: see [`plan_as_typed`]; an exclusion always has every form.
+fn clause_query_in(c: &Clause, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
+    let q = term_query_in(&c.term, f, as_typed && !c.negated);
     if c.negated {
         Box::new(BooleanQuery::new(vec![
             (Occur::Must, Box::new(AllQuery)),
@@ -143,6 +184,11 @@ fn clause_query(c: &Clause, f: &Fields) -> Box<dyn TQuery> {
 }
 
 fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
+    term_query_in(t, f, false)
+}
+
+/// `as_typed`: only the forms a word has as typed (see [`plan_as_typed`]).
+fn term_query_in(t: &Term, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
     match t {
         Term::Text {
             field,
@@ -171,7 +217,7 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
             let per_field: Vec<(Occur, Box<dyn TQuery>)> = targets
                 .into_iter()
                 .filter_map(|(field, boost)| {
-                    let q = text_query(field, text, *phrase)?;
+                    let q = text_query_in(field, text, *phrase, field == f.out, as_typed)?;
                     let q: Box<dyn TQuery> = if boost == 1.0 {
                         q
                     } else {
@@ -181,13 +227,13 @@ fn term_query(t: &Term, f: &Fields) -> Box<dyn TQuery> {
                 })
                 .collect();
             let mut per_field = per_field;
-            if matches!(field, TextField::Any | TextField::Out) {
+            if !as_typed && matches!(field, TextField::Any | TextField::Out) {
                 if let Some(q) = stem_query(f.out_stem, text, *phrase) {
                     per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
                 }
                 // `EACCES` finds `Permission denied`, `"bad interpreter"` bash 5.2's words.
                 for other in crate::aliases::others(text) {
-                    if let Some(q) = text_query(f.out, other, true) {
+                    if let Some(q) = text_query(f.out, other, true, true) {
                         per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
                     }
                 }
@@ -274,12 +320,16 @@ fn stem_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>>
     match stems.as_slice() {
         [] => None,
         [s] => Some(one(s)),
-        _ if phrase => Some(Box::new(PhraseQuery::new(
-            stems
-                .iter()
-                .map(|s| TTerm::from_field_text(field, s))
-                .collect(),
-        ))),
+        _ if phrase => {
+            // At their places: a word with a digit is not in the stemmed field.
+            let at = crate::stem::stems_at(text);
+            let first = at.first().map_or(0, |s| s.0);
+            Some(Box::new(PhraseQuery::new_with_offset(
+                at.into_iter()
+                    .map(|(p, s)| (p - first, TTerm::from_field_text(field, &s)))
+                    .collect(),
+            )))
+        }
         _ => Some(Box::new(BooleanQuery::new(
             stems.iter().map(|s| (Occur::Must, one(s))).collect(),
         ))),
@@ -295,27 +345,54 @@ fn term_q(t: TTerm) -> Box<dyn TQuery> {
 }
 
 /// `text` in one field: a word (as typed, or by its parts), or a phrase of words.
-fn text_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>> {
+/// `output`: the field is tokenized as output (see [`atoms_only`]).
+fn text_query(field: Field, text: &str, phrase: bool, output: bool) -> Option<Box<dyn TQuery>> {
+    text_query_in(field, text, phrase, output, false)
+}
+
+/// `as_typed`: each word only as typed (see [`plan_as_typed`]).
+fn text_query_in(
+    field: Field,
+    text: &str,
+    phrase: bool,
+    output: bool,
+    as_typed: bool,
+) -> Option<Box<dyn TQuery>> {
     let ws = words(text);
+    let word = |w, exact| word_query(field, text, w, exact, output, as_typed);
     match ws.as_slice() {
         [] => None,
-        [w] => word_query(field, text, w, phrase),
+        [w] => word(w, phrase),
         _ if !phrase => {
             // Several words without quotes (only from a field value): all of them.
             let parts: Vec<_> = ws
                 .iter()
-                .filter_map(|w| word_query(field, text, w, false))
+                .filter_map(|w| word(w, false))
                 .map(|q| (Occur::Must, q))
                 .collect();
             (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn TQuery>)
         }
         _ => {
             // Each word by its core (or its only atom): these sit at the word's position.
+            // In output, a word indexed by its atoms alone is those atoms, in order.
             let terms: Vec<(usize, TTerm)> = ws
                 .iter()
-                .filter_map(|w| {
-                    let core = &text[w.core.0..w.core.1];
-                    Some((w.position, term(field, core)?))
+                .flat_map(|w| {
+                    if output && atoms_only(text, w) {
+                        w.atoms
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(k, &(a, b))| {
+                                Some((w.position + k, term(field, &text[a..b])?))
+                            })
+                            .collect::<Vec<_>>()
+                    } else {
+                        let core = &text[w.core.0..w.core.1];
+                        term(field, core)
+                            .map(|t| (w.position, t))
+                            .into_iter()
+                            .collect()
+                    }
                 })
                 .collect();
             match terms.len() {
@@ -330,20 +407,45 @@ fn text_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>>
 /// One word: as typed (whole or core), or, when it has several atoms, those atoms in
 /// order close together (`ld-linux.so` in `ld-linux-x86-64.so.2`); a path-like word of
 /// one atom (`/tmp`) also by that atom. Flags (`-i`, `+x`) only as typed.
+///
+/// In output (`output`), a word indexed by its atoms alone is only that phrase of atoms.
+/// `as_typed`: only the word whole or its core (or, indexed by its atoms alone, those).
 fn word_query(
     field: Field,
     text: &str,
     w: &crate::tokenizer::Word,
     exact: bool,
+    output: bool,
+    as_typed: bool,
 ) -> Option<Box<dyn TQuery>> {
+    let by_atoms_only = output && atoms_only(text, w);
+    if as_typed && !by_atoms_only {
+        let whole = &text[w.whole.0..w.whole.1];
+        let core = &text[w.core.0..w.core.1];
+        let mut alts: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        for t in [
+            term(field, core),
+            term(field, whole).filter(|_| whole != core),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            alts.push((Occur::Should, term_q(t)));
+        }
+        return match alts.len() {
+            0 => None,
+            1 => alts.pop().map(|a| a.1),
+            _ => Some(Box::new(BooleanQuery::new(alts))),
+        };
+    }
     let mut alts: Vec<Box<dyn TQuery>> = Vec::new();
     let whole = &text[w.whole.0..w.whole.1];
     let core = &text[w.core.0..w.core.1];
-    let core_term = term(field, core);
+    let core_term = term(field, core).filter(|_| !by_atoms_only);
     if let Some(t) = core_term.clone() {
         alts.push(term_q(t));
     }
-    if whole != core {
+    if whole != core && !by_atoms_only {
         if let Some(t) = term(field, whole) {
             alts.push(term_q(t));
         }
@@ -353,7 +455,10 @@ fn word_query(
         .iter()
         .filter_map(|&(a, b)| term(field, &text[a..b]))
         .collect();
-    if atoms.len() >= 2 {
+    // An address (without a port) is indexed whole wherever it stands (in a URL, with a
+    // port): its numbers in order would only add a costly phrase of very common terms.
+    let address = !core.contains(':') && crate::tokenizer::is_address(core);
+    if atoms.len() >= 2 && !address {
         let numeric = w
             .atoms
             .iter()

@@ -135,7 +135,8 @@ impl<S: Sessions> Catalog<S> {
             let index = CommandIndex::create(&tmp)?;
             let mut writer = self.writer(&index, REBUILD_WRITER)?;
             let (built, state) = self.fill(&mut writer, &mut *progress)?;
-            writer.finish()?;
+            // One segment: one term dictionary, not one per segment (smaller, faster).
+            writer.finish_compact()?;
             save_state(&tmp, &state)?;
             progress.done(&built);
             Ok(built)
@@ -171,7 +172,9 @@ impl<S: Sessions> Catalog<S> {
             writer.clear()?;
             self.written.forget_all();
             let (built, state) = self.fill(&mut writer, &mut *progress)?;
-            writer.finish().inspect_err(|_| self.written.forget_all())?;
+            writer
+                .finish_compact()
+                .inspect_err(|_| self.written.forget_all())?;
             save_state(dir, &state)?;
             progress.done(&built);
             Ok(built)

@@ -3,13 +3,18 @@
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
-    TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+    TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
 };
 
-use crate::tokenizer::SHELL_TOKENIZER;
+use crate::tokenizer::{OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 
 /// Version of the schema and tokenizer; stored beside the index.
-pub const SCHEMA_VERSION: u32 = 3;
+///
+/// 4: output has its own tokenizer (words with digits by their atoms), the stemmed
+/// output leaves out words with digits, `started` is a fast field only, raw-term fields
+/// have no field norms, `session` and `marked` are fast fields (hits are ordered and
+/// collapsed without loading documents).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The field handles, kept from the schema builder.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +58,9 @@ pub(crate) struct Fields {
     /// another fix, 0 unresolved) above its start in seconds, so the best is the
     /// largest (see `seen::rank`).
     pub hint_rank: Field,
+    /// 1 for the command marked as its session's fix (a fast field: hits standing for
+    /// their session are collapsed without loading documents).
+    pub marked: Field,
 }
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -75,13 +83,31 @@ pub(crate) fn build() -> (Schema, Fields) {
         }
     };
     let stored_only = || -> NumericOptions { STORED.into() };
+    // Raw terms (ids, signatures) are looked up, never scored by length: no field norms.
+    let raw = || {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_fieldnorms(false)
+                .set_index_option(IndexRecordOption::Basic),
+        )
+    };
     let fields = Fields {
-        session: b.add_text_field("session", STRING | STORED),
+        session: b.add_text_field("session", raw().set_stored().set_fast("raw")),
         seq: b.add_u64_field("seq", NumericOptions::from(STORED) | FAST),
         offset: b.add_f64_field("offset", stored_only()),
         cmd: b.add_text_field("cmd", shell_text(true, true)),
         cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true)),
-        out: b.add_text_field("out", shell_text(true, true)),
+        out: b.add_text_field(
+            "out",
+            TextOptions::default()
+                .set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer(OUTPUT_TOKENIZER)
+                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                )
+                .set_stored(),
+        ),
         out_stem: b.add_text_field(
             "out_stem",
             TextOptions::default().set_indexing_options(
@@ -95,7 +121,8 @@ pub(crate) fn build() -> (Schema, Fields) {
         duration: b.add_f64_field("duration", stored_only()),
         started: b.add_date_field(
             "started",
-            DateOptions::from(INDEXED | STORED)
+            // `after:`/`before:` are ranges over the fast field: no terms needed.
+            DateOptions::from(STORED)
                 .set_fast()
                 .set_precision(DateTimePrecision::Seconds),
         ),
@@ -105,13 +132,14 @@ pub(crate) fn build() -> (Schema, Fields) {
         title: b.add_text_field("title", shell_text(true, true)),
         tags: b.add_text_field("tags", shell_text(true, true)),
         notes: b.add_text_field("notes", shell_text(false, true)),
-        source: b.add_text_field("source", STRING | STORED),
+        source: b.add_text_field("source", raw().set_stored()),
         suspicious: b.add_u64_field("suspicious", INDEXED | STORED),
         confusables: b.add_text_field("confusables", STORED),
         fix_info: b.add_text_field("fix_info", STORED),
         resolved: b.add_u64_field("resolved", NumericOptions::from(INDEXED) | FAST),
-        error_sig: b.add_text_field("error_sig", STRING),
+        error_sig: b.add_text_field("error_sig", raw()),
         hint_rank: b.add_u64_field("hint_rank", FAST),
+        marked: b.add_u64_field("marked", FAST),
     };
     (b.build(), fields)
 }
@@ -145,6 +173,7 @@ impl Fields {
             resolved: f("resolved")?,
             error_sig: f("error_sig")?,
             hint_rank: f("hint_rank")?,
+            marked: f("marked")?,
         })
     }
 }

@@ -4,15 +4,138 @@
 use std::collections::HashMap;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocId, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
 use crate::index::{guard, CommandIndex};
 use crate::query::Query;
+
+/// A command among the best for a query, with what orders and collapses hits (read from
+/// fast fields, not from the stored document).
+struct Candidate {
+    score: Score,
+    addr: DocAddress,
+    started: i64,
+    session: String,
+    seq: u64,
+    marked: bool,
+}
+
+/// The collected documents with their fast fields.
+fn candidates(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Result<Vec<Candidate>> {
+    let mut out = Vec::with_capacity(top.len());
+    let mut columns = HashMap::new();
+    for (score, addr) in top {
+        let segment = addr.segment_ord;
+        if let std::collections::hash_map::Entry::Vacant(slot) = columns.entry(segment) {
+            let ff = searcher.segment_reader(segment).fast_fields();
+            slot.insert((
+                ff.date("started").map_err(Error::index)?,
+                ff.str("session").map_err(Error::index)?,
+                ff.u64("seq").map_err(Error::index)?,
+                ff.u64("marked").map_err(Error::index)?,
+            ));
+        }
+        let (started, session, seq, marked) = &columns[&segment];
+        let doc = addr.doc_id;
+        let mut id = String::new();
+        if let Some(col) = session {
+            if let Some(ord) = col.term_ords(doc).next() {
+                col.ord_to_str(ord, &mut id)
+                    .map_err(|e| Error::Index(format!("cannot read a session id: {e}")))?;
+            }
+        }
+        out.push(Candidate {
+            score,
+            addr,
+            started: started.first(doc).map_or(0, |d| d.into_timestamp_secs()),
+            session: id,
+            seq: seq.first(doc).unwrap_or(0),
+            marked: marked.first(doc) == Some(1),
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps the candidates that match `content`, and of the rest one per session (its
+/// marked fix if among them, else its best), in score order.
+fn one_per_session_unless(
+    searcher: &Searcher,
+    content: &dyn tantivy::query::Query,
+    top: Vec<Candidate>,
+) -> Result<Vec<Candidate>> {
+    let weight = content
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(Error::index)?;
+    // Which match `content`: one scorer per segment, walked forward through its docs.
+    let mut matching = vec![false; top.len()];
+    let mut by_segment: HashMap<u32, Vec<(DocId, usize)>> = HashMap::new();
+    for (i, c) in top.iter().enumerate() {
+        by_segment
+            .entry(c.addr.segment_ord)
+            .or_default()
+            .push((c.addr.doc_id, i));
+    }
+    for (segment, mut docs) in by_segment {
+        docs.sort_unstable();
+        let reader = searcher.segment_reader(segment);
+        let mut scorer = weight.scorer(reader, 1.0).map_err(Error::index)?;
+        for (doc, i) in docs {
+            if scorer.doc() < doc {
+                scorer.seek(doc);
+            }
+            matching[i] = scorer.doc() == doc;
+        }
+    }
+    let with_content: std::collections::HashSet<&str> = top
+        .iter()
+        .zip(&matching)
+        .filter(|(_, m)| **m)
+        .map(|(c, _)| c.session.as_str())
+        .collect();
+    // Sessions standing for themselves: where in `kept`, and whether by the marked fix.
+    let mut kept: Vec<usize> = Vec::with_capacity(top.len());
+    let mut score_at: Vec<Score> = Vec::with_capacity(top.len());
+    let mut standing: HashMap<&str, (usize, bool)> = HashMap::new();
+    for (i, c) in top.iter().enumerate() {
+        if matching[i] {
+            kept.push(i);
+            score_at.push(c.score);
+            continue;
+        }
+        if with_content.contains(c.session.as_str()) {
+            continue;
+        }
+        match standing.get(c.session.as_str()) {
+            None => {
+                standing.insert(c.session.as_str(), (kept.len(), c.marked));
+                kept.push(i);
+                score_at.push(c.score);
+            }
+            Some(&(at, false)) if c.marked => {
+                // The marked fix stands for the session, at the place of its best.
+                kept[at] = i;
+                standing.insert(c.session.as_str(), (at, true));
+            }
+            Some(_) => {}
+        }
+    }
+    let mut slots: Vec<Option<Candidate>> = top.into_iter().map(Some).collect();
+    Ok(kept
+        .into_iter()
+        .zip(score_at)
+        .filter_map(|(i, score)| {
+            slots[i].take().map(|mut c| {
+                c.score = score;
+                c
+            })
+        })
+        .collect())
+}
 
 /// What followed each command asked about, keyed by (session, seq).
 pub type Following = HashMap<(String, u32), Vec<CommandSummary>>;
@@ -37,6 +160,14 @@ impl CommandIndex {
         }
         let content = crate::plan::plan_content(query, &self.fields);
         let content = content.as_deref();
+        // The words as typed first: for a common phrase that fills the page, the other
+        // forms (stems, pieces in order) would double the work for hits ranked below.
+        if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
+            let hits = self.run(&*q, content, limit)?;
+            if hits.len() >= limit {
+                return Ok(hits);
+            }
+        }
         let hits = self.run(&*crate::plan::plan(query, &self.fields), content, limit)?;
         if !hits.is_empty() {
             return Ok(hits);
@@ -97,84 +228,32 @@ impl CommandIndex {
                 }
             }
         });
-        let mut top = searcher.search(q, &collector).map_err(Error::index)?;
+        let top = searcher.search(q, &collector).map_err(Error::index)?;
+        // Ordered and collapsed by fast fields: only the hits kept are loaded and get a
+        // snippet (loading a document decompresses a block of the doc store).
+        let mut top = candidates(&searcher, top)?;
         if let Some(content) = content {
-            top = self.one_per_session_unless(&searcher, content, top)?;
+            top = one_per_session_unless(&searcher, content, top)?;
         }
-        let mut snippets =
-            SnippetGenerator::create(&searcher, q, self.fields.out).map_err(Error::index)?;
-        snippets.set_max_num_chars(200);
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let mut hit = Hit::of(&self.fields, &doc, score)?;
-            hit.snippet = snippet(&snippets, &doc, self.fields.out);
-            hits.push(hit);
-        }
-        hits.sort_by(|a, b| {
+        top.sort_by(|a, b| {
             quantize(b.score)
                 .cmp(&quantize(a.score))
                 .then(b.started.cmp(&a.started))
                 .then(b.session.cmp(&a.session))
                 .then(b.seq.cmp(&a.seq))
         });
-        hits.truncate(limit);
+        top.truncate(limit);
+        let mut snippets =
+            SnippetGenerator::create(&searcher, q, self.fields.out).map_err(Error::index)?;
+        snippets.set_max_num_chars(200);
+        let mut hits = Vec::with_capacity(top.len());
+        for c in top {
+            let doc: TantivyDocument = searcher.doc(c.addr).map_err(Error::index)?;
+            let mut hit = Hit::of(&self.fields, &doc, c.score)?;
+            hit.snippet = snippet(&snippets, &doc, self.fields.out);
+            hits.push(hit);
+        }
         Ok(hits)
-    }
-
-    /// Keeps the hits that match `content`, and of the rest one per session (its marked
-    /// fix if among them, else its best), in score order.
-    fn one_per_session_unless(
-        &self,
-        searcher: &tantivy::Searcher,
-        content: &dyn tantivy::query::Query,
-        top: Vec<(Score, tantivy::DocAddress)>,
-    ) -> Result<Vec<(Score, tantivy::DocAddress)>> {
-        use tantivy::query::EnableScoring;
-        use tantivy::DocSet;
-        let weight = content
-            .weight(EnableScoring::disabled_from_searcher(searcher))
-            .map_err(Error::index)?;
-        let matches = |addr: tantivy::DocAddress| -> Result<bool> {
-            let segment = searcher.segment_reader(addr.segment_ord);
-            let mut scorer = weight.scorer(segment, 1.0).map_err(Error::index)?;
-            // A fresh scorer stands on its first document; seek only moves forward.
-            let at = scorer.doc();
-            Ok(at == addr.doc_id || (at < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id))
-        };
-        let mut docs = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let hit = Hit::of(&self.fields, &doc, score)?;
-            docs.push((score, addr, hit.session, hit.marked_fix, matches(addr)?));
-        }
-        let with_content: std::collections::HashSet<&str> =
-            docs.iter().filter(|d| d.4).map(|d| d.2.as_str()).collect();
-        let mut kept: Vec<Option<(Score, tantivy::DocAddress)>> = Vec::with_capacity(docs.len());
-        // Sessions standing for themselves: where in `kept`, and whether by the marked fix.
-        let mut standing: std::collections::HashMap<&str, (usize, bool)> = Default::default();
-        for (score, addr, session, marked, content) in &docs {
-            if *content {
-                kept.push(Some((*score, *addr)));
-                continue;
-            }
-            if with_content.contains(session.as_str()) {
-                continue;
-            }
-            match standing.get(session.as_str()) {
-                None => {
-                    standing.insert(session.as_str(), (kept.len(), *marked));
-                    kept.push(Some((*score, *addr)));
-                }
-                Some(&(at, false)) if *marked => {
-                    // The marked fix stands for the session, at the place of its best.
-                    kept[at] = Some((kept[at].map_or(*score, |k| k.0), *addr));
-                    standing.insert(session.as_str(), (at, true));
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(kept.into_iter().flatten().collect())
     }
 
     /// The `k` commands that followed command `seq` of `session`.

@@ -449,3 +449,56 @@ fn an_error_is_found_by_its_other_names() {
         .iter()
         .all(|h| h.partial));
 }
+
+#[test]
+fn output_words_with_digits_are_found_as_typed_by_their_pieces() {
+    let i = index_of(&[session(
+        "upstream down",
+        vec![
+            cmd(
+                1,
+                "tail -n1 /var/log/nginx/error.log",
+                "nginx[4321]: connect() to 10.0.3.17:8443 failed (111: Connection refused)",
+                Some(0),
+            ),
+            cmd(
+                2,
+                "tail -n1 app.log",
+                "app[77]: upstream 10.0.3.170:80 is down",
+                Some(0),
+            ),
+            cmd(
+                3,
+                "dmesg | tail -n1",
+                "[  812.004113] EXT4-fs error (device sda1)",
+                Some(0),
+            ),
+            cmd(
+                4,
+                "tail -n1 access.log",
+                "GET http://10.0.9.9:8080/healthz 200",
+                Some(0),
+            ),
+        ],
+    )]);
+    let seqs = |q: &str| search(&i, q).iter().map(|h| h.seq).collect::<Vec<_>>();
+    assert_eq!(seqs("out:10.0.3.17"), vec![1]);
+    assert_eq!(seqs("out:10.0.3.17:8443"), vec![1]);
+    assert_eq!(seqs("out:\":8443\""), vec![1]);
+    assert_eq!(seqs("out:nginx[4321]:"), vec![1]);
+    assert_eq!(seqs("\"to 10.0.3.17:8443 failed\""), vec![1]);
+    assert_eq!(seqs("\"812.004113] EXT4-fs error\""), vec![3]);
+    assert_eq!(seqs("out:10.0.3.170"), vec![2]);
+    assert!(seqs("out:10.0.3.18").is_empty());
+    // An address inside a URL is found as typed.
+    assert_eq!(seqs("out:10.0.9.9"), vec![4]);
+    // The snippet highlights the address.
+    let hit = &search(&i, "out:10.0.3.17")[0];
+    let lit: Vec<&str> = hit
+        .snippet
+        .highlights
+        .iter()
+        .map(|r| &hit.snippet.text[r.clone()])
+        .collect();
+    assert!(lit.contains(&"10.0.3.17"), "{lit:?}");
+}

@@ -22,6 +22,9 @@ use tantivy::tokenizer::{
 /// The name the tokenizer is registered under in the index.
 pub const SHELL_TOKENIZER: &str = "fixcast_shell";
 
+/// The name of its output variant (see [`ShellTokenizer::for_output`]).
+pub const OUTPUT_TOKENIZER: &str = "fixcast_shell_out";
+
 /// Tokens longer than this (in bytes) are not indexed (their atoms still are).
 const MAX_TOKEN_BYTES: usize = 200;
 
@@ -32,6 +35,49 @@ pub fn shell_analyzer() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .build()
+}
+
+/// The analyzer registered as [`OUTPUT_TOKENIZER`], for command output: as
+/// [`shell_analyzer`], but a word with digits and several atoms gives only its atoms
+/// (and a `:PORT`), see [`atoms_only`].
+pub fn output_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(ShellTokenizer::for_output())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Whether the output tokenizer indexes `w` by its atoms alone: a word of several atoms
+/// with a digit in it (`nginx[4321]:`, `10.0.3.17`, `total-vm:81234kB`,
+/// `[12.345678]`). Such words are nearly all unique (pids, sizes, times, addresses), so
+/// as whole words, cores and components they were most of the output's term dictionary,
+/// postings and positions; their atoms, in order, still find them (a query word like
+/// them becomes a phrase of its atoms, see `plan::word_query`).
+///
+/// An IPv4 address (`10.0.3.17`), or one with a port (`10.0.3.17:8443`), is the
+/// exception: it is what people search for, and as a run of small numbers it would be a
+/// costly phrase of very common terms.
+pub(crate) fn atoms_only(text: &str, w: &Word) -> bool {
+    w.atoms.len() >= 2
+        && text[w.whole.0..w.whole.1]
+            .bytes()
+            .any(|b| b.is_ascii_digit())
+        && !is_address(&text[w.core.0..w.core.1])
+}
+
+/// `a.b.c.d` of 1-3 digits each, with an optional `:port`.
+pub(crate) fn is_address(s: &str) -> bool {
+    let ip = match s.split_once(':') {
+        Some((ip, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => ip,
+        Some(_) => return false,
+        None => s,
+    };
+    let parts: Vec<&str> = ip.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What the analyzer does to one token's text: lowercase and fold. `None` when the
@@ -178,6 +224,19 @@ fn word(text: &str, from: usize, to: usize, position: usize) -> Word {
 #[derive(Clone, Default)]
 pub struct ShellTokenizer {
     token: Token,
+    /// The output variant: words for which [`atoms_only`] holds give their atoms and a
+    /// `:PORT` only.
+    output: bool,
+}
+
+impl ShellTokenizer {
+    /// The variant for command output (registered as [`OUTPUT_TOKENIZER`]).
+    pub fn for_output() -> ShellTokenizer {
+        ShellTokenizer {
+            token: Token::default(),
+            output: true,
+        }
+    }
 }
 
 pub struct ShellTokenStream<'a> {
@@ -194,6 +253,19 @@ impl Tokenizer for ShellTokenizer {
         self.token.reset();
         let mut spans = Vec::new();
         for w in words(text) {
+            if self.output && atoms_only(text, &w) {
+                // A port (`:8080`) and an address in the word (a URL's) stay as typed.
+                spans.extend(
+                    w.components
+                        .iter()
+                        .filter(|c| text[c.0..].starts_with(':') || is_address(&text[c.0..c.1]))
+                        .copied(),
+                );
+                for (k, &(f, t)) in w.atoms.iter().enumerate() {
+                    spans.push((f, t, w.position + k));
+                }
+                continue;
+            }
             spans.push((w.whole.0, w.whole.1, w.position));
             if w.core != w.whole {
                 spans.push((w.core.0, w.core.1, w.position));
@@ -334,6 +406,51 @@ mod tests {
         ] {
             assert!(t.contains(&want.to_owned()), "{want} in {t:?}");
         }
+    }
+
+    fn output_texts(text: &str) -> Vec<(String, usize)> {
+        let mut a = output_analyzer();
+        let mut s = a.token_stream(text);
+        let mut v = Vec::new();
+        while let Some(t) = s.next() {
+            v.push((t.text.clone(), t.position));
+        }
+        v
+    }
+
+    #[test]
+    fn output_words_with_digits_are_indexed_by_their_atoms_and_port() {
+        assert_eq!(
+            output_texts("nginx[4321]: GET http://10.0.0.12:8080/x EXT4-fs"),
+            vec![
+                ("nginx".into(), 0),
+                ("4321".into(), 1),
+                ("get".into(), 2),
+                ("10.0.0.12".into(), 4),
+                (":8080".into(), 8),
+                ("http".into(), 3),
+                ("10".into(), 4),
+                ("0".into(), 5),
+                ("0".into(), 6),
+                ("12".into(), 7),
+                ("8080".into(), 8),
+                ("x".into(), 9),
+                ("ext4".into(), 10),
+                ("fs".into(), 11),
+            ]
+        );
+        // An address, with or without a port, keeps every form.
+        let t: Vec<String> = output_texts("10.0.0.12:8080 10.1.2.3")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(t, texts("10.0.0.12:8080 10.1.2.3"));
+        // Without digits, or of one atom, a word is indexed as the shell tokenizer does.
+        let t: Vec<String> = output_texts("/etc/resolv.conf psycopg2 -i")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(t, texts("/etc/resolv.conf psycopg2 -i"));
     }
 
     #[test]

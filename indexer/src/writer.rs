@@ -208,6 +208,9 @@ impl CommandWriter {
                 serde_json::to_string(&c.confusables).expect("confusables serialise"),
             );
         }
+        if info.is_some_and(|i| i.marked) {
+            doc.add_u64(f.marked, 1);
+        }
         if let Some(info) = info.filter(|i| !i.is_empty()) {
             doc.add_text(
                 f.fix_info,
