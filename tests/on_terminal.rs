@@ -37,6 +37,9 @@ impl OnTerminal {
         cmd.env("FIXCAST_HOME", home.path());
         cmd.env_remove("FIXCAST_SESSION");
         cmd.env_remove("NO_COLOR");
+        // As `Home::cmd`: no background compaction racing the test for the index's
+        // writer lock or the recording's bytes.
+        cmd.env("FIXCAST_NO_COMPACT", "1");
         for (k, v) in env {
             cmd.env(k, v);
         }

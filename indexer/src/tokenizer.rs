@@ -253,36 +253,47 @@ impl Tokenizer for ShellTokenizer {
         self.token.reset();
         let mut spans = Vec::new();
         for w in words(text) {
-            if self.output && atoms_only(text, &w) {
-                // A port (`:8080`) and an address in the word (a URL's) stay as typed.
-                spans.extend(
-                    w.components
-                        .iter()
-                        .filter(|c| text[c.0..].starts_with(':') || is_address(&text[c.0..c.1]))
-                        .copied(),
-                );
-                for (k, &(f, t)) in w.atoms.iter().enumerate() {
-                    spans.push((f, t, w.position + k));
-                }
-                continue;
-            }
-            spans.push((w.whole.0, w.whole.1, w.position));
-            if w.core != w.whole {
-                spans.push((w.core.0, w.core.1, w.position));
-            }
-            spans.extend(w.components.iter().copied());
-            for (k, &(f, t)) in w.atoms.iter().enumerate() {
-                // The first atom may already be there as the whole word or the core.
-                if k == 0 && ((f, t) == w.whole || (f, t) == w.core) {
-                    continue;
-                }
-                spans.push((f, t, w.position + k));
-            }
+            let first = spans.len();
+            self.word_spans(text, &w, &mut spans);
+            // In the order they begin: tantivy's snippets need offsets that never go
+            // back (positions follow the offsets within a word, so they stay in order).
+            spans[first..].sort_unstable_by_key(|&(from, to, position)| (from, position, to));
         }
         ShellTokenStream {
             text,
             pending: spans.into_iter(),
             token: &mut self.token,
+        }
+    }
+}
+
+impl ShellTokenizer {
+    /// Every token of one word as (from, to, position).
+    fn word_spans(&self, text: &str, w: &Word, spans: &mut Vec<(usize, usize, usize)>) {
+        if self.output && atoms_only(text, w) {
+            // A port (`:8080`) and an address in the word (a URL's) stay as typed.
+            spans.extend(
+                w.components
+                    .iter()
+                    .filter(|c| text[c.0..].starts_with(':') || is_address(&text[c.0..c.1]))
+                    .copied(),
+            );
+            for (k, &(f, t)) in w.atoms.iter().enumerate() {
+                spans.push((f, t, w.position + k));
+            }
+            return;
+        }
+        spans.push((w.whole.0, w.whole.1, w.position));
+        if w.core != w.whole {
+            spans.push((w.core.0, w.core.1, w.position));
+        }
+        spans.extend(w.components.iter().copied());
+        for (k, &(f, t)) in w.atoms.iter().enumerate() {
+            // The first atom may already be there as the whole word or the core.
+            if k == 0 && ((f, t) == w.whole || (f, t) == w.core) {
+                continue;
+            }
+            spans.push((f, t, w.position + k));
         }
     }
 }
@@ -426,13 +437,13 @@ mod tests {
                 ("nginx".into(), 0),
                 ("4321".into(), 1),
                 ("get".into(), 2),
-                ("10.0.0.12".into(), 4),
-                (":8080".into(), 8),
                 ("http".into(), 3),
                 ("10".into(), 4),
+                ("10.0.0.12".into(), 4),
                 ("0".into(), 5),
                 ("0".into(), 6),
                 ("12".into(), 7),
+                (":8080".into(), 8),
                 ("8080".into(), 8),
                 ("x".into(), 9),
                 ("ext4".into(), 10),
@@ -464,6 +475,36 @@ mod tests {
             tokens("a | b"),
             vec![("a".into(), 0), ("|".into(), 1), ("b".into(), 2)]
         );
+    }
+
+    /// tantivy's snippet generator subtracts a fragment's first offset from each later
+    /// token's end: a token that ends before an earlier one began overflowed it (a URL's
+    /// address and a `:PORT` came before the word's first atom), and a search with
+    /// snippets failed on such output.
+    #[test]
+    fn offsets_never_go_backwards() {
+        for text in [
+            "GET http://10.0.3.17:8080/healthz refused",
+            "host:8080 nginx[4321]: total-vm:81234kB [812.004113] a/b/c.d:9",
+            "(\"/proc/12/fd/3\") -> /tmp/payload.sh (deleted) x=1,y=2",
+        ] {
+            for mut a in [shell_analyzer(), output_analyzer()] {
+                let mut s = a.token_stream(text);
+                let mut last = (0, 0);
+                while let Some(t) = s.next() {
+                    assert!(
+                        t.offset_from >= last.0 && t.offset_to >= last.0,
+                        "{text:?}: {:?} at {}..{} after a token at {}..{}",
+                        t.text,
+                        t.offset_from,
+                        t.offset_to,
+                        last.0,
+                        last.1
+                    );
+                    last = (t.offset_from, t.offset_to);
+                }
+            }
+        }
     }
 
     #[test]
