@@ -33,10 +33,10 @@ use crate::store::{Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};
 /// zstd level of a compacted recording: compresses at a few MB/s, decompresses as fast
 /// as any other level.
 pub const LEVEL: i32 = 19;
-/// A 16 MiB window (twice the live one): what a reader decompressing a frame holds.
-/// Longer windows gained little more on terminal text (see the README's storage
-/// section), and every reader of a frame (the web's segments) needs that much memory.
-pub const WINDOW_LOG: u32 = 24;
+/// An 8 MiB window, the live recording's: every reader of a frame (an export, the web's
+/// segments) holds that much to decode it, and a 16 MiB one took a streamed export of a
+/// compacted session from 24 to 38 MiB, for no gain in size on the bench's session.
+pub const WINDOW_LOG: u32 = 23;
 /// The tag of the trailer that marks a file as compacted.
 pub const COMPACTED_TAG: &[u8] = b"fixcast-compacted:";
 /// The temp files of compactions start with this (then the compactor's pid).
