@@ -19,7 +19,7 @@ const VERSION_FILE: &str = "fixcast-index-version";
 
 /// An index of commands.
 pub struct CommandIndex {
-    index: Index,
+    pub(crate) index: Index,
     pub(crate) reader: IndexReader,
     pub(crate) fields: Fields,
 }

@@ -5,9 +5,11 @@ use fixcast_sessions::{
     ascii_twin_text, derive_fixes, error_signature, CommandRecord, CommandSource, ReadOnly,
     SessionMeta,
 };
+use tantivy::directory::error::LockError;
+use tantivy::indexer::NoMergePolicy;
 use tantivy::query::{BooleanQuery, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DateTime, IndexWriter, TantivyDocument, Term};
+use tantivy::{DateTime, IndexWriter, TantivyDocument, TantivyError, Term};
 
 use crate::error::{Error, Result};
 use crate::fixes::{self, FixInfo};
@@ -132,15 +134,28 @@ impl CommandWriter {
     /// builds), and releases the lock.
     pub fn finish_compact(mut self) -> Result<()> {
         self.commit()?;
-        let ids = self
-            .writer
-            .index()
-            .searchable_segment_ids()
-            .map_err(Error::index)?;
-        if ids.len() > 1 {
-            self.writer.merge(&ids).wait().map_err(Error::index)?;
+        let index = self.writer.index().clone();
+        // The merge policy may be merging some segments in the background (after any of
+        // the earlier commits): a merge naming those fails ("the segments that were
+        // merged could not be found"). Let them finish, then merge what is left with no
+        // policy racing it.
+        self.writer.wait_merging_threads().map_err(Error::index)?;
+        if index.searchable_segment_ids().map_err(Error::index)?.len() <= 1 {
+            return Ok(());
         }
-        self.writer.wait_merging_threads().map_err(Error::index)
+        let mut writer: IndexWriter<TantivyDocument> =
+            match index.writer_with_num_threads(1, 15_000_000) {
+                Ok(w) => w,
+                // Another writer came in between: the index is whole, in more segments.
+                Err(TantivyError::LockFailure(LockError::LockBusy, _)) => return Ok(()),
+                Err(e) => return Err(Error::index(e)),
+            };
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let ids = index.searchable_segment_ids().map_err(Error::index)?;
+        if ids.len() > 1 {
+            writer.merge(&ids).wait().map_err(Error::index)?;
+        }
+        writer.wait_merging_threads().map_err(Error::index)
     }
 
     fn document(

@@ -171,14 +171,7 @@ impl CastWriter {
         let mut enc = self.enc.take().expect("encoder present until finish");
         enc.finish().map_err(Error::io(&self.path))?;
         let (mut out, mut context) = enc.into_inner();
-        let offset = out.written;
-        let payload = format!("{{\"base\":{},\"offset\":{offset}}}", self.last_time);
-        let len = (SEEK_TAG.len() + payload.len()) as u32;
-        let mut mark = Vec::with_capacity(8 + len as usize);
-        mark.extend_from_slice(&SKIPPABLE_MAGIC);
-        mark.extend_from_slice(&len.to_le_bytes());
-        mark.extend_from_slice(SEEK_TAG);
-        mark.extend_from_slice(payload.as_bytes());
+        let mark = seek_mark(self.last_time, out.written);
         out.write_all(&mark).map_err(Error::io(&self.path))?;
         self.frame_start = out.written;
         // The next frame in the same mode reuses the context: a new one per frame is a
@@ -244,8 +237,8 @@ impl CastWriter {
 }
 
 /// The seek mark (a skippable frame) that begins a frame at `offset` of a file, after
-/// an event at `base` µs: what [`CastWriter`] writes between frames, for a rewriter of
-/// the file ([`crate::Session::compact`]) that must write the same.
+/// an event at `base` µs: what [`CastWriter`] writes between frames, and a rewriter of
+/// the file ([`crate::Store::compact`]) writes the same.
 pub(crate) fn seek_mark(base: u64, offset: u64) -> Vec<u8> {
     let payload = format!("{{\"base\":{base},\"offset\":{offset}}}");
     let len = (SEEK_TAG.len() + payload.len()) as u32;
