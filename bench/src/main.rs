@@ -93,7 +93,7 @@ struct Cli {
     /// Also write the closing table of figures as Markdown to FILE (PERFORMANCE.md's table)
     #[arg(long, global = true, value_name = "FILE")]
     table: Option<PathBuf>,
-    /// `all` and `index`: also build and query an index of 10M commands (about 35 min and
+    /// `all` and `index`: also build and query an index of 10M commands (about 15 min and
     /// up to 17 GB of temp disk more)
     #[arg(long, global = true)]
     ten_million: bool,
