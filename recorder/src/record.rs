@@ -263,7 +263,6 @@ fn pass_output(
                 None => write_all(out, b),
             };
             terminal_ok = match &mut notes {
-                // Never into the recording: the note is not queued.
                 // Never into the recording: the note is not queued. The note's writer
                 // learns of the failure from the writer thread: woken before waiting.
                 Some(n) => n.pass(
