@@ -169,8 +169,8 @@ fn the_normal_debugging_corpus_is_left_alone() {
     assert!(false_positives.len() <= 1, "{false_positives:#?}");
 }
 
-#[test]
-fn no_redact_keeps_secrets_and_says_so_and_redact_removes_them_later() {
+/// A home with one session that printed the planted secrets, recorded `--no-redact`.
+fn recorded_without_redaction() -> (Home, String) {
     let home = Home::new();
     let file = fixture("secrets/planted.txt");
     home.ok(&[
@@ -179,7 +179,14 @@ fn no_redact_keeps_secrets_and_says_so_and_redact_removes_them_later() {
         "-c",
         &format!("cat {}", file.display()),
     ]);
-    let id = &home.ids()[0];
+    let id = home.ids()[0].clone();
+    (home, id)
+}
+
+#[test]
+fn no_redact_keeps_secrets_and_says_so_and_redact_removes_them_later() {
+    let (home, id) = recorded_without_redaction();
+    let id = id.as_str();
     let meta: serde_json::Value = serde_json::from_str(&home.ok(&["show", id, "--json"])).unwrap();
     assert_eq!(meta["redaction"]["redacted"], false);
     let secrets = secrets();
@@ -286,15 +293,8 @@ fn one_secret_is_one_secret() {
 
 #[test]
 fn redact_drops_every_cache_of_the_old_recording() {
-    let home = Home::new();
-    let file = fixture("secrets/planted.txt");
-    home.ok(&[
-        "rec",
-        "--no-redact",
-        "-c",
-        &format!("cat {}", file.display()),
-    ]);
-    let id = &home.ids()[0];
+    let (home, id) = recorded_without_redaction();
+    let id = id.as_str();
     // The player's segments are cached beside the recording, secrets and all.
     {
         let server = Server::start(home.path(), None);
