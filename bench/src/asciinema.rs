@@ -1,4 +1,4 @@
-//! asciinema 3, the anchor of `cut`: found (`ASCIINEMA=path`, `PATH`, the bench's cache),
+//! asciinema 3, the anchor of `throughput` and `cut`: found (`ASCIINEMA=path`, `PATH`, the bench's cache),
 //! else installed from crates.io into the bench's cache, once, with cargo
 //! (`FIXCAST_BENCH_NO_INSTALL=1` says not to).
 
@@ -21,17 +21,21 @@ pub fn find_or_install() -> Option<(PathBuf, String)> {
                 .map(|d| d.join("asciinema"))
                 .collect::<Vec<_>>()
         }))
+        // Where a plain `cargo install asciinema` puts it, then the bench's own install.
+        .chain(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/asciinema")))
         .chain(cached.clone())
         .find_map(|p| version_3(&p).map(|v| (p, v)));
     if found.is_some() {
         return found;
     }
     let Some(root) = cache_root() else {
-        println!("cut: asciinema 3 not found, and no cache folder to install it in (set HOME or XDG_CACHE_HOME)");
+        println!("bench: asciinema 3 not found, and no cache folder to install it in (set HOME or XDG_CACHE_HOME)");
         return None;
     };
     if std::env::var_os("FIXCAST_BENCH_NO_INSTALL").is_some_and(|v| !v.is_empty() && v != "0") {
-        println!("cut: asciinema 3 not found (FIXCAST_BENCH_NO_INSTALL is set: not installing it)");
+        println!(
+            "bench: asciinema 3 not found (FIXCAST_BENCH_NO_INSTALL is set: not installing it)"
+        );
         return None;
     }
     install(&root)
@@ -40,7 +44,7 @@ pub fn find_or_install() -> Option<(PathBuf, String)> {
 /// `cargo install asciinema --version 3.2.0 --locked --root ROOT`, its progress shown.
 fn install(root: &Path) -> Option<(PathBuf, String)> {
     println!(
-        "cut: asciinema 3 not found: installing asciinema {VERSION} from crates.io into {} \
+        "bench: asciinema 3 not found: installing asciinema {VERSION} from crates.io into {} \
          (cargo install, a few minutes; FIXCAST_BENCH_NO_INSTALL=1 skips this)",
         root.display()
     );
@@ -64,12 +68,12 @@ fn install(root: &Path) -> Option<(PathBuf, String)> {
     match status {
         Ok(s) if s.success() => match version_3(&bin) {
             Some(v) => {
-                println!("cut: installed {v} in {took:.0} s: {}", bin.display());
+                println!("bench: installed {v} in {took:.0} s: {}", bin.display());
                 Some((bin, v))
             }
             None => {
                 println!(
-                    "cut: cargo install ran ({took:.0} s) but {} is not asciinema 3",
+                    "bench: cargo install ran ({took:.0} s) but {} is not asciinema 3",
                     bin.display()
                 );
                 None
@@ -77,12 +81,12 @@ fn install(root: &Path) -> Option<(PathBuf, String)> {
         },
         Ok(s) => {
             println!(
-                "cut: cargo install asciinema failed ({s}, {took:.0} s): no asciinema figures"
+                "bench: cargo install asciinema failed ({s}, {took:.0} s): no asciinema figures"
             );
             None
         }
         Err(e) => {
-            println!("cut: cannot run cargo to install asciinema ({e}): no asciinema figures");
+            println!("bench: cannot run cargo to install asciinema ({e}): no asciinema figures");
             None
         }
     }

@@ -2,7 +2,7 @@
 //! (headless) on a flood of base64 text, interleaved in one run.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -21,13 +21,13 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
     let file = tmp.path().join("flood.b64");
     let t = Instant::now();
     let size = write_base64_file(&file, RAW_BYTES)?;
-    let asciinema = find_asciinema();
+    let asciinema = crate::asciinema::find_or_install().map(|(path, _)| path);
     println!(
         "== throughput: wall time of `fixcast rec -c 'cat FILE' --cols 200 --rows 50` vs util-linux `script -q -c 'cat FILE' /dev/null` (bare PTY) \
          and `asciinema rec --headless -c 'cat FILE' OUT.cast` ({}), FILE = {} of base64 text (76-col lines), stdin+stdout /dev/null, \
          SHELL=/bin/bash; runs interleaved; load {} at the start",
         asciinema.as_ref().map_or_else(
-            || "not found, skipped: cargo install asciinema --version 3.2.0 --locked, or ASCIINEMA=path".to_owned(),
+            || "not found and not installed, skipped".to_owned(),
             |p| p.display().to_string()
         ),
         mb(size),
@@ -299,32 +299,6 @@ fn rec_flood(
         ));
     }
     Ok((m, output, dropped))
-}
-
-/// asciinema 3.x: `ASCIINEMA`, else on `PATH`, else where `cargo install` puts it.
-fn find_asciinema() -> Option<PathBuf> {
-    let cargo_bin = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cargo/bin/asciinema"))
-        .into_iter();
-    let on_path = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("asciinema"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    let mut candidates = std::env::var_os("ASCIINEMA")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(on_path)
-        .chain(cargo_bin);
-    candidates.find(|p| {
-        p.is_file()
-            && Command::new(p)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" 3."))
-    })
 }
 
 /// Writes base64 (76 chars a line, like `base64`) of `raw` pseudo-random bytes; returns
