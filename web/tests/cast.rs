@@ -1,0 +1,165 @@
+//! The recording as the player gets it: the cast, and the segments a seek downloads
+//! (made from the recording's own frames, before and after compaction).
+
+mod common;
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use common::*;
+
+#[tokio::test]
+async fn the_cast_is_asciicast_v3() {
+    let w = world();
+    let a = w.app(None);
+    let r = get(&a, &format!("/api/sessions/{}/cast", w.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    let mut lines = text.lines();
+    let head: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(head["version"], 3);
+    assert_eq!(lines.count(), 3);
+    let r = get(&a, &format!("/api/sessions/{}/cast", w.long)).await;
+    assert!(r.body.len() > 3_000_000, "whole, streamed");
+}
+
+#[tokio::test]
+async fn segments_start_from_the_screen_they_continue() {
+    let w = world();
+    let a = w.app(None);
+    let idx = get(&a, &format!("/api/sessions/{}/segments", w.long))
+        .await
+        .json();
+    assert_eq!(idx["version"], 1, "{idx}");
+    assert_eq!(idx["term"]["cols"], 80);
+    let segs = idx["segments"].as_array().unwrap();
+    assert!(
+        segs.len() >= 5,
+        "3 MB of output in 512 KiB segments: {}",
+        segs.len()
+    );
+    assert_eq!(segs[0]["start"], 0.0);
+    let mut prev = -1.0;
+    for (i, s) in segs.iter().enumerate() {
+        let start = s["start"].as_f64().unwrap();
+        assert!(start > prev);
+        prev = start;
+        let seg = get(&a, s["url"].as_str().unwrap()).await;
+        assert_eq!(seg.status, StatusCode::OK);
+        let seg = seg.json();
+        let events = seg["events"].as_array().unwrap();
+        assert_eq!(
+            events[0][0].as_f64().unwrap(),
+            start,
+            "segment {i} starts with its first event"
+        );
+        if i > 0 {
+            let init = seg["snapshot"]["init"].as_str().unwrap();
+            assert!(
+                init.contains("xxxx"),
+                "segment {i} starts from the screen so far"
+            );
+        }
+        if i == segs.len() - 1 {
+            let last = events.last().unwrap();
+            assert_eq!(last[0].as_f64().unwrap(), idx["duration"].as_f64().unwrap());
+            assert!(last[2].as_str().unwrap().contains("THE END"));
+        }
+    }
+    // Cached beside the session: a second server reads it without building.
+    assert!(w.store.dir(&w.long).join("segments.v2.json.zst").is_file());
+    let again = get(&w.app(None), &format!("/api/sessions/{}/segments", w.long))
+        .await
+        .json();
+    assert_eq!(again["segments"], idx["segments"]);
+    get(&a, &format!("/api/sessions/{}/segments/999", w.long))
+        .await
+        .error(StatusCode::NOT_FOUND);
+    get(&a, &format!("/api/sessions/{}/segments/-1", w.long))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    let small = get(&a, &format!("/api/sessions/{}/segments", w.id))
+        .await
+        .json();
+    assert_eq!(small["markers"][1][1], "chattr -i /etc/resolv.conf");
+}
+
+/// A recording of several zstd frames (each switch of the writer's mode ends one), with
+/// markers between the output, as a recorder writes it: finished.
+fn framed(w: &World) -> fixcast_sessions::SessionId {
+    use fixcast_sessions::asciicast::Header;
+    use fixcast_sessions::{Event, EventKind, SessionId, SessionMeta, Status};
+    let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+    let header = Header {
+        cols: 80,
+        rows: 24,
+        ..Header::default()
+    };
+    let mut writer = w.store.create(&meta, &header).unwrap();
+    for i in 0..12_000u64 {
+        if i > 0 && i % 2000 == 0 {
+            writer.set_fast(i % 4000 == 0).unwrap();
+        }
+        let kind = match i % 97 {
+            5 => EventKind::Marker(format!("cmd {i}")),
+            50 => EventKind::Resize {
+                cols: 80 + (i % 3) as u16,
+                rows: 24,
+            },
+            _ => EventKind::Output(format!("{i:06} {}\r\n", "y".repeat((i % 300) as usize))),
+        };
+        writer.write(&Event::new(1_000 * (i + 1), kind)).unwrap();
+    }
+    writer.finish().unwrap();
+    meta.status = Status::Complete;
+    w.store.save_meta(&meta).unwrap();
+    meta.id
+}
+
+/// Each segment as served, in order.
+async fn served_segments(a: &axum::Router, id: &fixcast_sessions::SessionId) -> Vec<String> {
+    let idx = get(a, &format!("/api/sessions/{id}/segments")).await.json();
+    let mut out = Vec::new();
+    for s in idx["segments"].as_array().unwrap() {
+        let r = get(a, s["url"].as_str().unwrap()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        out.push(r.text());
+    }
+    out
+}
+
+#[tokio::test]
+async fn segments_are_served_from_the_recordings_frames_and_outlive_compaction() {
+    let w = world();
+    let id = framed(&w);
+    let cast = w.store.cast_path(&id);
+    let text = zstd::stream::decode_all(std::fs::File::open(&cast).unwrap()).unwrap();
+    // What the segments are, cut from the text alone (what the old cache held).
+    let expected = fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES);
+    assert!(expected.len() >= 3, "{} segments", expected.len());
+    let marks = fixcast_sessions::frame_marks(&std::fs::read(&cast).unwrap());
+    assert!(marks.len() >= 6, "{marks:?}");
+    let a = w.app(None);
+    assert_eq!(served_segments(&a, &id).await, expected);
+    // Only the snapshots are cached: far less than the segments' events.
+    let dir = w.store.dir(&id);
+    let data = std::fs::read(dir.join("segments.v2.bin")).unwrap();
+    let events: usize = expected.iter().map(String::len).sum();
+    assert!(data.len() * 20 < events, "{} of {events}", data.len());
+
+    // Compacted: new offsets, the same segments, the snapshots not made again.
+    let before = std::fs::read(dir.join("segments.v2.json.zst")).unwrap();
+    assert!(matches!(
+        w.store.compact(&id).unwrap(),
+        fixcast_sessions::Compacted::Done { .. }
+    ));
+    assert_ne!(
+        fixcast_sessions::frame_marks(&std::fs::read(&cast).unwrap()),
+        marks
+    );
+    assert_eq!(served_segments(&a, &id).await, expected);
+    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    let after = std::fs::read(dir.join("segments.v2.json.zst")).unwrap();
+    assert_ne!(before, after, "the index is remapped to the new file");
+    assert_eq!(std::fs::read(dir.join("segments.v2.bin")).unwrap(), data);
+}
