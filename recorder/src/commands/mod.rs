@@ -14,6 +14,7 @@
 //! Output text is rendered by [`ScreenText`], capped at [`OUTPUT_CAP`] (head and tail).
 
 mod chapters;
+mod lines;
 mod marks;
 mod prompt;
 
@@ -21,6 +22,7 @@ use fixcast_sessions::{emulated_size, CommandRecord, CommandSource, Event, Event
 
 use crate::screen_text::ScreenText;
 pub(crate) use chapters::Chapters;
+use lines::{cursor_line, line_above_cursor, trim_blank_lines, without_last_line};
 pub use marks::{Mark, MarkScanner};
 pub use prompt::split_prompt;
 
@@ -541,65 +543,8 @@ fn with_lines_as_typed(reported: String, typed: &[String]) -> String {
     }
 }
 
-/// The logical line (soft-wrapped rows joined) that ends on the row above the cursor,
-/// from column `col` of its first row, without trailing blanks.
-fn line_above_cursor(screen: &vt100::Screen, col: u16) -> Option<String> {
-    let (row, _) = screen.cursor_position();
-    let last = row.checked_sub(1)?;
-    let mut first = last;
-    while first > 0 && screen.row_wrapped(first - 1) {
-        first -= 1;
-    }
-    let cols = screen.size().1;
-    let text = screen.contents_between(first, col.min(cols), last, cols);
-    Some(text.trim_end().to_owned())
-}
-
 fn secs(micros: u64) -> f64 {
     micros as f64 / 1e6
-}
-
-/// The cursor's logical line: its row joined with the rows it wrapped from and onto.
-fn cursor_line(screen: &vt100::Screen) -> String {
-    let (rows, cols) = screen.size();
-    let (row, _) = screen.cursor_position();
-    let mut first = row;
-    while first > 0 && screen.row_wrapped(first - 1) {
-        first -= 1;
-    }
-    let mut last = row;
-    while last + 1 < rows && screen.row_wrapped(last) {
-        last += 1;
-    }
-    let mut line: String = screen
-        .rows(0, cols)
-        .skip(usize::from(first))
-        .take(usize::from(last - first) + 1)
-        .collect();
-    line.truncate(line.trim_end().len());
-    line
-}
-
-fn without_last_line(text: &str) -> &str {
-    let t = text.trim_end_matches('\n');
-    match t.rfind('\n') {
-        Some(i) => &t[..=i],
-        None => "",
-    }
-}
-
-fn trim_blank_lines(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let first = lines.iter().position(|l| !l.trim().is_empty());
-    let last = lines.iter().rposition(|l| !l.trim().is_empty());
-    match (first, last) {
-        (Some(a), Some(b)) => {
-            let mut s = lines[a..=b].join("\n");
-            s.push('\n');
-            s
-        }
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]
