@@ -6,13 +6,15 @@
 //! again, the queue grows to [`CAPACITY`], and output beyond that is dropped from the
 //! recording (never from the user's terminal) and counted.
 //!
-//! The writer is woken per batch, not per read: the PTY gives at most 4 KiB a read, and
-//! a writer woken for each (a futex wake and a context switch, on the cores the program
-//! and the passthrough need) costs a flood more than its encoding. Once output is
-//! queued, the writer sleeps until [`BATCH`] bytes are ready or [`GATHER`] has passed
-//! since the first of them; anything but output (keys, resizes, the exit) and
-//! [`Queue::wake_now`] end the wait at once. Every chunk keeps the time it was read at,
-//! so gathering changes no event's time.
+//! During a flood, the writer is woken per batch, not per read: the PTY gives at most
+//! 4 KiB a read, and a writer woken for each (a futex wake and a context switch, on the
+//! cores the program and the passthrough need) costs a flood more than its encoding.
+//! A writer that asks to gather sleeps, once output is queued, until [`BATCH`] bytes are
+//! ready or [`GATHER`] has passed since the first of them; anything but output (keys,
+//! resizes, the exit) and [`Queue::wake_now`] end the wait at once. Every chunk keeps
+//! the time it was read at, so gathering changes no event's time. Outside a flood the
+//! writer takes each read's output at once: an interactive shell's writer then runs
+//! once per echo, as it always did, not a second time a few ms later.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -255,19 +257,20 @@ impl Queue {
         self.room.notify_all();
     }
 
-    /// Waits until a batch is ready (see the module's doc), the queue is closed, or
-    /// `deadline` passes, then takes everything queued: the chunks into `into`, the bytes
-    /// of their output into `output` (which is cleared first, and whose allocation the
-    /// queue keeps for the next batch). Returns whether the queue is closed (and now
-    /// empty), and the bytes taken.
+    /// Waits until chunks are queued (with `gather`, until a batch is ready: see the
+    /// module's doc), the queue is closed, or `deadline` passes, then takes everything
+    /// queued: the chunks into `into`, the bytes of their output into `output` (which is
+    /// cleared first, and whose allocation the queue keeps for the next batch). Returns
+    /// whether the queue is closed (and now empty), and the bytes taken.
     pub fn take(
         &self,
         deadline: Instant,
+        gather: bool,
         into: &mut Vec<(u64, Chunk)>,
         output: &mut Vec<u8>,
     ) -> (bool, usize) {
         let mut s = self.lock();
-        while !s.closed && !s.urgent && s.bytes < BATCH {
+        while !s.closed && !s.urgent && (s.chunks.is_empty() || gather && s.bytes < BATCH) {
             let until = match s.first_at {
                 Some(first) if !s.chunks.is_empty() => deadline.min(first + self.gather),
                 _ => deadline,
@@ -328,10 +331,10 @@ mod tests {
         assert!(!q.push_output(2, &[b'b'; 5]).recorded);
         assert!(t.elapsed() < STALL, "waited {:?}", t.elapsed());
         let (mut got, mut out) = (Vec::new(), Vec::new());
-        q.take(Instant::now(), &mut got, &mut out);
+        q.take(Instant::now(), false, &mut got, &mut out);
         assert_eq!(out.len(), CAPACITY);
         assert!(q.push_output(3, b"c").recorded);
-        q.take(Instant::now(), &mut got, &mut out);
+        q.take(Instant::now(), false, &mut got, &mut out);
         assert!(matches!(got[1], (3, Chunk::Dropped(15))));
         assert!(matches!(&got[2], (3, Chunk::Output(1))));
         assert_eq!(out, b"c");
@@ -349,7 +352,7 @@ mod tests {
                 let (mut most, mut total) = (0, 0);
                 loop {
                     got.clear();
-                    let (closed, n) = q.take(Instant::now() + STALL, &mut got, &mut out);
+                    let (closed, n) = q.take(Instant::now() + STALL, false, &mut got, &mut out);
                     most = most.max(n);
                     total += n;
                     if closed {
@@ -381,7 +384,12 @@ mod tests {
             let (q, took) = (q.clone(), took.clone());
             std::thread::spawn(move || {
                 let (mut got, mut out) = (Vec::new(), Vec::new());
-                q.take(Instant::now() + Duration::from_secs(30), &mut got, &mut out);
+                q.take(
+                    Instant::now() + Duration::from_secs(30),
+                    false,
+                    &mut got,
+                    &mut out,
+                );
                 took.store(true, Ordering::SeqCst);
                 got.len()
             })
@@ -400,16 +408,36 @@ mod tests {
         assert_eq!(writer.join().unwrap(), 1);
     }
 
-    /// A writer that takes in a thread of its own, from `q`; what it took first, and
-    /// how long it waited.
-    fn one_take(q: &Arc<Queue>) -> std::thread::JoinHandle<(usize, usize, Duration)> {
+    /// A writer that takes (gathering or not) in a thread of its own, from `q`; what it
+    /// took first, and how long it waited.
+    fn one_take_as(
+        q: &Arc<Queue>,
+        gather: bool,
+    ) -> std::thread::JoinHandle<(usize, usize, Duration)> {
         let q = q.clone();
         std::thread::spawn(move || {
             let (mut got, mut out) = (Vec::new(), Vec::new());
             let t = Instant::now();
-            q.take(t + Duration::from_secs(60), &mut got, &mut out);
+            q.take(t + Duration::from_secs(60), gather, &mut got, &mut out);
             (got.len(), out.len(), t.elapsed())
         })
+    }
+
+    fn one_take(q: &Arc<Queue>) -> std::thread::JoinHandle<(usize, usize, Duration)> {
+        one_take_as(q, true)
+    }
+
+    /// Outside a flood, a read's output is taken at once: no second wake per echo.
+    #[test]
+    fn a_writer_that_does_not_gather_takes_output_at_once() {
+        let q = Arc::new(Queue::with_gather(Duration::from_secs(60)));
+        let writer = one_take_as(&q, false);
+        until_writer_waits(&q, Waits::ForAny);
+        let mut p = q.push_output(0, b"a");
+        q.wake(&mut p);
+        let (_, bytes, waited) = writer.join().unwrap();
+        assert_eq!(bytes, 1);
+        assert!(waited < Duration::from_secs(30), "waited {waited:?}");
     }
 
     fn until_writer_waits(q: &Queue, how: Waits) {
@@ -486,14 +514,19 @@ mod tests {
         let (mut got, mut out) = (Vec::new(), Vec::new());
         let start = Instant::now();
         assert!(
-            !q.take(start + Duration::from_millis(30), &mut got, &mut out)
+            !q.take(start + Duration::from_millis(30), false, &mut got, &mut out)
                 .0
         );
         assert!(start.elapsed() >= Duration::from_millis(30));
         q.close();
         assert!(
-            q.take(Instant::now() + Duration::from_secs(5), &mut got, &mut out)
-                .0
+            q.take(
+                Instant::now() + Duration::from_secs(5),
+                false,
+                &mut got,
+                &mut out
+            )
+            .0
         );
         assert!(got.is_empty());
     }

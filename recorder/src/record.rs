@@ -351,7 +351,8 @@ fn write_events(
             .as_ref()
             .and_then(Redactor::release_at)
             .map_or(next_flush, |r| r.min(next_flush));
-        let (closed, batch_bytes) = queue.take(deadline, &mut batch, &mut batch_output);
+        // Gathered into batches during a flood only (see [`Queue::take`]).
+        let (closed, batch_bytes) = queue.take(deadline, behind, &mut batch, &mut batch_output);
         let mut output_at = 0;
         // Much output in a short time is a flood: judged by the rate, not by one batch's
         // size, since a writer woken often keeps its batches small, and at the strong
