@@ -185,6 +185,8 @@ impl Queue {
 
     /// Makes the writer take what is queued now, without gathering more: for output
     /// someone waits on the writer for (a failed command's end, which its note needs).
+    /// A push whose [`Pushed`] still holds the wake has not woken the writer yet: pass it
+    /// to [`Queue::wake`] too.
     pub fn wake_now(&self) {
         let mut s = self.lock();
         s.urgent = true;

@@ -264,8 +264,9 @@ fn pass_output(
             };
             terminal_ok = match &mut notes {
                 // Never into the recording: the note is not queued. The note's writer
-                // learns of the failure from the writer thread: woken before waiting,
-                // and told not to gather more output first.
+                // learns of the failure from the writer thread: woken before waiting
+                // (the push may have left the wake to `pushed`), and told not to gather
+                // more output first.
                 Some(n) => n.pass(
                     bytes,
                     recorded,
@@ -273,7 +274,10 @@ fn pass_output(
                     &mut |note| {
                         write_all(err, note);
                     },
-                    &mut || queue.wake_now(),
+                    &mut || {
+                        queue.wake_now();
+                        queue.wake(&mut pushed);
+                    },
                 ),
                 None => write(bytes),
             };
