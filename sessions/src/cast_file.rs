@@ -153,13 +153,13 @@ impl CastWriter {
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
         self.frame_text += bytes.len() as u64;
-        let enc = self.enc.as_mut().expect("encoder present until finish");
+        let enc = self.enc.as_mut().ok_or_else(|| stopped(&self.path))?;
         enc.write_all(bytes).map_err(Error::io(&self.path))
     }
 
     /// Appends one event (buffered in the encoder until the next [`flush`](Self::flush)).
     pub fn write(&mut self, ev: &Event) -> Result<()> {
-        let frame_bytes = self.stored_bytes() - self.frame_start;
+        let frame_bytes = self.stored_bytes().saturating_sub(self.frame_start);
         if self.frame_text >= self.frame_limit.0 || frame_bytes >= self.frame_limit.1 {
             self.end_frame()?;
         }
@@ -174,7 +174,7 @@ impl CastWriter {
 
     /// Ends the current frame and starts the next behind a seek mark.
     fn end_frame(&mut self) -> Result<()> {
-        let mut enc = self.enc.take().expect("encoder present until finish");
+        let mut enc = self.enc.take().ok_or_else(|| stopped(&self.path))?;
         enc.finish().map_err(Error::io(&self.path))?;
         let (mut out, mut context) = enc.into_inner();
         let mark = seek_mark(self.last_time, out.written);
@@ -211,7 +211,7 @@ impl CastWriter {
     /// Pushes everything written so far to the disk (ends a zstd block, then fsync), so
     /// that a crash from now on loses nothing before this point.
     pub fn flush(&mut self) -> Result<()> {
-        let enc = self.enc.as_mut().expect("encoder present until finish");
+        let enc = self.enc.as_mut().ok_or_else(|| stopped(&self.path))?;
         enc.flush().map_err(Error::io(&self.path))?;
         enc.writer().file.sync_data().map_err(Error::io(&self.path))
     }
@@ -220,7 +220,7 @@ impl CastWriter {
     /// nothing was written. A recorder killed during a quiet spell leaves a session whose
     /// duration is told by it (see [`crate::Store::load`]).
     pub fn touch(&mut self) -> Result<()> {
-        let enc = self.enc.as_ref().expect("encoder present until finish");
+        let enc = self.enc.as_ref().ok_or_else(|| stopped(&self.path))?;
         enc.writer()
             .file
             .set_modified(std::time::SystemTime::now())
@@ -234,11 +234,20 @@ impl CastWriter {
 
     /// Ends the last frame and syncs; returns the file's size.
     pub fn finish(mut self) -> Result<u64> {
-        let mut enc = self.enc.take().expect("encoder present until finish");
+        let mut enc = self.enc.take().ok_or_else(|| stopped(&self.path))?;
         enc.finish().map_err(Error::io(&self.path))?;
         let (out, _) = enc.into_inner();
         out.file.sync_all().map_err(Error::io(&self.path))?;
         Ok(out.written)
+    }
+}
+
+/// What every call says once a frame could not be ended (a full disk, say): the encoder
+/// went with it, and the file ends at the last frame or flush that made it to disk.
+fn stopped(path: &Path) -> Error {
+    Error::Io {
+        path: path.to_owned(),
+        source: io::Error::other("not written: an earlier write to this recording failed"),
     }
 }
 
