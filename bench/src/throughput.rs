@@ -17,6 +17,9 @@ const RAW_BYTES: usize = 100_000_000;
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
 pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Result<()> {
+    if !Path::new(TIME).exists() {
+        bail!("{TIME} not found: install GNU time (`apt-get install time`); the candidates' peak RSS is measured through it");
+    }
     let tmp = TempDir::new("throughput")?;
     let file = tmp.path().join("flood.b64");
     let t = Instant::now();
@@ -70,7 +73,7 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
             .env("SHELL", "/bin/bash")
             .env_remove("FIXCAST_SESSION")
             .current_dir(tmp.path());
-        let ms = util::run_measured(&mut cmd, RUN_LIMIT, "script")?;
+        let ms = run_measured(&mut cmd, &tmp, "script")?;
 
         let ma = match &asciinema {
             Some(a) => {
@@ -91,7 +94,7 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
                 .env_remove("FIXCAST_SESSION")
                 .env_remove("ASCIINEMA_SESSION")
                 .current_dir(tmp.path());
-                let m = util::run_measured(&mut cmd, RUN_LIMIT, "asciinema rec")?;
+                let m = run_measured(&mut cmd, &tmp, "asciinema rec")?;
                 std::fs::remove_file(&out)
                     .with_context(|| format!("asciinema wrote no {}", out.display()))?;
                 Some(m)
@@ -112,8 +115,11 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
             .env("HOME", &user)
             .env("SHELL", "/bin/bash")
             .env_remove("FIXCAST_SESSION")
+            // As `util::fixcast_cmd` does: a compaction of this 130 MB session in the
+            // background would take a core from the next round's candidates.
+            .env("FIXCAST_NO_COMPACT", "1")
             .current_dir(tmp.path());
-        let mi = util::run_measured(&mut cmd, RUN_LIMIT, "fixcast rec (integrated bash)")?;
+        let mi = run_measured(&mut cmd, &tmp, "fixcast rec (integrated bash)")?;
         drop(home);
         if !warm {
             fx.push(m);
@@ -163,7 +169,7 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
     let (fr, sr) = (med(&fx, &rss), med(&sc, &rss));
     let ar = (!ac.is_empty()).then(|| med(&ac, &rss));
     println!(
-        "throughput: peak RSS (max over the process tree, wait4 ru_maxrss) fixcast rec {fr:.1} MiB, script {sr:.1} MiB{} (medians)",
+        "throughput: peak RSS (max over the process tree, GNU time's %M) fixcast rec {fr:.1} MiB, script {sr:.1} MiB{} (medians)",
         ar.map_or_else(String::new, |r| format!(", asciinema {r:.1} MiB"))
     );
     println!(
@@ -282,7 +288,7 @@ fn rec_flood(
         &["rec", "-c", cat, "--cols", "200", "--rows", "50"],
     );
     cmd.env("SHELL", "/bin/bash").current_dir(tmp.path());
-    let m = util::run_measured(&mut cmd, RUN_LIMIT, "fixcast rec")?;
+    let m = run_measured(&mut cmd, tmp, "fixcast rec")?;
     let sessions = util::sessions(fixcast, home.path())?;
     let [s] = sessions.as_slice() else {
         bail!(
@@ -299,6 +305,48 @@ fn rec_flood(
         ));
     }
     Ok((m, output, dropped))
+}
+
+/// Runs `cmd` through GNU `time -f %M` (see [`via_time`]), with its peak RSS from
+/// there, and its wall and CPU time as [`util::run_measured`] has them.
+fn run_measured(cmd: &mut Command, tmp: &TempDir, what: &str) -> anyhow::Result<Measured> {
+    let report = tmp.path().join("maxrss.txt");
+    let _ = std::fs::remove_file(&report);
+    let mut m = util::run_measured(&mut via_time(cmd, &report), RUN_LIMIT, what)?;
+    let text = std::fs::read_to_string(&report)
+        .with_context(|| format!("{TIME} wrote no {}", report.display()))?;
+    // The figure is the last line ("Command exited with…" may come before it).
+    m.maxrss_kib = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .with_context(|| format!("{TIME}: expected a peak RSS in KiB, got {text:?}"))?;
+    Ok(m)
+}
+
+/// GNU time, the small process between the bench and each candidate.
+const TIME: &str = "/usr/bin/time";
+
+/// `cmd` run by GNU `time -f %M -o report`. A child's `wait4` peak RSS starts from its
+/// parent's: Linux carries the pre-exec memory map's high-water mark over `exec`, and a
+/// forked (or vforked) child's is the bench's own. The bench holds megabytes (the flood's
+/// generator, serde, asciinema's finder), so measured directly, a candidate smaller than
+/// that reads as the bench's size (script read 8 MiB, its own peak is about 3). `time`
+/// is small: its child's figure is the candidate's.
+fn via_time(cmd: &Command, report: &Path) -> Command {
+    let mut t = Command::new(TIME);
+    t.arg("-f").arg("%M").arg("-o").arg(report).arg("--");
+    t.arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        t.current_dir(dir);
+    }
+    t
 }
 
 /// Writes base64 (76 chars a line, like `base64`) of `raw` pseudo-random bytes; returns

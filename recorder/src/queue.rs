@@ -5,6 +5,16 @@
 //! nothing for [`STALL`] is stuck (a slow disk): it is waited for no more until it takes
 //! again, the queue grows to [`CAPACITY`], and output beyond that is dropped from the
 //! recording (never from the user's terminal) and counted.
+//!
+//! During a flood, the writer is woken per batch, not per read: the PTY gives at most
+//! 4 KiB a read, and a writer woken for each (a futex wake and a context switch, on the
+//! cores the program and the passthrough need) costs a flood more than its encoding.
+//! A writer that asks to gather sleeps, once output is queued, until [`BATCH`] bytes are
+//! ready or [`GATHER`] has passed since the first of them; anything but output (keys,
+//! resizes, the exit) and [`Queue::wake_now`] end the wait at once. Every chunk keeps
+//! the time it was read at, so gathering changes no event's time. Outside a flood the
+//! writer takes each read's output at once: an interactive shell's writer then runs
+//! once per echo, as it always did, not a second time a few ms later.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -19,6 +29,11 @@ pub const BACKLOG: usize = 2 << 20;
 /// How long the passthrough waits for a writer that takes nothing before calling it
 /// stuck (longer than a sync of a second's output on a working disk).
 pub const STALL: Duration = Duration::from_millis(250);
+/// Queued output that wakes a gathering writer (16 of the PTY's reads).
+pub const BATCH: usize = 64 << 10;
+/// How long the writer gathers output that fills no batch: short next to a live
+/// viewer's or a note's wait, and to the once-a-second flush.
+pub const GATHER: Duration = Duration::from_millis(4);
 
 /// Raw material for an event, as the passthrough threads saw it.
 #[derive(Debug)]
@@ -55,8 +70,15 @@ struct State {
     bytes: usize,
     dropped: u64,
     closed: bool,
-    /// The writer waits in [`Queue::take`] for chunks: the next push wakes it.
-    writer_waits: bool,
+    /// How the writer waits in [`Queue::take`], and so which push wakes it.
+    writer_waits: Waits,
+    /// When the queue last went from empty to holding chunks: a gathering writer takes
+    /// them [`GATHER`] after it.
+    first_at: Option<Instant>,
+    /// Something not to gather (see [`Queue::wake_now`]) is queued.
+    urgent: bool,
+    /// The passthrough waits for room: the writer's next take wakes it.
+    passthrough_waits: bool,
     /// The passthrough waited [`STALL`] and the writer took nothing: it is not waited for
     /// again until it takes.
     stuck: bool,
@@ -71,22 +93,52 @@ impl Default for State {
             bytes: 0,
             dropped: 0,
             closed: false,
-            writer_waits: false,
+            writer_waits: Waits::No,
+            first_at: None,
+            urgent: false,
+            passthrough_waits: false,
             stuck: false,
         }
     }
 }
 
-#[derive(Default)]
+/// How the writer waits for chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waits {
+    No,
+    /// For the first chunk: any push wakes it.
+    ForAny,
+    /// For a batch to fill: only the push that fills it, or anything urgent, wakes it.
+    ForBatch,
+}
+
 pub struct Queue {
     state: Mutex<State>,
     /// Chunks for the writer.
     ready: Condvar,
     /// Room for the passthrough: the writer took its backlog.
     room: Condvar,
+    /// [`GATHER`], longer in tests.
+    gather: Duration,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue::with_gather(GATHER)
+    }
 }
 
 impl Queue {
+    /// A queue whose writer gathers output for `gather` (see [`GATHER`]).
+    pub fn with_gather(gather: Duration) -> Self {
+        Queue {
+            state: Mutex::default(),
+            ready: Condvar::new(),
+            room: Condvar::new(),
+            gather,
+        }
+    }
+
     /// Adds a copy of `bytes` as output stamped `time` (µs), first waiting (at most
     /// [`STALL`]) for a writer that is [`BACKLOG`] behind. The writer is woken by
     /// [`Queue::wake`] with what this returns.
@@ -100,12 +152,14 @@ impl Queue {
                     s.stuck = true;
                     break;
                 }
+                s.passthrough_waits = true;
                 s = self
                     .room
                     .wait_timeout(s, give_up - now)
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
             }
+            s.passthrough_waits = false;
         }
         if s.bytes + bytes.len() > CAPACITY {
             s.dropped += bytes.len() as u64;
@@ -115,7 +169,7 @@ impl Queue {
             };
         }
         s.output.extend_from_slice(bytes);
-        let wake = Self::queue(&mut s, time, Chunk::Output(bytes.len()), bytes.len());
+        let wake = Self::queue(&mut s, time, Chunk::Output(bytes.len()), bytes.len(), false);
         Pushed {
             recorded: true,
             wake,
@@ -125,6 +179,20 @@ impl Queue {
     /// Wakes the writer if the push left it waiting (once: again is a no-op).
     pub fn wake(&self, pushed: &mut Pushed) {
         if std::mem::take(&mut pushed.wake) {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Makes the writer take what is queued now, without gathering more: for output
+    /// someone waits on the writer for (a failed command's end, which its note needs).
+    /// A push whose [`Pushed`] still holds the wake has not woken the writer yet: pass it
+    /// to [`Queue::wake`] too.
+    pub fn wake_now(&self) {
+        let mut s = self.lock();
+        s.urgent = true;
+        let waits = std::mem::replace(&mut s.writer_waits, Waits::No) != Waits::No;
+        drop(s);
+        if waits {
             self.ready.notify_one();
         }
     }
@@ -144,7 +212,7 @@ impl Queue {
         if s.bytes + len > CAPACITY {
             return false;
         }
-        let wake = Self::queue(&mut s, time, chunk, len);
+        let wake = Self::queue(&mut s, time, chunk, len, true);
         drop(s);
         if wake {
             self.ready.notify_one();
@@ -157,8 +225,11 @@ impl Queue {
     }
 
     /// Queues `chunk` (after a gap's marker, if output was dropped); whether the writer
-    /// waits for it.
-    fn queue(s: &mut State, time: u64, chunk: Chunk, len: usize) -> bool {
+    /// waits for it (`urgent`: for it to be taken without gathering).
+    fn queue(s: &mut State, time: u64, chunk: Chunk, len: usize, urgent: bool) -> bool {
+        if s.chunks.is_empty() {
+            s.first_at = Some(Instant::now());
+        }
         if s.dropped > 0 {
             // Say where the gap is, in order, before the output that follows it.
             let n = std::mem::take(&mut s.dropped);
@@ -166,8 +237,17 @@ impl Queue {
         }
         s.bytes += len;
         s.chunks.push_back((time, chunk));
+        s.urgent |= urgent;
+        let wake = match s.writer_waits {
+            Waits::No => false,
+            Waits::ForAny => true,
+            Waits::ForBatch => s.urgent || s.bytes >= BATCH,
+        };
         // Woken once: it takes everything at once.
-        std::mem::take(&mut s.writer_waits)
+        if wake {
+            s.writer_waits = Waits::No;
+        }
+        wake
     }
 
     /// No more chunks will come.
@@ -179,31 +259,42 @@ impl Queue {
         self.room.notify_all();
     }
 
-    /// Waits until chunks are queued, the queue is closed, or `deadline` passes, then takes
-    /// everything queued: the chunks into `into`, the bytes of their output into `output`
-    /// (which is cleared first, and whose allocation the queue keeps for the next batch).
-    /// Returns whether the queue is closed (and now empty), and the bytes taken.
+    /// Waits until chunks are queued (with `gather`, until a batch is ready: see the
+    /// module's doc), the queue is closed, or `deadline` passes, then takes everything
+    /// queued: the chunks into `into`, the bytes of their output into `output` (which is
+    /// cleared first, and whose allocation the queue keeps for the next batch). Returns
+    /// whether the queue is closed (and now empty), and the bytes taken.
     pub fn take(
         &self,
         deadline: Instant,
+        gather: bool,
         into: &mut Vec<(u64, Chunk)>,
         output: &mut Vec<u8>,
     ) -> (bool, usize) {
         let mut s = self.lock();
-        while s.chunks.is_empty() && !s.closed {
+        while !s.closed && !s.urgent && (s.chunks.is_empty() || gather && s.bytes < BATCH) {
+            let until = match s.first_at {
+                Some(first) if !s.chunks.is_empty() => deadline.min(first + self.gather),
+                _ => deadline,
+            };
             let now = Instant::now();
-            if now >= deadline {
+            if now >= until {
                 break;
             }
-            let wait = (deadline - now).min(Duration::from_secs(1));
-            s.writer_waits = true;
+            s.writer_waits = if s.chunks.is_empty() {
+                Waits::ForAny
+            } else {
+                Waits::ForBatch
+            };
             s = self
                 .ready
-                .wait_timeout(s, wait)
+                .wait_timeout(s, (until - now).min(Duration::from_secs(1)))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        s.writer_waits = false;
+        s.writer_waits = Waits::No;
+        s.urgent = false;
+        s.first_at = None;
         into.extend(s.chunks.drain(..));
         output.clear();
         std::mem::swap(output, &mut s.output);
@@ -215,8 +306,9 @@ impl Queue {
         }
         // Working again: worth waiting for.
         s.stuck = false;
+        let room = bytes > 0 && std::mem::take(&mut s.passthrough_waits);
         drop(s);
-        if bytes > 0 {
+        if room {
             self.room.notify_all();
         }
         (closed, bytes)
@@ -241,10 +333,10 @@ mod tests {
         assert!(!q.push_output(2, &[b'b'; 5]).recorded);
         assert!(t.elapsed() < STALL, "waited {:?}", t.elapsed());
         let (mut got, mut out) = (Vec::new(), Vec::new());
-        q.take(Instant::now(), &mut got, &mut out);
+        q.take(Instant::now(), false, &mut got, &mut out);
         assert_eq!(out.len(), CAPACITY);
         assert!(q.push_output(3, b"c").recorded);
-        q.take(Instant::now(), &mut got, &mut out);
+        q.take(Instant::now(), false, &mut got, &mut out);
         assert!(matches!(got[1], (3, Chunk::Dropped(15))));
         assert!(matches!(&got[2], (3, Chunk::Output(1))));
         assert_eq!(out, b"c");
@@ -262,7 +354,7 @@ mod tests {
                 let (mut most, mut total) = (0, 0);
                 loop {
                     got.clear();
-                    let (closed, n) = q.take(Instant::now() + STALL, &mut got, &mut out);
+                    let (closed, n) = q.take(Instant::now() + STALL, false, &mut got, &mut out);
                     most = most.max(n);
                     total += n;
                     if closed {
@@ -294,13 +386,18 @@ mod tests {
             let (q, took) = (q.clone(), took.clone());
             std::thread::spawn(move || {
                 let (mut got, mut out) = (Vec::new(), Vec::new());
-                q.take(Instant::now() + Duration::from_secs(30), &mut got, &mut out);
+                q.take(
+                    Instant::now() + Duration::from_secs(30),
+                    false,
+                    &mut got,
+                    &mut out,
+                );
                 took.store(true, Ordering::SeqCst);
                 got.len()
             })
         };
         // The writer is waiting once the queue's state says so.
-        while !q.lock().writer_waits {
+        while q.lock().writer_waits != Waits::ForAny {
             std::thread::sleep(Duration::from_millis(1));
         }
         let mut pushed = q.push_output(1, b"echo");
@@ -313,20 +410,125 @@ mod tests {
         assert_eq!(writer.join().unwrap(), 1);
     }
 
+    /// A writer that takes (gathering or not) in a thread of its own, from `q`; what it
+    /// took first, and how long it waited.
+    fn one_take_as(
+        q: &Arc<Queue>,
+        gather: bool,
+    ) -> std::thread::JoinHandle<(usize, usize, Duration)> {
+        let q = q.clone();
+        std::thread::spawn(move || {
+            let (mut got, mut out) = (Vec::new(), Vec::new());
+            let t = Instant::now();
+            q.take(t + Duration::from_secs(60), gather, &mut got, &mut out);
+            (got.len(), out.len(), t.elapsed())
+        })
+    }
+
+    fn one_take(q: &Arc<Queue>) -> std::thread::JoinHandle<(usize, usize, Duration)> {
+        one_take_as(q, true)
+    }
+
+    /// Outside a flood, a read's output is taken at once: no second wake per echo.
+    #[test]
+    fn a_writer_that_does_not_gather_takes_output_at_once() {
+        let q = Arc::new(Queue::with_gather(Duration::from_secs(60)));
+        let writer = one_take_as(&q, false);
+        until_writer_waits(&q, Waits::ForAny);
+        let mut p = q.push_output(0, b"a");
+        q.wake(&mut p);
+        let (_, bytes, waited) = writer.join().unwrap();
+        assert_eq!(bytes, 1);
+        assert!(waited < Duration::from_secs(30), "waited {waited:?}");
+    }
+
+    fn until_writer_waits(q: &Queue, how: Waits) {
+        let give_up = Instant::now() + Duration::from_secs(20);
+        while q.lock().writer_waits != how {
+            assert!(Instant::now() < give_up, "the writer never waits {how:?}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn the_writer_is_woken_per_batch_not_per_read() {
+        let q = Arc::new(Queue::with_gather(Duration::from_secs(30)));
+        let writer = one_take(&q);
+        until_writer_waits(&q, Waits::ForAny);
+        let piece = [b'x'; 4095];
+        let mut first = q.push_output(0, &piece);
+        assert!(first.wake, "the first output wakes a waiting writer");
+        q.wake(&mut first);
+        until_writer_waits(&q, Waits::ForBatch);
+        let (mut queued, mut wakes) = (piece.len(), 0);
+        while queued < BATCH {
+            let mut p = q.push_output(1, &piece);
+            queued += piece.len();
+            wakes += usize::from(p.wake);
+            q.wake(&mut p);
+        }
+        assert_eq!(
+            wakes, 1,
+            "only the read that fills the batch wakes the writer"
+        );
+        let (chunks, bytes, _) = writer.join().unwrap();
+        assert_eq!((chunks, bytes), (queued.div_ceil(piece.len()), queued));
+    }
+
+    #[test]
+    fn output_that_fills_no_batch_is_taken_after_the_gather_time() {
+        let gather = Duration::from_millis(100);
+        let q = Arc::new(Queue::with_gather(gather));
+        let writer = one_take(&q);
+        until_writer_waits(&q, Waits::ForAny);
+        let mut p = q.push_output(0, b"$ ");
+        q.wake(&mut p);
+        let (chunks, bytes, waited) = writer.join().unwrap();
+        assert_eq!((chunks, bytes), (1, 2));
+        assert!(
+            waited >= gather,
+            "taken after {waited:?}, before the gather ended"
+        );
+        assert!(waited < Duration::from_secs(30), "waited {waited:?}");
+    }
+
+    #[test]
+    fn keys_and_wake_now_end_the_gathering_at_once() {
+        let q = Arc::new(Queue::with_gather(Duration::from_secs(60)));
+        let key = |q: &Queue| assert!(q.push(1, Chunk::Input(b"q".to_vec())));
+        let now = |q: &Queue| q.wake_now();
+        for urgent in [&key as &dyn Fn(&Queue), &now] {
+            let writer = one_take(&q);
+            until_writer_waits(&q, Waits::ForAny);
+            let mut p = q.push_output(0, b"out");
+            q.wake(&mut p);
+            until_writer_waits(&q, Waits::ForBatch);
+            urgent(&q);
+            let (_, bytes, waited) = writer.join().unwrap();
+            assert_eq!(bytes, 3);
+            assert!(waited < Duration::from_secs(30), "waited {waited:?}");
+        }
+    }
+
     #[test]
     fn take_returns_at_the_deadline_when_idle() {
         let q = Queue::default();
         let (mut got, mut out) = (Vec::new(), Vec::new());
         let start = Instant::now();
         assert!(
-            !q.take(start + Duration::from_millis(30), &mut got, &mut out)
+            !q.take(start + Duration::from_millis(30), false, &mut got, &mut out)
                 .0
         );
         assert!(start.elapsed() >= Duration::from_millis(30));
         q.close();
         assert!(
-            q.take(Instant::now() + Duration::from_secs(5), &mut got, &mut out)
-                .0
+            q.take(
+                Instant::now() + Duration::from_secs(5),
+                false,
+                &mut got,
+                &mut out
+            )
+            .0
         );
         assert!(got.is_empty());
     }

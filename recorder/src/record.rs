@@ -264,7 +264,9 @@ fn pass_output(
             };
             terminal_ok = match &mut notes {
                 // Never into the recording: the note is not queued. The note's writer
-                // learns of the failure from the writer thread: woken before waiting.
+                // learns of the failure from the writer thread: woken before waiting
+                // (the push may have left the wake to `pushed`), and told not to gather
+                // more output first.
                 Some(n) => n.pass(
                     bytes,
                     recorded,
@@ -272,7 +274,10 @@ fn pass_output(
                     &mut |note| {
                         write_all(err, note);
                     },
-                    &mut || queue.wake(&mut pushed),
+                    &mut || {
+                        queue.wake_now();
+                        queue.wake(&mut pushed);
+                    },
                 ),
                 None => write(bytes),
             };
@@ -296,8 +301,11 @@ fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> bool {
     true
 }
 
-/// Bytes waiting in one batch that mean the writer is behind, and that it caught up.
+/// Output within [`FLOOD_WINDOW`] that means a flood (about 1 MiB/s, far more than a
+/// person reads): the writer goes fast, whether or not it has fallen behind yet.
 const BEHIND: usize = 256 << 10;
+const FLOOD_WINDOW: Duration = Duration::from_millis(250);
+/// Bytes in one batch that mean the writer caught up.
 const CAUGHT_UP: usize = 32 << 10;
 /// Output buffer kept between batches: what the queue holds while the writer is working
 /// (see [`BACKLOG`]); a larger one (a stuck writer's backlog) is released.
@@ -339,6 +347,7 @@ fn write_events(
     let mut dirty = false;
     let mut behind = false;
     let mut behind_until = Instant::now();
+    let (mut window_start, mut window_bytes) = (Instant::now(), 0usize);
     let mut next_flush = Instant::now() + FLUSH_EVERY;
     loop {
         // Text held back by the redactor is released in time, even if nothing follows.
@@ -346,13 +355,20 @@ fn write_events(
             .as_ref()
             .and_then(Redactor::release_at)
             .map_or(next_flush, |r| r.min(next_flush));
-        let (closed, batch_bytes) = queue.take(deadline, &mut batch, &mut batch_output);
+        // Gathered into batches during a flood only (see [`Queue::take`]).
+        let (closed, batch_bytes) = queue.take(deadline, behind, &mut batch, &mut batch_output);
         let mut output_at = 0;
-        // A large batch means the program outruns the writer. Once behind, the writer
-        // stays in its fast mode for a while: a flood comes in waves, and switching back
-        // at the first small batch would fall behind again at once.
+        // Much output in a short time is a flood: judged by the rate, not by one batch's
+        // size, since a writer woken often keeps its batches small, and at the strong
+        // level it would fall behind, then catch up fast, then go strong again. Once
+        // fast, the writer stays so for a while: a flood comes in waves, and switching
+        // back at the first small batch would fall behind again at once.
         let now = Instant::now();
-        if batch_bytes > BEHIND {
+        if now >= window_start + FLOOD_WINDOW {
+            (window_start, window_bytes) = (now, 0);
+        }
+        window_bytes += batch_bytes;
+        if window_bytes > BEHIND {
             behind_until = now + STAY_FAST;
         }
         let now_behind = now < behind_until || (behind && batch_bytes >= CAUGHT_UP);
@@ -527,4 +543,59 @@ fn emit(sinks: &mut [Box<dyn Sink>], failed: &mut [Option<String>], ev: Event) {
 /// One line on stderr, readable even while the terminal is raw.
 fn report(msg: &str) {
     eprint!("\r\nfixcast: recording failed: {msg}; the shell keeps running but is no longer recorded\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Keeps the pressure it was told, and the output's length.
+    struct Watch(Arc<Mutex<(Vec<bool>, usize)>>);
+
+    impl Sink for Watch {
+        fn event(&mut self, ev: &Event) -> Result<(), crate::SinkError> {
+            if let EventKind::Output(t) = &ev.kind {
+                self.0.lock().unwrap().1 += t.len();
+            }
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), crate::SinkError> {
+            Ok(())
+        }
+        fn pressure(&mut self, behind: bool) {
+            self.0.lock().unwrap().0.push(behind);
+        }
+        fn finish(&mut self) -> Result<(), crate::SinkError> {
+            Ok(())
+        }
+    }
+
+    /// A flood that the writer keeps up with, read by read (its batches stay small),
+    /// still puts it in the fast mode: at the strong level it would soon fall behind.
+    #[test]
+    fn a_steady_flood_in_small_reads_makes_the_writer_fast() {
+        let queue = Arc::new(Queue::default());
+        let seen = Arc::new(Mutex::new((Vec::new(), 0)));
+        let writer = {
+            let (queue, sink) = (queue.clone(), Watch(seen.clone()));
+            thread::spawn(move || write_events(&queue, vec![Box::new(sink)], None, None))
+        };
+        // 8 KiB every 2 ms (4 MB/s) for half a second.
+        let piece = [b'x'; 8 << 10];
+        let start = Instant::now();
+        for i in 0..250u64 {
+            let mut p = queue.push_output(i * 2000, &piece);
+            queue.wake(&mut p);
+            thread::sleep(
+                (start + Duration::from_millis(2 * i)).saturating_duration_since(Instant::now()),
+            );
+        }
+        queue.push(500_000, Chunk::Exit(0));
+        queue.close();
+        writer.join().unwrap();
+        let (pressure, bytes) = &*seen.lock().unwrap();
+        assert_eq!(*bytes, 250 * piece.len());
+        assert_eq!(pressure.first(), Some(&true), "told {pressure:?}");
+    }
 }
