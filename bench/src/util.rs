@@ -2,6 +2,7 @@
 //! statistics and number formatting.
 
 use std::ffi::OsStr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{mpsc, Mutex};
@@ -109,7 +110,10 @@ pub struct Measured {
 pub fn run_measured(cmd: &mut Command, limit: Duration, what: &str) -> anyhow::Result<Measured> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::null())
+        // Its own process group, so a timeout takes what runs under it too (a candidate
+        // run through GNU time would outlive a kill of `time` alone).
+        .process_group(0);
     let t0 = Instant::now();
     let child = cmd
         .spawn()
@@ -120,12 +124,12 @@ pub fn run_measured(cmd: &mut Command, limit: Duration, what: &str) -> anyhow::R
         if watch.recv_timeout(limit) != Err(mpsc::RecvTimeoutError::Timeout) {
             return false;
         }
-        // SAFETY: plain syscall on a pid we spawned and have not reaped yet (the main
-        // thread is blocked in wait4 on it and only drops `done` after reaping).
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        // SAFETY: plain syscall on the group of a pid we spawned and have not reaped yet
+        // (the main thread is blocked in wait4 on it and only drops `done` after reaping).
+        unsafe { libc::kill(-pid, libc::SIGTERM) };
         if watch.recv_timeout(Duration::from_secs(3)) == Err(mpsc::RecvTimeoutError::Timeout) {
             // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
         }
         true
     });
@@ -293,4 +297,45 @@ pub fn load_average() -> String {
         |_| "unknown".into(),
         |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run past its limit is killed with everything it started (a candidate under
+    /// GNU time outlived a kill of `time` alone).
+    #[test]
+    fn a_timeout_kills_what_the_run_started() {
+        let tmp = TempDir::new("fixcast-bench-util").unwrap();
+        let pid_file = tmp.path().join("pid");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("sleep 60 & echo $! > {}; wait", pid_file.display()));
+        let r = run_measured(&mut cmd, Duration::from_millis(500), "sleeper");
+        assert!(r.is_err(), "the run was not reported as killed");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let stat = PathBuf::from(format!("/proc/{}/stat", pid.trim()));
+        // Killed, it may linger as a zombie until init reaps it: that counts as gone.
+        let running = || {
+            std::fs::read_to_string(&stat).is_ok_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| !r.trim_start().starts_with('Z'))
+            })
+        };
+        let t0 = Instant::now();
+        while running() && t0.elapsed() < Duration::from_secs(5) {
+            thread::sleep(Duration::from_millis(20));
+        }
+        let alive = running();
+        if alive {
+            let _ = Command::new("kill").arg("-9").arg(pid.trim()).status();
+        }
+        assert!(
+            !alive,
+            "the run's child {} survived the timeout",
+            pid.trim()
+        );
+    }
 }
