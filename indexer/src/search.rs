@@ -7,7 +7,7 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
@@ -140,13 +140,6 @@ fn one_per_session_unless(
 /// What followed each command asked about, keyed by (session, seq).
 pub type Following = HashMap<(String, u32), Vec<CommandSummary>>;
 
-/// A knowledge base of fixes: among equally good matches, the command that worked (exit
-/// 0) comes before the attempts that failed, and those with an unknown status between.
-/// A failure whose fix is known answers "what fixed it" and so comes before both.
-const SUCCESS_WEIGHT: f32 = 1.3;
-const UNKNOWN_WEIGHT: f32 = 1.15;
-const RESOLVED_WEIGHT: f32 = 1.5;
-
 impl CommandIndex {
     /// The best `limit` commands for `query`, best first. Equal scores are ordered newest
     /// first, so the order does not depend on how the index was built.
@@ -206,28 +199,8 @@ impl CommandIndex {
             fetch
         }
         .min(100_000);
-        let collector = TopDocs::with_limit(fetch).tweak_score(|segment: &SegmentReader| {
-            let exit = segment
-                .fast_fields()
-                .i64("exit")
-                .ok()
-                .map(|c| c.first_or_default_col(i64::MIN));
-            let resolved = segment
-                .fast_fields()
-                .u64("resolved")
-                .ok()
-                .map(|c| c.first_or_default_col(0));
-            move |doc: DocId, score: Score| {
-                if resolved.as_ref().is_some_and(|c| c.get_val(doc) == 1) {
-                    return score * RESOLVED_WEIGHT;
-                }
-                match exit.as_ref().map(|c| c.get_val(doc)) {
-                    Some(0) => score * SUCCESS_WEIGHT,
-                    Some(i64::MIN) | None => score * UNKNOWN_WEIGHT,
-                    Some(_) => score,
-                }
-            }
-        });
+        // Ranked by outcome too (a fix, a success), skipping what cannot enter the page.
+        let collector = crate::top::RankedTop { limit: fetch };
         let top = searcher.search(q, &collector).map_err(Error::index)?;
         // Ordered and collapsed by fast fields: only the hits kept are loaded and get a
         // snippet (loading a document decompresses a block of the doc store).
