@@ -339,6 +339,7 @@ fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
         cpu_ms: Vec::new(),
     };
     let mut per_query = vec![Vec::new(); parsed.len()];
+    let mut per_query_cpu = vec![Vec::new(); parsed.len()];
     for _ in 0..3 {
         for (i, q) in parsed.iter().enumerate() {
             let (t, c) = (Instant::now(), thread_cpu_ns());
@@ -349,6 +350,7 @@ fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
             timed.ms.push(e);
             timed.cpu_ms.push(cpu);
             per_query[i].push(e);
+            per_query_cpu[i].push(cpu);
         }
     }
     let mut slowest: Vec<(f64, &str, &Vec<f64>)> = per_query
@@ -371,15 +373,16 @@ fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
         .collect();
     println!("  slowest (median of 3): {}", top.join("; "));
     if print_each {
-        print_per_query(&per_query, &pages);
+        print_per_query(&per_query, &per_query_cpu, &pages);
     }
     Ok(timed)
 }
 
-/// Each query, slowest first: its median and runs, and its first page as `session:seq`
+/// Each query, slowest first: its median and runs (wall, then CPU: the machine may be
+/// busy), and its first page as `session:seq`
 /// (with `~` for a partial match) and a hash of its snippets, so two builds' answers can
 /// be compared line by line.
-fn print_per_query(runs: &[Vec<f64>], pages: &[Vec<fixcast_indexer::Hit>]) {
+fn print_per_query(runs: &[Vec<f64>], cpu: &[Vec<f64>], pages: &[Vec<fixcast_indexer::Hit>]) {
     let mut order: Vec<usize> = (0..runs.len()).collect();
     order.sort_by(|&a, &b| median_f64(&runs[b]).total_cmp(&median_f64(&runs[a])));
     for i in order {
@@ -400,9 +403,11 @@ fn print_per_query(runs: &[Vec<f64>], pages: &[Vec<fixcast_indexer::Hit>]) {
             }
         }
         println!(
-            "  per-query {:>8.2} ms {} {:?} snippets {:016x} [{}]",
+            "  per-query {:>8.2} ms {} cpu {:.2} ms {} {:?} snippets {:016x} [{}]",
             median_f64(&runs[i]),
             list(&runs[i], 1),
+            median_f64(&cpu[i]),
+            list(&cpu[i], 1),
             QUERIES[i].0,
             h.finish(),
             page.join(" ")

@@ -151,27 +151,32 @@ impl CommandIndex {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        // One view of the index for every pass, and documents loaded (and snippets made)
+        // only for the pass that answers: a pass that falls short is only ranked.
+        let searcher = self.reader.searcher();
         let content = crate::plan::plan_content(query, &self.fields);
         let content = content.as_deref();
         // The words as typed first: for a common phrase that fills the page, the other
         // forms (stems, pieces in order) would double the work for hits ranked below.
         if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
-            let hits = self.run(&*q, content, limit)?;
-            if hits.len() >= limit {
-                return Ok(hits);
+            let top = self.top(&searcher, &*q, content, limit)?;
+            if top.len() >= limit {
+                return self.hits(&searcher, &*q, top);
             }
         }
-        let hits = self.run(&*crate::plan::plan(query, &self.fields), content, limit)?;
-        if !hits.is_empty() {
-            return Ok(hits);
+        let q = crate::plan::plan(query, &self.fields);
+        let top = self.top(&searcher, &*q, content, limit)?;
+        if !top.is_empty() {
+            return self.hits(&searcher, &*q, top);
         }
         // No command has every word: the closest matches, most words first.
         for at_least in crate::plan::closest_levels(query).rev() {
             let Some(q) = crate::plan::plan_closest(query, &self.fields, at_least) else {
                 continue;
             };
-            let mut hits = self.run(&*q, content, limit)?;
-            if !hits.is_empty() {
+            let top = self.top(&searcher, &*q, content, limit)?;
+            if !top.is_empty() {
+                let mut hits = self.hits(&searcher, &*q, top)?;
                 hits.iter_mut().for_each(|h| h.partial = true);
                 return Ok(hits);
             }
@@ -179,16 +184,16 @@ impl CommandIndex {
         Ok(Vec::new())
     }
 
-    /// The best `limit` hits of `q`; commands that match none of `content` (only their
-    /// session's title, tags or notes) count once per session: its marked fix, else its
-    /// best.
-    fn run(
+    /// The best `limit` commands for `q`, best first; commands that match none of
+    /// `content` (only their session's title, tags or notes) count once per session: its
+    /// marked fix, else its best.
+    fn top(
         &self,
+        searcher: &Searcher,
         q: &dyn tantivy::query::Query,
         content: Option<&dyn tantivy::query::Query>,
         limit: usize,
-    ) -> Result<Vec<Hit>> {
-        let searcher = self.reader.searcher();
+    ) -> Result<Vec<Candidate>> {
         // A few more than asked, so ties at the edge are ordered the same however the
         // segments fell.
         let fetch = limit.saturating_add(16);
@@ -204,9 +209,9 @@ impl CommandIndex {
         let top = searcher.search(q, &collector).map_err(Error::index)?;
         // Ordered and collapsed by fast fields: only the hits kept are loaded and get a
         // snippet (loading a document decompresses a block of the doc store).
-        let mut top = candidates(&searcher, top)?;
+        let mut top = candidates(searcher, top)?;
         if let Some(content) = content {
-            top = one_per_session_unless(&searcher, content, top)?;
+            top = one_per_session_unless(searcher, content, top)?;
         }
         top.sort_by(|a, b| {
             quantize(b.score)
@@ -216,8 +221,18 @@ impl CommandIndex {
                 .then(b.seq.cmp(&a.seq))
         });
         top.truncate(limit);
+        Ok(top)
+    }
+
+    /// The hits of these commands, with snippets of what `q` matched.
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        q: &dyn tantivy::query::Query,
+        top: Vec<Candidate>,
+    ) -> Result<Vec<Hit>> {
         let mut snippets =
-            SnippetGenerator::create(&searcher, q, self.fields.out).map_err(Error::index)?;
+            SnippetGenerator::create(searcher, q, self.fields.out).map_err(Error::index)?;
         snippets.set_max_num_chars(200);
         let mut hits = Vec::with_capacity(top.len());
         for c in top {
