@@ -20,15 +20,26 @@ struct Candidate {
     score: Score,
     addr: DocAddress,
     started: i64,
-    session: String,
+    session: SessionKey,
     seq: u64,
     marked: bool,
+}
+
+/// Which session a candidate is of, ordered as the session ids are. In an index of one
+/// segment (as a rebuild leaves it), the id's place in the segment's sorted dictionary
+/// says it: reading the id itself decodes a block of that dictionary, for each of the
+/// hundred candidates of every search. Across segments those places differ: the id.
+#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum SessionKey {
+    Ord(u64),
+    Id(String),
 }
 
 /// The collected documents with their fast fields.
 fn candidates(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Result<Vec<Candidate>> {
     let mut out = Vec::with_capacity(top.len());
     let mut columns = HashMap::new();
+    let one_segment = searcher.segment_readers().len() == 1;
     for (score, addr) in top {
         let segment = addr.segment_ord;
         if let std::collections::hash_map::Entry::Vacant(slot) = columns.entry(segment) {
@@ -42,18 +53,22 @@ fn candidates(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Result<Vec<
         }
         let (started, session, seq, marked) = &columns[&segment];
         let doc = addr.doc_id;
-        let mut id = String::new();
-        if let Some(col) = session {
-            if let Some(ord) = col.term_ords(doc).next() {
+        let ord = session.as_ref().and_then(|col| col.term_ords(doc).next());
+        let session = match (ord, session) {
+            (Some(ord), _) if one_segment => SessionKey::Ord(ord),
+            (Some(ord), Some(col)) => {
+                let mut id = String::new();
                 col.ord_to_str(ord, &mut id)
                     .map_err(|e| Error::Index(format!("cannot read a session id: {e}")))?;
+                SessionKey::Id(id)
             }
-        }
+            _ => SessionKey::Id(String::new()),
+        };
         out.push(Candidate {
             score,
             addr,
             started: started.first(doc).map_or(0, |d| d.into_timestamp_secs()),
-            session: id,
+            session,
             seq: seq.first(doc).unwrap_or(0),
             marked: marked.first(doc) == Some(1),
         });
@@ -91,35 +106,35 @@ fn one_per_session_unless(
             matching[i] = scorer.doc() == doc;
         }
     }
-    let with_content: std::collections::HashSet<&str> = top
+    let with_content: std::collections::HashSet<&SessionKey> = top
         .iter()
         .zip(&matching)
         .filter(|(_, m)| **m)
-        .map(|(c, _)| c.session.as_str())
+        .map(|(c, _)| &c.session)
         .collect();
     // Sessions standing for themselves: where in `kept`, and whether by the marked fix.
     let mut kept: Vec<usize> = Vec::with_capacity(top.len());
     let mut score_at: Vec<Score> = Vec::with_capacity(top.len());
-    let mut standing: HashMap<&str, (usize, bool)> = HashMap::new();
+    let mut standing: HashMap<&SessionKey, (usize, bool)> = HashMap::new();
     for (i, c) in top.iter().enumerate() {
         if matching[i] {
             kept.push(i);
             score_at.push(c.score);
             continue;
         }
-        if with_content.contains(c.session.as_str()) {
+        if with_content.contains(&c.session) {
             continue;
         }
-        match standing.get(c.session.as_str()) {
+        match standing.get(&c.session) {
             None => {
-                standing.insert(c.session.as_str(), (kept.len(), c.marked));
+                standing.insert(&c.session, (kept.len(), c.marked));
                 kept.push(i);
                 score_at.push(c.score);
             }
             Some(&(at, false)) if c.marked => {
                 // The marked fix stands for the session, at the place of its best.
                 kept[at] = i;
-                standing.insert(c.session.as_str(), (at, true));
+                standing.insert(&c.session, (at, true));
             }
             Some(_) => {}
         }
