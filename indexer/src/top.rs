@@ -123,18 +123,33 @@ impl SegmentTop {
         }
     }
 
-    /// The query score a document must beat to be worth ranking: below it, even the best
-    /// outcome leaves it under the page's last. A hair lower than the quotient, so that
-    /// rounding never drops a document that would have entered.
+    /// The query score a document must beat to be worth ranking: at or below it, even the
+    /// best outcome leaves it not above the page's last. Exactly the largest such score,
+    /// in the collector's own arithmetic: many matches score alike (a phrase once in a
+    /// line), and a bound a hair lower would let every one of them through.
     #[inline]
     fn threshold(&self) -> Score {
         match self.heap.peek() {
-            Some(worst) if self.heap.len() >= self.limit => {
-                worst.0.score / MAX_WEIGHT * (1.0 - 1e-6)
-            }
+            Some(worst) if self.heap.len() >= self.limit => below(worst.0.score),
             _ => Score::MIN,
         }
     }
+}
+
+/// The largest query score that, times [`MAX_WEIGHT`], is not above `last`.
+fn below(last: Score) -> Score {
+    if !last.is_finite() {
+        return Score::MIN;
+    }
+    let mut t = last / MAX_WEIGHT;
+    // Rounding may leave the quotient one step off either way.
+    while t * MAX_WEIGHT > last {
+        t = t.next_down();
+    }
+    while (t.next_up() * MAX_WEIGHT) <= last {
+        t = t.next_up();
+    }
+    t
 }
 
 impl SegmentCollector for SegmentTop {
@@ -198,5 +213,22 @@ impl Collector for RankedTop {
             top.threshold()
         })?;
         Ok(top.harvest())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threshold_is_the_largest_score_that_cannot_enter() {
+        for last in [1.0f32, 1.5, 3.3333333, 7.123456, 0.0001, 12345.678] {
+            let t = below(last);
+            assert!(t * MAX_WEIGHT <= last, "{last}: {t} could enter");
+            assert!(
+                t.next_up() * MAX_WEIGHT > last,
+                "{last}: {t} is not the largest"
+            );
+        }
     }
 }
