@@ -96,15 +96,16 @@ const TEXT_PER_COMMAND: f64 = 610.0;
 const INDEX_PER_COMMAND: f64 = 550.0;
 const SECONDS_PER_COMMAND: f64 = 1.0 / 11_000.0;
 
-pub fn run(sizes: &[usize]) -> anyhow::Result<()> {
+/// `per_query`: also print each query's times and first page ([`print_per_query`]).
+pub fn run(sizes: &[usize], per_query: bool) -> anyhow::Result<()> {
     assert_eq!(QUERIES.len(), 50);
     for &n in sizes {
-        one(n)?;
+        one(n, per_query)?;
     }
     Ok(())
 }
 
-fn one(n: usize) -> anyhow::Result<()> {
+fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
     let t_all = Instant::now();
     println!("index: {n} commands");
     if n >= 2_000_000 {
@@ -164,7 +165,7 @@ fn one(n: usize) -> anyhow::Result<()> {
         Some(rate >= GOAL_RATE),
     );
 
-    let q = queries(&index)?;
+    let q = queries(&index, per_query)?;
     let grep = grep(&text_path)?;
     let (g50, f50, f99) = (
         percentile(&grep, 50.0),
@@ -320,21 +321,25 @@ struct Timed {
 }
 
 /// One warm-up pass over the 50 queries, then three timed passes.
-fn queries(index: &CommandIndex) -> anyhow::Result<Timed> {
+fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
     let ctx = ParseContext::default();
     let parsed: Vec<_> = QUERIES
         .iter()
         .map(|(q, _)| parse(q, &ctx).map_err(|e| anyhow::anyhow!("{q}: {e}")))
         .collect::<anyhow::Result<_>>()?;
     let mut total_hits = 0;
+    let mut pages = Vec::with_capacity(parsed.len());
     for q in &parsed {
-        total_hits += index.search(q, 10)?.len();
+        let hits = index.search(q, 10)?;
+        total_hits += hits.len();
+        pages.push(hits);
     }
     let mut timed = Timed {
         ms: Vec::new(),
         cpu_ms: Vec::new(),
     };
     let mut per_query = vec![Vec::new(); parsed.len()];
+    let mut per_query_cpu = vec![Vec::new(); parsed.len()];
     for _ in 0..3 {
         for (i, q) in parsed.iter().enumerate() {
             let (t, c) = (Instant::now(), thread_cpu_ns());
@@ -345,6 +350,7 @@ fn queries(index: &CommandIndex) -> anyhow::Result<Timed> {
             timed.ms.push(e);
             timed.cpu_ms.push(cpu);
             per_query[i].push(e);
+            per_query_cpu[i].push(cpu);
         }
     }
     let mut slowest: Vec<(f64, &str, &Vec<f64>)> = per_query
@@ -366,7 +372,47 @@ fn queries(index: &CommandIndex) -> anyhow::Result<Timed> {
         .map(|(m, q, v)| format!("{q} {m:.2} ms {}", list(v, 1)))
         .collect();
     println!("  slowest (median of 3): {}", top.join("; "));
+    if print_each {
+        print_per_query(&per_query, &per_query_cpu, &pages);
+    }
     Ok(timed)
+}
+
+/// Each query, slowest first: its median and runs (wall, then CPU: the machine may be
+/// busy), and its first page as `session:seq`
+/// (with `~` for a partial match) and a hash of its snippets, so two builds' answers can
+/// be compared line by line.
+fn print_per_query(runs: &[Vec<f64>], cpu: &[Vec<f64>], pages: &[Vec<fixcast_indexer::Hit>]) {
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| median_f64(&runs[b]).total_cmp(&median_f64(&runs[a])));
+    for i in order {
+        let page: Vec<String> = pages[i]
+            .iter()
+            .map(|h| {
+                let partial = if h.partial { "~" } else { "" };
+                format!("{partial}{}:{}", h.session, h.seq)
+            })
+            .collect();
+        // The snippets too, as one hash: equal pages show the same text, highlighted alike.
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for hit in &pages[i] {
+            hit.snippet.text.hash(&mut h);
+            for r in &hit.snippet.highlights {
+                (r.start, r.end).hash(&mut h);
+            }
+        }
+        println!(
+            "  per-query {:>8.2} ms {} cpu {:.2} ms {} {:?} snippets {:016x} [{}]",
+            median_f64(&runs[i]),
+            list(&runs[i], 1),
+            median_f64(&cpu[i]),
+            list(&cpu[i], 1),
+            QUERIES[i].0,
+            h.finish(),
+            page.join(" ")
+        );
+    }
 }
 
 /// CPU time of this thread so far, in nanoseconds (0 where it cannot be read).

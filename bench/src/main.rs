@@ -127,6 +127,9 @@ enum What {
         /// Only this many commands
         #[arg(long, value_name = "N")]
         commands: Option<usize>,
+        /// Also print each query's times and its first page (session:seq of each hit)
+        #[arg(long)]
+        per_query: bool,
     },
     /// rec's "seen before" look-up: p50/p99 at 100k and 1M commands
     Hints {
@@ -188,9 +191,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match what {
         // Through the indexer's API: no fixcast binary needed.
-        What::Index { commands } => {
+        What::Index {
+            commands,
+            per_query,
+        } => {
             let sizes = commands.map_or(index_sizes, |n| vec![n.max(1)]);
-            section("index", &|| index::run(&sizes));
+            section("index", &|| index::run(&sizes, per_query));
             return finish(&cli, t0, &failed);
         }
         What::Hints { commands } => {
@@ -226,7 +232,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         section("latency", &|| latency::run(&fixcast, cli.samples as usize));
     }
     if all {
-        section("index", &|| index::run(&index_sizes));
+        section("index", &|| index::run(&index_sizes, false));
         section("hints", &|| hints::run(&[100_000, 1_000_000]));
     }
     match what {

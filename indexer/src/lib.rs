@@ -40,6 +40,7 @@ mod hit_json;
 mod index;
 mod links;
 mod live_written;
+mod phrase;
 mod plan;
 mod query;
 mod read_only;
@@ -50,10 +51,13 @@ mod seen;
 mod space;
 mod stem;
 mod tokenizer;
+mod top;
 mod writer;
 
 #[cfg(test)]
 mod fix_tests;
+#[cfg(test)]
+mod ranked_tests;
 #[cfg(test)]
 mod tests;
 

@@ -9,6 +9,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DateTime, Term as TTerm};
 
+use crate::phrase::{Part, PhraseInFields};
 use crate::query::{Clause, Query, Term, TextField};
 use crate::schema::Fields;
 use crate::tokenizer::{atoms_only, normalize, words};
@@ -42,6 +43,18 @@ pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
     if !positive {
         // Only exclusions: everything else.
         must.push((Occur::Must, Box::new(AllQuery)));
+    }
+    all_of(must)
+}
+
+/// Every one of these clauses. One required clause is that clause itself: the same score,
+/// and a union of words under it stays one that can skip what cannot enter the page
+/// (block-WAND), which a conjunction around it cannot.
+fn all_of(mut must: Vec<(Occur, Box<dyn TQuery>)>) -> Box<dyn TQuery> {
+    if matches!(must.as_slice(), [(Occur::Must, _)]) {
+        if let Some((_, q)) = must.pop() {
+            return q;
+        }
     }
     Box::new(BooleanQuery::new(must))
 }
@@ -79,7 +92,7 @@ pub(crate) fn plan_as_typed(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
             ));
         }
     }
-    Some(Box::new(BooleanQuery::new(must)))
+    Some(all_of(must))
 }
 
 /// Whether a closest match may leave this clause out: a plain word or phrase, standing
@@ -214,6 +227,9 @@ fn term_query_in(t: &Term, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
                 TextField::Title => vec![(f.title, 1.0)],
                 TextField::Notes => vec![(f.notes, 1.0)],
             };
+            if let Some(q) = phrase_in_fields(f, *field, &targets, text, *phrase, as_typed) {
+                return q;
+            }
             let per_field: Vec<(Occur, Box<dyn TQuery>)> = targets
                 .into_iter()
                 .filter_map(|(field, boost)| {
@@ -287,6 +303,71 @@ fn term_query_in(t: &Term, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
     }
 }
 
+/// A phrase of several words as one query over its fields (see [`PhraseInFields`]): the
+/// same union [`term_query_in`] builds, when each of its clauses is a phrase or a word
+/// in one field; else `None`.
+fn phrase_in_fields(
+    f: &Fields,
+    field: TextField,
+    targets: &[(Field, f32)],
+    text: &str,
+    phrase: bool,
+    as_typed: bool,
+) -> Option<Box<dyn TQuery>> {
+    let ws = words(text);
+    if !phrase || ws.len() < 2 {
+        return None;
+    }
+    let mut parts: Vec<Part> = targets
+        .iter()
+        .map(|&(field, boost)| Part {
+            field,
+            boost,
+            terms: phrase_terms(field, text, &ws, field == f.out),
+        })
+        .filter(|p| !p.terms.is_empty())
+        .collect();
+    if !as_typed && matches!(field, TextField::Any | TextField::Out) {
+        if stem_query(f.out_stem, text, true).is_some() {
+            // Of one stem, a family of words: not a phrase.
+            let terms = stem_phrase_terms(f.out_stem, text)?;
+            parts.push(Part {
+                field: f.out_stem,
+                boost: BOOST_STEM,
+                terms,
+            });
+        }
+        for other in crate::aliases::others(text) {
+            let ws = words(other);
+            match ws.len() {
+                0 => {}
+                1 => return None,
+                _ => parts.push(Part {
+                    field: f.out,
+                    boost: BOOST_STEM,
+                    terms: phrase_terms(f.out, other, &ws, true),
+                }),
+            }
+        }
+    }
+    (!parts.is_empty()).then(|| Box::new(PhraseInFields::new(parts)) as Box<dyn TQuery>)
+}
+
+/// The terms of a phrase of several stems in the stemmed output, at their places (a word
+/// with a digit is not in that field); `None` for fewer than two.
+fn stem_phrase_terms(field: Field, text: &str) -> Option<Vec<(usize, TTerm)>> {
+    let at = crate::stem::stems_at(text);
+    if at.len() < 2 {
+        return None;
+    }
+    let first = at.first().map_or(0, |s| s.0);
+    Some(
+        at.into_iter()
+            .map(|(p, s)| (p - first, TTerm::from_field_text(field, &s)))
+            .collect(),
+    )
+}
+
 /// tantivy keeps dates as nanoseconds in an i64 (years 1677 to 2262); a query's date
 /// beyond that (`before:2626-01-01`, `time` allows ±9999) is the nearest one it can hold,
 /// which no command is past.
@@ -320,16 +401,9 @@ fn stem_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>>
     match stems.as_slice() {
         [] => None,
         [s] => Some(one(s)),
-        _ if phrase => {
-            // At their places: a word with a digit is not in the stemmed field.
-            let at = crate::stem::stems_at(text);
-            let first = at.first().map_or(0, |s| s.0);
-            Some(Box::new(PhraseQuery::new_with_offset(
-                at.into_iter()
-                    .map(|(p, s)| (p - first, TTerm::from_field_text(field, &s)))
-                    .collect(),
-            )))
-        }
+        _ if phrase => Some(Box::new(PhraseQuery::new_with_offset(stem_phrase_terms(
+            field, text,
+        )?))),
         _ => Some(Box::new(BooleanQuery::new(
             stems.iter().map(|s| (Occur::Must, one(s))).collect(),
         ))),
@@ -373,28 +447,7 @@ fn text_query_in(
             (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn TQuery>)
         }
         _ => {
-            // Each word by its core (or its only atom): these sit at the word's position.
-            // In output, a word indexed by its atoms alone is those atoms, in order.
-            let terms: Vec<(usize, TTerm)> = ws
-                .iter()
-                .flat_map(|w| {
-                    if output && atoms_only(text, w) {
-                        w.atoms
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(k, &(a, b))| {
-                                Some((w.position + k, term(field, &text[a..b])?))
-                            })
-                            .collect::<Vec<_>>()
-                    } else {
-                        let core = &text[w.core.0..w.core.1];
-                        term(field, core)
-                            .map(|t| (w.position, t))
-                            .into_iter()
-                            .collect()
-                    }
-                })
-                .collect();
+            let terms = phrase_terms(field, text, &ws, output);
             match terms.len() {
                 0 => None,
                 1 => Some(term_q(terms.into_iter().next()?.1)),
@@ -402,6 +455,34 @@ fn text_query_in(
             }
         }
     }
+}
+
+/// A phrase of several words in one field: each word by its core (or its only atom),
+/// which sit at the word's position; in output, a word indexed by its atoms alone is
+/// those atoms, in order.
+fn phrase_terms(
+    field: Field,
+    text: &str,
+    ws: &[crate::tokenizer::Word],
+    output: bool,
+) -> Vec<(usize, TTerm)> {
+    ws.iter()
+        .flat_map(|w| {
+            if output && atoms_only(text, w) {
+                w.atoms
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, &(a, b))| Some((w.position + k, term(field, &text[a..b])?)))
+                    .collect::<Vec<_>>()
+            } else {
+                let core = &text[w.core.0..w.core.1];
+                term(field, core)
+                    .map(|t| (w.position, t))
+                    .into_iter()
+                    .collect()
+            }
+        })
+        .collect()
 }
 
 /// One word: as typed (whole or core), or, when it has several atoms, those atoms in

@@ -7,7 +7,7 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
@@ -20,15 +20,26 @@ struct Candidate {
     score: Score,
     addr: DocAddress,
     started: i64,
-    session: String,
+    session: SessionKey,
     seq: u64,
     marked: bool,
+}
+
+/// Which session a candidate is of, ordered as the session ids are. In an index of one
+/// segment (as a rebuild leaves it), the id's place in the segment's sorted dictionary
+/// says it: reading the id itself decodes a block of that dictionary, for each of the
+/// hundred candidates of every search. Across segments those places differ: the id.
+#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum SessionKey {
+    Ord(u64),
+    Id(String),
 }
 
 /// The collected documents with their fast fields.
 fn candidates(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Result<Vec<Candidate>> {
     let mut out = Vec::with_capacity(top.len());
     let mut columns = HashMap::new();
+    let one_segment = searcher.segment_readers().len() == 1;
     for (score, addr) in top {
         let segment = addr.segment_ord;
         if let std::collections::hash_map::Entry::Vacant(slot) = columns.entry(segment) {
@@ -42,18 +53,22 @@ fn candidates(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Result<Vec<
         }
         let (started, session, seq, marked) = &columns[&segment];
         let doc = addr.doc_id;
-        let mut id = String::new();
-        if let Some(col) = session {
-            if let Some(ord) = col.term_ords(doc).next() {
+        let ord = session.as_ref().and_then(|col| col.term_ords(doc).next());
+        let session = match (ord, session) {
+            (Some(ord), _) if one_segment => SessionKey::Ord(ord),
+            (Some(ord), Some(col)) => {
+                let mut id = String::new();
                 col.ord_to_str(ord, &mut id)
                     .map_err(|e| Error::Index(format!("cannot read a session id: {e}")))?;
+                SessionKey::Id(id)
             }
-        }
+            _ => SessionKey::Id(String::new()),
+        };
         out.push(Candidate {
             score,
             addr,
             started: started.first(doc).map_or(0, |d| d.into_timestamp_secs()),
-            session: id,
+            session,
             seq: seq.first(doc).unwrap_or(0),
             marked: marked.first(doc) == Some(1),
         });
@@ -91,35 +106,35 @@ fn one_per_session_unless(
             matching[i] = scorer.doc() == doc;
         }
     }
-    let with_content: std::collections::HashSet<&str> = top
+    let with_content: std::collections::HashSet<&SessionKey> = top
         .iter()
         .zip(&matching)
         .filter(|(_, m)| **m)
-        .map(|(c, _)| c.session.as_str())
+        .map(|(c, _)| &c.session)
         .collect();
     // Sessions standing for themselves: where in `kept`, and whether by the marked fix.
     let mut kept: Vec<usize> = Vec::with_capacity(top.len());
     let mut score_at: Vec<Score> = Vec::with_capacity(top.len());
-    let mut standing: HashMap<&str, (usize, bool)> = HashMap::new();
+    let mut standing: HashMap<&SessionKey, (usize, bool)> = HashMap::new();
     for (i, c) in top.iter().enumerate() {
         if matching[i] {
             kept.push(i);
             score_at.push(c.score);
             continue;
         }
-        if with_content.contains(c.session.as_str()) {
+        if with_content.contains(&c.session) {
             continue;
         }
-        match standing.get(c.session.as_str()) {
+        match standing.get(&c.session) {
             None => {
-                standing.insert(c.session.as_str(), (kept.len(), c.marked));
+                standing.insert(&c.session, (kept.len(), c.marked));
                 kept.push(i);
                 score_at.push(c.score);
             }
             Some(&(at, false)) if c.marked => {
                 // The marked fix stands for the session, at the place of its best.
                 kept[at] = i;
-                standing.insert(c.session.as_str(), (at, true));
+                standing.insert(&c.session, (at, true));
             }
             Some(_) => {}
         }
@@ -140,13 +155,6 @@ fn one_per_session_unless(
 /// What followed each command asked about, keyed by (session, seq).
 pub type Following = HashMap<(String, u32), Vec<CommandSummary>>;
 
-/// A knowledge base of fixes: among equally good matches, the command that worked (exit
-/// 0) comes before the attempts that failed, and those with an unknown status between.
-/// A failure whose fix is known answers "what fixed it" and so comes before both.
-const SUCCESS_WEIGHT: f32 = 1.3;
-const UNKNOWN_WEIGHT: f32 = 1.15;
-const RESOLVED_WEIGHT: f32 = 1.5;
-
 impl CommandIndex {
     /// The best `limit` commands for `query`, best first. Equal scores are ordered newest
     /// first, so the order does not depend on how the index was built.
@@ -158,27 +166,32 @@ impl CommandIndex {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        // One view of the index for every pass, and documents loaded (and snippets made)
+        // only for the pass that answers: a pass that falls short is only ranked.
+        let searcher = self.reader.searcher();
         let content = crate::plan::plan_content(query, &self.fields);
         let content = content.as_deref();
         // The words as typed first: for a common phrase that fills the page, the other
         // forms (stems, pieces in order) would double the work for hits ranked below.
         if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
-            let hits = self.run(&*q, content, limit)?;
-            if hits.len() >= limit {
-                return Ok(hits);
+            let top = self.top(&searcher, &*q, content, limit)?;
+            if top.len() >= limit {
+                return self.hits(&searcher, &*q, top);
             }
         }
-        let hits = self.run(&*crate::plan::plan(query, &self.fields), content, limit)?;
-        if !hits.is_empty() {
-            return Ok(hits);
+        let q = crate::plan::plan(query, &self.fields);
+        let top = self.top(&searcher, &*q, content, limit)?;
+        if !top.is_empty() {
+            return self.hits(&searcher, &*q, top);
         }
         // No command has every word: the closest matches, most words first.
         for at_least in crate::plan::closest_levels(query).rev() {
             let Some(q) = crate::plan::plan_closest(query, &self.fields, at_least) else {
                 continue;
             };
-            let mut hits = self.run(&*q, content, limit)?;
-            if !hits.is_empty() {
+            let top = self.top(&searcher, &*q, content, limit)?;
+            if !top.is_empty() {
+                let mut hits = self.hits(&searcher, &*q, top)?;
                 hits.iter_mut().for_each(|h| h.partial = true);
                 return Ok(hits);
             }
@@ -186,16 +199,16 @@ impl CommandIndex {
         Ok(Vec::new())
     }
 
-    /// The best `limit` hits of `q`; commands that match none of `content` (only their
-    /// session's title, tags or notes) count once per session: its marked fix, else its
-    /// best.
-    fn run(
+    /// The best `limit` commands for `q`, best first; commands that match none of
+    /// `content` (only their session's title, tags or notes) count once per session: its
+    /// marked fix, else its best.
+    fn top(
         &self,
+        searcher: &Searcher,
         q: &dyn tantivy::query::Query,
         content: Option<&dyn tantivy::query::Query>,
         limit: usize,
-    ) -> Result<Vec<Hit>> {
-        let searcher = self.reader.searcher();
+    ) -> Result<Vec<Candidate>> {
         // A few more than asked, so ties at the edge are ordered the same however the
         // segments fell.
         let fetch = limit.saturating_add(16);
@@ -206,34 +219,14 @@ impl CommandIndex {
             fetch
         }
         .min(100_000);
-        let collector = TopDocs::with_limit(fetch).tweak_score(|segment: &SegmentReader| {
-            let exit = segment
-                .fast_fields()
-                .i64("exit")
-                .ok()
-                .map(|c| c.first_or_default_col(i64::MIN));
-            let resolved = segment
-                .fast_fields()
-                .u64("resolved")
-                .ok()
-                .map(|c| c.first_or_default_col(0));
-            move |doc: DocId, score: Score| {
-                if resolved.as_ref().is_some_and(|c| c.get_val(doc) == 1) {
-                    return score * RESOLVED_WEIGHT;
-                }
-                match exit.as_ref().map(|c| c.get_val(doc)) {
-                    Some(0) => score * SUCCESS_WEIGHT,
-                    Some(i64::MIN) | None => score * UNKNOWN_WEIGHT,
-                    Some(_) => score,
-                }
-            }
-        });
+        // Ranked by outcome too (a fix, a success), skipping what cannot enter the page.
+        let collector = crate::top::RankedTop { limit: fetch };
         let top = searcher.search(q, &collector).map_err(Error::index)?;
         // Ordered and collapsed by fast fields: only the hits kept are loaded and get a
         // snippet (loading a document decompresses a block of the doc store).
-        let mut top = candidates(&searcher, top)?;
+        let mut top = candidates(searcher, top)?;
         if let Some(content) = content {
-            top = one_per_session_unless(&searcher, content, top)?;
+            top = one_per_session_unless(searcher, content, top)?;
         }
         top.sort_by(|a, b| {
             quantize(b.score)
@@ -243,8 +236,18 @@ impl CommandIndex {
                 .then(b.seq.cmp(&a.seq))
         });
         top.truncate(limit);
+        Ok(top)
+    }
+
+    /// The hits of these commands, with snippets of what `q` matched.
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        q: &dyn tantivy::query::Query,
+        top: Vec<Candidate>,
+    ) -> Result<Vec<Hit>> {
         let mut snippets =
-            SnippetGenerator::create(&searcher, q, self.fields.out).map_err(Error::index)?;
+            SnippetGenerator::create(searcher, q, self.fields.out).map_err(Error::index)?;
         snippets.set_max_num_chars(200);
         let mut hits = Vec::with_capacity(top.len());
         for c in top {

@@ -1,0 +1,293 @@
+//! A phrase looked for in several fields at once (`"connection refused"` in the command,
+//! its title, tags, notes and output), scored exactly as the union of one tantivy phrase
+//! query per field, but able to skip what cannot enter the page.
+//!
+//! A common phrase in output matches a quarter of all commands; tantivy's phrase scorer
+//! reads the positions of every document that has all the words before it can score it.
+//! A phrase occurs at most as often as its rarest word, and BM25 grows with the count:
+//! so the score with each field's count taken as its words' least frequency bounds the
+//! real one from above, from frequencies alone. When that bound cannot beat the page's
+//! last (the collector's threshold, see `top.rs`), the positions are never read.
+//!
+//! Everything but the top-of-page walk (`for_each_pruning`) is the plain union's.
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::{
+    Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query,
+    Scorer, TermQuery, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+
+/// The phrase in one field: its terms at their offsets, and how much a match counts.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    pub field: Field,
+    pub boost: f32,
+    /// (offset, term): one term is a word; several, a phrase in order with no slop.
+    pub terms: Vec<(usize, Term)>,
+}
+
+impl Part {
+    /// The plain query for this part, as the union has it.
+    pub(crate) fn query(&self) -> Box<dyn Query> {
+        let q: Box<dyn Query> = match self.terms.as_slice() {
+            [(_, t)] => Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
+            _ => Box::new(PhraseQuery::new_with_offset(self.terms.clone())),
+        };
+        if self.boost == 1.0 {
+            q
+        } else {
+            Box::new(BoostQuery::new(q, self.boost))
+        }
+    }
+}
+
+/// The same phrase in several fields: any of them, scores summed.
+#[derive(Debug, Clone)]
+pub(crate) struct PhraseInFields {
+    parts: Vec<Part>,
+    union: BooleanQuery,
+}
+
+impl PhraseInFields {
+    pub(crate) fn new(parts: Vec<Part>) -> PhraseInFields {
+        let union = BooleanQuery::new(parts.iter().map(|p| (Occur::Should, p.query())).collect());
+        PhraseInFields { parts, union }
+    }
+}
+
+impl Query for PhraseInFields {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let union = self.union.weight(scoring)?;
+        let EnableScoring::Enabled {
+            statistics_provider,
+            ..
+        } = scoring
+        else {
+            return Ok(union);
+        };
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for p in &self.parts {
+            // As the phrase (or term) query weighs it: its terms by offset, then boosted.
+            let mut by_offset = p.terms.clone();
+            by_offset.sort_by_key(|(offset, _)| *offset);
+            let terms: Vec<Term> = by_offset.iter().map(|(_, t)| t.clone()).collect();
+            let bm25 = Bm25Weight::for_terms(statistics_provider, &terms)?.boost_by(p.boost);
+            parts.push(PartWeight {
+                field: p.field,
+                terms: by_offset,
+                bm25,
+            });
+        }
+        Ok(Box::new(PhraseInFieldsWeight { union, parts }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.union.query_terms(visitor);
+    }
+}
+
+struct PartWeight {
+    field: Field,
+    terms: Vec<(usize, Term)>,
+    bm25: Bm25Weight,
+}
+
+struct PhraseInFieldsWeight {
+    union: Box<dyn Weight>,
+    parts: Vec<PartWeight>,
+}
+
+impl Weight for PhraseInFieldsWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.union.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.union.explain(reader, doc)
+    }
+
+    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
+        self.union.count(reader)
+    }
+
+    fn for_each_pruning(
+        &self,
+        mut threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        // Clause order, as the union sums them.
+        let mut cursors = Vec::with_capacity(self.parts.len());
+        for (i, p) in self.parts.iter().enumerate() {
+            if let Some(c) = Cursor::open(p, i, reader)? {
+                cursors.push(c);
+            }
+        }
+        let mut positions = Positions::default();
+        let mut at: Vec<usize> = Vec::with_capacity(cursors.len());
+        loop {
+            let doc = cursors.iter().map(|c| c.doc).min().unwrap_or(TERMINATED);
+            if doc == TERMINATED {
+                return Ok(());
+            }
+            at.clear();
+            at.extend((0..cursors.len()).filter(|&k| cursors[k].doc == doc));
+            let mut bound: Score = 0.0;
+            for &k in &at {
+                let c = &cursors[k];
+                bound += c.score(&self.parts[c.part], doc, c.least_freq());
+            }
+            if bound > threshold {
+                let mut score: Score = 0.0;
+                let mut found = false;
+                for &k in &at {
+                    let c = &mut cursors[k];
+                    let count = c.phrase_count(&mut positions);
+                    if count > 0 {
+                        found = true;
+                        score += c.score(&self.parts[c.part], doc, count);
+                    }
+                }
+                if found && score > threshold {
+                    threshold = callback(doc, score);
+                }
+            }
+            for &k in &at {
+                cursors[k].next();
+            }
+        }
+    }
+}
+
+/// One part's documents that have all of its terms, walked forward.
+struct Cursor {
+    part: usize,
+    /// (offset, postings) of each term.
+    postings: Vec<(u32, SegmentPostings)>,
+    max_offset: u32,
+    fieldnorms: FieldNormReader,
+    doc: DocId,
+}
+
+impl Cursor {
+    /// `None` when a term is not in the segment: the part matches nothing there.
+    fn open(
+        p: &PartWeight,
+        part: usize,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Option<Cursor>> {
+        let record = if p.terms.len() == 1 {
+            IndexRecordOption::WithFreqs
+        } else {
+            IndexRecordOption::WithFreqsAndPositions
+        };
+        let inverted = reader.inverted_index(p.field)?;
+        let mut postings = Vec::with_capacity(p.terms.len());
+        for (offset, term) in &p.terms {
+            let Some(list) = inverted.read_postings(term, record)? else {
+                return Ok(None);
+            };
+            postings.push((*offset as u32, list));
+        }
+        let max_offset = postings.iter().map(|(o, _)| *o).max().unwrap_or(0);
+        // As the phrase scorer reads them: a field without norms counts every doc as 1.
+        let fieldnorms = match reader.fieldnorms_readers().get_field(p.field)? {
+            Some(f) => f,
+            None => FieldNormReader::constant(reader.max_doc(), 1),
+        };
+        let mut c = Cursor {
+            part,
+            postings,
+            max_offset,
+            fieldnorms,
+            doc: 0,
+        };
+        c.doc = c.align(c.postings[0].1.doc());
+        Ok(Some(c))
+    }
+
+    /// The first document at or after `target` that has every term.
+    fn align(&mut self, mut target: DocId) -> DocId {
+        'again: loop {
+            if target == TERMINATED {
+                return TERMINATED;
+            }
+            for (_, p) in &mut self.postings {
+                let d = if p.doc() < target {
+                    p.seek(target)
+                } else {
+                    p.doc()
+                };
+                if d > target {
+                    target = d;
+                    continue 'again;
+                }
+            }
+            return target;
+        }
+    }
+
+    fn next(&mut self) {
+        let d = self.postings[0].1.advance();
+        self.doc = self.align(d);
+    }
+
+    /// The most times the phrase can occur here: its rarest word's count.
+    fn least_freq(&self) -> u32 {
+        self.postings
+            .iter()
+            .map(|(_, p)| p.term_freq())
+            .min()
+            .unwrap_or(0)
+    }
+
+    fn score(&self, p: &PartWeight, doc: DocId, count: u32) -> Score {
+        p.bm25.score(self.fieldnorms.fieldnorm_id(doc), count)
+    }
+
+    /// How often the phrase occurs in the current document: the places where every term
+    /// stands at its offset from the first (a single term: its count).
+    fn phrase_count(&mut self, buf: &mut Positions) -> u32 {
+        if self.postings.len() == 1 {
+            return self.postings[0].1.term_freq();
+        }
+        let (first, rest) = self.postings.split_at_mut(1);
+        let (o, p) = &mut first[0];
+        p.positions_with_offset(self.max_offset - *o, &mut buf.left);
+        for (o, p) in rest {
+            if buf.left.is_empty() {
+                return 0;
+            }
+            p.positions_with_offset(self.max_offset - *o, &mut buf.right);
+            intersect(&mut buf.left, &buf.right);
+        }
+        buf.left.len() as u32
+    }
+}
+
+#[derive(Default)]
+struct Positions {
+    left: Vec<u32>,
+    right: Vec<u32>,
+}
+
+/// Keeps in `left` (sorted) only what is also in `right` (sorted).
+fn intersect(left: &mut Vec<u32>, right: &[u32]) {
+    let (mut i, mut j, mut kept) = (0, 0, 0);
+    while i < left.len() && j < right.len() {
+        match left[i].cmp(&right[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                left[kept] = left[i];
+                kept += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    left.truncate(kept);
+}
