@@ -14,7 +14,8 @@ use crate::tokenizer::{OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 /// output leaves out words with digits, `started` is a fast field only, raw-term fields
 /// have no field norms, `session` and `marked` are fast fields (hits are ordered and
 /// collapsed without loading documents).
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: the output is not stored (snippets are made from the sessions' commands caches).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The field handles, kept from the schema builder.
 #[derive(Debug, Clone, Copy)]
@@ -98,15 +99,15 @@ pub(crate) fn build() -> (Schema, Fields) {
         offset: b.add_f64_field("offset", stored_only()),
         cmd: b.add_text_field("cmd", shell_text(true, true)),
         cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true)),
+        // Not stored: the sessions' commands caches hold the output already (it was a
+        // third of the index); snippets are made from there (see `hit::Outputs`).
         out: b.add_text_field(
             "out",
-            TextOptions::default()
-                .set_indexing_options(
-                    TextFieldIndexing::default()
-                        .set_tokenizer(OUTPUT_TOKENIZER)
-                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-                )
-                .set_stored(),
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(OUTPUT_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
         ),
         out_stem: b.add_text_field(
             "out_stem",

@@ -10,7 +10,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
-use crate::hit::{quantize, snippet, CommandSummary, Hit};
+use crate::hit::{quantize, snippet, CommandSummary, Hit, Outputs};
 use crate::index::{guard, CommandIndex};
 use crate::query::Query;
 
@@ -148,13 +148,14 @@ const UNKNOWN_WEIGHT: f32 = 1.15;
 const RESOLVED_WEIGHT: f32 = 1.5;
 
 impl CommandIndex {
-    /// The best `limit` commands for `query`, best first. Equal scores are ordered newest
-    /// first, so the order does not depend on how the index was built.
-    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
-        guard(|| self.search_inner(query, limit))
+    /// The best `limit` commands for `query`, best first, their snippets made from the
+    /// output text `outputs` has. Equal scores are ordered newest first, so the order
+    /// does not depend on how the index was built.
+    pub fn search(&self, query: &Query, limit: usize, outputs: &dyn Outputs) -> Result<Vec<Hit>> {
+        guard(|| self.search_inner(query, limit, outputs))
     }
 
-    fn search_inner(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
+    fn search_inner(&self, query: &Query, limit: usize, outputs: &dyn Outputs) -> Result<Vec<Hit>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -163,12 +164,17 @@ impl CommandIndex {
         // The words as typed first: for a common phrase that fills the page, the other
         // forms (stems, pieces in order) would double the work for hits ranked below.
         if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
-            let hits = self.run(&*q, content, limit)?;
+            let hits = self.run(&*q, content, limit, outputs)?;
             if hits.len() >= limit {
                 return Ok(hits);
             }
         }
-        let hits = self.run(&*crate::plan::plan(query, &self.fields), content, limit)?;
+        let hits = self.run(
+            &*crate::plan::plan(query, &self.fields),
+            content,
+            limit,
+            outputs,
+        )?;
         if !hits.is_empty() {
             return Ok(hits);
         }
@@ -177,7 +183,7 @@ impl CommandIndex {
             let Some(q) = crate::plan::plan_closest(query, &self.fields, at_least) else {
                 continue;
             };
-            let mut hits = self.run(&*q, content, limit)?;
+            let mut hits = self.run(&*q, content, limit, outputs)?;
             if !hits.is_empty() {
                 hits.iter_mut().for_each(|h| h.partial = true);
                 return Ok(hits);
@@ -194,6 +200,7 @@ impl CommandIndex {
         q: &dyn tantivy::query::Query,
         content: Option<&dyn tantivy::query::Query>,
         limit: usize,
+        outputs: &dyn Outputs,
     ) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();
         // A few more than asked, so ties at the edge are ordered the same however the
@@ -249,9 +256,30 @@ impl CommandIndex {
         let mut hits = Vec::with_capacity(top.len());
         for c in top {
             let doc: TantivyDocument = searcher.doc(c.addr).map_err(Error::index)?;
-            let mut hit = Hit::of(&self.fields, &doc, c.score)?;
-            hit.snippet = snippet(&snippets, &doc, self.fields.out);
-            hits.push(hit);
+            hits.push(Hit::of(&self.fields, &doc, c.score)?);
+        }
+        // The output, for the snippets: asked once per session of the page.
+        let mut sessions: Vec<&fixcast_sessions::SessionId> = Vec::new();
+        for h in &hits {
+            if !sessions.contains(&&h.session) {
+                sessions.push(&h.session);
+            }
+        }
+        let mut texts = HashMap::new();
+        for id in sessions {
+            let seqs: Vec<u32> = hits
+                .iter()
+                .filter(|h| h.session == *id)
+                .map(|h| h.seq)
+                .collect();
+            for (seq, text) in outputs.outputs(id, &seqs) {
+                texts.insert((id.clone(), seq), text);
+            }
+        }
+        for h in &mut hits {
+            if let Some(text) = texts.get(&(h.session.clone(), h.seq)) {
+                h.snippet = snippet(&snippets, text);
+            }
         }
         Ok(hits)
     }

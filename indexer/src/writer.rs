@@ -41,6 +41,15 @@ fn indexed_output(out: &str) -> (&str, &str) {
     (head, tail)
 }
 
+/// The output text as indexed: whole, or its head and tail around a marker. Snippets are
+/// made from the same text (read back from the sessions), so they match what was indexed.
+pub(crate) fn indexed_text(out: &str) -> std::borrow::Cow<'_, str> {
+    match indexed_output(out) {
+        (head, "") => head.into(),
+        (head, tail) => format!("{head}\n[fixcast: output cut here in the index]\n{tail}").into(),
+    }
+}
+
 /// Writes sessions into the index. Nothing is visible to searches before
 /// [`CommandWriter::commit`].
 pub struct CommandWriter {
@@ -173,16 +182,9 @@ impl CommandWriter {
         if let Some(twin) = ascii_twin_text(&c.command) {
             doc.add_text(f.cmd_twin, &twin);
         }
-        let (head, tail) = indexed_output(&c.output);
-        let joined;
-        let out = if tail.is_empty() {
-            head
-        } else {
-            joined = format!("{head}\n[fixcast: output cut here in the index]\n{tail}");
-            joined.as_str()
-        };
-        doc.add_text(f.out, out);
-        doc.add_text(f.out_stem, out);
+        let out = indexed_text(&c.output);
+        doc.add_text(f.out, &*out);
+        doc.add_text(f.out_stem, &*out);
         if let Some(cwd) = c
             .cwd
             .as_deref()
