@@ -228,7 +228,7 @@ fn term_query_in(t: &Term, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
                 .collect();
             let mut per_field = per_field;
             if !as_typed && matches!(field, TextField::Any | TextField::Out) {
-                if let Some(q) = stem_query(f.out_stem, text, *phrase) {
+                if let Some(q) = crate::stem::query(f, text, *phrase) {
                     per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
                 }
                 // `EACCES` finds `Permission denied`, `"bad interpreter"` bash 5.2's words.
@@ -294,46 +294,6 @@ pub(crate) fn date_term(field: Field, t: time::OffsetDateTime) -> TTerm {
     const LIMIT: i64 = i64::MAX / 1_000_000_000;
     let secs = t.unix_timestamp().clamp(-LIMIT, LIMIT);
     TTerm::from_field_date(field, DateTime::from_timestamp_secs(secs))
-}
-
-/// `text` in the stemmed output: each word by its stem or its family's, a phrase in order.
-fn stem_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>> {
-    let stems = crate::stem::stems(text);
-    // Where stemming changes nothing, the exact field has said it all: counting the word
-    // twice would favour output matches over command matches.
-    let words = crate::stem::words(text);
-    let changed = stems.len() != words.len()
-        || stems
-            .iter()
-            .zip(&words)
-            .any(|(s, w)| s != w || crate::stem::family(s).len() > 1);
-    if !changed {
-        return None;
-    }
-    let one = |stem: &str| -> Box<dyn TQuery> {
-        let alts: Vec<(Occur, Box<dyn TQuery>)> = crate::stem::family(stem)
-            .into_iter()
-            .map(|s| (Occur::Should, term_q(TTerm::from_field_text(field, &s))))
-            .collect();
-        Box::new(BooleanQuery::new(alts))
-    };
-    match stems.as_slice() {
-        [] => None,
-        [s] => Some(one(s)),
-        _ if phrase => {
-            // At their places: a word with a digit is not in the stemmed field.
-            let at = crate::stem::stems_at(text);
-            let first = at.first().map_or(0, |s| s.0);
-            Some(Box::new(PhraseQuery::new_with_offset(
-                at.into_iter()
-                    .map(|(p, s)| (p - first, TTerm::from_field_text(field, &s)))
-                    .collect(),
-            )))
-        }
-        _ => Some(Box::new(BooleanQuery::new(
-            stems.iter().map(|s| (Occur::Must, one(s))).collect(),
-        ))),
-    }
 }
 
 fn term(field: Field, raw: &str) -> Option<TTerm> {

@@ -586,3 +586,34 @@ fn output_is_not_stored_and_snippets_come_from_the_sessions() {
     assert!(s.text.contains("marker-word seen"), "{s:?}");
     assert_eq!(&s.text[s.highlights[0].clone()], "marker-word");
 }
+
+/// The stemmed field has only the words stemming changes: a word that is its own stem
+/// (`fail`, `exist`) is found by its other forms through the exact output, and a phrase
+/// of such words by the ones it changes in their places.
+#[test]
+fn a_word_that_is_its_own_stem_is_found_by_its_other_forms() {
+    // One session each: matches by another form alone stand for their session once.
+    let sessions = vec![
+        session("a", vec![cmd(1, "make", "step 3: fail", Some(2))]),
+        session("b", vec![cmd(2, "test -e x", "does not exist", Some(1))]),
+        session(
+            "c",
+            vec![cmd(
+                3,
+                "systemctl start app",
+                "app.service fails to start",
+                Some(1),
+            )],
+        ),
+    ];
+    let i = index_of(&sessions);
+    let seqs = |q: &str| {
+        let mut s: Vec<u32> = search(&i, q).iter().map(|h| h.seq).collect();
+        s.sort();
+        s
+    };
+    assert_eq!(seqs("failure"), vec![1, 3]);
+    assert_eq!(seqs("out:exists"), vec![2]);
+    assert_eq!(seqs("\"failed to start\""), vec![3]);
+    assert!(seqs("\"failed to stop\"").is_empty());
+}
