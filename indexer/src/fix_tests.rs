@@ -219,6 +219,11 @@ fn seen_before_finds_a_fixed_failure_by_its_masked_error_line() {
         .unwrap()
         .expect("seen before");
     assert_eq!((hit.session.as_str(), hit.seq), (old.id.as_str(), 1));
+    // Its start (read from the fast field): the session's, plus the command's 2 s.
+    assert_eq!(
+        hit.started.unix_timestamp(),
+        old.started.unix_timestamp() + 2
+    );
     assert_eq!(hit.title.as_deref(), Some("immutable config"));
     let fix = hit.fix.expect("with its fix");
     assert_eq!(fix.commands[0].command, "chattr -i app.conf");

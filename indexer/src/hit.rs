@@ -102,9 +102,10 @@ pub struct CommandSummary {
 }
 
 impl Hit {
-    /// The hit a stored document makes, with `score`, its snippet still empty. A document
-    /// without a valid session id or source is damage: rebuild.
-    pub(crate) fn of(f: &Fields, doc: &TantivyDocument, score: f32) -> Result<Hit> {
+    /// The hit a stored document makes, with `score` and its start (seconds since 1970,
+    /// from the fast field), its snippet still empty. A document without a valid session
+    /// id or source is damage: rebuild.
+    pub(crate) fn of(f: &Fields, doc: &TantivyDocument, score: f32, started: i64) -> Result<Hit> {
         let s = |field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -114,11 +115,13 @@ impl Hit {
             doc.get_first(field)
                 .and_then(|v| v.as_str().map(str::to_owned))
         };
-        let started = doc
-            .get_first(f.started)
-            .and_then(|v| v.as_datetime())
-            .and_then(|d| OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok())
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let started =
+            OffsetDateTime::from_unix_timestamp(started).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let secs = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_u64())
+                .map_or(0.0, |us| us as f64 / 1e6)
+        };
         let info: FixInfo = opt(f.fix_info)
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
@@ -137,19 +140,13 @@ impl Hit {
         Ok(Hit {
             session,
             seq: doc.get_first(f.seq).and_then(|v| v.as_u64()).unwrap_or(0) as u32,
-            offset: doc
-                .get_first(f.offset)
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0),
+            offset: secs(f.offset),
             command: s(f.cmd),
             exit: doc
                 .get_first(f.exit)
                 .and_then(|v| v.as_i64())
                 .map(|e| e as i32),
-            duration: doc
-                .get_first(f.duration)
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0),
+            duration: secs(f.duration),
             started,
             cwd: opt(f.cwd),
             host: s(f.host),
@@ -175,6 +172,18 @@ impl Hit {
             partial: false,
         })
     }
+}
+
+/// When the command at `addr` started, in seconds since 1970 (its fast field).
+pub(crate) fn started_at(searcher: &tantivy::Searcher, addr: tantivy::DocAddress) -> Result<i64> {
+    let column = searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .date("started")
+        .map_err(Error::index)?;
+    Ok(column
+        .first(addr.doc_id)
+        .map_or(0, |d| d.into_timestamp_secs()))
 }
 
 /// Scores equal to 5 significant digits count as a tie (segment layout changes the sum

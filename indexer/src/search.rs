@@ -256,7 +256,7 @@ impl CommandIndex {
         let mut hits = Vec::with_capacity(top.len());
         for c in top {
             let doc: TantivyDocument = searcher.doc(c.addr).map_err(Error::index)?;
-            hits.push(Hit::of(&self.fields, &doc, c.score)?);
+            hits.push(Hit::of(&self.fields, &doc, c.score, c.started)?);
         }
         // The output, for the snippets: asked once per session of the page.
         let mut sessions: Vec<&fixcast_sessions::SessionId> = Vec::new();
@@ -335,7 +335,8 @@ impl CommandIndex {
             }
             for (_, addr) in top {
                 let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-                let h = Hit::of(&self.fields, &doc, 0.0)?;
+                // Only its place, command and exit are told: no start needed.
+                let h = Hit::of(&self.fields, &doc, 0.0, 0)?;
                 // In every window it falls in (two hits close together share some).
                 for &(session, seq) in at {
                     if session == h.session.as_str()

@@ -617,3 +617,19 @@ fn a_word_that_is_its_own_stem_is_found_by_its_other_forms() {
     assert_eq!(seqs("\"failed to start\""), vec![3]);
     assert!(seqs("\"failed to stop\"").is_empty());
 }
+
+/// A hit's times come back as they were recorded: the offset and duration (stored in
+/// microseconds), and its start (read from the fast field, in seconds).
+#[test]
+fn a_hit_keeps_its_times() {
+    let mut c = cmd(3, "sleep 2", "", Some(0));
+    c.start = 754.123456;
+    c.end = 756.5;
+    let (mut m, _) = session("times", Vec::new());
+    m.started = time::OffsetDateTime::from_unix_timestamp(1_777_000_000).unwrap();
+    let i = index_of(&[(m, vec![c])]);
+    let h = &search(&i, "sleep")[0];
+    assert_eq!(h.offset, 754.123456);
+    assert!((h.duration - 2.376544).abs() < 1e-9, "{}", h.duration);
+    assert_eq!(h.started.unix_timestamp(), 1_777_000_754);
+}

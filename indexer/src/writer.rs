@@ -50,6 +50,12 @@ pub(crate) fn indexed_text(out: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Seconds as whole microseconds, as `offset` and `duration` are stored (0 for a
+/// negative or not-a-number time).
+fn micros(secs: f64) -> u64 {
+    (secs.max(0.0) * 1e6).round().min(u64::MAX as f64) as u64
+}
+
 /// Writes sessions into the index. Nothing is visible to searches before
 /// [`CommandWriter::commit`].
 pub struct CommandWriter {
@@ -177,7 +183,7 @@ impl CommandWriter {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.session, meta.id.as_str());
         doc.add_u64(f.seq, u64::from(c.seq));
-        doc.add_f64(f.offset, c.start);
+        doc.add_u64(f.offset, micros(c.start));
         doc.add_text(f.cmd, &c.command);
         if let Some(twin) = ascii_twin_text(&c.command) {
             doc.add_text(f.cmd_twin, &twin);
@@ -195,7 +201,7 @@ impl CommandWriter {
         if let Some(e) = c.exit {
             doc.add_i64(f.exit, i64::from(e));
         }
-        doc.add_f64(f.duration, c.duration());
+        doc.add_u64(f.duration, micros(c.duration()));
         let started =
             meta.started.unix_timestamp_nanos() as i64 + (c.start.max(0.0) * 1e9).min(1e18) as i64;
         doc.add_date(f.started, DateTime::from_timestamp_nanos(started));
