@@ -18,11 +18,14 @@ use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
 use libfuzzer_sys::fuzz_target;
 use time::{OffsetDateTime, UtcOffset};
 
+/// The index, and the session it holds (the snippets' output text).
+type Indexed = (CommandIndex, Vec<(SessionMeta, Vec<CommandRecord>)>);
+
 thread_local! {
-    static INDEX: CommandIndex = index();
+    static INDEX: Indexed = index();
 }
 
-fn index() -> CommandIndex {
+fn index() -> Indexed {
     let index = CommandIndex::in_ram();
     let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
     meta.title = Some("resolv.conf is immutable".into());
@@ -78,7 +81,7 @@ fn index() -> CommandIndex {
     w.index_session(&meta, &cmds).expect("indexed");
     w.commit().expect("committed");
     index.reload().expect("reloaded");
-    index
+    (index, vec![(meta, cmds)])
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -88,8 +91,8 @@ fuzz_target!(|data: &[u8]| {
         offset: UtcOffset::from_hms(2, 0, 0).expect("an offset"),
     };
     match parse(&text, &ctx) {
-        Ok(q) => INDEX.with(|index| {
-            let search = || index.search(&q, 5);
+        Ok(q) => INDEX.with(|(index, sessions)| {
+            let search = || index.search(&q, 5, sessions);
             let result = if fixcast_fuzz::step_over("tantivy-phrase") {
                 match catch_known(search) {
                     Some(r) => r,

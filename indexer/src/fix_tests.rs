@@ -44,12 +44,18 @@ fn immutable_file(fix_seq: Option<u32>) -> (SessionMeta, Vec<CommandRecord>) {
     (meta, cmds)
 }
 
-fn search(index: &CommandIndex, q: &str) -> Vec<Hit> {
+fn search(
+    (index, sessions): &(CommandIndex, Vec<(SessionMeta, Vec<CommandRecord>)>),
+    q: &str,
+) -> Vec<Hit> {
     let q = parse(q, &ParseContext::default()).unwrap();
-    index.search(&q, 10).unwrap()
+    index.search(&q, 10, sessions).unwrap()
 }
 
-fn indexed(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> CommandIndex {
+/// The index, with the sessions whose output the snippets are made from.
+fn indexed(
+    sessions: &[(SessionMeta, Vec<CommandRecord>)],
+) -> (CommandIndex, Vec<(SessionMeta, Vec<CommandRecord>)>) {
     let index = CommandIndex::in_ram();
     let mut w = index.writer(WriterOptions::default()).unwrap();
     for (meta, cmds) in sessions {
@@ -57,7 +63,7 @@ fn indexed(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> CommandIndex {
     }
     w.commit().unwrap();
     index.reload().unwrap();
-    index
+    (index, sessions.to_vec())
 }
 
 #[test]
@@ -208,23 +214,30 @@ fn seen_before_finds_a_fixed_failure_by_its_masked_error_line() {
     // Another path, another line number: the same error once masked.
     let errors = vec!["bash: line 37: /etc/app.conf: Operation not permitted".to_owned()];
     let hit = index
+        .0
         .seen_before(&errors, None)
         .unwrap()
         .expect("seen before");
     assert_eq!((hit.session.as_str(), hit.seq), (old.id.as_str(), 1));
+    // Its start (read from the fast field): the session's, plus the command's 2 s.
+    assert_eq!(
+        hit.started.unix_timestamp(),
+        old.started.unix_timestamp() + 2
+    );
     assert_eq!(hit.title.as_deref(), Some("immutable config"));
     let fix = hit.fix.expect("with its fix");
     assert_eq!(fix.commands[0].command, "chattr -i app.conf");
     // The session asking is left out; an unknown error, and an unresolved one, say nothing.
     assert!(index
+        .0
         .seen_before(&errors, Some(old.id.as_str()))
         .unwrap()
         .is_none());
     let unknown = vec!["zsh: segmentation fault  ./a.out".to_owned()];
-    assert!(index.seen_before(&unknown, None).unwrap().is_none());
+    assert!(index.0.seen_before(&unknown, None).unwrap().is_none());
     let unresolved = vec!["cat: /etc/gone: No such file or directory".to_owned()];
-    assert!(index.seen_before(&unresolved, None).unwrap().is_none());
-    assert!(index.seen_before(&[], None).unwrap().is_none());
+    assert!(index.0.seen_before(&unresolved, None).unwrap().is_none());
+    assert!(index.0.seen_before(&[], None).unwrap().is_none());
 }
 
 #[test]
@@ -235,7 +248,7 @@ fn seen_before_prefers_a_marked_fix_then_the_most_recent() {
     b_cmds[3].command = "chattr -i -V app.conf".into();
     let errors = vec!["bash: app.conf: Operation not permitted".to_owned()];
     let index = indexed(&[(a.clone(), a_cmds.clone()), (b.clone(), b_cmds)]);
-    let hit = index.seen_before(&errors, None).unwrap().unwrap();
+    let hit = index.0.seen_before(&errors, None).unwrap().unwrap();
     assert_eq!(hit.session, b.id, "the most recent fix");
     let (mut c, c_cmds) = immutable_file(Some(4));
     c.started = a.started - time::Duration::days(30);
@@ -244,7 +257,7 @@ fn seen_before_prefers_a_marked_fix_then_the_most_recent() {
         (b, immutable_file(None).1),
         (c.clone(), c_cmds),
     ]);
-    let hit = index.seen_before(&errors, None).unwrap().unwrap();
+    let hit = index.0.seen_before(&errors, None).unwrap().unwrap();
     assert_eq!(hit.session, c.id, "a marked fix, however old");
     assert_eq!(hit.fix.unwrap().found, Found::Marked);
 }

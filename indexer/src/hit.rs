@@ -1,10 +1,11 @@
 //! What a search answers with: hits, their snippets, and commands by their place.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
-use fixcast_sessions::{CommandSource, Confusable, SessionId};
+use fixcast_sessions::{CommandRecord, CommandSource, Confusable, SessionId, SessionMeta};
 use serde::{Deserialize, Serialize};
-use tantivy::schema::{Field, Value};
+use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::TantivyDocument;
 use time::OffsetDateTime;
@@ -18,6 +19,38 @@ use crate::schema::Fields;
 pub struct Snippet {
     pub text: String,
     pub highlights: Vec<Range<usize>>,
+}
+
+/// Where the output text of hits comes from, for their snippets. The index keeps none:
+/// it was a third of the index, and each session's commands cache holds it already.
+pub trait Outputs {
+    /// The output text of these commands of `session` (by sequence number); a command
+    /// left out (its session gone meanwhile) gets an empty snippet.
+    fn outputs(&self, session: &SessionId, seqs: &[u32]) -> HashMap<u32, String>;
+}
+
+/// Sessions held in memory (tests, and indexes built from sessions at hand).
+impl Outputs for Vec<(SessionMeta, Vec<CommandRecord>)> {
+    fn outputs(&self, session: &SessionId, seqs: &[u32]) -> HashMap<u32, String> {
+        self.iter()
+            .filter(|(m, _)| m.id == *session)
+            .flat_map(|(_, cmds)| cmds)
+            .filter(|c| seqs.contains(&c.seq))
+            .map(|c| (c.seq, c.output.clone()))
+            .collect()
+    }
+}
+
+/// Sessions' commands by session id.
+impl Outputs for HashMap<SessionId, Vec<CommandRecord>> {
+    fn outputs(&self, session: &SessionId, seqs: &[u32]) -> HashMap<u32, String> {
+        self.get(session)
+            .into_iter()
+            .flatten()
+            .filter(|c| seqs.contains(&c.seq))
+            .map(|c| (c.seq, c.output.clone()))
+            .collect()
+    }
 }
 
 /// One command found by a search. Its JSON is [`crate::HitJson`], the one shape the CLI
@@ -69,9 +102,10 @@ pub struct CommandSummary {
 }
 
 impl Hit {
-    /// The hit a stored document makes, with `score`, its snippet still empty. A document
-    /// without a valid session id or source is damage: rebuild.
-    pub(crate) fn of(f: &Fields, doc: &TantivyDocument, score: f32) -> Result<Hit> {
+    /// The hit a stored document makes, with `score` and its start (seconds since 1970,
+    /// from the fast field), its snippet still empty. A document without a valid session
+    /// id or source is damage: rebuild.
+    pub(crate) fn of(f: &Fields, doc: &TantivyDocument, score: f32, started: i64) -> Result<Hit> {
         let s = |field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -81,11 +115,13 @@ impl Hit {
             doc.get_first(field)
                 .and_then(|v| v.as_str().map(str::to_owned))
         };
-        let started = doc
-            .get_first(f.started)
-            .and_then(|v| v.as_datetime())
-            .and_then(|d| OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok())
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let started =
+            OffsetDateTime::from_unix_timestamp(started).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let secs = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_u64())
+                .map_or(0.0, |us| us as f64 / 1e6)
+        };
         let info: FixInfo = opt(f.fix_info)
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
@@ -104,19 +140,13 @@ impl Hit {
         Ok(Hit {
             session,
             seq: doc.get_first(f.seq).and_then(|v| v.as_u64()).unwrap_or(0) as u32,
-            offset: doc
-                .get_first(f.offset)
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0),
+            offset: secs(f.offset),
             command: s(f.cmd),
             exit: doc
                 .get_first(f.exit)
                 .and_then(|v| v.as_i64())
                 .map(|e| e as i32),
-            duration: doc
-                .get_first(f.duration)
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0),
+            duration: secs(f.duration),
             started,
             cwd: opt(f.cwd),
             host: s(f.host),
@@ -144,14 +174,29 @@ impl Hit {
     }
 }
 
+/// When the command at `addr` started, in seconds since 1970 (its fast field).
+pub(crate) fn started_at(searcher: &tantivy::Searcher, addr: tantivy::DocAddress) -> Result<i64> {
+    let column = searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .date("started")
+        .map_err(Error::index)?;
+    Ok(column
+        .first(addr.doc_id)
+        .map_or(0, |d| d.into_timestamp_secs()))
+}
+
 /// Scores equal to 5 significant digits count as a tie (segment layout changes the sum
 /// order of floats in the last bits).
 pub(crate) fn quantize(score: f32) -> i64 {
     (f64::from(score) * 10_000.0).round() as i64
 }
 
-pub(crate) fn snippet(gen: &SnippetGenerator, doc: &TantivyDocument, out: Field) -> Snippet {
-    let s = gen.snippet_from_doc(doc);
+/// The snippet of `output` (the command's whole output, cut as it was indexed): its best
+/// matching part, or its first lines when the output did not match.
+pub(crate) fn snippet(gen: &SnippetGenerator, output: &str) -> Snippet {
+    let text = crate::writer::indexed_text(output);
+    let s = gen.snippet(&text);
     if !s.is_empty() && !s.highlighted().is_empty() {
         let mut ranges: Vec<Range<usize>> = s.highlighted().to_vec();
         ranges.sort_by_key(|r| (r.start, r.end));
@@ -168,10 +213,6 @@ pub(crate) fn snippet(gen: &SnippetGenerator, doc: &TantivyDocument, out: Field)
         };
     }
     // No match in the output: its first lines, for context.
-    let text = doc
-        .get_first(out)
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     let head: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())

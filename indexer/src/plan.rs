@@ -244,7 +244,7 @@ fn term_query_in(t: &Term, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
                 .collect();
             let mut per_field = per_field;
             if !as_typed && matches!(field, TextField::Any | TextField::Out) {
-                if let Some(q) = stem_query(f.out_stem, text, *phrase) {
+                if let Some(q) = crate::stem::query(f, text, *phrase) {
                     per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
                 }
                 // `EACCES` finds `Permission denied`, `"bad interpreter"` bash 5.2's words.
@@ -328,14 +328,11 @@ fn phrase_in_fields(
         .filter(|p| !p.terms.is_empty())
         .collect();
     if !as_typed && matches!(field, TextField::Any | TextField::Out) {
-        if stem_query(f.out_stem, text, true).is_some() {
-            // Of one stem, a family of words: not a phrase.
-            let terms = stem_phrase_terms(f.out_stem, text)?;
-            parts.push(Part {
-                field: f.out_stem,
-                boost: BOOST_STEM,
-                terms,
-            });
+        // The stemmed output holds only the stems that differ from their words: a
+        // phrase there is its stems in place and the other words anywhere in the output
+        // (`stem::query`), which is no phrase of one field. The plain union asks it.
+        if crate::stem::query(f, text, true).is_some() {
+            return None;
         }
         for other in crate::aliases::others(text) {
             let ws = words(other);
@@ -353,21 +350,6 @@ fn phrase_in_fields(
     (!parts.is_empty()).then(|| Box::new(PhraseInFields::new(parts)) as Box<dyn TQuery>)
 }
 
-/// The terms of a phrase of several stems in the stemmed output, at their places (a word
-/// with a digit is not in that field); `None` for fewer than two.
-fn stem_phrase_terms(field: Field, text: &str) -> Option<Vec<(usize, TTerm)>> {
-    let at = crate::stem::stems_at(text);
-    if at.len() < 2 {
-        return None;
-    }
-    let first = at.first().map_or(0, |s| s.0);
-    Some(
-        at.into_iter()
-            .map(|(p, s)| (p - first, TTerm::from_field_text(field, &s)))
-            .collect(),
-    )
-}
-
 /// tantivy keeps dates as nanoseconds in an i64 (years 1677 to 2262); a query's date
 /// beyond that (`before:2626-01-01`, `time` allows ±9999) is the nearest one it can hold,
 /// which no command is past.
@@ -375,39 +357,6 @@ pub(crate) fn date_term(field: Field, t: time::OffsetDateTime) -> TTerm {
     const LIMIT: i64 = i64::MAX / 1_000_000_000;
     let secs = t.unix_timestamp().clamp(-LIMIT, LIMIT);
     TTerm::from_field_date(field, DateTime::from_timestamp_secs(secs))
-}
-
-/// `text` in the stemmed output: each word by its stem or its family's, a phrase in order.
-fn stem_query(field: Field, text: &str, phrase: bool) -> Option<Box<dyn TQuery>> {
-    let stems = crate::stem::stems(text);
-    // Where stemming changes nothing, the exact field has said it all: counting the word
-    // twice would favour output matches over command matches.
-    let words = crate::stem::words(text);
-    let changed = stems.len() != words.len()
-        || stems
-            .iter()
-            .zip(&words)
-            .any(|(s, w)| s != w || crate::stem::family(s).len() > 1);
-    if !changed {
-        return None;
-    }
-    let one = |stem: &str| -> Box<dyn TQuery> {
-        let alts: Vec<(Occur, Box<dyn TQuery>)> = crate::stem::family(stem)
-            .into_iter()
-            .map(|s| (Occur::Should, term_q(TTerm::from_field_text(field, &s))))
-            .collect();
-        Box::new(BooleanQuery::new(alts))
-    };
-    match stems.as_slice() {
-        [] => None,
-        [s] => Some(one(s)),
-        _ if phrase => Some(Box::new(PhraseQuery::new_with_offset(stem_phrase_terms(
-            field, text,
-        )?))),
-        _ => Some(Box::new(BooleanQuery::new(
-            stems.iter().map(|s| (Occur::Must, one(s))).collect(),
-        ))),
-    }
 }
 
 fn term(field: Field, raw: &str) -> Option<TTerm> {

@@ -3,7 +3,7 @@
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
-    TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
+    TextFieldIndexing, TextOptions, FAST, STORED,
 };
 
 use crate::tokenizer::{OUTPUT_TOKENIZER, SHELL_TOKENIZER};
@@ -14,7 +14,11 @@ use crate::tokenizer::{OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 /// output leaves out words with digits, `started` is a fast field only, raw-term fields
 /// have no field norms, `session` and `marked` are fast fields (hits are ordered and
 /// collapsed without loading documents).
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: the output is not stored (snippets are made from the sessions' commands caches),
+/// the stemmed output has only the stems that differ from their word, numbers and the
+/// fields asked only by name (`cwd`, `host`, `user`, `shell`) have no field norms,
+/// `offset` and `duration` are stored in microseconds, `started` is not stored.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The field handles, kept from the schema builder.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +26,7 @@ pub(crate) struct Fields {
     /// Full session id (raw term: deletes and `session:` prefixes).
     pub session: Field,
     pub seq: Field,
-    /// Seconds into the recording.
+    /// Seconds into the recording, in microseconds.
     pub offset: Field,
     pub cmd: Field,
     /// The command with look-alike characters replaced by ASCII (only when different).
@@ -32,8 +36,9 @@ pub(crate) struct Fields {
     pub out_stem: Field,
     pub cwd: Field,
     pub exit: Field,
+    /// In microseconds.
     pub duration: Field,
-    /// When the command started (session start + offset).
+    /// When the command started (session start + offset), in seconds: a fast field only.
     pub started: Field,
     pub host: Field,
     pub user: Field,
@@ -65,7 +70,8 @@ pub(crate) struct Fields {
 
 pub(crate) fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let shell_text = |stored: bool, positions: bool| {
+    // `norms`: whether a match counts for less in a longer value.
+    let shell_text = |stored: bool, positions: bool, norms: bool| {
         let record = if positions {
             IndexRecordOption::WithFreqsAndPositions
         } else {
@@ -74,6 +80,7 @@ pub(crate) fn build() -> (Schema, Fields) {
         let o = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(SHELL_TOKENIZER)
+                .set_fieldnorms(norms)
                 .set_index_option(record),
         );
         if stored {
@@ -83,6 +90,8 @@ pub(crate) fn build() -> (Schema, Fields) {
         }
     };
     let stored_only = || -> NumericOptions { STORED.into() };
+    // Numbers are one term each: a field norm (a byte per command) would say nothing.
+    let number = || NumericOptions::default().set_indexed();
     // Raw terms (ids, signatures) are looked up, never scored by length: no field norms.
     let raw = || {
         TextOptions::default().set_indexing_options(
@@ -95,18 +104,20 @@ pub(crate) fn build() -> (Schema, Fields) {
     let fields = Fields {
         session: b.add_text_field("session", raw().set_stored().set_fast("raw")),
         seq: b.add_u64_field("seq", NumericOptions::from(STORED) | FAST),
-        offset: b.add_f64_field("offset", stored_only()),
-        cmd: b.add_text_field("cmd", shell_text(true, true)),
-        cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true)),
+        // Seconds as microseconds (what a recording's times hold): an f64's bytes are as
+        // good as random to the doc store's compression, a count's high bytes are zeros.
+        offset: b.add_u64_field("offset", stored_only()),
+        cmd: b.add_text_field("cmd", shell_text(true, true, true)),
+        cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true, true)),
+        // Not stored: the sessions' commands caches hold the output already (it was a
+        // third of the index); snippets are made from there (see `hit::Outputs`).
         out: b.add_text_field(
             "out",
-            TextOptions::default()
-                .set_indexing_options(
-                    TextFieldIndexing::default()
-                        .set_tokenizer(OUTPUT_TOKENIZER)
-                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-                )
-                .set_stored(),
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(OUTPUT_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
         ),
         out_stem: b.add_text_field(
             "out_stem",
@@ -116,27 +127,30 @@ pub(crate) fn build() -> (Schema, Fields) {
                     .set_index_option(IndexRecordOption::WithFreqsAndPositions),
             ),
         ),
-        cwd: b.add_text_field("cwd", shell_text(true, true)),
-        exit: b.add_i64_field("exit", NumericOptions::from(INDEXED | STORED) | FAST),
-        duration: b.add_f64_field("duration", stored_only()),
+        // Asked only by name (`cwd:`, `host:`) and a word or two long: no field norms.
+        cwd: b.add_text_field("cwd", shell_text(true, true, false)),
+        exit: b.add_i64_field("exit", number().set_stored().set_fast()),
+        duration: b.add_u64_field("duration", stored_only()),
+        // `after:`/`before:` are ranges over the fast field, and hits read it there (in
+        // seconds): no terms, nothing stored.
         started: b.add_date_field(
             "started",
-            // `after:`/`before:` are ranges over the fast field: no terms needed.
-            DateOptions::from(STORED)
+            DateOptions::default()
                 .set_fast()
                 .set_precision(DateTimePrecision::Seconds),
         ),
-        host: b.add_text_field("host", shell_text(true, true)),
-        user: b.add_text_field("user", shell_text(true, true)),
-        shell: b.add_text_field("shell", shell_text(true, true)),
-        title: b.add_text_field("title", shell_text(true, true)),
-        tags: b.add_text_field("tags", shell_text(true, true)),
-        notes: b.add_text_field("notes", shell_text(false, true)),
+        host: b.add_text_field("host", shell_text(true, true, false)),
+        user: b.add_text_field("user", shell_text(true, true, false)),
+        shell: b.add_text_field("shell", shell_text(true, true, false)),
+        title: b.add_text_field("title", shell_text(true, true, true)),
+        tags: b.add_text_field("tags", shell_text(true, true, true)),
+        notes: b.add_text_field("notes", shell_text(false, true, true)),
         source: b.add_text_field("source", raw().set_stored()),
-        suspicious: b.add_u64_field("suspicious", INDEXED | STORED),
+        // Looked up only (a hit's look-alikes are in `confusables`): not stored.
+        suspicious: b.add_u64_field("suspicious", number()),
         confusables: b.add_text_field("confusables", STORED),
         fix_info: b.add_text_field("fix_info", STORED),
-        resolved: b.add_u64_field("resolved", NumericOptions::from(INDEXED) | FAST),
+        resolved: b.add_u64_field("resolved", number().set_fast()),
         error_sig: b.add_text_field("error_sig", raw()),
         hint_rank: b.add_u64_field("hint_rank", FAST),
         marked: b.add_u64_field("marked", FAST),

@@ -10,7 +10,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
-use crate::hit::{quantize, snippet, CommandSummary, Hit};
+use crate::hit::{quantize, snippet, CommandSummary, Hit, Outputs};
 use crate::index::{guard, CommandIndex};
 use crate::query::Query;
 
@@ -156,13 +156,14 @@ fn one_per_session_unless(
 pub type Following = HashMap<(String, u32), Vec<CommandSummary>>;
 
 impl CommandIndex {
-    /// The best `limit` commands for `query`, best first. Equal scores are ordered newest
-    /// first, so the order does not depend on how the index was built.
-    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
-        guard(|| self.search_inner(query, limit))
+    /// The best `limit` commands for `query`, best first, their snippets made from the
+    /// output text `outputs` has. Equal scores are ordered newest first, so the order
+    /// does not depend on how the index was built.
+    pub fn search(&self, query: &Query, limit: usize, outputs: &dyn Outputs) -> Result<Vec<Hit>> {
+        guard(|| self.search_inner(query, limit, outputs))
     }
 
-    fn search_inner(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
+    fn search_inner(&self, query: &Query, limit: usize, outputs: &dyn Outputs) -> Result<Vec<Hit>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -176,13 +177,13 @@ impl CommandIndex {
         if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
             let top = self.top(&searcher, &*q, content, limit)?;
             if top.len() >= limit {
-                return self.hits(&searcher, &*q, top);
+                return self.hits(&searcher, &*q, top, outputs);
             }
         }
         let q = crate::plan::plan(query, &self.fields);
         let top = self.top(&searcher, &*q, content, limit)?;
         if !top.is_empty() {
-            return self.hits(&searcher, &*q, top);
+            return self.hits(&searcher, &*q, top, outputs);
         }
         // No command has every word: the closest matches, most words first.
         for at_least in crate::plan::closest_levels(query).rev() {
@@ -191,7 +192,7 @@ impl CommandIndex {
             };
             let top = self.top(&searcher, &*q, content, limit)?;
             if !top.is_empty() {
-                let mut hits = self.hits(&searcher, &*q, top)?;
+                let mut hits = self.hits(&searcher, &*q, top, outputs)?;
                 hits.iter_mut().for_each(|h| h.partial = true);
                 return Ok(hits);
             }
@@ -239,12 +240,14 @@ impl CommandIndex {
         Ok(top)
     }
 
-    /// The hits of these commands, with snippets of what `q` matched.
+    /// The hits of these commands, with snippets of what `q` matched in the output text
+    /// `outputs` has (asked once per session of the page).
     fn hits(
         &self,
         searcher: &Searcher,
         q: &dyn tantivy::query::Query,
         top: Vec<Candidate>,
+        outputs: &dyn Outputs,
     ) -> Result<Vec<Hit>> {
         let mut snippets =
             SnippetGenerator::create(searcher, q, self.fields.out).map_err(Error::index)?;
@@ -252,9 +255,29 @@ impl CommandIndex {
         let mut hits = Vec::with_capacity(top.len());
         for c in top {
             let doc: TantivyDocument = searcher.doc(c.addr).map_err(Error::index)?;
-            let mut hit = Hit::of(&self.fields, &doc, c.score)?;
-            hit.snippet = snippet(&snippets, &doc, self.fields.out);
-            hits.push(hit);
+            hits.push(Hit::of(&self.fields, &doc, c.score, c.started)?);
+        }
+        let mut sessions: Vec<&fixcast_sessions::SessionId> = Vec::new();
+        for h in &hits {
+            if !sessions.contains(&&h.session) {
+                sessions.push(&h.session);
+            }
+        }
+        let mut texts = HashMap::new();
+        for id in sessions {
+            let seqs: Vec<u32> = hits
+                .iter()
+                .filter(|h| h.session == *id)
+                .map(|h| h.seq)
+                .collect();
+            for (seq, text) in outputs.outputs(id, &seqs) {
+                texts.insert((id.clone(), seq), text);
+            }
+        }
+        for h in &mut hits {
+            if let Some(text) = texts.get(&(h.session.clone(), h.seq)) {
+                h.snippet = snippet(&snippets, text);
+            }
         }
         Ok(hits)
     }
@@ -310,7 +333,8 @@ impl CommandIndex {
             }
             for (_, addr) in top {
                 let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-                let h = Hit::of(&self.fields, &doc, 0.0)?;
+                // Only its place, command and exit are told: no start needed.
+                let h = Hit::of(&self.fields, &doc, 0.0, 0)?;
                 // In every window it falls in (two hits close together share some).
                 for &(session, seq) in at {
                     if session == h.session.as_str()

@@ -77,7 +77,8 @@ impl CommandIndex {
                 return Ok(None);
             }
             let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
-            let hit = Hit::of(&f, &doc, 0.0)?;
+            let started = crate::hit::started_at(&searcher, addr)?;
+            let hit = Hit::of(&f, &doc, 0.0, started)?;
             Ok(hit.fix.is_some().then_some(hit))
         })
     }

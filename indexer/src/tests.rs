@@ -112,7 +112,21 @@ fn corpus() -> Vec<(SessionMeta, Vec<CommandRecord>)> {
     ]
 }
 
-fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> CommandIndex {
+/// An index with the sessions it holds, whose output text the snippets are made from.
+struct Indexed {
+    index: CommandIndex,
+    sessions: Vec<(SessionMeta, Vec<CommandRecord>)>,
+}
+
+impl std::ops::Deref for Indexed {
+    type Target = CommandIndex;
+
+    fn deref(&self) -> &CommandIndex {
+        &self.index
+    }
+}
+
+fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> Indexed {
     let index = CommandIndex::in_ram();
     let mut w = index.writer(WriterOptions::default()).unwrap();
     for (m, c) in sessions {
@@ -120,15 +134,18 @@ fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> CommandIndex {
     }
     w.commit().unwrap();
     index.reload().unwrap();
-    index
+    Indexed {
+        index,
+        sessions: sessions.to_vec(),
+    }
 }
 
-fn search(index: &CommandIndex, q: &str) -> Vec<Hit> {
+fn search(index: &Indexed, q: &str) -> Vec<Hit> {
     let q = parse(q, &ParseContext::default()).unwrap_or_else(|e| panic!("{q}: {e}"));
-    index.search(&q, 20).unwrap()
+    index.index.search(&q, 20, &index.sessions).unwrap()
 }
 
-fn first(index: &CommandIndex, q: &str) -> String {
+fn first(index: &Indexed, q: &str) -> String {
     let hits = search(index, q);
     assert!(!hits.is_empty(), "{q}: no hits");
     hits[0].command.clone()
@@ -350,6 +367,10 @@ fn updates_replace_and_rebuilds_equal_incremental() {
     w.index_session(&sessions[0].0, &sessions[0].1).unwrap();
     w.commit().unwrap();
     inc.reload().unwrap();
+    let inc = Indexed {
+        index: inc,
+        sessions: sessions.clone(),
+    };
     assert_eq!(inc.num_commands(), 13);
     let full = index_of(&sessions);
     for q in [
@@ -400,6 +421,12 @@ fn a_live_session_replaces_only_its_commands_from_a_point_on() {
     w.replace_from(&meta, 2, &later).unwrap();
     w.commit().unwrap();
     index.reload().unwrap();
+    let mut now = cmds[..1].to_vec();
+    now.extend(later);
+    let index = Indexed {
+        index,
+        sessions: vec![(meta, now), (other, other_cmds)],
+    };
     assert_eq!(index.num_commands(), 4);
     let hits = search(&index, "journalctl");
     assert_eq!(
@@ -522,6 +549,87 @@ fn a_bulk_build_ends_in_one_segment_while_merges_run() {
     w.finish_compact().unwrap();
     index.reload().unwrap();
     assert_eq!(index.index.searchable_segment_ids().unwrap().len(), 1);
+    let index = Indexed {
+        index,
+        sessions: Vec::new(),
+    };
     assert_eq!(search(&index, "number0").len(), 1);
     assert_eq!(search(&index, "number59").len(), 1);
+}
+
+/// The output is not kept in the index (the sessions' commands caches hold it): the doc
+/// store stays small however much output there is, and the snippets still show it,
+/// made from the output the caller hands the search.
+#[test]
+fn output_is_not_stored_and_snippets_come_from_the_sessions() {
+    let mut x: u64 = 42;
+    let words: Vec<String> = (0..20_000)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            format!("w{:012x}", x >> 16)
+        })
+        .collect();
+    let output = format!("{}\nerror: marker-word seen\n", words.join(" "));
+    let (m, c) = session("big", vec![cmd(1, "make", &output, Some(2))]);
+    let i = index_of(&[(m, c)]);
+    let store = i.space_usage().unwrap().part("store");
+    assert!(
+        store < output.len() as u64 / 20,
+        "the store holds {store} bytes for {} of output",
+        output.len()
+    );
+    let hits = search(&i, "marker-word");
+    assert_eq!(hits.len(), 1);
+    let s = &hits[0].snippet;
+    assert!(s.text.contains("marker-word seen"), "{s:?}");
+    assert_eq!(&s.text[s.highlights[0].clone()], "marker-word");
+}
+
+/// The stemmed field has only the words stemming changes: a word that is its own stem
+/// (`fail`, `exist`) is found by its other forms through the exact output, and a phrase
+/// of such words by the ones it changes in their places.
+#[test]
+fn a_word_that_is_its_own_stem_is_found_by_its_other_forms() {
+    // One session each: matches by another form alone stand for their session once.
+    let sessions = vec![
+        session("a", vec![cmd(1, "make", "step 3: fail", Some(2))]),
+        session("b", vec![cmd(2, "test -e x", "does not exist", Some(1))]),
+        session(
+            "c",
+            vec![cmd(
+                3,
+                "systemctl start app",
+                "app.service fails to start",
+                Some(1),
+            )],
+        ),
+    ];
+    let i = index_of(&sessions);
+    let seqs = |q: &str| {
+        let mut s: Vec<u32> = search(&i, q).iter().map(|h| h.seq).collect();
+        s.sort();
+        s
+    };
+    assert_eq!(seqs("failure"), vec![1, 3]);
+    assert_eq!(seqs("out:exists"), vec![2]);
+    assert_eq!(seqs("failed to start"), vec![3]);
+    assert!(seqs("\"failed to stop\"").is_empty());
+}
+
+/// A hit's times come back as they were recorded: the offset and duration (stored in
+/// microseconds), and its start (read from the fast field, in seconds).
+#[test]
+fn a_hit_keeps_its_times() {
+    let mut c = cmd(3, "sleep 2", "", Some(0));
+    c.start = 754.123456;
+    c.end = 756.5;
+    let (mut m, _) = session("times", Vec::new());
+    m.started = time::OffsetDateTime::from_unix_timestamp(1_777_000_000).unwrap();
+    let i = index_of(&[(m, vec![c])]);
+    let h = &search(&i, "sleep")[0];
+    assert_eq!(h.offset, 754.123456);
+    assert!((h.duration - 2.376544).abs() < 1e-9, "{}", h.duration);
+    assert_eq!(h.started.unix_timestamp(), 1_777_000_754);
 }

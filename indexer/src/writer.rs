@@ -41,6 +41,21 @@ fn indexed_output(out: &str) -> (&str, &str) {
     (head, tail)
 }
 
+/// The output text as indexed: whole, or its head and tail around a marker. Snippets are
+/// made from the same text (read back from the sessions), so they match what was indexed.
+pub(crate) fn indexed_text(out: &str) -> std::borrow::Cow<'_, str> {
+    match indexed_output(out) {
+        (head, "") => head.into(),
+        (head, tail) => format!("{head}\n[fixcast: output cut here in the index]\n{tail}").into(),
+    }
+}
+
+/// Seconds as whole microseconds, as `offset` and `duration` are stored (0 for a
+/// negative or not-a-number time).
+fn micros(secs: f64) -> u64 {
+    (secs.max(0.0) * 1e6).round().min(u64::MAX as f64) as u64
+}
+
 /// Writes sessions into the index. Nothing is visible to searches before
 /// [`CommandWriter::commit`].
 pub struct CommandWriter {
@@ -168,21 +183,14 @@ impl CommandWriter {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.session, meta.id.as_str());
         doc.add_u64(f.seq, u64::from(c.seq));
-        doc.add_f64(f.offset, c.start);
+        doc.add_u64(f.offset, micros(c.start));
         doc.add_text(f.cmd, &c.command);
         if let Some(twin) = ascii_twin_text(&c.command) {
             doc.add_text(f.cmd_twin, &twin);
         }
-        let (head, tail) = indexed_output(&c.output);
-        let joined;
-        let out = if tail.is_empty() {
-            head
-        } else {
-            joined = format!("{head}\n[fixcast: output cut here in the index]\n{tail}");
-            joined.as_str()
-        };
-        doc.add_text(f.out, out);
-        doc.add_text(f.out_stem, out);
+        let out = indexed_text(&c.output);
+        doc.add_text(f.out, &*out);
+        doc.add_text(f.out_stem, &*out);
         if let Some(cwd) = c
             .cwd
             .as_deref()
@@ -193,7 +201,7 @@ impl CommandWriter {
         if let Some(e) = c.exit {
             doc.add_i64(f.exit, i64::from(e));
         }
-        doc.add_f64(f.duration, c.duration());
+        doc.add_u64(f.duration, micros(c.duration()));
         let started =
             meta.started.unix_timestamp_nanos() as i64 + (c.start.max(0.0) * 1e9).min(1e18) as i64;
         doc.add_date(f.started, DateTime::from_timestamp_nanos(started));

@@ -40,7 +40,8 @@ impl Knowledge for Fake {
             .unwrap_or_default())
     }
     fn search(&self, _: &Store, q: &Query, limit: usize) -> Result<Vec<Hit>, KnowledgeError> {
-        Ok(self.index.search(q, limit)?)
+        let commands = self.commands.lock().unwrap();
+        Ok(self.index.search(q, limit, &*commands)?)
     }
     fn reindex(&self, _: &Store, meta: &SessionMeta) -> Result<(), KnowledgeError> {
         let cmds = self
