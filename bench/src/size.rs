@@ -1,6 +1,8 @@
-//! Size: a recorded 2,000-command debugging session, as fixcast stores it (fresh, once
-//! served, once compacted), against the same recording as a plain asciicast v3 file
-//! compressed by the `zstd` CLI.
+//! Size: a 2,000-command debugging session, as fixcast stores it (fresh, once
+//! compacted, compacted and served), against the same recording as a plain asciicast v3
+//! file compressed by the `zstd` CLI. Twice: a fixed session (generated, seeded: the
+//! same bytes each run, the headline) and a real recording of the same script (another
+//! session each run: its outputs are the machine's).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,6 +14,9 @@ use anyhow::{bail, Context};
 use crate::http;
 use crate::serve::Server;
 use crate::util::{self, mb, Rng, TempDir};
+
+#[path = "size_session.rs"]
+mod session;
 
 pub(crate) const COMMANDS: usize = 2_000;
 const RECORD_LIMIT: Duration = Duration::from_secs(300);
@@ -51,16 +56,37 @@ const OPTIONAL: &[(&str, u64, &str)] = &[
 const PROMPT_DIRS: &[&str] = &["/var/log", "/etc", "/root", "/tmp", "/srv/app"];
 
 pub fn run(fixcast: &Path) -> anyhow::Result<()> {
+    // The headline: one fixed session, the same bytes every run.
     let tmp = TempDir::new("size")?;
+    let generated = session::generate(COMMANDS);
+    println!(
+        "== size (fixed session): a seeded generator's asciicast v3 of the bench's script, as `rec` records it: {}; \
+         brought in by `fixcast import`, then compacted and served",
+        session::shape(&generated)
+    );
+    let home = tmp.path().join("home");
+    let file = tmp.path().join("debug-session.cast");
+    std::fs::write(&file, &generated.cast)?;
+    let file_arg = file.display().to_string();
+    util::output_of(
+        &mut util::fixcast_cmd(fixcast, &home, &["import", &file_arg]),
+        RECORD_LIMIT,
+        "fixcast import (size)",
+    )?;
+    drop(generated);
+    measure(fixcast, &home, tmp.path(), "fixed session")?;
+    drop(tmp);
+
+    // A real recording too: another session each run (its outputs are the machine's).
+    let tmp = TempDir::new("size-rec")?;
     let (script, names) = generate_script()?;
     let script_path = tmp.path().join("debug-session.sh");
     std::fs::write(&script_path, script)?;
     println!(
-        "== size: one recording of `fixcast rec -c 'bash SCRIPT' --cols 200 --rows 50`, SCRIPT = {COMMANDS} commands drawn (seeded) from \
-         [{}], each after a colored prompt line; session folder vs the cast-v3 export under the zstd CLI",
+        "== size (recorded): one recording of `fixcast rec -c 'bash SCRIPT' --cols 200 --rows 50`, SCRIPT = {COMMANDS} commands drawn (seeded) from \
+         [{}], each after a colored prompt line; its outputs are this machine's, so the session differs from run to run",
         names.join(", ")
     );
-
     let home = tmp.path().join("home");
     let mut cmd = util::fixcast_cmd(
         fixcast,
@@ -79,7 +105,14 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
         .env("TERM", "xterm-256color")
         .current_dir(tmp.path());
     let rec = util::run_measured(&mut cmd, RECORD_LIMIT, "fixcast rec (size)")?;
-    let sessions = util::sessions(fixcast, &home)?;
+    println!("size: recorded in {:.2} s", rec.wall.as_secs_f64());
+    measure(fixcast, &home, tmp.path(), "recorded")
+}
+
+/// Measures the one session in `home` as stored fresh, compacted, and compacted and
+/// served, against zstd of its cast-v3 export; reports the served + compacted ratio.
+fn measure(fixcast: &Path, home: &Path, tmp: &Path, what: &str) -> anyhow::Result<()> {
+    let sessions = util::sessions(fixcast, home)?;
     let [s] = sessions.as_slice() else {
         bail!("expected one session, found {}", sessions.len());
     };
@@ -89,11 +122,11 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     let dir = home.join("sessions").join(&id);
     let folder = util::dir_bytes(&dir)?;
     let files = listing(&dir)?;
-    let cast = tmp.path().join("session.cast");
+    let cast = tmp.join("session.cast");
     util::output_of(
         &mut util::fixcast_cmd(
             fixcast,
-            &home,
+            home,
             &[
                 "export",
                 &id,
@@ -108,11 +141,11 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     )?;
     let cast_size = std::fs::metadata(&cast)?.len();
 
-    let z3 = zstd(&cast, &["-3"], tmp.path())?;
-    let z19 = zstd(&cast, &["-19"], tmp.path())?;
+    let z3 = zstd(&cast, &["-3"], tmp)?;
+    let z19 = zstd(&cast, &["-19"], tmp)?;
     let vs = |bytes: u64| {
         format!(
-            "{:.2}x of zstd -3, {:.2}x of zstd -19",
+            "{:.3}x of zstd -3, {:.3}x of zstd -19",
             bytes as f64 / z3.0 as f64,
             bytes as f64 / z19.0 as f64
         )
@@ -124,7 +157,7 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
         vs(folder)
     );
     println!(
-        "size: zstd -3 of the cast-v3 export {} ({} B), zstd -19 {} ({} B, {:.2}x of -3)",
+        "size: zstd -3 of the cast-v3 export {} ({} B), zstd -19 {} ({} B, {:.3}x of -3)",
         mb(z3.0),
         z3.0,
         mb(z19.0),
@@ -135,7 +168,7 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     // Compacted (as `rec` does in the background), then served (the player's segments
     // built, as the page opens it).
     let segments = |what: &str| -> anyhow::Result<usize> {
-        let server = Server::start(fixcast, &home, tmp.path())?;
+        let server = Server::start(fixcast, home, tmp)?;
         let (status, body) = http::get(
             server.addr,
             &format!("/api/sessions/{id}/segments"),
@@ -158,7 +191,7 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
         Ok(n)
     };
     let m = util::run_measured(
-        &mut util::fixcast_cmd(fixcast, &home, &["compact", &id]),
+        &mut util::fixcast_cmd(fixcast, home, &["compact", &id]),
         COMPACT_LIMIT,
         "fixcast compact",
     )?;
@@ -185,18 +218,33 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     crate::report::figure(
         "size",
         format!(
-            "bytes on disk, {COMMANDS}-command session (served + compacted folder vs v3 + zstd -3)"
+            "bytes on disk, {COMMANDS}-command session, {what} (served + compacted folder vs v3 + zstd -3)"
         ),
-        format!("{ratio:.2}x"),
-        format!("zstd -19: {:.2}x", z19.0 as f64 / z3.0 as f64),
+        format!("{ratio:.3}x"),
+        format!("zstd -19: {:.3}x", z19.0 as f64 / z3.0 as f64),
         "≤ 0.40x",
         Some(ratio <= 0.40),
     );
+    crate::report::figure(
+        "size",
+        format!(
+            "compaction of the {what} session ({} of cast)",
+            mb(cast_size)
+        ),
+        format!(
+            "{:.2} s, {:.2} s CPU, peak RSS {} MiB",
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            m.maxrss_kib / 1024
+        ),
+        format!("zstd -19: {:.2} s", z19.1),
+        "—",
+        None,
+    );
     println!(
-        "size: cast-v3 export uncompressed {} ({cast_size} B); terminal output {} ({output} B, dropped {dropped}); recorded in {:.2} s",
+        "size: cast-v3 export uncompressed {} ({cast_size} B); terminal output {} ({output} B, dropped {dropped})",
         mb(cast_size),
         mb(output),
-        rec.wall.as_secs_f64()
     );
     println!(
         "size: compression ratio (cast / stored): fixcast folder fresh {:.1}:1, served + compacted {:.1}:1, zstd -3 {:.1}:1",
@@ -210,15 +258,16 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
         &["-9", "--long=27"],
         &["-19", "--long=27"],
     ] {
-        let (bytes, secs) = zstd(&cast, args, tmp.path())?;
+        let (bytes, secs) = zstd(&cast, args, tmp)?;
         println!(
-            "size: zstd {:<13} {:>9} ({bytes} B); vs zstd -3 {:.2}x, vs fixcast served + compacted {:.2}x; compress {secs:.2} s",
+            "size: zstd {:<13} {:>9} ({bytes} B); vs zstd -3 {:.3}x, vs fixcast served + compacted {:.3}x; compress {secs:.2} s",
             args.join(" "),
             mb(bytes),
             bytes as f64 / z3.0 as f64,
             bytes as f64 / both as f64
         );
     }
+    std::fs::remove_file(&cast)?;
     Ok(())
 }
 
