@@ -227,10 +227,7 @@ fn measure(fixcast: &Path, home: &Path, tmp: &Path, what: &str) -> anyhow::Resul
     );
     crate::report::figure(
         "size",
-        format!(
-            "compaction of the {what} session ({} of cast)",
-            mb(cast_size)
-        ),
+        format!("compaction, {what} ({} of cast)", mb(cast_size)),
         format!(
             "{:.2} s, {:.2} s CPU, peak RSS {} MiB",
             m.wall.as_secs_f64(),
