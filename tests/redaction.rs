@@ -304,7 +304,7 @@ fn redact_drops_every_cache_of_the_old_recording() {
     let dir = home.path().join("sessions").join(id);
     // The cache holds the screens segments start from (a secret shown before one), and
     // segments are served from the recording.
-    let cache = ["segments.v2.json.zst", "segments.v2.bin"];
+    let cache = ["segments.v3.json.zst", "segments.v3.bin"];
     for f in cache {
         assert!(dir.join(f).is_file(), "no segments cached: {f}");
     }

@@ -5,6 +5,7 @@
 //! ./target/release/fixcast-bench all --ten-million      # adds the 10M-command index
 //! ./target/release/fixcast-bench throughput --runs 7
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
+//! ./target/release/fixcast-bench size [--record-fixture bench/data/size-session.cast.zst]
 //! ./target/release/fixcast-bench cut --runs 7 [--no-flood]
 //! ./target/release/fixcast-bench index [--commands 100000]
 //! ./target/release/fixcast-bench hints [--commands 100000]
@@ -15,8 +16,9 @@
 //!
 //! - `throughput`: `fixcast rec -c 'cat FILE'` vs util-linux `script` on ~135 MB of base64;
 //!   wall-time medians, ratio, MB/s, CPU, peak RSS, and a check that nothing was dropped.
-//! - `size`: a 2,000-command debugging session: session folder vs its cast-v3 export
-//!   under `zstd -3` (and a few other zstd settings).
+//! - `size`: a 2,000-command debugging session (a fixed recording kept in bench/data, and
+//!   a new one): session folder vs its cast-v3 export under `zstd -3` (and a few other
+//!   zstd settings).
 //! - `latency`: keystroke echo time in bash, bare vs under `fixcast rec`.
 //! - `index`: a seeded synthetic corpus of debugging commands (100k and 1M) indexed
 //!   through fixcast-indexer: build rate, size vs raw text, query latency p50/p99 over 50
@@ -101,12 +103,17 @@ struct Cli {
     what: Option<What>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 enum What {
     /// Recording a flood of output vs `script`
     Throughput,
     /// Stored size of a 2,000-command session vs zstd
-    Size,
+    Size {
+        /// Only record the bench's script once and write its cast-v3 export under
+        /// `zstd -19` to PATH (how bench/data/size-session.cast.zst was made)
+        #[arg(long, value_name = "PATH")]
+        record_fixture: Option<PathBuf>,
+    },
     /// Added keystroke echo latency
     Latency,
     /// Cutting recordings into commands, and `export --format txt`, vs `asciinema convert
@@ -173,7 +180,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     util::clean_up_on_signals();
-    let what = cli.what.unwrap_or(What::All);
+    let what = cli.what.clone().unwrap_or(What::All);
     let runs = cli.runs as usize;
     let t0 = Instant::now();
     let mut failed = Vec::new();
@@ -220,8 +227,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             throughput::run(&fixcast, cli.baseline.as_deref(), runs)
         });
     }
-    if all || what == What::Size {
-        section("size", &|| size::run(&fixcast));
+    match &what {
+        What::Size {
+            record_fixture: Some(out),
+        } => section("size", &|| size::record_fixture(&fixcast, out)),
+        What::Size { .. } | What::All => section("size", &|| size::run(&fixcast)),
+        _ => {}
     }
     match what {
         What::Cut { no_flood } => section("cut", &|| cut::run(&fixcast, runs, no_flood)),

@@ -1,6 +1,13 @@
-//! Size: a recorded 2,000-command debugging session, as fixcast stores it (fresh, once
-//! served, once compacted), against the same recording as a plain asciicast v3 file
-//! compressed by the `zstd` CLI.
+//! Size: a 2,000-command debugging session, as fixcast stores it (fresh, once
+//! compacted, compacted and served), against the same recording as a plain asciicast v3
+//! file compressed by the `zstd` CLI. Twice: a fixed session (one real recording of the
+//! bench's script, made once and kept in `bench/data/size-session.cast.zst`: the same
+//! bytes each run, the headline) and a new recording of the same script (another session
+//! each run: its outputs are the machine's).
+//!
+//! `fixcast-bench size --record-fixture PATH` records the script as the second row does
+//! and writes its cast-v3 export under `zstd -19` to PATH: how the fixture was made
+//! (bench/data/README.md).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,6 +25,10 @@ const RECORD_LIMIT: Duration = Duration::from_secs(300);
 const ZSTD_LIMIT: Duration = Duration::from_secs(180);
 const COMPACT_LIMIT: Duration = Duration::from_secs(300);
 const SERVE_LIMIT: Duration = Duration::from_secs(120);
+
+/// The fixed session: the cast-v3 export of one recording of the bench's script under
+/// `zstd -19`, made by `--record-fixture` (bench/data/README.md).
+const FIXTURE: &[u8] = include_bytes!("../data/size-session.cast.zst");
 
 /// (command, weight): what people type while debugging a box.
 const MIX: &[(&str, u64)] = &[
@@ -51,20 +62,78 @@ const OPTIONAL: &[(&str, u64, &str)] = &[
 const PROMPT_DIRS: &[&str] = &["/var/log", "/etc", "/root", "/tmp", "/srv/app"];
 
 pub fn run(fixcast: &Path) -> anyhow::Result<()> {
+    // The headline: one fixed session, the same bytes every run.
     let tmp = TempDir::new("size")?;
+    let cast = zstd::decode_all(FIXTURE).context("bench/data/size-session.cast.zst")?;
+    if cast.is_empty() {
+        bail!("bench/data/size-session.cast.zst is empty (make it: fixcast-bench size --record-fixture PATH)");
+    }
+    println!(
+        "== size (fixed session): one recording of the bench's script (as in the second row), made once and kept \
+         in bench/data/size-session.cast.zst ({} B; its cast-v3 export {} B, {} events); brought in by `fixcast import`, \
+         then compacted and served",
+        FIXTURE.len(),
+        cast.len(),
+        cast.iter().filter(|&&b| b == b'\n').count().saturating_sub(1)
+    );
+    let home = tmp.path().join("home");
+    let file = tmp.path().join("debug-session.cast");
+    std::fs::write(&file, &cast)?;
+    drop(cast);
+    let file_arg = file.display().to_string();
+    util::output_of(
+        &mut util::fixcast_cmd(fixcast, &home, &["import", &file_arg]),
+        RECORD_LIMIT,
+        "fixcast import (size)",
+    )?;
+    std::fs::remove_file(&file)?;
+    measure(fixcast, &home, tmp.path(), "fixed session")?;
+    drop(tmp);
+
+    // A real recording too: another session each run (its outputs are the machine's).
+    let tmp = TempDir::new("size-rec")?;
+    let home = tmp.path().join("home");
+    record(fixcast, &home, tmp.path(), false)?;
+    measure(fixcast, &home, tmp.path(), "recorded")
+}
+
+/// `size --record-fixture PATH`: records the script once, as `run`'s second row does (but
+/// in a minimal environment, so that `env` shows nothing of the caller's, and `ps aux`
+/// without the sandbox's own processes), and writes its cast-v3 export under `zstd -19`
+/// to `out`.
+pub fn record_fixture(fixcast: &Path, out: &Path) -> anyhow::Result<()> {
+    let tmp = TempDir::new("size-fixture")?;
+    let home = tmp.path().join("home");
+    record(fixcast, &home, tmp.path(), true)?;
+    let id = only_session(fixcast, &home)?;
+    let cast = tmp.path().join("session.cast");
+    export_cast(fixcast, &home, &id, &cast)?;
+    let mut cmd = Command::new("zstd");
+    cmd.args(["-q", "-f", "-19"]).arg(&cast).arg("-o").arg(out);
+    util::run_measured(&mut cmd, ZSTD_LIMIT, "zstd -19 (fixture)")?;
+    println!(
+        "size: wrote {} ({} B): zstd -19 of the cast-v3 export ({} B) of that recording",
+        out.display(),
+        std::fs::metadata(out)?.len(),
+        std::fs::metadata(&cast)?.len()
+    );
+    Ok(())
+}
+
+/// Records the bench's script into `home` with `fixcast rec`; `clean_env`: in a minimal
+/// environment instead of the caller's, `ps` filtered (for the fixture).
+fn record(fixcast: &Path, home: &Path, tmp: &Path, clean_env: bool) -> anyhow::Result<()> {
     let (script, names) = generate_script()?;
-    let script_path = tmp.path().join("debug-session.sh");
+    let script_path = tmp.join("debug-session.sh");
     std::fs::write(&script_path, script)?;
     println!(
-        "== size: one recording of `fixcast rec -c 'bash SCRIPT' --cols 200 --rows 50`, SCRIPT = {COMMANDS} commands drawn (seeded) from \
-         [{}], each after a colored prompt line; session folder vs the cast-v3 export under the zstd CLI",
+        "== size (recorded): one recording of `fixcast rec -c 'bash SCRIPT' --cols 200 --rows 50`, SCRIPT = {COMMANDS} commands drawn (seeded) from \
+         [{}], each after a colored prompt line; its outputs are this machine's, so the session differs from run to run",
         names.join(", ")
     );
-
-    let home = tmp.path().join("home");
     let mut cmd = util::fixcast_cmd(
         fixcast,
-        &home,
+        home,
         &[
             "rec",
             "-c",
@@ -75,11 +144,73 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
             "50",
         ],
     );
+    if clean_env {
+        // `ps aux` without the sandbox's own processes: their command lines carry its
+        // configuration, not to be kept in a file in the repository. Cut at the PTY's
+        // 200 columns as `ps` on the terminal is.
+        let bin = tmp.join("bin");
+        std::fs::create_dir_all(&bin)?;
+        let ps = bin.join("ps");
+        std::fs::write(
+            &ps,
+            "#!/bin/sh\nCOLUMNS=200 /usr/bin/ps \"$@\" | grep -v -E 'process_api|binary_backend|line_io_tools'\n",
+        )?;
+        std::fs::set_permissions(&ps, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        cmd.env_clear()
+            .env("FIXCAST_HOME", home)
+            .env("FIXCAST_NO_COMPACT", "1")
+            .env("HOME", tmp)
+            .env("LANG", "C.UTF-8")
+            .env(
+                "PATH",
+                format!(
+                    "{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    bin.display()
+                ),
+            );
+    }
     cmd.env("SHELL", "/bin/bash")
         .env("TERM", "xterm-256color")
-        .current_dir(tmp.path());
+        .current_dir(tmp);
     let rec = util::run_measured(&mut cmd, RECORD_LIMIT, "fixcast rec (size)")?;
-    let sessions = util::sessions(fixcast, &home)?;
+    println!("size: recorded in {:.2} s", rec.wall.as_secs_f64());
+    Ok(())
+}
+
+/// The id of the one session in `home`.
+fn only_session(fixcast: &Path, home: &Path) -> anyhow::Result<String> {
+    let sessions = util::sessions(fixcast, home)?;
+    let [s] = sessions.as_slice() else {
+        bail!("expected one session, found {}", sessions.len());
+    };
+    Ok(s["id"].as_str().context("session without id")?.to_owned())
+}
+
+/// `fixcast export ID --format cast-v3 -o OUT`.
+fn export_cast(fixcast: &Path, home: &Path, id: &str, out: &Path) -> anyhow::Result<()> {
+    util::output_of(
+        &mut util::fixcast_cmd(
+            fixcast,
+            home,
+            &[
+                "export",
+                id,
+                "--format",
+                "cast-v3",
+                "-o",
+                &out.display().to_string(),
+            ],
+        ),
+        Duration::from_secs(120),
+        "fixcast export",
+    )?;
+    Ok(())
+}
+
+/// Measures the one session in `home` as stored fresh, compacted, and compacted and
+/// served, against zstd of its cast-v3 export; reports the served + compacted ratio.
+fn measure(fixcast: &Path, home: &Path, tmp: &Path, what: &str) -> anyhow::Result<()> {
+    let sessions = util::sessions(fixcast, home)?;
     let [s] = sessions.as_slice() else {
         bail!("expected one session, found {}", sessions.len());
     };
@@ -89,30 +220,15 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     let dir = home.join("sessions").join(&id);
     let folder = util::dir_bytes(&dir)?;
     let files = listing(&dir)?;
-    let cast = tmp.path().join("session.cast");
-    util::output_of(
-        &mut util::fixcast_cmd(
-            fixcast,
-            &home,
-            &[
-                "export",
-                &id,
-                "--format",
-                "cast-v3",
-                "-o",
-                &cast.display().to_string(),
-            ],
-        ),
-        Duration::from_secs(120),
-        "fixcast export",
-    )?;
+    let cast = tmp.join("session.cast");
+    export_cast(fixcast, home, &id, &cast)?;
     let cast_size = std::fs::metadata(&cast)?.len();
 
-    let z3 = zstd(&cast, &["-3"], tmp.path())?;
-    let z19 = zstd(&cast, &["-19"], tmp.path())?;
+    let z3 = zstd(&cast, &["-3"], tmp)?;
+    let z19 = zstd(&cast, &["-19"], tmp)?;
     let vs = |bytes: u64| {
         format!(
-            "{:.2}x of zstd -3, {:.2}x of zstd -19",
+            "{:.3}x of zstd -3, {:.3}x of zstd -19",
             bytes as f64 / z3.0 as f64,
             bytes as f64 / z19.0 as f64
         )
@@ -124,7 +240,7 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
         vs(folder)
     );
     println!(
-        "size: zstd -3 of the cast-v3 export {} ({} B), zstd -19 {} ({} B, {:.2}x of -3)",
+        "size: zstd -3 of the cast-v3 export {} ({} B), zstd -19 {} ({} B, {:.3}x of -3)",
         mb(z3.0),
         z3.0,
         mb(z19.0),
@@ -135,7 +251,7 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     // Compacted (as `rec` does in the background), then served (the player's segments
     // built, as the page opens it).
     let segments = |what: &str| -> anyhow::Result<usize> {
-        let server = Server::start(fixcast, &home, tmp.path())?;
+        let server = Server::start(fixcast, home, tmp)?;
         let (status, body) = http::get(
             server.addr,
             &format!("/api/sessions/{id}/segments"),
@@ -158,7 +274,7 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
         Ok(n)
     };
     let m = util::run_measured(
-        &mut util::fixcast_cmd(fixcast, &home, &["compact", &id]),
+        &mut util::fixcast_cmd(fixcast, home, &["compact", &id]),
         COMPACT_LIMIT,
         "fixcast compact",
     )?;
@@ -185,18 +301,30 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
     crate::report::figure(
         "size",
         format!(
-            "bytes on disk, {COMMANDS}-command session (served + compacted folder vs v3 + zstd -3)"
+            "bytes on disk, {COMMANDS}-command session, {what} (served + compacted folder vs v3 + zstd -3)"
         ),
-        format!("{ratio:.2}x"),
-        format!("zstd -19: {:.2}x", z19.0 as f64 / z3.0 as f64),
+        format!("{ratio:.3}x"),
+        format!("zstd -19: {:.3}x", z19.0 as f64 / z3.0 as f64),
         "≤ 0.40x",
         Some(ratio <= 0.40),
     );
+    crate::report::figure(
+        "size",
+        format!("compaction, {what} ({} of cast)", mb(cast_size)),
+        format!(
+            "{:.2} s, {:.2} s CPU, peak RSS {} MiB",
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            m.maxrss_kib / 1024
+        ),
+        format!("zstd -19: {:.2} s", z19.1),
+        "—",
+        None,
+    );
     println!(
-        "size: cast-v3 export uncompressed {} ({cast_size} B); terminal output {} ({output} B, dropped {dropped}); recorded in {:.2} s",
+        "size: cast-v3 export uncompressed {} ({cast_size} B); terminal output {} ({output} B, dropped {dropped})",
         mb(cast_size),
         mb(output),
-        rec.wall.as_secs_f64()
     );
     println!(
         "size: compression ratio (cast / stored): fixcast folder fresh {:.1}:1, served + compacted {:.1}:1, zstd -3 {:.1}:1",
@@ -210,15 +338,16 @@ pub fn run(fixcast: &Path) -> anyhow::Result<()> {
         &["-9", "--long=27"],
         &["-19", "--long=27"],
     ] {
-        let (bytes, secs) = zstd(&cast, args, tmp.path())?;
+        let (bytes, secs) = zstd(&cast, args, tmp)?;
         println!(
-            "size: zstd {:<13} {:>9} ({bytes} B); vs zstd -3 {:.2}x, vs fixcast served + compacted {:.2}x; compress {secs:.2} s",
+            "size: zstd {:<13} {:>9} ({bytes} B); vs zstd -3 {:.3}x, vs fixcast served + compacted {:.3}x; compress {secs:.2} s",
             args.join(" "),
             mb(bytes),
             bytes as f64 / z3.0 as f64,
             bytes as f64 / both as f64
         );
     }
+    std::fs::remove_file(&cast)?;
     Ok(())
 }
 

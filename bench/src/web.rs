@@ -157,7 +157,7 @@ fn compare(
     }
     let commands_s = t.elapsed().as_secs_f64();
     let (store, sid) = (Store::open(home)?, id.parse::<SessionId>()?);
-    let cache = ["segments.v2.json.zst", "segments.v2.bin"]
+    let cache = ["segments.v3.json.zst", "segments.v3.bin"]
         .iter()
         .map(|f| std::fs::metadata(store.session(&sid).derived_path(f)).map_or(0, |m| m.len()))
         .sum::<u64>();

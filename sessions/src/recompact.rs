@@ -30,13 +30,22 @@ use crate::id::SessionId;
 use crate::meta::{SessionMeta, Status};
 use crate::store::{Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};
 
-/// zstd level of a compacted recording: compresses at a few MB/s, decompresses as fast
-/// as any other level.
-pub const LEVEL: i32 = 19;
+/// zstd level of a compacted recording: the strongest (`--ultra -22`'s optimal parser),
+/// its window capped (below); compresses at 2-5 MB/s, decompresses as fast as any level.
+/// On the size bench's sessions it is 2-3% smaller than level 19 with the same window.
+pub const LEVEL: i32 = 22;
+/// Output of long runs of one byte (`yes`, a progress bar's padding) is where level 22
+/// does worse than 19 (15% on such a recording) and than the live level 12 even: a
+/// rewrite no smaller than the recording is made again at this level.
+pub const FALLBACK_LEVEL: i32 = 19;
 /// An 8 MiB window, the live recording's: every reader of a frame (an export, the web's
 /// segments) holds that much to decode it, and a 16 MiB one took a streamed export of a
 /// compacted session from 24 to 38 MiB, for no gain in size on the bench's session.
 pub const WINDOW_LOG: u32 = 23;
+/// Level 22's match tables are sized for its 128 MiB window (hash 2^25, chain 2^27:
+/// 640 MiB); for an 8 MiB one these find the same matches in about 100 MiB.
+const HASH_LOG: u32 = 23;
+const CHAIN_LOG: u32 = 24;
 /// The tag of the trailer that marks a file as compacted.
 pub const COMPACTED_TAG: &[u8] = b"fixcast-compacted:";
 /// The temp files of compactions start with this (then the compactor's pid).
@@ -149,10 +158,21 @@ impl Store {
         let mtime = fs::metadata(&path)
             .and_then(|m| m.modified())
             .map_err(Error::io(&path))?;
-        let frames = rewrite(&path, temp.file()?, &temp.path, id, key.cast_size)?;
+        let mut frames = rewrite(&path, temp.file()?, &temp.path, id, key.cast_size, LEVEL)?;
         let size = |t: &TempFile| -> Result<u64> {
             Ok(t.file()?.metadata().map_err(Error::io(&t.path))?.len())
         };
+        if size(&temp)? >= key.cast_size {
+            temp.truncate()?;
+            frames = rewrite(
+                &path,
+                temp.file()?,
+                &temp.path,
+                id,
+                key.cast_size,
+                FALLBACK_LEVEL,
+            )?;
+        }
         if size(&temp)? >= key.cast_size {
             // A tiny recording (a few hundred bytes) gains nothing: it is kept as it is,
             // the trailer after it, so that it too is done once.
@@ -232,6 +252,15 @@ impl TempFile {
         Ok(Some(temp))
     }
 
+    /// Empties the temp file for another rewrite.
+    fn truncate(&self) -> Result<()> {
+        let mut f = self.file()?;
+        f.set_len(0)
+            .and_then(|_| f.seek(SeekFrom::Start(0)))
+            .map(|_| ())
+            .map_err(Error::io(&self.path))
+    }
+
     fn file(&self) -> Result<&File> {
         self.file
             .as_ref()
@@ -293,11 +322,13 @@ impl<W: Write> Write for Counted<W> {
 
 type Encoder<'a> = zstd::stream::write::Encoder<'static, Counted<BufWriter<&'a File>>>;
 
-fn frame_encoder(out: Counted<BufWriter<&File>>) -> io::Result<Encoder<'_>> {
+fn frame_encoder(out: Counted<BufWriter<&File>>, level: i32) -> io::Result<Encoder<'_>> {
     use zstd::stream::raw::CParameter;
-    let mut enc = zstd::stream::write::Encoder::new(out, LEVEL)?;
+    let mut enc = zstd::stream::write::Encoder::new(out, level)?;
     for p in [
         CParameter::WindowLog(WINDOW_LOG),
+        CParameter::HashLog(HASH_LOG),
+        CParameter::ChainLog(CHAIN_LOG),
         CParameter::EnableLongDistanceMatching(true),
         CParameter::ChecksumFlag(true),
     ] {
@@ -308,20 +339,22 @@ fn frame_encoder(out: Counted<BufWriter<&File>>) -> io::Result<Encoder<'_>> {
 
 /// Ends the frame and begins the next behind its mark (at its new offset), after an
 /// event at `last` µs.
-fn next_frame(enc: Encoder<'_>, last: u64) -> io::Result<Encoder<'_>> {
+fn next_frame(enc: Encoder<'_>, last: u64, level: i32) -> io::Result<Encoder<'_>> {
     let mut sink = enc.finish()?;
     let mark = seek_mark(last, sink.written);
     sink.write_all(&mark)?;
-    frame_encoder(sink)
+    frame_encoder(sink, level)
 }
 
-/// Writes the recording at `path` into `out` frame for frame; the number of frames.
+/// Writes the recording at `path` into `out` frame for frame at zstd `level`; the
+/// number of frames.
 fn rewrite(
     path: &Path,
     out: &File,
     out_path: &Path,
     id: &SessionId,
     from_size: u64,
+    level: i32,
 ) -> Result<usize, CompactError> {
     let io = |e| Error::io(out_path)(e);
     let damaged = |reason: String| CompactError::Damaged {
@@ -338,7 +371,7 @@ fn rewrite(
         out: BufWriter::with_capacity(1 << 20, out),
         written: 0,
     };
-    let mut enc = frame_encoder(sink).map_err(io)?;
+    let mut enc = frame_encoder(sink, level).map_err(io)?;
     enc.write_all(line.as_bytes()).map_err(io)?;
     let (mut events, mut frames, mut last) = (0u64, 1usize, 0u64);
     loop {
@@ -349,7 +382,7 @@ fn rewrite(
             if ev.is_some() && before > events {
                 break;
             }
-            enc = next_frame(enc, last).map_err(io)?;
+            enc = next_frame(enc, last, level).map_err(io)?;
             frames += 1;
         }
         let Some(ev) = ev else { break };

@@ -255,3 +255,33 @@ fn a_tiny_recording_is_kept_as_it_is_and_marked_done() {
     assert!(back.damage.is_empty() && back.events == evs);
     assert_eq!(store.compact(&id).unwrap(), Compacted::Already);
 }
+
+#[test]
+fn a_recording_of_long_runs_is_compacted_too() {
+    // `yes`-like output, where level 22 does worse than the live level 12: level 19
+    // does better, so the recording still shrinks.
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(home.path()).unwrap();
+    let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
+    let mut w = store.create(&meta, &header()).unwrap();
+    let evs: Vec<Event> = (0..12_000u64)
+        .map(|i| {
+            let line = format!("{i:06} {}\r\n", "y".repeat((i % 300) as usize));
+            Event::new(1_000 * (i + 1), EventKind::Output(line))
+        })
+        .collect();
+    for (i, ev) in evs.iter().enumerate() {
+        if i > 0 && i % 2000 == 0 {
+            w.set_fast(i % 4000 == 0).unwrap();
+        }
+        w.write(ev).unwrap();
+    }
+    w.finish().unwrap();
+    meta.status = Status::Complete;
+    store.save_meta(&meta).unwrap();
+    let Compacted::Done { before, after, .. } = store.compact(&meta.id).unwrap() else {
+        panic!("not compacted");
+    };
+    assert!(after < before, "{after} of {before}");
+    assert_eq!(read_cast(&store.cast_path(&meta.id)).unwrap().events, evs);
+}

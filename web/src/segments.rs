@@ -5,9 +5,13 @@
 //! and replays at most [`SEGMENT_BYTES`] of output, wherever it lands.
 //!
 //! Segments are derived data, cached where the store keeps a session's caches
-//! ([`Session::derived_path`]) in `segments.v2.json.zst` (the index) and `segments.v2.bin`
-//! (the segments' snapshots, zstd, [`SNAPSHOT_GROUP`] to a frame): only what cannot be
-//! had cheaply again. A segment's
+//! ([`Session::derived_path`]) in `segments.v3.json.zst` (the index) and `segments.v3.bin`
+//! (the segments' snapshots): only what cannot be had cheaply again. A snapshot is a
+//! zstd frame of its own, compressed against the recording's text just before its
+//! segment ([`PREFIX_BYTES`] of it, as a zstd prefix): a screen shows what was just
+//! printed, so most of it is a match into that text and a snapshot costs tens of bytes
+//! instead of hundreds. A request decodes that text anyway on its way to the segment's
+//! first event. A segment's
 //! events stay in the recording: the index says which zstd frame its first event is in
 //! (its seek mark's offset, see `fixcast_sessions::frame_marks`) and how many events of
 //! that frame come before it, and a request decodes them from there. The cache is keyed
@@ -37,20 +41,25 @@ use crate::access::{blocking, load, session_commands};
 mod read;
 use crate::error::{Error, Result};
 use crate::AppState;
-use read::read_segment;
+use read::{pack_snapshots, read_segment};
 
 /// Output a segment holds before the next one starts: a seek replays at most this much
 /// in the browser (a few milliseconds) and downloads about as much.
 pub const SEGMENT_BYTES: usize = 512 * 1024;
 
-const VERSION: u32 = 2;
-const INDEX_FILE: &str = "segments.v2.json.zst";
-const DATA_FILE: &str = "segments.v2.bin";
-/// Snapshots are compressed this many together (neighbouring screens share most of
-/// their text: the same prompt, the same listings), strongly: a request decompresses
-/// one group, a few hundred KiB at most.
+const VERSION: u32 = 3;
+const INDEX_FILE: &str = "segments.v3.json.zst";
+const DATA_FILE: &str = "segments.v3.bin";
+/// The caches of earlier versions, removed when this one is built.
+const OLD_FILES: &[&str] = &["segments.v2.json.zst", "segments.v2.bin"];
+/// A snapshot of a damaged recording (read event by event, no text to lean on) is
+/// compressed with this many others (neighbouring screens share most of their text).
 const SNAPSHOT_GROUP: usize = 16;
 const SNAPSHOT_LEVEL: i32 = 19;
+/// The recording's text (of the same frame) before a segment that its snapshot is
+/// compressed against: a 200x50 screen is a few KiB of it, and indexing more costs the
+/// build time (at level 19, about 10 ms for 64 KiB).
+pub(crate) const PREFIX_BYTES: u64 = 64 << 10;
 /// What a segment request reads of the recording at a time.
 const READ_BYTES: usize = 256 << 10;
 
@@ -88,6 +97,10 @@ struct Entry {
     text_at: Option<u64>,
     #[serde(default)]
     base: u64,
+    /// How much of the frame's text before `text_at` the snapshot was compressed
+    /// against (a zstd prefix); 0: none.
+    #[serde(default)]
+    prefix: u64,
 }
 
 /// Segments built or read in this process, and one build at a time.
@@ -328,6 +341,19 @@ fn cut(
 }
 
 fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
+    for old in OLD_FILES {
+        let _ = std::fs::remove_file(session.derived_path(old));
+    }
+    match build_with(session, key.clone(), true)? {
+        Some(b) => Ok(b),
+        // Damaged, or its text not as the index would say: snapshots on their own.
+        None => Ok(build_with(session, key, false)?.expect("no prefixes, no retry")),
+    }
+}
+
+/// Builds the segments, their snapshots compressed against the recording's text before
+/// them when `prefixed`; `None` if that turned out not to hold (a damaged recording).
+fn build_with(session: Session<'_>, key: CacheKey, prefixed: bool) -> Result<Option<Built>> {
     // The store's reader: whole events, as far as they go past any damage.
     let mut reader = session.cast_reader()?;
     let tracked = reader.track_lines();
@@ -340,24 +366,28 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
     let (term_cols, term_rows) = (cols, rows);
     let data = session.derived_path(DATA_FILE);
     // (start, first event, its snapshot's place in its group) of each segment, and
-    // where each group of snapshots is in the data file.
+    // where each group of snapshots is in the data file (with the prefix it was
+    // compressed against, when one is).
     let mut cuts: Vec<(f64, u64, u64, u64)> = Vec::new();
-    let mut groups: Vec<(u64, u64)> = Vec::new();
+    let mut groups: Vec<(u64, u64, u64)> = Vec::new();
     let mut events = 0u64;
-    // (where its line is in its frame, the time before it) of the event just read, of
-    // the first one, and of each segment's first but the first's.
-    let current = std::cell::Cell::new((0u64, 0u64));
+    // (where its line is in its frame, the time before it, its frame and that frame's
+    // offset) of the event just read, of the first one, and of each segment's first but
+    // the first's.
+    let current = std::cell::Cell::new((0u64, 0u64, 0usize, 0u64));
     let (mut first_place, mut last_time) = ((0u64, 0u64), 0u64);
     let mut starts: Vec<(u64, u64)> = Vec::new();
+    let mut prefixes = prefixed.then(|| read::Prefixes::new(session.cast_path()));
+    // The prefix of the segment begun last (its snapshot is packed once it is flushed).
+    let mut pending: Vec<u8> = Vec::new();
     // Written whole or not at all: a panic in `vt100` leaves no half-written file.
     let duration = write_atomic_with(&data, |out| {
         let mut group = String::new();
         let mut written = 0u64;
-        let mut pack = |group: &mut String| -> Result<()> {
-            let packed =
-                zstd::encode_all(group.as_bytes(), SNAPSHOT_LEVEL).map_err(io_err(&data))?;
+        let mut pack = |group: &mut String, prefix: &[u8]| -> Result<()> {
+            let packed = pack_snapshots(group.as_bytes(), prefix).map_err(io_err(&data))?;
             out.write_all(&packed).map_err(io_err(&data))?;
-            groups.push((written, packed.len() as u64));
+            groups.push((written, packed.len() as u64, prefix.len() as u64));
             written += packed.len() as u64;
             group.clear();
             Ok(())
@@ -369,7 +399,11 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
                 let Some((ev, at)) = reader.next_event_at()? else {
                     return Ok(None);
                 };
-                current.set((at, last_time));
+                // The last frame begun at or before it holds it (see `frames` below).
+                let begun = reader.decoder().frames();
+                let k = begun.partition_point(|f| f.0 <= events);
+                let (frame, offset) = if k == 0 { (0, 0) } else { (k, begun[k - 1].1) };
+                current.set((at, last_time, frame, offset));
                 if events == 0 {
                     first_place = (at, 0);
                 }
@@ -379,22 +413,50 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
             },
             |seg| {
                 // Flushed as the next segment begins, at the event just read.
-                starts.push(current.get());
+                let (text_at, base, frame, offset) = current.get();
+                starts.push((text_at, base));
                 let at = group.len() as u64;
                 group.push_str(&seg.snapshot);
                 cuts.push((seg.start, seg.first, at, seg.snapshot.len() as u64));
-                if cuts.len().is_multiple_of(SNAPSHOT_GROUP) {
-                    pack(&mut group)?;
+                match prefixes.as_mut() {
+                    Some(p) => {
+                        pack(&mut group, &pending)?;
+                        // The text before the segment begun now, for its snapshot.
+                        pending.clear();
+                        if !p.before(frame, offset, text_at, &mut pending) {
+                            return Err(Error::Store(fixcast_sessions::Error::Unreadable {
+                                id: String::new(),
+                                what: "cut into segments",
+                                reason: NO_PREFIX.into(),
+                            }));
+                        }
+                    }
+                    None if cuts.len().is_multiple_of(SNAPSHOT_GROUP) => {
+                        pack(&mut group, &[])?;
+                    }
+                    None => {}
                 }
                 Ok(())
             },
         )?;
         if !group.is_empty() {
-            pack(&mut group)?;
+            pack(&mut group, &[])?;
         }
         Ok::<_, Error>(duration)
-    })?;
+    });
+    let duration = match duration {
+        Err(Error::Store(fixcast_sessions::Error::Unreadable { reason, .. }))
+            if reason == NO_PREFIX =>
+        {
+            return Ok(None);
+        }
+        d => d?,
+    };
     let fast = tracked && reader.damage().is_empty();
+    if prefixed && !fast {
+        return Ok(None);
+    }
+    let per_group = if prefixed { 1 } else { SNAPSHOT_GROUP };
     // Each frame as (events before it, its offset); the file's start is frame 0.
     let mut frames = vec![(0u64, 0u64)];
     frames.extend_from_slice(reader.decoder().frames());
@@ -406,7 +468,7 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
         .map(|(i, (&(start, first, within, size), end))| {
             // The last frame begun at or before its first event holds it.
             let frame = frames.partition_point(|f| f.0 <= first) - 1;
-            let (offset, len) = groups[i / SNAPSHOT_GROUP];
+            let (offset, len, prefix) = groups[i / per_group];
             let (text_at, base) = match i {
                 0 => first_place,
                 _ => starts[i - 1],
@@ -423,6 +485,7 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
                 at: frames[frame].1,
                 skip: first - frames[frame].0,
                 count: end - first,
+                prefix,
             }
         })
         .collect();
@@ -435,8 +498,12 @@ fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
         segments,
     };
     write_index(&session.derived_path(INDEX_FILE), &built)?;
-    Ok(built)
+    Ok(Some(built))
 }
+
+/// What a build that found the recording's text not as its reader said fails with,
+/// to be built again without prefixes.
+const NO_PREFIX: &str = "the recording's text is not where its events are";
 
 /// The index, as compressed JSON (a long session's is tens of KiB of numbers).
 fn write_index(path: &FsPath, built: &Built) -> Result<()> {

@@ -499,7 +499,7 @@ async fn a_session_the_emulator_panics_on_is_a_422_and_the_rest_goes_on() {
     assert!(!w
         .store
         .dir(&id.parse().unwrap())
-        .join("segments.v2.json.zst")
+        .join("segments.v3.json.zst")
         .exists());
     let r = get(&a, &format!("/api/sessions/{}/segments", w.id)).await;
     assert_eq!(r.status, StatusCode::OK);
