@@ -83,6 +83,14 @@ fn value() -> String {
     format!(r#"(?:"({IN_DOUBLE}+)|'({IN_SINGLE}+)|([[^,]&&{WORD}]+))"#)
 }
 
+/// [`value`] that is not a path: the shell's own `PWD=/root` and `OLDPWD=/tmp` (every
+/// `env`) hold directories, not passwords.
+fn value_not_path() -> String {
+    format!(
+        r#"(?:"([[^/]&&{IN_DOUBLE}]{IN_DOUBLE}*)|'([[^/]&&{IN_SINGLE}]{IN_SINGLE}*)|([[^,/]&&{WORD}][[^,]&&{WORD}]*))"#
+    )
+}
+
 pub(super) fn builtin() -> Vec<Detector> {
     let d = |kind, re: &str, group| Detector {
         kind,
@@ -118,7 +126,11 @@ pub(super) fn builtin() -> Vec<Detector> {
         ),
         d(
             "password",
-            &format!(r#"(?i)(?:pass(?:word|wd)|pwd)["']?\s*[:=]\s*{}"#, value()),
+            &format!(
+                r#"(?i)(?:pass(?:word|wd)["']?\s*[:=]\s*{}|pwd["']?\s*[:=]\s*{})"#,
+                value(),
+                value_not_path()
+            ),
             1,
         ),
         d(

@@ -293,3 +293,14 @@ fn a_secret_ends_where_the_shell_word_ends() {
         "export API_TOKEN=[REDACTED:github-token]; echo $API_TOKEN"
     );
 }
+
+/// `env` prints the shell's working directories as `PWD=/root` and `OLDPWD=/tmp`: they
+/// were redacted as passwords in every recorded `env` (seen in the size bench's
+/// recording). A `*_PWD` holding a secret still is.
+#[test]
+fn the_working_directory_is_not_a_password() {
+    let text = "PWD=/root\nOLDPWD=/tmp/x\n";
+    assert_eq!(redact(text), text);
+    let out = redact("DB_PWD=hunter2hunter2\npwd: 'hunter2hunter2'\n");
+    assert!(!out.contains("hunter2"), "{out}");
+}
