@@ -407,8 +407,9 @@ fn text_query_in(
 }
 
 /// A phrase of several words in one field: each word by its core (or its only atom),
-/// which sit at the word's position; in output, a word indexed by its atoms alone is
-/// those atoms, in order.
+/// which sit at the word's position; in output, a word of several atoms is those atoms,
+/// in order: output indexes a word glued to one with a digit (`13,"/payload.sh`, a CSV
+/// line) by its atoms alone, so its core (`payload.sh`) may not be there.
 fn phrase_terms(
     field: Field,
     text: &str,
@@ -417,7 +418,7 @@ fn phrase_terms(
 ) -> Vec<(usize, TTerm)> {
     ws.iter()
         .flat_map(|w| {
-            if output && atoms_only(text, w) {
+            if output && (w.atoms.len() > 1 || atoms_only(text, w)) {
                 w.atoms
                     .iter()
                     .enumerate()

@@ -633,3 +633,38 @@ fn a_hit_keeps_its_times() {
     assert!((h.duration - 2.376544).abs() < 1e-9, "{}", h.duration);
     assert_eq!(h.started.unix_timestamp(), 1_777_000_754);
 }
+
+/// A word glued to one with a digit in output (a CSV line of `mactime`) is indexed by its
+/// atoms alone: a phrase naming it by its core (`payload.sh`) found nothing once the
+/// stemmed copy no longer held every word (the demo's `"payload.sh (deleted)"`).
+#[test]
+fn a_phrase_finds_a_word_output_glued_to_digits() {
+    let sessions = vec![session(
+        "a",
+        vec![
+            cmd(
+                1,
+                "mactime -b body.txt -d",
+                "Tue Dec 01 2026 18:12:58,70,macb,r/rrw-r--r--,0,0,13,\"/payload.sh (deleted)\"\n",
+                Some(0),
+            ),
+            cmd(
+                2,
+                "debugfs -R 'write payload.sh payload.sh' disk.img",
+                "Allocated inode: 13\n",
+                Some(0),
+            ),
+        ],
+    )];
+    let i = index_of(&sessions);
+    for q in [
+        "\"payload.sh (deleted)\"",
+        "out:\"payload.sh (deleted)\"",
+        "out:\"/payload.sh (deleted)\"",
+    ] {
+        let seqs: Vec<u32> = search(&i, q).iter().map(|h| h.seq).collect();
+        assert_eq!(seqs, vec![1], "{q}");
+    }
+    // Still a phrase: the words in another order are not it.
+    assert!(search(&i, "out:\"(deleted) payload.sh\"").is_empty());
+}
