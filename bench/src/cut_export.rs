@@ -4,10 +4,8 @@
 //! and every run. `FIXCAST_BASE=path` adds another fixcast binary (say, the last
 //! release) as a third candidate, over the same session.
 //!
-//! A child's peak RSS (`wait4`) starts from this process's own high-water mark: Linux
-//! carries the memory map's peak over `exec`. So this runs before the bench reads a
-//! whole recording itself, and a peak no higher than the bench's own is told as not
-//! measured rather than quoted.
+//! Each runs under GNU `time` (see [`util::run_measured_rss`]): a child's own `wait4`
+//! peak would start from this bench's.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,6 +56,7 @@ pub fn measure(
     name: &str,
     headline: bool,
 ) -> anyhow::Result<()> {
+    util::require_gnu_time()?;
     let dir = cast.parent().unwrap_or(Path::new("."));
     let out = dir.join(format!("{id}.export.txt"));
     let base = std::env::var_os("FIXCAST_BASE")
@@ -70,9 +69,10 @@ pub fn measure(
         c
     };
     for _ in 0..runs {
-        ours.push(util::run_measured(
+        ours.push(util::run_measured_rss(
             &mut export(fixcast),
             RUN_LIMIT,
+            dir,
             "fixcast export",
         )?);
         if let Some(a) = asciinema {
@@ -80,22 +80,24 @@ pub fn measure(
             let _ = std::fs::remove_file(&conv);
             let mut c = Command::new(a);
             c.args(["convert", "-f", "txt"]).arg(cast).arg(&conv);
-            theirs.push(util::run_measured(&mut c, RUN_LIMIT, "asciinema convert")?);
+            theirs.push(util::run_measured_rss(
+                &mut c,
+                RUN_LIMIT,
+                dir,
+                "asciinema convert",
+            )?);
         }
         if let Some(b) = &base {
-            based.push(util::run_measured(
+            based.push(util::run_measured_rss(
                 &mut export(b),
                 RUN_LIMIT,
+                dir,
                 "base fixcast export",
             )?);
         }
     }
     let text = std::fs::metadata(&out).map_or(0, |m| m.len());
-    let own = own_peak_mib();
-    let rss_of = |r: &Runs| {
-        let m = median_f64(&r.rss_mib);
-        (m > own + 1.0).then_some(m)
-    };
+    let rss_of = |r: &Runs| (!r.rss_mib.is_empty()).then(|| median_f64(&r.rss_mib));
     println!(
         "cut: {name}: export --format txt ({}, load {}), medians of {runs}:",
         util::mb(text),
@@ -127,14 +129,6 @@ pub fn measure(
             cpu / median_f64(&based.cpu),
         );
     }
-    if [&ours, &theirs, &based]
-        .iter()
-        .any(|r| !r.rss_mib.is_empty() && rss_of(r).is_none())
-    {
-        println!(
-            "cut:   (a peak RSS at or under this bench's own, {own:.1} MiB, is not measured: it is this process's, carried over exec)"
-        );
-    }
     if !headline {
         return Ok(());
     }
@@ -162,28 +156,12 @@ pub fn measure(
     crate::report::figure(
         "cut",
         format!("recording → text (`export --format txt`), {name}, peak RSS"),
-        rss.map_or(format!("not measured (≤ {own:.0} MiB)"), |r| {
-            format!("{r:.1} MiB")
+        rss.map_or("not measured".to_owned(), |r| format!("{r:.1} MiB")),
+        rss_of(&theirs).map_or("asciinema 3 not found".to_owned(), |r| {
+            format!("asciinema 3: {r:.1} MiB")
         }),
-        match (theirs.rss_mib.is_empty(), rss_of(&theirs)) {
-            (true, _) => "asciinema 3 not found".to_owned(),
-            (false, Some(r)) => format!("asciinema 3: {r:.1} MiB"),
-            (false, None) => format!("asciinema 3: not measured (≤ {own:.0} MiB)"),
-        },
         "≤ 32 MiB (streamed)",
         rss.map(|r| r <= 32.0),
     );
     Ok(())
-}
-
-/// This process's peak RSS (`VmHWM`), MiB.
-fn own_peak_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
 }

@@ -299,6 +299,62 @@ pub fn load_average() -> String {
     )
 }
 
+/// Runs `cmd` through GNU `time -f %M` (see [`via_time`]), with its peak RSS from
+/// there, and its wall and CPU time as [`run_measured`] has them; `scratch`: a folder
+/// for time's report.
+pub fn run_measured_rss(
+    cmd: &mut Command,
+    limit: Duration,
+    scratch: &Path,
+    what: &str,
+) -> anyhow::Result<Measured> {
+    let report = scratch.join("maxrss.txt");
+    let _ = std::fs::remove_file(&report);
+    let mut m = run_measured(&mut via_time(cmd, &report), limit, what)?;
+    let text = std::fs::read_to_string(&report)
+        .with_context(|| format!("{TIME} wrote no {}", report.display()))?;
+    // The figure is the last line ("Command exited with…" may come before it).
+    m.maxrss_kib = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .with_context(|| format!("{TIME}: expected a peak RSS in KiB, got {text:?}"))?;
+    Ok(m)
+}
+
+/// GNU time, the small process between the bench and each candidate.
+const TIME: &str = "/usr/bin/time";
+
+/// A clear error when GNU time, through which peak RSS is measured, is missing.
+pub fn require_gnu_time() -> anyhow::Result<()> {
+    if !Path::new(TIME).exists() {
+        bail!("{TIME} not found: install GNU time (`apt-get install time`); the candidates' peak RSS is measured through it");
+    }
+    Ok(())
+}
+
+/// `cmd` run by GNU `time -f %M -o report`. A child's `wait4` peak RSS starts from its
+/// parent's: Linux carries the pre-exec memory map's high-water mark over `exec`, and a
+/// forked (or vforked) child's is the bench's own. The bench holds megabytes (the flood's
+/// generator, serde, asciinema's finder), so measured directly, a candidate smaller than
+/// that reads as the bench's size (script read 8 MiB, its own peak is about 3). `time`
+/// is small: its child's figure is the candidate's.
+fn via_time(cmd: &Command, report: &Path) -> Command {
+    let mut t = Command::new(TIME);
+    t.arg("-f").arg("%M").arg("-o").arg(report).arg("--");
+    t.arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        t.current_dir(dir);
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
