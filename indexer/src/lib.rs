@@ -59,6 +59,8 @@ mod writer;
 #[cfg(test)]
 mod fix_tests;
 #[cfg(test)]
+mod output_tests;
+#[cfg(test)]
 mod ranked_tests;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
 
 use crate::{parse, CommandIndex, Hit, ParseContext, WriterOptions};
 
-fn cmd(seq: u32, command: &str, output: &str, exit: Option<i32>) -> CommandRecord {
+pub(crate) fn cmd(seq: u32, command: &str, output: &str, exit: Option<i32>) -> CommandRecord {
     let start = f64::from(seq);
     let mut c = CommandRecord::new(
         seq,
@@ -20,7 +20,7 @@ fn cmd(seq: u32, command: &str, output: &str, exit: Option<i32>) -> CommandRecor
     c
 }
 
-fn session(title: &str, cmds: Vec<CommandRecord>) -> (SessionMeta, Vec<CommandRecord>) {
+pub(crate) fn session(title: &str, cmds: Vec<CommandRecord>) -> (SessionMeta, Vec<CommandRecord>) {
     let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
     meta.title = Some(title.into());
     meta.host = "node1".into();
@@ -113,7 +113,7 @@ fn corpus() -> Vec<(SessionMeta, Vec<CommandRecord>)> {
 }
 
 /// An index with the sessions it holds, whose output text the snippets are made from.
-struct Indexed {
+pub(crate) struct Indexed {
     index: CommandIndex,
     sessions: Vec<(SessionMeta, Vec<CommandRecord>)>,
 }
@@ -126,7 +126,7 @@ impl std::ops::Deref for Indexed {
     }
 }
 
-fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> Indexed {
+pub(crate) fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> Indexed {
     let index = CommandIndex::in_ram();
     let mut w = index.writer(WriterOptions::default()).unwrap();
     for (m, c) in sessions {
@@ -140,7 +140,7 @@ fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> Indexed {
     }
 }
 
-fn search(index: &Indexed, q: &str) -> Vec<Hit> {
+pub(crate) fn search(index: &Indexed, q: &str) -> Vec<Hit> {
     let q = parse(q, &ParseContext::default()).unwrap_or_else(|e| panic!("{q}: {e}"));
     index.index.search(&q, 20, &index.sessions).unwrap()
 }
@@ -477,59 +477,6 @@ fn an_error_is_found_by_its_other_names() {
         .all(|h| h.partial));
 }
 
-#[test]
-fn output_words_with_digits_are_found_as_typed_by_their_pieces() {
-    let i = index_of(&[session(
-        "upstream down",
-        vec![
-            cmd(
-                1,
-                "tail -n1 /var/log/nginx/error.log",
-                "nginx[4321]: connect() to 10.0.3.17:8443 failed (111: Connection refused)",
-                Some(0),
-            ),
-            cmd(
-                2,
-                "tail -n1 app.log",
-                "app[77]: upstream 10.0.3.170:80 is down",
-                Some(0),
-            ),
-            cmd(
-                3,
-                "dmesg | tail -n1",
-                "[  812.004113] EXT4-fs error (device sda1)",
-                Some(0),
-            ),
-            cmd(
-                4,
-                "tail -n1 access.log",
-                "GET http://10.0.9.9:8080/healthz 200",
-                Some(0),
-            ),
-        ],
-    )]);
-    let seqs = |q: &str| search(&i, q).iter().map(|h| h.seq).collect::<Vec<_>>();
-    assert_eq!(seqs("out:10.0.3.17"), vec![1]);
-    assert_eq!(seqs("out:10.0.3.17:8443"), vec![1]);
-    assert_eq!(seqs("out:\":8443\""), vec![1]);
-    assert_eq!(seqs("out:nginx[4321]:"), vec![1]);
-    assert_eq!(seqs("\"to 10.0.3.17:8443 failed\""), vec![1]);
-    assert_eq!(seqs("\"812.004113] EXT4-fs error\""), vec![3]);
-    assert_eq!(seqs("out:10.0.3.170"), vec![2]);
-    assert!(seqs("out:10.0.3.18").is_empty());
-    // An address inside a URL is found as typed.
-    assert_eq!(seqs("out:10.0.9.9"), vec![4]);
-    // The snippet highlights the address.
-    let hit = &search(&i, "out:10.0.3.17")[0];
-    let lit: Vec<&str> = hit
-        .snippet
-        .highlights
-        .iter()
-        .map(|r| &hit.snippet.text[r.clone()])
-        .collect();
-    assert!(lit.contains(&"10.0.3.17"), "{lit:?}");
-}
-
 /// A bulk build commits a batch at a time while the merge policy merges segments in
 /// the background; it still ends in one segment with everything in it. (The race the
 /// 10M bench hit, a final merge naming segments a background merge was taking, did not
@@ -557,67 +504,6 @@ fn a_bulk_build_ends_in_one_segment_while_merges_run() {
     assert_eq!(search(&index, "number59").len(), 1);
 }
 
-/// The output is not kept in the index (the sessions' commands caches hold it): the doc
-/// store stays small however much output there is, and the snippets still show it,
-/// made from the output the caller hands the search.
-#[test]
-fn output_is_not_stored_and_snippets_come_from_the_sessions() {
-    let mut x: u64 = 42;
-    let words: Vec<String> = (0..20_000)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            format!("w{:012x}", x >> 16)
-        })
-        .collect();
-    let output = format!("{}\nerror: marker-word seen\n", words.join(" "));
-    let (m, c) = session("big", vec![cmd(1, "make", &output, Some(2))]);
-    let i = index_of(&[(m, c)]);
-    let store = i.space_usage().unwrap().part("store");
-    assert!(
-        store < output.len() as u64 / 20,
-        "the store holds {store} bytes for {} of output",
-        output.len()
-    );
-    let hits = search(&i, "marker-word");
-    assert_eq!(hits.len(), 1);
-    let s = &hits[0].snippet;
-    assert!(s.text.contains("marker-word seen"), "{s:?}");
-    assert_eq!(&s.text[s.highlights[0].clone()], "marker-word");
-}
-
-/// The stemmed field has only the words stemming changes: a word that is its own stem
-/// (`fail`, `exist`) is found by its other forms through the exact output, and a phrase
-/// of such words by the ones it changes in their places.
-#[test]
-fn a_word_that_is_its_own_stem_is_found_by_its_other_forms() {
-    // One session each: matches by another form alone stand for their session once.
-    let sessions = vec![
-        session("a", vec![cmd(1, "make", "step 3: fail", Some(2))]),
-        session("b", vec![cmd(2, "test -e x", "does not exist", Some(1))]),
-        session(
-            "c",
-            vec![cmd(
-                3,
-                "systemctl start app",
-                "app.service fails to start",
-                Some(1),
-            )],
-        ),
-    ];
-    let i = index_of(&sessions);
-    let seqs = |q: &str| {
-        let mut s: Vec<u32> = search(&i, q).iter().map(|h| h.seq).collect();
-        s.sort();
-        s
-    };
-    assert_eq!(seqs("failure"), vec![1, 3]);
-    assert_eq!(seqs("out:exists"), vec![2]);
-    assert_eq!(seqs("failed to start"), vec![3]);
-    assert!(seqs("\"failed to stop\"").is_empty());
-}
-
 /// A hit's times come back as they were recorded: the offset and duration (stored in
 /// microseconds), and its start (read from the fast field, in seconds).
 #[test]
@@ -632,39 +518,4 @@ fn a_hit_keeps_its_times() {
     assert_eq!(h.offset, 754.123456);
     assert!((h.duration - 2.376544).abs() < 1e-9, "{}", h.duration);
     assert_eq!(h.started.unix_timestamp(), 1_777_000_754);
-}
-
-/// A word glued to one with a digit in output (a CSV line of `mactime`) is indexed by its
-/// atoms alone: a phrase naming it by its core (`payload.sh`) found nothing once the
-/// stemmed copy no longer held every word (the demo's `"payload.sh (deleted)"`).
-#[test]
-fn a_phrase_finds_a_word_output_glued_to_digits() {
-    let sessions = vec![session(
-        "a",
-        vec![
-            cmd(
-                1,
-                "mactime -b body.txt -d",
-                "Tue Dec 01 2026 18:12:58,70,macb,r/rrw-r--r--,0,0,13,\"/payload.sh (deleted)\"\n",
-                Some(0),
-            ),
-            cmd(
-                2,
-                "debugfs -R 'write payload.sh payload.sh' disk.img",
-                "Allocated inode: 13\n",
-                Some(0),
-            ),
-        ],
-    )];
-    let i = index_of(&sessions);
-    for q in [
-        "\"payload.sh (deleted)\"",
-        "out:\"payload.sh (deleted)\"",
-        "out:\"/payload.sh (deleted)\"",
-    ] {
-        let seqs: Vec<u32> = search(&i, q).iter().map(|h| h.seq).collect();
-        assert_eq!(seqs, vec![1], "{q}");
-    }
-    // Still a phrase: the words in another order are not it.
-    assert!(search(&i, "out:\"(deleted) payload.sh\"").is_empty());
 }
