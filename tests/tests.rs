@@ -38,6 +38,7 @@ mod reliability;
 mod safe_replay;
 mod screens;
 mod search;
+mod snippets;
 mod upload;
 mod util;
 mod web;

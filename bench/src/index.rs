@@ -4,18 +4,13 @@
 //!
 //! The corpus streams: it is generated, exported and indexed a batch of sessions at a
 //! time, so 10M commands never sit in memory at once (the writer's heap and a batch do).
-//! Each session is also written to a store as a search finds it (its metadata and
-//! commands cache, untimed): the index keeps no output, so the timed searches read their
-//! hits' snippets from there, as `fixcast search` does.
 
-use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use fixcast_indexer::{parse, CommandIndex, Outputs, ParseContext, SpaceUsage};
-use fixcast_sessions::{CacheKey, CommandRecord, SessionId, SessionMeta, Status, Store};
+use fixcast_indexer::{parse, CommandIndex, ParseContext, SpaceUsage};
 
 use crate::corpus;
 use crate::report::{count, figure};
@@ -98,8 +93,7 @@ const GOAL_RATE: f64 = 20_000.0;
 /// more). The merge into one segment holds the old segments and the new one at once:
 /// twice the index at its peak.
 const TEXT_PER_COMMAND: f64 = 610.0;
-/// Measured at 1M with schema v5 (no stored output): 360 bytes.
-const INDEX_PER_COMMAND: f64 = 370.0;
+const INDEX_PER_COMMAND: f64 = 550.0;
 const SECONDS_PER_COMMAND: f64 = 1.0 / 11_000.0;
 
 /// `per_query`: also print each query's times and first page ([`print_per_query`]).
@@ -128,8 +122,7 @@ fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
     let dir = tmp.path().join("index");
     let text_path = tmp.path().join("corpus.txt");
 
-    let store = Store::open(tmp.path().join("home"))?;
-    let built = build(n, &dir, &text_path, &store)?;
+    let built = build(n, &dir, &text_path)?;
     let Built {
         index,
         raw,
@@ -172,7 +165,7 @@ fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
         Some(rate >= GOAL_RATE),
     );
 
-    let q = queries(&index, &Caches(&store), per_query)?;
+    let q = queries(&index, per_query)?;
     let grep = grep(&text_path)?;
     let (g50, f50, f99) = (
         percentile(&grep, 50.0),
@@ -231,12 +224,7 @@ struct Built {
 /// (a large heap, both cores), merged into one segment at the end (as `reindex` leaves
 /// it). Only the indexing is timed; the writer's threads may go on for a moment while
 /// the next batch is generated (bounded by tantivy's queue of documents).
-fn build(
-    n: usize,
-    dir: &std::path::Path,
-    text_path: &std::path::Path,
-    store: &Store,
-) -> anyhow::Result<Built> {
+fn build(n: usize, dir: &std::path::Path, text_path: &std::path::Path) -> anyhow::Result<Built> {
     let index = CommandIndex::create(dir)?;
     let mut w = index.writer(fixcast_indexer::WriterOptions {
         heap_bytes: 200_000_000,
@@ -253,12 +241,11 @@ fn build(
         if batch.is_empty() {
             break;
         }
-        for (meta, cmds) in &batch {
+        for (_, cmds) in &batch {
             for c in cmds {
                 writeln!(text, "$ {}\n{}", c.command, c.output)?;
                 raw += (c.command.len() + c.output.len()) as u64;
             }
-            cache(store, meta, cmds)?;
         }
         generated += t.elapsed();
         let t = Instant::now();
@@ -290,38 +277,6 @@ fn build(
         build: build.as_secs_f64(),
         generated: generated.as_secs_f64(),
     })
-}
-
-/// A session as a search finds it in a home: its metadata and its commands cache (where
-/// the snippets' output text is read from; the recording itself is left empty).
-fn cache(store: &Store, meta: &SessionMeta, cmds: &[CommandRecord]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(store.dir(&meta.id))?;
-    let cast = store.cast_path(&meta.id);
-    std::fs::write(&cast, b"")?;
-    let mut meta = meta.clone();
-    meta.status = Status::Complete;
-    store.save_meta(&meta)?;
-    store.save_commands(&meta.id, CacheKey::of(&cast)?, cmds.to_vec())?;
-    Ok(())
-}
-
-/// The hits' output text as `fixcast search` reads it: the session's metadata, then its
-/// commands cache.
-struct Caches<'a>(&'a Store);
-
-impl Outputs for Caches<'_> {
-    fn outputs(&self, session: &SessionId, seqs: &[u32]) -> HashMap<u32, String> {
-        if self.0.load(session).is_err() {
-            return HashMap::new();
-        }
-        let Ok(Some(cmds)) = self.0.cached_commands(session) else {
-            return HashMap::new();
-        };
-        cmds.into_iter()
-            .filter(|c| seqs.contains(&c.seq))
-            .map(|c| (c.seq, c.output))
-            .collect()
-    }
 }
 
 /// Where the bytes are: by part, and the largest fields.
@@ -366,7 +321,7 @@ struct Timed {
 }
 
 /// One warm-up pass over the 50 queries, then three timed passes.
-fn queries(index: &CommandIndex, outputs: &dyn Outputs, print_each: bool) -> anyhow::Result<Timed> {
+fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
     let ctx = ParseContext::default();
     let parsed: Vec<_> = QUERIES
         .iter()
@@ -375,7 +330,7 @@ fn queries(index: &CommandIndex, outputs: &dyn Outputs, print_each: bool) -> any
     let mut total_hits = 0;
     let mut pages = Vec::with_capacity(parsed.len());
     for q in &parsed {
-        let hits = index.search(q, 10, outputs)?;
+        let hits = index.search(q, 10)?;
         total_hits += hits.len();
         pages.push(hits);
     }
@@ -388,7 +343,7 @@ fn queries(index: &CommandIndex, outputs: &dyn Outputs, print_each: bool) -> any
     for _ in 0..3 {
         for (i, q) in parsed.iter().enumerate() {
             let (t, c) = (Instant::now(), thread_cpu_ns());
-            let hits = index.search(q, 10, outputs)?;
+            let hits = index.search(q, 10)?;
             let e = t.elapsed().as_secs_f64() * 1e3;
             let cpu = thread_cpu_ns().saturating_sub(c) as f64 / 1e6;
             std::hint::black_box(hits);

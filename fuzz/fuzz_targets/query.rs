@@ -18,14 +18,11 @@ use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
 use libfuzzer_sys::fuzz_target;
 use time::{OffsetDateTime, UtcOffset};
 
-/// The index, and the session it holds (the snippets' output text).
-type Indexed = (CommandIndex, Vec<(SessionMeta, Vec<CommandRecord>)>);
-
 thread_local! {
-    static INDEX: Indexed = index();
+    static INDEX: CommandIndex = index();
 }
 
-fn index() -> Indexed {
+fn index() -> CommandIndex {
     let index = CommandIndex::in_ram();
     let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
     meta.title = Some("resolv.conf is immutable".into());
@@ -81,7 +78,7 @@ fn index() -> Indexed {
     w.index_session(&meta, &cmds).expect("indexed");
     w.commit().expect("committed");
     index.reload().expect("reloaded");
-    (index, vec![(meta, cmds)])
+    index
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -91,8 +88,8 @@ fuzz_target!(|data: &[u8]| {
         offset: UtcOffset::from_hms(2, 0, 0).expect("an offset"),
     };
     match parse(&text, &ctx) {
-        Ok(q) => INDEX.with(|(index, sessions)| {
-            let search = || index.search(&q, 5, sessions);
+        Ok(q) => INDEX.with(|index| {
+            let search = || index.search(&q, 5);
             let result = if fixcast_fuzz::step_over("tantivy-phrase") {
                 match catch_known(search) {
                     Some(r) => r,

@@ -75,27 +75,6 @@ pub trait Sessions {
     fn notice(&self, msg: &str);
 }
 
-/// The hits' output text, from their sessions' commands (the commands cache).
-struct FromSessions<'a, S>(&'a S);
-
-impl<S: Sessions> crate::hit::Outputs for FromSessions<'_, S> {
-    fn outputs(&self, session: &SessionId, seqs: &[u32]) -> std::collections::HashMap<u32, String> {
-        // A session gone or unreadable since it was indexed: its hits go without a
-        // snippet (the next catch-up drops or marks it).
-        let Ok(meta) = self.0.meta(session) else {
-            return Default::default();
-        };
-        let Ok(commands) = self.0.commands(&meta) else {
-            return Default::default();
-        };
-        commands
-            .into_iter()
-            .filter(|c| seqs.contains(&c.seq))
-            .map(|c| (c.seq, c.output))
-            .collect()
-    }
-}
-
 /// Indexed sessions and their fingerprints.
 pub(crate) type State = BTreeMap<String, String>;
 
@@ -187,13 +166,12 @@ impl<S: Sessions> Catalog<S> {
     /// is read gets it rebuilt once, and the search retried.
     pub fn search(&self, query: &Query, limit: usize) -> Result<Hits> {
         let index = self.index()?;
-        let outputs = FromSessions(&self.sessions);
-        match index.search(query, limit, &outputs) {
+        match index.search(query, limit) {
             Ok(hits) => Ok(Hits { hits, index }),
             Err(e) if e.needs_rebuild() => {
                 self.forget();
                 let index = Arc::new(self.rebuild_or_read(&e)?);
-                let hits = index.search(query, limit, &outputs)?;
+                let hits = index.search(query, limit)?;
                 Ok(Hits { hits, index })
             }
             Err(e) => Err(e.into()),

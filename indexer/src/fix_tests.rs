@@ -45,11 +45,11 @@ fn immutable_file(fix_seq: Option<u32>) -> (SessionMeta, Vec<CommandRecord>) {
 }
 
 fn search(
-    (index, sessions): &(CommandIndex, Vec<(SessionMeta, Vec<CommandRecord>)>),
+    (index, _): &(CommandIndex, Vec<(SessionMeta, Vec<CommandRecord>)>),
     q: &str,
 ) -> Vec<Hit> {
     let q = parse(q, &ParseContext::default()).unwrap();
-    index.search(&q, 10, sessions).unwrap()
+    index.search(&q, 10).unwrap()
 }
 
 /// The index, with the sessions whose output the snippets are made from.

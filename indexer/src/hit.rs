@@ -1,9 +1,8 @@
 //! What a search answers with: hits, their snippets, and commands by their place.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
-use fixcast_sessions::{CommandRecord, CommandSource, Confusable, SessionId, SessionMeta};
+use fixcast_sessions::{CommandSource, Confusable, SessionId};
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
@@ -19,38 +18,6 @@ use crate::schema::Fields;
 pub struct Snippet {
     pub text: String,
     pub highlights: Vec<Range<usize>>,
-}
-
-/// Where the output text of hits comes from, for their snippets. The index keeps none:
-/// it was a third of the index, and each session's commands cache holds it already.
-pub trait Outputs {
-    /// The output text of these commands of `session` (by sequence number); a command
-    /// left out (its session gone meanwhile) gets an empty snippet.
-    fn outputs(&self, session: &SessionId, seqs: &[u32]) -> HashMap<u32, String>;
-}
-
-/// Sessions held in memory (tests, and indexes built from sessions at hand).
-impl Outputs for Vec<(SessionMeta, Vec<CommandRecord>)> {
-    fn outputs(&self, session: &SessionId, seqs: &[u32]) -> HashMap<u32, String> {
-        self.iter()
-            .filter(|(m, _)| m.id == *session)
-            .flat_map(|(_, cmds)| cmds)
-            .filter(|c| seqs.contains(&c.seq))
-            .map(|c| (c.seq, c.output.clone()))
-            .collect()
-    }
-}
-
-/// Sessions' commands by session id.
-impl Outputs for HashMap<SessionId, Vec<CommandRecord>> {
-    fn outputs(&self, session: &SessionId, seqs: &[u32]) -> HashMap<u32, String> {
-        self.get(session)
-            .into_iter()
-            .flatten()
-            .filter(|c| seqs.contains(&c.seq))
-            .map(|c| (c.seq, c.output.clone()))
-            .collect()
-    }
 }
 
 /// One command found by a search. Its JSON is [`crate::HitJson`], the one shape the CLI
@@ -194,9 +161,8 @@ pub(crate) fn quantize(score: f32) -> i64 {
 
 /// The snippet of `output` (the command's whole output, cut as it was indexed): its best
 /// matching part, or its first lines when the output did not match.
-pub(crate) fn snippet(gen: &SnippetGenerator, output: &str) -> Snippet {
-    let text = crate::writer::indexed_text(output);
-    let s = gen.snippet(&text);
+pub(crate) fn snippet(gen: &SnippetGenerator, text: &str) -> Snippet {
+    let s = gen.snippet(text);
     if !s.is_empty() && !s.highlighted().is_empty() {
         let mut ranges: Vec<Range<usize>> = s.highlighted().to_vec();
         ranges.sort_by_key(|r| (r.start, r.end));

@@ -21,13 +21,11 @@
 //! );
 //! cmd.exit = Some(0);
 //! let mut w = index.writer(WriterOptions::default())?;
-//! w.index_session(&meta, &[cmd.clone()])?;
+//! w.index_session(&meta, &[cmd])?;
 //! w.commit()?;
 //! index.reload()?;
 //! let q = parse("chattr -i", &ParseContext::default()).unwrap();
-//! // Snippets are made from the output of the sessions at hand (see `Outputs`).
-//! let sessions = vec![(meta, vec![cmd])];
-//! assert_eq!(index.search(&q, 10, &sessions)?[0].command, "chattr -i /etc/resolv.conf");
+//! assert_eq!(index.search(&q, 10)?[0].command, "chattr -i /etc/resolv.conf");
 //! # Ok::<(), fixcast_indexer::Error>(())
 //! ```
 #![forbid(unsafe_code)]
@@ -69,7 +67,7 @@ pub use catalog::{index_dir, rebuild_reason, Catalog, Hits, Sessions};
 pub use catalog_error::{CatalogError, SessionError};
 pub use error::{Error, Result};
 pub use fixes::{FixNote, Step, SymptomNote, Verifies};
-pub use hit::{CommandSummary, Hit, Outputs, Snippet};
+pub use hit::{CommandSummary, Hit, Snippet};
 pub use hit_json::HitJson;
 pub use index::{CommandIndex, WriterOptions};
 pub use links::{play_command, play_time, play_url};

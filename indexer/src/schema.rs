@@ -14,8 +14,7 @@ use crate::tokenizer::{OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 /// output leaves out words with digits, `started` is a fast field only, raw-term fields
 /// have no field norms, `session` and `marked` are fast fields (hits are ordered and
 /// collapsed without loading documents).
-/// 5: the output is not stored (snippets are made from the sessions' commands caches),
-/// the stemmed output has only the stems that differ from their word, numbers and the
+/// 5: the stemmed output has only the stems that differ from their word, numbers and the
 /// fields asked only by name (`cwd`, `host`, `user`, `shell`) have no field norms,
 /// `offset` and `duration` are stored in microseconds, `started` is not stored.
 pub const SCHEMA_VERSION: u32 = 5;
@@ -109,15 +108,18 @@ pub(crate) fn build() -> (Schema, Fields) {
         offset: b.add_u64_field("offset", stored_only()),
         cmd: b.add_text_field("cmd", shell_text(true, true, true)),
         cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true, true)),
-        // Not stored: the sessions' commands caches hold the output already (it was a
-        // third of the index); snippets are made from there (see `hit::Outputs`).
+        // Stored, for the snippets: the sessions' commands caches keep everything but
+        // the output, and cutting a hit's recording again to show it would cost a
+        // search seconds on a long session.
         out: b.add_text_field(
             "out",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(OUTPUT_TOKENIZER)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-            ),
+            TextOptions::default()
+                .set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer(OUTPUT_TOKENIZER)
+                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                )
+                .set_stored(),
         ),
         out_stem: b.add_text_field(
             "out_stem",

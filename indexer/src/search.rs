@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
-use crate::hit::{quantize, snippet, CommandSummary, Hit, Outputs};
+use crate::hit::{quantize, snippet, CommandSummary, Hit};
 use crate::index::{guard, CommandIndex};
 use crate::query::Query;
 
@@ -156,14 +156,13 @@ fn one_per_session_unless(
 pub type Following = HashMap<(String, u32), Vec<CommandSummary>>;
 
 impl CommandIndex {
-    /// The best `limit` commands for `query`, best first, their snippets made from the
-    /// output text `outputs` has. Equal scores are ordered newest first, so the order
-    /// does not depend on how the index was built.
-    pub fn search(&self, query: &Query, limit: usize, outputs: &dyn Outputs) -> Result<Vec<Hit>> {
-        guard(|| self.search_inner(query, limit, outputs))
+    /// The best `limit` commands for `query`, best first. Equal scores are ordered newest
+    /// first, so the order does not depend on how the index was built.
+    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
+        guard(|| self.search_inner(query, limit))
     }
 
-    fn search_inner(&self, query: &Query, limit: usize, outputs: &dyn Outputs) -> Result<Vec<Hit>> {
+    fn search_inner(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -177,13 +176,13 @@ impl CommandIndex {
         if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
             let top = self.top(&searcher, &*q, content, limit)?;
             if top.len() >= limit {
-                return self.hits(&searcher, &*q, top, outputs);
+                return self.hits(&searcher, &*q, top);
             }
         }
         let q = crate::plan::plan(query, &self.fields);
         let top = self.top(&searcher, &*q, content, limit)?;
         if !top.is_empty() {
-            return self.hits(&searcher, &*q, top, outputs);
+            return self.hits(&searcher, &*q, top);
         }
         // No command has every word: the closest matches, most words first.
         for at_least in crate::plan::closest_levels(query).rev() {
@@ -192,7 +191,7 @@ impl CommandIndex {
             };
             let top = self.top(&searcher, &*q, content, limit)?;
             if !top.is_empty() {
-                let mut hits = self.hits(&searcher, &*q, top, outputs)?;
+                let mut hits = self.hits(&searcher, &*q, top)?;
                 hits.iter_mut().for_each(|h| h.partial = true);
                 return Ok(hits);
             }
@@ -240,14 +239,12 @@ impl CommandIndex {
         Ok(top)
     }
 
-    /// The hits of these commands, with snippets of what `q` matched in the output text
-    /// `outputs` has (asked once per session of the page).
+    /// The hits of these commands, with snippets of what `q` matched in their output.
     fn hits(
         &self,
         searcher: &Searcher,
         q: &dyn tantivy::query::Query,
         top: Vec<Candidate>,
-        outputs: &dyn Outputs,
     ) -> Result<Vec<Hit>> {
         let mut snippets =
             SnippetGenerator::create(searcher, q, self.fields.out).map_err(Error::index)?;
@@ -255,29 +252,10 @@ impl CommandIndex {
         let mut hits = Vec::with_capacity(top.len());
         for c in top {
             let doc: TantivyDocument = searcher.doc(c.addr).map_err(Error::index)?;
-            hits.push(Hit::of(&self.fields, &doc, c.score, c.started)?);
-        }
-        let mut sessions: Vec<&fixcast_sessions::SessionId> = Vec::new();
-        for h in &hits {
-            if !sessions.contains(&&h.session) {
-                sessions.push(&h.session);
-            }
-        }
-        let mut texts = HashMap::new();
-        for id in sessions {
-            let seqs: Vec<u32> = hits
-                .iter()
-                .filter(|h| h.session == *id)
-                .map(|h| h.seq)
-                .collect();
-            for (seq, text) in outputs.outputs(id, &seqs) {
-                texts.insert((id.clone(), seq), text);
-            }
-        }
-        for h in &mut hits {
-            if let Some(text) = texts.get(&(h.session.clone(), h.seq)) {
-                h.snippet = snippet(&snippets, text);
-            }
+            let mut hit = Hit::of(&self.fields, &doc, c.score, c.started)?;
+            let out = doc.get_first(self.fields.out).and_then(|v| v.as_str());
+            hit.snippet = snippet(&snippets, out.unwrap_or_default());
+            hits.push(hit);
         }
         Ok(hits)
     }

@@ -112,21 +112,7 @@ fn corpus() -> Vec<(SessionMeta, Vec<CommandRecord>)> {
     ]
 }
 
-/// An index with the sessions it holds, whose output text the snippets are made from.
-pub(crate) struct Indexed {
-    index: CommandIndex,
-    sessions: Vec<(SessionMeta, Vec<CommandRecord>)>,
-}
-
-impl std::ops::Deref for Indexed {
-    type Target = CommandIndex;
-
-    fn deref(&self) -> &CommandIndex {
-        &self.index
-    }
-}
-
-pub(crate) fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> Indexed {
+pub(crate) fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> CommandIndex {
     let index = CommandIndex::in_ram();
     let mut w = index.writer(WriterOptions::default()).unwrap();
     for (m, c) in sessions {
@@ -134,18 +120,15 @@ pub(crate) fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> Indexe
     }
     w.commit().unwrap();
     index.reload().unwrap();
-    Indexed {
-        index,
-        sessions: sessions.to_vec(),
-    }
+    index
 }
 
-pub(crate) fn search(index: &Indexed, q: &str) -> Vec<Hit> {
+pub(crate) fn search(index: &CommandIndex, q: &str) -> Vec<Hit> {
     let q = parse(q, &ParseContext::default()).unwrap_or_else(|e| panic!("{q}: {e}"));
-    index.index.search(&q, 20, &index.sessions).unwrap()
+    index.search(&q, 20).unwrap()
 }
 
-fn first(index: &Indexed, q: &str) -> String {
+fn first(index: &CommandIndex, q: &str) -> String {
     let hits = search(index, q);
     assert!(!hits.is_empty(), "{q}: no hits");
     hits[0].command.clone()
@@ -367,10 +350,6 @@ fn updates_replace_and_rebuilds_equal_incremental() {
     w.index_session(&sessions[0].0, &sessions[0].1).unwrap();
     w.commit().unwrap();
     inc.reload().unwrap();
-    let inc = Indexed {
-        index: inc,
-        sessions: sessions.clone(),
-    };
     assert_eq!(inc.num_commands(), 13);
     let full = index_of(&sessions);
     for q in [
@@ -423,10 +402,6 @@ fn a_live_session_replaces_only_its_commands_from_a_point_on() {
     index.reload().unwrap();
     let mut now = cmds[..1].to_vec();
     now.extend(later);
-    let index = Indexed {
-        index,
-        sessions: vec![(meta, now), (other, other_cmds)],
-    };
     assert_eq!(index.num_commands(), 4);
     let hits = search(&index, "journalctl");
     assert_eq!(
@@ -496,10 +471,6 @@ fn a_bulk_build_ends_in_one_segment_while_merges_run() {
     w.finish_compact().unwrap();
     index.reload().unwrap();
     assert_eq!(index.index.searchable_segment_ids().unwrap().len(), 1);
-    let index = Indexed {
-        index,
-        sessions: Vec::new(),
-    };
     assert_eq!(search(&index, "number0").len(), 1);
     assert_eq!(search(&index, "number59").len(), 1);
 }

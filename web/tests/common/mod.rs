@@ -40,8 +40,7 @@ impl Knowledge for Fake {
             .unwrap_or_default())
     }
     fn search(&self, _: &Store, q: &Query, limit: usize) -> Result<Vec<Hit>, KnowledgeError> {
-        let commands = self.commands.lock().unwrap();
-        Ok(self.index.search(q, limit, &*commands)?)
+        Ok(self.index.search(q, limit)?)
     }
     fn reindex(&self, _: &Store, meta: &SessionMeta) -> Result<(), KnowledgeError> {
         let cmds = self
