@@ -38,6 +38,8 @@ mod reliability;
 mod safe_replay;
 mod screens;
 mod search;
+mod search_index;
+mod search_output;
 mod snippets;
 mod upload;
 mod util;
