@@ -10,7 +10,7 @@ use crate::disk_full::get;
 use crate::on_terminal::OnTerminal;
 use crate::search::{first_command, rec, search};
 use crate::util::Home;
-use crate::web::{import_cast, integrated, osc, Server};
+use crate::web::{get_text, import_cast, integrated, osc, Server};
 
 /// An asciicast v3 file of a shell with integration marks: one session, many commands.
 fn integrated_cast(path: &Path, commands: &[(&str, &str, i32)]) {
@@ -270,4 +270,55 @@ fn the_cli_and_the_api_show_a_hit_in_one_shape() {
     );
     let pair = &twin["snippet"]["highlights"][0];
     assert!(pair.as_array().is_some_and(|p| p.len() == 2), "{twin:#}");
+}
+
+/// The index's fragment of a hit's output is about 200 characters, and can start many
+/// short lines before the match: `search` printed the fragment's first three lines
+/// (`2977`, `2978`, `2979`), the results page put the match below its box's fold, and
+/// neither showed the line that matched.
+#[test]
+fn a_snippet_shows_the_line_of_its_match() {
+    let home = Home::new();
+    rec(
+        &home,
+        home.path(),
+        "seq 1 3000; echo zqmarker found here",
+        "count",
+    );
+    rec(&home, home.path(), "true lonelyword; seq 101 110", "quiet");
+    let out = home.ok(&["search", "zqmarker"]);
+    let shown: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("  │ ")).collect();
+    // The match's line, after the line before it.
+    let at = shown.iter().position(|l| l.starts_with("zqmarker"));
+    assert!(
+        shown.len() <= 3 && at.is_some_and(|i| i > 0 && shown[i - 1] == "3000"),
+        "{out}"
+    );
+    // `--json` keeps the whole fragment: its highlight is the match.
+    let (code, v, err) = search(&home, &["zqmarker"]);
+    assert_eq!(code, 0, "{err}");
+    let text = v[0]["snippet"]["text"].as_str().unwrap();
+    let [a, b] = [0, 1].map(|i| v[0]["snippet"]["highlights"][0][i].as_u64().unwrap() as usize);
+    assert_eq!(&text[a..b], "zqmarker", "{text}");
+    assert!(text.lines().count() > 3, "{text}");
+    // The results page: the box starts at the line before the match, not lines above it.
+    let server = Server::start(home.path(), None);
+    let page = get_text(&server.url, "/search?q=zqmarker");
+    let snippet = page
+        .split("<pre class=\"snippet\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no snippet in {page}"));
+    assert!(
+        snippet.contains("<mark>zqmarker</mark>") && snippet.lines().count() <= 7,
+        "{snippet}"
+    );
+    assert!(
+        !snippet.starts_with(text.lines().next().unwrap()),
+        "{snippet}"
+    );
+    // A hit on the command line alone has no match in its output: its first lines.
+    let out = home.ok(&["search", "lonelyword"]);
+    let shown: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("  │ ")).collect();
+    assert_eq!(shown.first(), Some(&"101"), "{out}");
 }
