@@ -44,3 +44,4 @@ mod snippets;
 mod upload;
 mod util;
 mod web;
+mod web_fit;
