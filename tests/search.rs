@@ -1,21 +1,19 @@
-//! `fixcast search` and `reindex` over real recordings: bash running real `lsattr`,
-//! `chattr`, the dynamic loader on a copy of chmod, and failures.
+//! `fixcast search` over real recordings, and its query language: bash running real
+//! `lsattr`, `chattr`, the dynamic loader on a copy of chmod, and failures; which command
+//! a query finds first, and what a query it cannot run says. What a hit shows is in
+//! search_output.rs, the index kept current behind it in search_index.rs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::disk_full::get;
-use crate::on_terminal::OnTerminal;
 use crate::util::Home;
-use crate::web::{import_cast, integrated, osc, Server};
 
 /// A debugging story recorded as one `rec -c` session per command, in a work folder on
 /// the disk the home is on.
-struct Story {
-    home: Home,
+pub(crate) struct Story {
+    pub(crate) home: Home,
     work: PathBuf,
     /// Whether `chattr` works on this file system (not on tmpfs, overlayfs...).
     chattr: bool,
@@ -28,7 +26,7 @@ impl Drop for Story {
     }
 }
 
-fn rec(home: &Home, work: &Path, command: &str, title: &str) -> i32 {
+pub(crate) fn rec(home: &Home, work: &Path, command: &str, title: &str) -> i32 {
     let out = home
         .cmd(&["rec", "-c", command, "-t", title])
         .current_dir(work)
@@ -87,7 +85,7 @@ fn loader_fix(s: &Story) -> String {
     format!("{} {c} +x {c} && ls -l {c}", loader().unwrap_or_default())
 }
 
-fn story() -> Story {
+pub(crate) fn story() -> Story {
     let home = Home::new();
     let work = home.path().join("work");
     std::fs::create_dir(&work).unwrap();
@@ -132,7 +130,7 @@ fn story() -> Story {
     s
 }
 
-fn search(home: &Home, args: &[&str]) -> (i32, Value, String) {
+pub(crate) fn search(home: &Home, args: &[&str]) -> (i32, Value, String) {
     let mut all = vec!["search", "--json", "--limit", "20"];
     all.extend_from_slice(args);
     let out = home.run(&all);
@@ -145,13 +143,13 @@ fn search(home: &Home, args: &[&str]) -> (i32, Value, String) {
     )
 }
 
-fn first_command(home: &Home, query: &str) -> String {
+pub(crate) fn first_command(home: &Home, query: &str) -> String {
     let (code, v, err) = search(home, &["--", query]);
     assert_eq!(code, 0, "{query}: {err}");
     v[0]["command"].as_str().unwrap().to_owned()
 }
 
-fn hit_keys(home: &Home, query: &str) -> Vec<(String, u64)> {
+pub(crate) fn hit_keys(home: &Home, query: &str) -> Vec<(String, u64)> {
     let (_, v, _) = search(home, &["--", query]);
     v.as_array()
         .map(|a| {
@@ -229,182 +227,6 @@ fn the_issues_queries_find_the_right_command_first() {
     }
 }
 
-/// An asciicast v3 file of a shell with integration marks: one session, many commands.
-fn integrated_cast(path: &Path, commands: &[(&str, &str, i32)]) {
-    let mut lines =
-        vec![r#"{"version":3,"term":{"cols":80,"rows":24},"title":"incident 42"}"#.to_owned()];
-    for (cmd, out, exit) in commands {
-        let prompt = "\x1b]133;A\x07$ \x1b]133;B\x07";
-        let run =
-            format!("{cmd}\r\n\x1b]633;E;{cmd}\x07\x1b]133;C\x07{out}\r\n\x1b]133;D;{exit}\x07");
-        lines.push(serde_json::json!([0.5, "o", prompt]).to_string());
-        lines.push(serde_json::json!([0.5, "o", run]).to_string());
-    }
-    lines.push(serde_json::json!([0.1, "x", "0"]).to_string());
-    std::fs::write(path, lines.join("\n") + "\n").unwrap();
-}
-
-#[test]
-fn context_shows_what_was_tried_next() {
-    let home = Home::new();
-    let cast = home.path().join("incident.cast");
-    integrated_cast(
-        &cast,
-        &[
-            (
-                "echo x >> /etc/resolv.conf",
-                "bash: /etc/resolv.conf: Operation not permitted",
-                1,
-            ),
-            (
-                "lsattr /etc/resolv.conf",
-                "----i---------e------- /etc/resolv.conf",
-                0,
-            ),
-            ("chattr -i /etc/resolv.conf", "", 0),
-            ("echo x >> /etc/resolv.conf", "", 0),
-        ],
-    );
-    home.ok(&["import", cast.to_str().unwrap()]);
-    let (code, v, err) = search(&home, &["--context", "2", "\"Operation not permitted\""]);
-    assert_eq!(code, 0, "{err}");
-    let h = &v[0];
-    assert_eq!(h["seq"], 1);
-    assert_eq!(h["title"], "incident 42");
-    let next: Vec<(&str, i64)> = h["following"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["command"].as_str().unwrap(), c["exit"].as_i64().unwrap()))
-        .collect();
-    assert_eq!(
-        next,
-        vec![
-            ("lsattr /etc/resolv.conf", 0),
-            ("chattr -i /etc/resolv.conf", 0)
-        ]
-    );
-    let human = home.ok(&["search", "-C", "2", "lsattr"]);
-    // Issue 12 item 10: each hit names its session's title, after the short id.
-    assert!(
-        human
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .ends_with("  incident 42"),
-        "{human}"
-    );
-    assert!(
-        human.contains("then #3 $ chattr -i /etc/resolv.conf   [exit 0]"),
-        "{human}"
-    );
-    assert!(
-        human.contains("then #4 $ echo x >> /etc/resolv.conf"),
-        "{human}"
-    );
-    assert_eq!(
-        first_command(&home, "chattr -i"),
-        "chattr -i /etc/resolv.conf"
-    );
-    assert_eq!(
-        first_command(&home, "exit:!0 resolv.conf"),
-        "echo x >> /etc/resolv.conf"
-    );
-}
-
-#[test]
-fn json_hits_have_their_documented_fields() {
-    let home = Home::new();
-    rec(
-        &home,
-        home.path(),
-        "printf 'line one\\nconnect to 10.0.0.12:8080 refused\\n'; exit 7",
-        "net",
-    );
-    let (code, v, _) = search(&home, &["10.0.0.12:8080"]);
-    assert_eq!(code, 0);
-    let h = &v[0];
-    for key in [
-        "session",
-        "short_id",
-        "seq",
-        "offset",
-        "command",
-        "exit",
-        "duration",
-        "started",
-        "cwd",
-        "host",
-        "user",
-        "shell",
-        "title",
-        "tags",
-        "source",
-        "suspicious",
-        "confusables",
-        "score",
-        "snippet",
-        "play",
-        "url",
-        "partial",
-        "marked_fix",
-    ] {
-        assert!(h.get(key).is_some(), "{key} in {h}");
-    }
-    assert_eq!(h["exit"], 7);
-    assert_eq!(h["title"], "net");
-    assert_eq!(h["suspicious"], false);
-    let text = h["snippet"]["text"].as_str().unwrap();
-    let [a, b] = [0, 1].map(|i| h["snippet"]["highlights"][0][i].as_u64().unwrap() as usize);
-    assert!(text[a..b].contains("8080"), "{text} {a}..{b}");
-    let id = h["session"].as_str().unwrap();
-    assert_eq!(h["play"], format!("fixcast play {} --at 0.0", &id[..10]));
-    // Inode numbers and ports as typed; no match exits 1, like grep.
-    assert_eq!(search(&home, &[":8080"]).0, 0);
-    let (code, v, err) = search(&home, &["10.0.0.13"]);
-    assert_eq!((code, v), (1, serde_json::json!([])));
-    assert!(
-        err.contains("no matches; try fewer or looser terms"),
-        "{err}"
-    );
-    // Grouped by session.
-    let (_, v, _) = search(&home, &["--sessions", "refused"]);
-    assert_eq!(v[0]["session"], id);
-    assert_eq!(v[0]["hits"][0]["exit"], 7);
-}
-
-#[test]
-fn piped_output_is_plain_and_a_terminal_gets_colour() {
-    let home = Home::new();
-    rec(
-        &home,
-        home.path(),
-        "printf '\\033[31mred alert\\033[0m\\n'",
-        "colours",
-    );
-    let out = home.ok(&["search", "alert"]);
-    assert!(out.contains("red alert"), "{out}");
-    assert!(!out.contains('\x1b'), "no escapes when piped: {out:?}");
-    assert!(out.contains("fixcast play "), "{out}");
-    let mut t = OnTerminal::start(&home, &["search", "alert"]);
-    assert!(
-        t.wait_for("\x1b[1;33malert", Duration::from_secs(20)),
-        "{:?}",
-        t.seen_text()
-    );
-    assert_eq!(t.exit_code(Duration::from_secs(20)), 0);
-    // https://no-color.org
-    let mut t = OnTerminal::start_with(&home, &["search", "alert"], &[("NO_COLOR", "1")]);
-    assert!(
-        t.wait_for("red alert", Duration::from_secs(20)),
-        "{:?}",
-        t.seen_text()
-    );
-    assert_eq!(t.exit_code(Duration::from_secs(20)), 0);
-    t.wait_for("\u{0}", Duration::from_millis(300));
-    assert!(!t.seen_text().contains("\x1b[1;33m"), "{:?}", t.seen_text());
-}
-
 #[test]
 fn malformed_queries_exit_2_and_say_where() {
     let home = Home::new();
@@ -448,132 +270,6 @@ fn an_empty_store_says_how_to_record() {
     let out = home.run(&["search", "anything"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fixcast rec"));
-}
-
-#[test]
-fn reindex_gives_the_same_hits_as_incremental_indexing() {
-    let s = story();
-    let h = &s.home;
-    let queries = [
-        "chattr",
-        "resolv.conf",
-        "chmod",
-        "exit:!0",
-        "nameserver OR kubectl",
-        "-zzzz",
-    ];
-    let before: Vec<_> = queries.iter().map(|q| hit_keys(h, q)).collect();
-    assert!(before.iter().all(|k| !k.is_empty()));
-    let out = h.run(&["reindex"]);
-    assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("indexed") && err.contains("sessions") && err.contains("commands"),
-        "{err}"
-    );
-    let after: Vec<_> = queries.iter().map(|q| hit_keys(h, q)).collect();
-    assert_eq!(before, after);
-    // And from nothing.
-    std::fs::remove_dir_all(h.path().join("index")).unwrap();
-    let from_scratch: Vec<_> = queries.iter().map(|q| hit_keys(h, q)).collect();
-    assert_eq!(before, from_scratch);
-}
-
-#[test]
-fn a_damaged_index_is_rebuilt_with_a_message() {
-    let home = Home::new();
-    rec(&home, home.path(), "lsattr -d /", "attrs");
-    rec(&home, home.path(), "echo second", "other");
-    let index = home.path().join("index");
-    assert_eq!(first_command(&home, "lsattr"), "lsattr -d /");
-
-    std::fs::write(index.join("meta.json"), "{ not json").unwrap();
-    let (code, v, err) = search(&home, &["lsattr"]);
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(v[0]["command"], "lsattr -d /");
-    assert!(
-        err.contains("damaged") && err.contains("rebuilding"),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1, "one message: {err}");
-
-    // Every segment file overwritten with junk of the same size.
-    for e in std::fs::read_dir(&index).unwrap() {
-        let p = e.unwrap().path();
-        let ext = p.extension().and_then(|x| x.to_str()).unwrap_or_default();
-        if ["idx", "term", "store", "pos", "fast", "fieldnorm"].contains(&ext) {
-            let len = std::fs::metadata(&p).unwrap().len() as usize;
-            std::fs::write(&p, vec![0xa5u8; len]).unwrap();
-        }
-    }
-    let (code, v, err) = search(&home, &["lsattr"]);
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(v[0]["command"], "lsattr -d /");
-    assert!(err.contains("rebuilding"), "{err}");
-
-    // An index from another version of fixcast.
-    std::fs::write(index.join("fixcast-index-version"), "0\n").unwrap();
-    let (code, _, err) = search(&home, &["lsattr"]);
-    assert_eq!(code, 0);
-    assert!(err.contains("another version"), "{err}");
-}
-
-#[test]
-fn a_session_recorded_while_the_index_is_locked_is_queued_not_lost() {
-    let home = Home::new();
-    rec(&home, home.path(), "echo first", "one");
-    let lock_path = home.path().join("index/.tantivy-writer.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .unwrap();
-    lock.lock().unwrap();
-    let out = home.run(&["rec", "-c", "echo queued-session", "-t", "two"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("queued"), "{err}");
-    let pending: Vec<_> = std::fs::read_dir(home.path().join("index/pending"))
-        .unwrap()
-        .collect();
-    assert_eq!(pending.len(), 1);
-    lock.unlock().unwrap();
-    drop(lock);
-    assert_eq!(
-        first_command(&home, "queued-session"),
-        "echo queued-session"
-    );
-    assert!(!home.path().join("index/pending").exists());
-    // Sessions removed behind the index's back leave it too.
-    let id = home.ids()[1].clone();
-    home.ok(&["rm", "-y", &id]);
-    assert_eq!(search(&home, &["queued-session"]).0, 1);
-}
-
-#[test]
-fn a_flood_is_indexed_by_the_next_search_not_at_exit() {
-    let home = Home::new();
-    let out = home
-        .cmd(&[
-            "rec",
-            "-c",
-            "head -c 40000000 /dev/zero | tr '\\0' 'x' | fold -w 100; echo needle-after-flood",
-        ])
-        .stdout(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("the next `fixcast search` indexes it"),
-        "{err}"
-    );
-    let (code, hits, err) = search(&home, &["needle-after-flood"]);
-    assert_eq!(
-        code, 0,
-        "the queued session was indexed by the search: {err}"
-    );
-    assert_eq!(hits.as_array().unwrap().len(), 1);
 }
 
 /// Issue 12 item 10: an installed fixcast has no README, so `search --help` carries the
@@ -642,88 +338,4 @@ fn session_last_in_a_query_names_the_newest_sessions() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("session last~5: not found"), "{err}");
-}
-
-/// `search --json` and `/api/search` answer a query on the same home with the same hits,
-/// field for field: one JSON shape (docs/reference.md). `following` only when asked.
-#[test]
-fn the_cli_and_the_api_show_a_hit_in_one_shape() {
-    let home = Home::new();
-    let lines = [
-        (
-            "echo x >> app.conf",
-            "bash: app.conf: Operation not permitted\r\n",
-            1,
-        ),
-        ("chattr -i app.conf", "", 0),
-        ("echo x >> app.conf", "", 0),
-        (
-            "echo kube\u{441}tl app.conf",
-            "kube\u{441}tl app.conf\r\n",
-            0,
-        ),
-    ];
-    let mut out: Vec<(f64, String)> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, (line, output, status))| {
-            (
-                1.0 + 2.0 * i as f64,
-                integrated("/srv", line, output, *status),
-            )
-        })
-        .collect();
-    out.push((10.0, format!("{}{}$ ", osc("133;A"), osc("133;B"))));
-    let id = import_cast(&home, "app.conf is stuck", &out);
-    home.ok(&["edit", &id, "--fix", "2"]);
-
-    let (code, cli, err) = search(&home, &["app.conf"]);
-    assert_eq!(code, 0, "{err}");
-    let (_, with_context, _) = search(&home, &["--context", "1", "app.conf"]);
-    let server = Server::start(home.path(), None);
-    let (status, body) = get(&server.url, "/api/search?q=app.conf&limit=20");
-    assert_eq!(status, 200, "{body}");
-    let api: Value = serde_json::from_str(&body).unwrap();
-    let api = api["hits"].as_array().unwrap();
-    let cli = cli.as_array().unwrap();
-    assert_eq!(cli.len(), 4, "{cli:#?}");
-    assert_eq!(api.len(), cli.len(), "{api:#?}");
-    let place = |h: &Value| (h["session"].clone(), h["seq"].clone());
-    for (c, mut k) in cli.iter().zip(with_context.as_array().unwrap().clone()) {
-        let a = api
-            .iter()
-            .find(|a| place(a) == place(c))
-            .expect("the same hit");
-        assert_eq!(a, c, "the API's hit, then the CLI's");
-        // `--context` adds what followed, and nothing else.
-        let following = k.as_object_mut().unwrap().remove("following");
-        assert!(following.is_some_and(|f| f.is_array()), "{k:#}");
-        let a = api.iter().find(|a| place(a) == place(&k)).unwrap();
-        assert_eq!(a, &k, "with --context");
-    }
-    // The shape: both links on the hit and on each step, flags always there.
-    let by_seq = |seq: u64| cli.iter().find(|h| h["seq"] == seq).unwrap();
-    let failure = by_seq(1);
-    assert_eq!(failure["url"], format!("/s/{id}?t=0.95&hit=1"));
-    assert_eq!(
-        failure["play"],
-        format!("fixcast play {} --at 0.9", &id[..10])
-    );
-    assert_eq!(
-        (&failure["partial"], &failure["marked_fix"]),
-        (&false.into(), &false.into())
-    );
-    let step = &failure["fix"]["commands"][0];
-    assert_eq!(step["url"], format!("/s/{id}?t=2.95&hit=2"), "{failure:#}");
-    assert_eq!(step["play"], format!("fixcast play {} --at 2.9", &id[..10]));
-    assert_eq!(by_seq(2)["marked_fix"], true);
-    assert_eq!(by_seq(2)["fixes"]["url"], format!("/s/{id}?t=0.95&hit=1"));
-    let twin = by_seq(4);
-    assert_eq!(twin["suspicious"], true);
-    assert_eq!(
-        twin["confusables"][0],
-        serde_json::json!({"char": "\u{441}", "code_point": "U+0441", "looks_like": "c"})
-    );
-    let pair = &twin["snippet"]["highlights"][0];
-    assert!(pair.as_array().is_some_and(|p| p.len() == 2), "{twin:#}");
 }

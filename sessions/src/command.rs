@@ -144,23 +144,124 @@ impl CacheKey {
     }
 }
 
+/// The cache file opens with its key in a zstd skippable frame of a fixed length, then a
+/// zstd frame of the commands' JSON (`zstd -dc` passes over the key). Compressed with the
+/// commands, the key's mtime (19 digits of nanoseconds) made the file a byte or two
+/// longer or shorter from one recording of the same commands to the next.
+const KEY_FRAME_MAGIC: [u8; 4] = 0x184D_2A5C_u32.to_le_bytes();
+/// The key's bytes: version, cast size, cast mtime, little-endian.
+const KEY_LEN: usize = 4 + 8 + 16;
+const KEY_FRAME_LEN: usize = 8 + KEY_LEN;
+
+fn key_frame(key: &CacheKey) -> [u8; KEY_FRAME_LEN] {
+    let mut frame = [0; KEY_FRAME_LEN];
+    frame[..4].copy_from_slice(&KEY_FRAME_MAGIC);
+    frame[4..8].copy_from_slice(&(KEY_LEN as u32).to_le_bytes());
+    frame[8..12].copy_from_slice(&key.version.to_le_bytes());
+    frame[12..20].copy_from_slice(&key.cast_size.to_le_bytes());
+    frame[20..].copy_from_slice(&key.cast_mtime.to_le_bytes());
+    frame
+}
+
 #[derive(Serialize, Deserialize)]
 struct Cache {
-    key: CacheKey,
     commands: Vec<CommandRecord>,
 }
 
-/// The cached commands at `path`, if the cache exists and was made for `key`.
+/// The cached commands at `path`, if the cache exists and was made for `key` (a cache
+/// of the format before the key frame is none: it is rebuilt).
 pub(crate) fn load_cache(path: &Path, key: &CacheKey) -> Option<Vec<CommandRecord>> {
     let bytes = fs::read(path).ok()?;
-    let json = zstd::decode_all(&bytes[..]).ok()?;
+    let (head, body) = bytes.split_at_checked(KEY_FRAME_LEN)?;
+    if head != key_frame(key) {
+        return None;
+    }
+    let json = zstd::decode_all(body).ok()?;
     let cache: Cache = serde_json::from_slice(&json).ok()?;
-    (cache.key == *key).then_some(cache.commands)
+    Some(cache.commands)
 }
 
 pub(crate) fn save_cache(path: &Path, key: CacheKey, commands: Vec<CommandRecord>) -> Result<()> {
-    let cache = Cache { key, commands };
-    let json = serde_json::to_vec(&cache).expect("commands serialise");
-    let packed = zstd::encode_all(&json[..], 3).map_err(Error::io(path))?;
+    let json = serde_json::to_vec(&Cache { commands }).expect("commands serialise");
+    let mut packed = key_frame(&key).to_vec();
+    zstd::stream::copy_encode(&json[..], &mut packed, 3).map_err(Error::io(path))?;
     crate::atomic::write_atomic(path, &packed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(cast_size: u64, cast_mtime: u128) -> CacheKey {
+        CacheKey {
+            version: COMMANDS_VERSION,
+            cast_size,
+            cast_mtime,
+        }
+    }
+
+    fn commands() -> Vec<CommandRecord> {
+        (1..=3)
+            .map(|seq| {
+                let line = format!("echo step {seq}");
+                CommandRecord::new(
+                    seq,
+                    seq as f64,
+                    seq as f64 + 0.5,
+                    line,
+                    CommandSource::Heuristic,
+                )
+            })
+            .collect()
+    }
+
+    /// The key's mtime was compressed with the commands: the same commands of the same
+    /// recording, made at another moment, made a cache a byte or two longer or shorter,
+    /// so a session's folder changed size from run to run.
+    #[test]
+    fn the_cache_is_as_long_whatever_the_recording_s_mtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let len = |mtime: u128| {
+            let path = dir.path().join(format!("{mtime}.zst"));
+            save_cache(&path, key(376, mtime), commands()).unwrap();
+            fs::metadata(&path).unwrap().len()
+        };
+        let lens: Vec<u64> = [
+            1_000_000_000_000_000_000,
+            1_796_154_257_234_112_710,
+            1_111_111_111_111_111_111,
+            0,
+            u128::MAX,
+        ]
+        .into_iter()
+        .map(len)
+        .collect();
+        assert!(lens.windows(2).all(|w| w[0] == w[1]), "{lens:?}");
+    }
+
+    /// A cache is for one recording: a change of its size or mtime (or of the cutting
+    /// rules) makes it stale, and what is not a cache is none.
+    #[test]
+    fn a_cache_holds_only_for_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("commands.json.zst");
+        let k = key(376, 1_796_154_257_234_112_710);
+        save_cache(&path, k.clone(), commands()).unwrap();
+        assert_eq!(load_cache(&path, &k), Some(commands()));
+        for stale in [
+            key(377, k.cast_mtime),
+            key(376, k.cast_mtime + 1),
+            CacheKey {
+                version: COMMANDS_VERSION + 1,
+                ..k.clone()
+            },
+        ] {
+            assert_eq!(load_cache(&path, &stale), None, "{stale:?}");
+        }
+        for junk in [&b""[..], b"not zstd", &[0x50, 0x2a, 0x4d, 0x18, 0xff]] {
+            fs::write(&path, junk).unwrap();
+            assert_eq!(load_cache(&path, &k), None);
+        }
+        assert_eq!(load_cache(&dir.path().join("missing"), &k), None);
+    }
 }

@@ -351,40 +351,63 @@ fn write_followers(
     Ok(())
 }
 
-/// The snippet as lines, the matches highlighted on a terminal; control characters
-/// escaped, so nothing from a recording can steer the terminal.
+/// The snippet's lines around its first match (the match's line, after the line before
+/// it, as `grep -B1` shows it), at most [`SNIPPET_LINES`] of them, the matches
+/// highlighted on a terminal; control characters escaped, so nothing from a recording
+/// can steer the terminal. The index's fragment can start well before the match (it is
+/// about 200 characters of output): its first lines alone could miss the match.
 fn snippet_lines(style: &Style, s: &fixcast_indexer::Snippet) -> Vec<String> {
     let text = s.text.replace('\t', "    ");
     // Highlight ranges are into the text before tabs were widened: map them.
     let shift = |at: usize| at + s.text[..at.min(s.text.len())].matches('\t').count() * 3;
-    let ranges: Vec<(usize, usize)> = s
+    let mut ranges: Vec<(usize, usize)> = s
         .highlights
         .iter()
         .filter(|r| r.start < r.end && r.end <= s.text.len())
         .map(|r| (shift(r.start), shift(r.end)))
+        .filter(|&(a, b)| text.is_char_boundary(a) && text.is_char_boundary(b))
         .collect();
-    let mut lines = Vec::new();
+    ranges.sort_unstable();
+    // The lines that say something, as byte ranges of `text`.
+    let mut spans = Vec::new();
     let mut line_start = 0;
     for line in text.split('\n') {
         let line_end = line_start + line.len();
-        if !line.trim().is_empty() && lines.len() < SNIPPET_LINES {
-            let mut shown = String::new();
-            let mut at = line_start;
-            for &(a, b) in &ranges {
-                let (a, b) = (a.max(line_start), b.min(line_end));
-                if a >= b || a < at || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
-                    continue;
-                }
-                shown.push_str(&printable(&text[at..a]));
-                shown.push_str(&style.paint(MATCH, &printable(&text[a..b])));
-                at = b;
-            }
-            shown.push_str(&printable(&text[at..line_end]));
-            lines.push(shown.trim_end().to_owned());
+        if !line.trim().is_empty() {
+            spans.push((line_start, line_end));
         }
         line_start = line_end + 1;
     }
+    let first = window_start(&spans, ranges.first().map(|r| r.0), SNIPPET_LINES);
+    let mut lines = Vec::new();
+    for &(line_start, line_end) in spans.iter().skip(first).take(SNIPPET_LINES) {
+        let mut shown = String::new();
+        let mut at = line_start;
+        for &(a, b) in &ranges {
+            let (a, b) = (a.max(line_start), b.min(line_end));
+            if a >= b || a < at {
+                continue;
+            }
+            shown.push_str(&printable(&text[at..a]));
+            shown.push_str(&style.paint(MATCH, &printable(&text[a..b])));
+            at = b;
+        }
+        shown.push_str(&printable(&text[at..line_end]));
+        lines.push(shown.trim_end().to_owned());
+    }
     lines
+}
+
+/// The first of `shown` lines (byte ranges, in order) to show so that the one holding
+/// byte `at` is among them: the line before it, or earlier when the lines run out after
+/// it (three lines of context beat two). No match: the first lines.
+fn window_start(lines: &[(usize, usize)], at: Option<usize>, shown: usize) -> usize {
+    let Some(at) = at else { return 0 };
+    // The line the match starts on: the last that starts at or before it.
+    let Some(hit) = lines.iter().rposition(|&(start, _)| start <= at) else {
+        return 0;
+    };
+    hit.saturating_sub(1).min(lines.len().saturating_sub(shown))
 }
 
 /// Hits grouped by session, sessions in the order of their best hit.

@@ -136,6 +136,16 @@
     var font = width / (cols * 0.6);
     if (font < 9) {
       box.classList.add("scroll");
+      // The control bar spans the terminal, which is wider than the box: keep it as
+      // wide as the box and over its visible part (app.css), so Play and the progress
+      // bar stay in reach while the text scrolls under them.
+      var keepBar = function () {
+        box.style.setProperty("--box-width", box.clientWidth + "px");
+        box.style.setProperty("--box-scroll", box.scrollLeft + "px");
+      };
+      box.addEventListener("scroll", keepBar, { passive: true });
+      window.addEventListener("resize", keepBar);
+      keepBar();
       return { fit: false, terminalFontSize: "11px" };
     }
     var top = box.getBoundingClientRect().top + window.scrollY;

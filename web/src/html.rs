@@ -80,6 +80,40 @@ pub fn highlighted(text: &str, ranges: &[std::ops::Range<usize>]) -> Markup {
     }
 }
 
+/// A snippet from the line before its first match on (earlier when fewer than `lines`
+/// lines follow), its highlights moved along: the index's fragment (about 200
+/// characters) can start many short lines before the match, which a box showing
+/// `lines` lines would hide below its fold. No usable highlight: the text as it is.
+pub fn from_first_match(
+    text: &str,
+    ranges: &[std::ops::Range<usize>],
+    lines: usize,
+) -> (String, Vec<std::ops::Range<usize>>) {
+    let first = ranges
+        .iter()
+        .filter(|r| r.start < r.end && r.end <= text.len() && text.is_char_boundary(r.start))
+        .map(|r| r.start)
+        .min();
+    let Some(first) = first else {
+        return (text.to_owned(), ranges.to_vec());
+    };
+    // Where every line starts, and which of them the match is on.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let hit = starts.iter().rposition(|&s| s <= first).unwrap_or(0);
+    let from = hit
+        .saturating_sub(1)
+        .min(starts.len().saturating_sub(lines));
+    let cut = starts[from];
+    let kept = ranges
+        .iter()
+        .filter(|r| r.start >= cut)
+        .map(|r| r.start - cut..r.end.saturating_sub(cut))
+        .collect();
+    (text[cut..].to_owned(), kept)
+}
+
 /// `1:02.5`: an offset into a recording.
 pub fn offset(seconds: f64) -> String {
     let s = if seconds.is_finite() {
@@ -266,6 +300,24 @@ mod tests {
         let text = "<b>chattr</b> é";
         let html = highlighted(text, &[3..9, 100..200, 14..15]).into_string();
         assert_eq!(html, "&lt;b&gt;<mark>chattr</mark>&lt;/b&gt; é");
+    }
+
+    #[test]
+    fn a_snippet_starts_at_the_line_before_its_match() {
+        let text = "1\n2\n3\n4\n5\n6\nzq here\n7\n8";
+        let at = text.find("zq").unwrap();
+        let marks = [at..at + 2, at + 3..at + 7];
+        let (shown, moved) = from_first_match(text, &marks, 2);
+        assert_eq!(shown, "6\nzq here\n7\n8");
+        assert_eq!(&shown[moved[0].clone()], "zq");
+        assert_eq!(&shown[moved[1].clone()], "here");
+        // Fewer lines after the match than the box shows: earlier lines fill it.
+        let (shown, moved) = from_first_match(text, &marks, 5);
+        assert_eq!(shown, "5\n6\nzq here\n7\n8");
+        assert_eq!(&shown[moved[0].clone()], "zq");
+        // No match (a hit on the command line), or none usable: the text as it is.
+        assert_eq!(from_first_match(text, &[], 2).0, text);
+        assert_eq!(from_first_match(text, &[100..200, 3..3], 2).0, text);
     }
 
     #[test]

@@ -9,12 +9,17 @@ use maud::{html, Markup};
 
 use crate::error::{Error, PageError};
 use crate::html::{
-    date, duration, exit_badge, highlighted, offset, pager, suspicious_note, url_encode, who, Text,
+    date, duration, exit_badge, from_first_match, highlighted, offset, pager, suspicious_note,
+    url_encode, who, Text,
 };
 use crate::pages::{page, PER_PAGE};
 use crate::query::{whole, PageNo, Query};
 use crate::search::{group, hit_url, run_search, session_notes, short_id, step_url, Text as Q};
 use crate::AppState;
+
+/// Lines a hit's snippet box shows whole before it scrolls: `.snippet` in app.css is at
+/// most 12em high (156 px, 12 px of it padding) with lines of 13 px × 1.45.
+const SNIPPET_LINES: usize = 7;
 
 /// Characters of a session's notes shown above its hits.
 const NOTES_EXCERPT: usize = 240;
@@ -125,7 +130,8 @@ fn hit_html(h: &Hit) -> Markup {
             "\n"
             // A command with no output has nothing to show: no empty bar.
             @if !h.snippet.text.trim().is_empty() {
-                pre class="snippet" { (highlighted(&h.snippet.text, &h.snippet.highlights)) }
+                @let (text, marks) = from_first_match(&h.snippet.text, &h.snippet.highlights, SNIPPET_LINES);
+                pre class="snippet" { (highlighted(&text, &marks)) }
             }
             (fix_lines(h))
         }

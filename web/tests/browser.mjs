@@ -299,6 +299,70 @@ scenarios.pages = async function (id, query) {
   return r;
 };
 
+// How wide the page is against its window, and which boxes stick out past its right
+// edge (what a phone would scroll sideways for).
+const overflow = () => page.evaluate(() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const e of document.querySelectorAll("body *")) {
+    const r = e.getBoundingClientRect();
+    // Inside a box that scrolls or clips by itself, sticking out is that box's business.
+    let p = e.parentElement, clipped = false;
+    for (; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o !== "visible") { clipped = true; break; }
+    }
+    if (!clipped && r.width > 0 && r.right > width + 0.5) {
+      out.push((e.id ? "#" + e.id : e.tagName.toLowerCase() + (e.className && typeof e.className === "string" ? "." + e.className.split(" ")[0] : "")) + " " + Math.round(r.right));
+    }
+  }
+  return { width, scrollWidth: document.documentElement.scrollWidth, out: out.slice(0, 12) };
+});
+
+// The player page (with its "Output of" panel), the results and the home at a desk's
+// size and a phone's: how wide each is against its window. Screenshots of each.
+scenarios.fits = async function (sessionPath, query) {
+  const r = {};
+  for (const [w, h] of [[1400, 900], [400, 800]]) {
+    const size = w + "x" + h;
+    await page.setViewportSize({ width: w, height: h });
+    await page.goto(base + sessionPath);
+    await waitReady();
+    await page.waitForFunction(() => !document.getElementById("hit-output").hidden, null, { timeout: 10000 });
+    await page.waitForTimeout(500);
+    r["session-" + size] = { ...(await overflow()), ...(await layout()) };
+    // The player's own box (a terminal too wide for it scrolls inside) and the panel.
+    Object.assign(r["session-" + size], await page.evaluate(() => {
+      const at = (id) => {
+        const b = document.getElementById(id).getBoundingClientRect();
+        return { left: b.left, right: b.right, width: b.width };
+      };
+      return { box: at("player"), output: at("hit-output") };
+    }));
+    // A terminal wider than its box: all of it in reach by scrolling the box, with the
+    // control bar still over the box after a scroll to the terminal's right end.
+    r["session-" + size].reach = await page.evaluate(async () => {
+      const box = document.getElementById("player");
+      const term = document.querySelector("div.ap-term").getBoundingClientRect().width;
+      const scrollWidth = box.scrollWidth;
+      box.scrollLeft = scrollWidth;
+      await new Promise((r) => setTimeout(r, 200));
+      const bar = document.querySelector("div.ap-control-bar").getBoundingClientRect();
+      const b = box.getBoundingClientRect();
+      box.scrollLeft = 0;
+      return { term, scrollWidth, barLeft: bar.left - b.left, barRight: bar.right - b.right };
+    });
+    await shot(page, "fits-session-" + size);
+    await page.goto(base + "search?q=" + encodeURIComponent(query));
+    r["results-" + size] = await overflow();
+    await shot(page, "fits-results-" + size);
+    await page.goto(base);
+    r["home-" + size] = await overflow();
+    await shot(page, "fits-home-" + size);
+  }
+  return r;
+};
+
 // Steps of a scenario driven together with the test: prints `STEP name`, waits for a
 // line on stdin (the test does its part: types into the recorded shell, ends it).
 import readline from "node:readline";
