@@ -227,6 +227,30 @@ fn the_config_files_read_only_list_changes_the_fix_everywhere() {
     }
 }
 
+/// `fixcast fix` shows the failure's error line, the one its search matched, even when the
+/// failure printed lines before it (the snippet's fragment starts lines earlier).
+#[test]
+fn fix_shows_the_error_line_after_other_output() {
+    let home = Home::new();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut sh = Shell::start(&home);
+    sh.run(&format!("cd {}\r", work.path().display()), 1);
+    sh.run("seq 101 140; cat missing.conf\r", 1);
+    sh.run("touch missing.conf\r", 1);
+    sh.run("seq 101 140; cat missing.conf\r", 1);
+    sh.exit();
+    let text = home.ok(&["fix", "missing.conf: No such file or directory"]);
+    assert!(text.contains("fixed by: $ touch missing.conf"), "{text}");
+    let shown = text
+        .lines()
+        .find(|l| l.trim_start().starts_with('│'))
+        .unwrap_or_default();
+    assert!(
+        shown.contains("missing.conf: No such file or directory"),
+        "the error line, not the output before it: {text}"
+    );
+}
+
 /// A nested shell fixcast's integration does not reach: its commands are cut by the
 /// heuristic, with no exit status, so the failure is known only by its error line. It
 /// still gets a fix record (the `mkdir`, verified by the retry), and search says so.

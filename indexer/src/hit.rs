@@ -159,6 +159,46 @@ pub(crate) fn quantize(score: f32) -> i64 {
     (f64::from(score) * 10_000.0).round() as i64
 }
 
+/// How far a fragment is widened to the line it cuts into, at either end.
+const WIDEN: usize = 160;
+
+/// tantivy cuts a fragment at a count of characters, so it can end in the middle of the
+/// very line that matched (`cat: app.conf: No such file or`): widen it to the start of
+/// its first line and the end of its last, each by at most [`WIDEN`] bytes.
+fn whole_lines(text: &str, fragment: &str, highlights: Vec<Range<usize>>) -> Snippet {
+    let Some(at) = text.find(fragment) else {
+        return Snippet {
+            text: fragment.to_owned(),
+            highlights,
+        };
+    };
+    let end = at + fragment.len();
+    let floor = |mut i: usize| {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let back = floor(at.saturating_sub(WIDEN));
+    let start = text[back..at].rfind('\n').map_or(back, |i| back + i + 1);
+    let start = if start == back && back > 0 { at } else { start };
+    let ahead = floor((end + WIDEN).min(text.len()));
+    let stop = text[end..ahead].find('\n').map_or(ahead, |i| end + i);
+    let stop = if stop == ahead && ahead < text.len() {
+        end
+    } else {
+        stop
+    };
+    let shift = at - start;
+    Snippet {
+        text: text[start..stop].trim_end_matches('\r').to_owned(),
+        highlights: highlights
+            .into_iter()
+            .map(|r| r.start + shift..r.end + shift)
+            .collect(),
+    }
+}
+
 /// The snippet of `output` (the command's whole output, cut as it was indexed): its best
 /// matching part, or its first lines when the output did not match.
 pub(crate) fn snippet(gen: &SnippetGenerator, text: &str) -> Snippet {
@@ -173,10 +213,7 @@ pub(crate) fn snippet(gen: &SnippetGenerator, text: &str) -> Snippet {
                 _ => merged.push(r),
             }
         }
-        return Snippet {
-            text: s.fragment().to_owned(),
-            highlights: merged,
-        };
+        return whole_lines(text, s.fragment(), merged);
     }
     // No match in the output: its first lines, for context.
     let head: Vec<&str> = text

@@ -71,6 +71,34 @@ fn snippets_come_from_the_index_alone() {
     assert_eq!(&s.text[s.highlights[0].clone()], "marker-word");
 }
 
+/// A snippet holds the whole line of its match: tantivy's fragment, cut at a count of
+/// characters, ended inside it (`cat: missing.conf: No such file or`).
+#[test]
+fn a_snippet_ends_at_the_end_of_its_line() {
+    let mut output: String = (101..141).map(|n| format!("{n}\n")).collect();
+    output.push_str("cat: missing.conf: No such file or directory\n");
+    let (m, c) = session(
+        "lines",
+        vec![cmd(1, "seq 101 140; cat missing.conf", &output, Some(1))],
+    );
+    let i = index_of(&[(m, c)]);
+    let hits = search(&i, "missing.conf");
+    let s = &hits[0].snippet;
+    assert!(
+        s.text
+            .ends_with("cat: missing.conf: No such file or directory"),
+        "{s:?}"
+    );
+    for r in &s.highlights {
+        assert!(
+            s.text[r.clone()].eq_ignore_ascii_case("missing.conf")
+                || s.text[r.clone()].eq_ignore_ascii_case("missing")
+                || s.text[r.clone()].eq_ignore_ascii_case("conf"),
+            "{s:?}"
+        );
+    }
+}
+
 /// The stemmed field has only the words stemming changes: a word that is its own stem
 /// (`fail`, `exist`) is found by its other forms through the exact output, and the words
 /// of a query, unquoted, by the forms they stand in.

@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use fixcast_indexer::Hit;
+use fixcast_indexer::{Hit, Snippet};
 use fixcast_sessions::{error_lines, Store};
 use serde_json::json;
 
@@ -129,8 +129,7 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
         first(&h.command),
         h.exit.unwrap_or(-1)
     )?;
-    let error = h.snippet.text.lines().find(|l| !l.trim().is_empty());
-    if let Some(e) = error {
+    if let Some(e) = error_line(&h.snippet) {
         writeln!(out, "            │ {}", printable(e))?;
     }
     let how = fix.found.told(fix.after);
@@ -154,6 +153,25 @@ fn write_fix(out: &mut impl Write, h: &Hit) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The snippet's line with its first match (the error as the failure printed it), else
+/// its first line: the fragment can start lines before the match.
+fn error_line(s: &Snippet) -> Option<&str> {
+    let first = s
+        .highlights
+        .iter()
+        .filter(|r| r.start < r.end && s.text.get(r.start..r.end).is_some())
+        .map(|r| r.start)
+        .min();
+    match first {
+        Some(at) => {
+            let start = s.text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = s.text[at..].find('\n').map_or(s.text.len(), |i| at + i);
+            Some(s.text[start..end].trim_end_matches('\r'))
+        }
+        None => s.text.lines().find(|l| !l.trim().is_empty()),
+    }
 }
 
 fn fix_json(h: &Hit) -> serde_json::Value {
