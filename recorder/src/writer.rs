@@ -26,6 +26,16 @@ const CAUGHT_UP: usize = 32 << 10;
 /// Output buffer kept between batches: what the queue holds while the writer is working
 /// (see [`BACKLOG`]); a larger one (a stuck writer's backlog) is released.
 const SPARE_OUTPUT: usize = 2 * BACKLOG;
+/// Reads of output that one event may hold: taken together, up to this many bytes and
+/// [`MERGE_WITHIN`] of the first read, they are one event, so the work per event (its
+/// UTF-8 check, redaction, chapter scan, JSON line and the sinks' calls) is done per
+/// ~64 KiB of a flood, not per 4 KiB read. Anything else queued between two reads (a
+/// key, a resize, a dropped gap, the exit) ends the event there, so order is kept.
+const MERGE_BYTES: usize = 64 << 10;
+/// How far apart in time (µs) reads merged into one event may be: the event takes the
+/// first read's time, so no byte is shown more than this early in a replay. A flood's
+/// reads are microseconds apart; a person's echoes are not merged.
+const MERGE_WITHIN: u64 = 10_000;
 /// How long the writer stays fast after it last fell behind.
 const STAY_FAST: Duration = Duration::from_secs(2);
 
@@ -94,10 +104,23 @@ pub(crate) fn write_events(
                 sink.pressure(behind);
             }
         }
-        for (t, chunk) in batch.drain(..) {
+        let mut chunks = batch.drain(..).peekable();
+        while let Some((t, chunk)) = chunks.next() {
             let time = if t == u64::MAX { last } else { t.max(last) };
             last = time;
-            if let Chunk::Output(len) = chunk {
+            if let Chunk::Output(mut len) = chunk {
+                // Only what was taken in this batch: nothing is held for a later one.
+                while let Some(&(next, Chunk::Output(more))) = chunks.peek() {
+                    if next == u64::MAX
+                        || next.saturating_sub(time) > MERGE_WITHIN
+                        || len + more > MERGE_BYTES
+                    {
+                        break;
+                    }
+                    len += more;
+                    last = last.max(next);
+                    chunks.next();
+                }
                 let b = &batch_output[output_at..output_at + len];
                 output_at += len;
                 let text = out_text.decode(b);
@@ -314,5 +337,147 @@ mod tests {
         let (pressure, bytes) = &*seen.lock().unwrap();
         assert_eq!(*bytes, 250 * piece.len());
         assert_eq!(pressure.first(), Some(&true), "told {pressure:?}");
+    }
+
+    /// Keeps every event.
+    struct Keep(Arc<Mutex<Vec<Event>>>);
+
+    impl Sink for Keep {
+        fn event(&mut self, ev: &Event) -> Result<(), crate::SinkError> {
+            self.0.lock().unwrap().push(ev.clone());
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), crate::SinkError> {
+            Ok(())
+        }
+        fn finish(&mut self) -> Result<(), crate::SinkError> {
+            Ok(())
+        }
+    }
+
+    /// Queues `reads` (time, bytes) and `between` (after read `k`, this chunk), then the
+    /// exit, all before the writer starts, so it takes them in one batch as it would a
+    /// flood's backlog; the events it wrote (with redaction when `redact`).
+    fn written(
+        reads: &[(u64, Vec<u8>)],
+        between: Option<(usize, Chunk)>,
+        redact: bool,
+    ) -> Vec<Event> {
+        let queue = Queue::default();
+        let mut between = between;
+        let mut last = 0;
+        for (k, (t, b)) in reads.iter().enumerate() {
+            let mut p = queue.push_output(*t, b);
+            assert!(p.recorded);
+            queue.wake(&mut p);
+            if between.as_ref().is_some_and(|(at, _)| *at == k) {
+                let (_, chunk) = between.take().unwrap();
+                assert!(queue.push(*t, chunk));
+            }
+            last = *t;
+        }
+        queue.push(last + 1, Chunk::Exit(0));
+        queue.close();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let redactor = redact.then(|| crate::Rules::builtin().redactor());
+        write_events(&queue, vec![Box::new(Keep(seen.clone()))], redactor, None);
+        let events = seen.lock().unwrap().clone();
+        events
+    }
+
+    /// Reads of distinct base64-like lines, `gap` µs apart.
+    fn flood(reads: usize, gap: u64) -> Vec<(u64, Vec<u8>)> {
+        (0..reads)
+            .map(|i| {
+                let line = format!(
+                    "{i:08} QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2\r\n"
+                );
+                let read: Vec<u8> = line.bytes().cycle().take(4095).collect();
+                (i as u64 * gap, read)
+            })
+            .collect()
+    }
+
+    fn output_of(events: &[Event]) -> (Vec<u8>, usize) {
+        let mut all = Vec::new();
+        let mut n = 0;
+        for ev in events {
+            if let EventKind::Output(t) = &ev.kind {
+                all.extend_from_slice(t.as_bytes());
+                n += 1;
+            }
+        }
+        (all, n)
+    }
+
+    /// A flood's reads become a few events of up to [`MERGE_BYTES`], not one per read,
+    /// and decode to exactly the bytes read, in order (redacted or not).
+    #[test]
+    fn a_flood_is_merged_into_events_of_many_reads_that_keep_every_byte() {
+        let reads = flood(100, 20);
+        let want: Vec<u8> = reads.iter().flat_map(|(_, b)| b.clone()).collect();
+        for redact in [false, true] {
+            let events = written(&reads, None, redact);
+            let (got, n) = output_of(&events);
+            assert!(got == want, "the bytes differ (redact {redact})");
+            let most = events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::Output(t) => Some(t.len()),
+                    _ => None,
+                })
+                .max();
+            assert!(most <= Some(MERGE_BYTES), "an event of {most:?} bytes");
+            // The redactor gives back whole lines and holds a partial one: a few pieces more.
+            let most_events = (100 * 4095 / (MERGE_BYTES - 4095) + 2) * if redact { 2 } else { 1 };
+            assert!(
+                n <= most_events,
+                "{n} events for 100 reads (redact {redact})"
+            );
+            assert!(matches!(
+                events.last().map(|e| &e.kind),
+                Some(EventKind::Exit(0))
+            ));
+        }
+    }
+
+    /// A key pressed during a flood is recorded between the outputs around it: merging
+    /// stops at it.
+    #[test]
+    fn a_key_during_a_flood_stays_between_the_outputs_around_it() {
+        let reads = flood(40, 20);
+        let events = written(&reads, Some((9, Chunk::Input(b"q".to_vec()))), false);
+        let key = events
+            .iter()
+            .position(|e| matches!(&e.kind, EventKind::Input(k) if k == "q"))
+            .expect("the key is recorded");
+        let (before, _) = output_of(&events[..key]);
+        let want: Vec<u8> = reads[..10].iter().flat_map(|(_, b)| b.clone()).collect();
+        assert!(
+            before == want,
+            "{} bytes before the key, not the 10 reads' {}",
+            before.len(),
+            want.len()
+        );
+        let (after, _) = output_of(&events[key..]);
+        assert_eq!(after.len(), 30 * 4095);
+    }
+
+    /// Reads further apart than [`MERGE_WITHIN`] are not merged: no byte is replayed
+    /// earlier than that before it was read; reads closer than that are.
+    #[test]
+    fn reads_are_merged_only_within_the_time_bound() {
+        let within = MERGE_WITHIN / 2;
+        let times = [0, within, 3 * MERGE_WITHIN, 3 * MERGE_WITHIN + within];
+        let reads: Vec<_> = times.iter().map(|&t| (t, vec![b'x'; 100])).collect();
+        let events = written(&reads, None, false);
+        let outputs: Vec<(u64, usize)> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Output(t) => Some((e.time, t.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(outputs, [(0, 200), (3 * MERGE_WITHIN, 200)]);
     }
 }
