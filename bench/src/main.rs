@@ -3,7 +3,7 @@
 //! ```text
 //! cargo build --release -p fixcast -p fixcast-bench && ./target/release/fixcast-bench all --table t.md
 //! ./target/release/fixcast-bench all --ten-million      # adds the 10M-command index
-//! ./target/release/fixcast-bench throughput --runs 7
+//! ./target/release/fixcast-bench throughput --runs 7 [--relay-variants] [--baseline PATH]
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
 //! ./target/release/fixcast-bench size [--record-fixture bench/data/size-session.cast.zst]
 //! ./target/release/fixcast-bench cut --runs 7 [--no-flood]
@@ -15,7 +15,9 @@
 //! ```
 //!
 //! - `throughput`: `fixcast rec -c 'cat FILE'` vs util-linux `script` on ~135 MB of base64;
-//!   wall-time medians, ratio, MB/s, CPU, peak RSS, and a check that nothing was dropped.
+//!   wall-time medians, ratio, MB/s, CPU, peak RSS, and a check that nothing was dropped;
+//!   with a bare PTY relay in the rotation as the floor (`--relay-variants`: also its read
+//!   size, blocking/poll/spin reads, and the slave's termios cooked/-opost/raw).
 //! - `size`: a 2,000-command debugging session (a fixed recording kept in bench/data, and
 //!   a new one): session folder vs its cast-v3 export under `zstd -3` (and a few other
 //!   zstd settings).
