@@ -3,7 +3,7 @@
 //! ```text
 //! cargo build --release -p fixcast -p fixcast-bench && ./target/release/fixcast-bench all --table t.md
 //! ./target/release/fixcast-bench all --ten-million      # adds the 10M-command index
-//! ./target/release/fixcast-bench throughput --runs 7
+//! ./target/release/fixcast-bench throughput --runs 7 [--relay-variants] [--baseline PATH]
 //! ./target/release/fixcast-bench latency --samples 1000 --fixcast /path/to/fixcast
 //! ./target/release/fixcast-bench size [--record-fixture bench/data/size-session.cast.zst]
 //! ./target/release/fixcast-bench cut --runs 7 [--no-flood]
@@ -15,7 +15,9 @@
 //! ```
 //!
 //! - `throughput`: `fixcast rec -c 'cat FILE'` vs util-linux `script` on ~135 MB of base64;
-//!   wall-time medians, ratio, MB/s, CPU, peak RSS, and a check that nothing was dropped.
+//!   wall-time medians, ratio, MB/s, CPU, peak RSS, and a check that nothing was dropped;
+//!   with a bare PTY relay in the rotation as the floor (`--relay-variants`: also its read
+//!   size, blocking/poll/spin reads, and the slave's termios cooked/-opost/raw).
 //! - `size`: a 2,000-command debugging session (a fixed recording kept in bench/data, and
 //!   a new one): session folder vs its cast-v3 export under `zstd -3` (and a few other
 //!   zstd settings).
@@ -58,6 +60,7 @@ mod live_growth;
 mod live_session;
 mod live_viewers;
 mod redact;
+mod relay;
 mod report;
 mod serve;
 mod size;
@@ -106,7 +109,11 @@ struct Cli {
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 enum What {
     /// Recording a flood of output vs `script`
-    Throughput,
+    Throughput {
+        /// Also run the bare relay's variants (read size, wait, termios) in the rotation
+        #[arg(long)]
+        relay_variants: bool,
+    },
     /// Stored size of a 2,000-command session vs zstd
     Size {
         /// Only record the bench's script once and write its cast-v3 export under
@@ -165,6 +172,22 @@ enum What {
         #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=4096))]
         mb: u64,
     },
+    /// The bare PTY relay `throughput` runs as a floor: `$SHELL -c CMD` on a PTY's slave,
+    /// the master copied to stdout, nothing recorded
+    #[command(hide = true)]
+    Relay {
+        /// Bytes asked of each read of the master
+        #[arg(long, value_name = "N", default_value_t = 64 << 10)]
+        read: usize,
+        #[arg(long, value_enum, default_value_t = relay::Wait::Block)]
+        wait: relay::Wait,
+        /// The slave's termios
+        #[arg(long, value_enum, default_value_t = relay::Termios::Cooked)]
+        termios: relay::Termios,
+        /// The command, run by $SHELL -c
+        #[arg(last = true, required = true)]
+        command: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -206,6 +229,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             section("index", &|| index::run(&sizes, per_query));
             return finish(&cli, t0, &failed);
         }
+        What::Relay {
+            read,
+            wait,
+            termios,
+            command,
+        } => {
+            return relay::run(&relay::Relay {
+                read,
+                wait,
+                termios,
+                command,
+            })
+        }
         What::Hints { commands } => {
             let sizes = commands.map_or(vec![100_000, 1_000_000], |n| vec![n.max(1)]);
             section("hints", &|| hints::run(&sizes));
@@ -222,10 +258,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         util::load_average()
     );
     let all = what == What::All;
-    if all || what == What::Throughput {
-        section("throughput", &|| {
-            throughput::run(&fixcast, cli.baseline.as_deref(), runs)
-        });
+    match what {
+        What::Throughput { relay_variants } => section("throughput", &|| {
+            throughput::run(&fixcast, cli.baseline.as_deref(), runs, relay_variants)
+        }),
+        What::All => section("throughput", &|| {
+            throughput::run(&fixcast, cli.baseline.as_deref(), runs, false)
+        }),
+        _ => {}
     }
     match &what {
         What::Size {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use crate::relay::Relay;
 use crate::report;
 use crate::util::{self, list, mb, median_f64, Measured, Rng, TempDir};
 
@@ -16,7 +17,12 @@ const RAW_BYTES: usize = 100_000_000;
 /// A run that takes longer than this is killed (and the bench fails).
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
-pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Result<()> {
+pub fn run(
+    fixcast: &Path,
+    baseline: Option<&Path>,
+    runs: usize,
+    relay_variants: bool,
+) -> anyhow::Result<()> {
     util::require_gnu_time()?;
     let tmp = TempDir::new("throughput")?;
     let file = tmp.path().join("flood.b64");
@@ -51,6 +57,9 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
     let mut sc: Vec<Measured> = Vec::new();
     let mut ac: Vec<Measured> = Vec::new();
     let mut integrated: Vec<Measured> = Vec::new();
+    let relays = relays(&cat, relay_variants);
+    let mut relayed: Vec<Vec<Measured>> = vec![Vec::new(); relays.len()];
+    let me = std::env::current_exe().context("cannot find this executable")?;
     let mut recorded = Vec::new();
     let mut dropped_total = 0u64;
     let mut problems = Vec::new();
@@ -72,6 +81,19 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
             .env_remove("FIXCAST_SESSION")
             .current_dir(tmp.path());
         let ms = run_measured(&mut cmd, &tmp, "script")?;
+
+        // The floor: the same PTY path with nothing recorded.
+        for (r, into) in relays.iter().zip(relayed.iter_mut()) {
+            let mut cmd = Command::new(&me);
+            cmd.args(r.args())
+                .env("SHELL", "/bin/bash")
+                .env_remove("FIXCAST_SESSION")
+                .current_dir(tmp.path());
+            let m = run_measured(&mut cmd, &tmp, &r.label())?;
+            if !warm {
+                into.push(m);
+            }
+        }
 
         let ma = match &asciinema {
             Some(a) => {
@@ -217,6 +239,21 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
         );
     }
 
+    for (r, m) in relays.iter().zip(&relayed) {
+        let w = med(m, &secs);
+        println!(
+            "throughput: {}: {:.2}x script ({w:.3} s; fixcast rec / it {:.2}x), CPU {:.2} s, peak RSS {:.1} MiB (medians); \
+             per run: wall s {}, CPU s {}",
+            r.label(),
+            w / s,
+            f / w,
+            med(m, &cpu),
+            med(m, &rss),
+            list(&secs(m), 3),
+            list(&cpu(m), 2)
+        );
+    }
+
     let ratio = f / s;
     // The baseline (when given) is the figure before the change, from the same run.
     let before = |v: String, then: String| {
@@ -241,6 +278,17 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
         "≤ 0.80×",
         Some(ratio <= 0.80),
     );
+    if let Some(m) = relayed.first() {
+        let w = med(m, &secs);
+        crate::report::figure(
+            "throughput",
+            "bare relay (PTY → stdout, 64 KiB reads, nothing recorded) vs `script -q -c`: the floor",
+            format!("{} ({w:.2} s vs {s:.2} s)", report::ratio(w, s)),
+            format!("fixcast rec: {} of it", report::ratio(f, w)),
+            "—",
+            None,
+        );
+    }
     crate::report::figure(
         "throughput",
         "CPU user+sys vs `script -q -c` (the machine's load does not stretch it)",
@@ -267,6 +315,30 @@ pub fn run(fixcast: &Path, baseline: Option<&Path>, runs: usize) -> anyhow::Resu
         Some(fr <= 16.0),
     );
     Ok(())
+}
+
+/// The bare relay (first: the anchor row), and with `variants` the ones that might
+/// move the floor: reads of the n_tty buffer's size, `poll` as fixcast waits, a spin, and
+/// the slave's output processing off.
+fn relays(cat: &str, variants: bool) -> Vec<Relay> {
+    use crate::relay::{Termios, Wait};
+    let r = |read: usize, wait, termios| Relay {
+        read,
+        wait,
+        termios,
+        command: cat.to_owned(),
+    };
+    let mut v = vec![r(64 << 10, Wait::Block, Termios::Cooked)];
+    if variants {
+        v.extend([
+            r(4 << 10, Wait::Block, Termios::Cooked),
+            r(64 << 10, Wait::Poll, Termios::Cooked),
+            r(64 << 10, Wait::Spin, Termios::Cooked),
+            r(64 << 10, Wait::Block, Termios::NoOpost),
+            r(64 << 10, Wait::Block, Termios::Raw),
+        ]);
+    }
+    v
 }
 
 /// One `fixcast rec -c 'cat FILE'` of the flood: its measure, and the session's recorded

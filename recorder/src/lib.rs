@@ -40,6 +40,7 @@ pub mod tty;
 mod utf8;
 #[cfg(test)]
 mod vt100_sizes;
+mod writer;
 
 pub use commands::{cut_commands, split_prompt, Cutter, Mark, MarkScanner, OUTPUT_CAP};
 pub use error::Error;
