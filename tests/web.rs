@@ -209,7 +209,8 @@ fn story(home: &Home) -> (String, f64) {
         out.extend(typed_then_run(
             t,
             "/root",
-            &format!("echo after {i}"),
+            // Long enough to wrap in the command list, under where its button goes.
+            &format!("echo after {i}: the resolver file takes writes again, nameserver line kept"),
             &format!("after {i}\r\n"),
             0,
         ));
@@ -320,6 +321,10 @@ fn the_pages_at_a_desk_and_on_a_phone() {
     check(
         v["markHover"] == "visible",
         "mark as the fix is missing on the hovered row",
+    );
+    check(
+        v["markCovers"] == false,
+        "mark as the fix covers the hovered row's command line",
     );
     let c = &v["chapter"];
     check(

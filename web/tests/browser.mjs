@@ -252,6 +252,12 @@ scenarios.pages = async function (id, query) {
   r.markIdle = await markVisible(plain);
   await plain.hover();
   r.markHover = await markVisible(plain);
+  // Shown, it covers none of the row's command line (a long one wraps under its corner).
+  r.markCovers = await plain.evaluate((row) => {
+    const b = row.querySelector("button.mark-fix").getBoundingClientRect();
+    return Array.from(row.querySelector(".line").getClientRects())
+      .some((l) => l.left < b.right && b.left < l.right && l.top < b.bottom && b.top < l.bottom);
+  });
 
   // A chapter click: highlight and "Output of" follow it.
   const row = page.locator("li.cmd").nth(1);
