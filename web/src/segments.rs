@@ -10,7 +10,7 @@
 //! where its first line is in the frame's text, and a request decodes them from there.
 //! Only the snapshots cannot be had cheaply again, and only for a long recording: one of
 //! less than [`DISK_FROM`] bytes of output is replayed through `vt100` again in a blink
-//! (about 10 ms per MB), so its snapshots are held in memory ([`MEMORY_BUDGET`], the
+//! (about 15 ms per MB), so its snapshots are held in memory ([`MEMORY_BUDGET`], the
 //! least recently used dropped first) and nothing is written beside it: serving a
 //! session costs it no disk. A longer one's are cached where the store keeps a
 //! session's caches ([`Session::derived_path`]) in `segments.v3.json.zst` (the index)
@@ -54,11 +54,11 @@ use read::read_segment;
 pub const SEGMENT_BYTES: usize = 512 * 1024;
 
 /// A recording of less output than this keeps no segment cache on disk: its snapshots
-/// are made again (one pass through `vt100`, about 10 ms per MB) when a server that does
-/// not hold them is asked, well within a first seek's time; the size bench's session
-/// (11 MB of output) builds in about 0.1 s. A longer one's are cached (the 256 MB one
-/// would take seconds).
-pub const DISK_FROM: u64 = 32 << 20;
+/// are made again (one pass through `vt100`, about 15 ms of CPU per MB, a third of it
+/// `vt100` printing characters) when a server that does not hold them is asked, within a
+/// first seek's 300 ms: the size bench's session (11 MB of output) builds in 0.13-0.2 s
+/// of CPU on a loaded machine. A longer one's are cached (the 256 MB one takes seconds).
+pub const DISK_FROM: u64 = 16 << 20;
 /// Snapshots held in memory at most, in all (a screen of 200x50 is up to a few tens of
 /// KiB, a session under [`DISK_FROM`] has 64 at most).
 pub(crate) const MEMORY_BUDGET: usize = 64 << 20;
@@ -427,4 +427,51 @@ pub async fn segment(
         json,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(snapshot_bytes: usize) -> Segments {
+        let key = CacheKey {
+            version: 0,
+            cast_size: 1,
+            cast_mtime: 1,
+        };
+        Segments {
+            built: Arc::new(Built {
+                version: VERSION,
+                key,
+                cols: 80,
+                rows: 24,
+                duration: 0.0,
+                segments: Vec::new(),
+            }),
+            snapshots: Some(Arc::new(vec!["x".repeat(snapshot_bytes)])),
+        }
+    }
+
+    #[test]
+    fn snapshots_in_memory_are_bounded_the_least_recently_asked_for_dropped() {
+        let cache = Cache::default();
+        let (a, b, c) = (
+            SessionId::generate(),
+            SessionId::generate(),
+            SessionId::generate(),
+        );
+        let key = held(0).built.key.clone();
+        cache.hold(&a, held(MEMORY_BUDGET / 3));
+        cache.hold(&b, held(MEMORY_BUDGET / 3));
+        // Asked for again: `b` is now the one least recently used.
+        assert!(cache.fresh(&a, &key).is_some());
+        cache.hold(&c, held(MEMORY_BUDGET / 2));
+        assert!(cache.fresh(&b, &key).is_none(), "dropped");
+        assert!(cache.fresh(&a, &key).is_some());
+        assert!(cache.fresh(&c, &key).is_some());
+        // One session over the budget alone is still held (it was just built).
+        cache.hold(&b, held(MEMORY_BUDGET + 1));
+        assert!(cache.fresh(&b, &key).is_some());
+        assert!(cache.fresh(&a, &key).is_none() && cache.fresh(&c, &key).is_none());
+    }
 }

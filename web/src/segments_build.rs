@@ -24,6 +24,9 @@ pub(super) struct Segment {
     last: u64,
     /// The recording's event (counting every kind) it starts with.
     first: u64,
+    /// Whether its events are only counted, not kept (a build keeps the snapshots alone:
+    /// writing each event's JSON took a third of its time).
+    counted: bool,
 }
 
 impl Segment {
@@ -43,15 +46,18 @@ impl Segment {
             bytes: 0,
             last: 0,
             first: 0,
+            counted: false,
         }
     }
 
     fn push(&mut self, time: u64, code: &str, data: &str) {
-        if self.count > 0 {
-            self.events.push(',');
+        if !self.counted {
+            if self.count > 0 {
+                self.events.push(',');
+            }
+            let ev = json!([secs(time), code, data]);
+            self.events.push_str(&ev.to_string());
         }
-        let ev = json!([secs(time), code, data]);
-        self.events.push_str(&ev.to_string());
         self.count += 1;
         self.bytes += data.len();
         self.last = time;
@@ -103,6 +109,7 @@ pub fn segments_of(text: &[u8], segment_bytes: usize) -> Vec<String> {
     let _ = cut(
         size,
         segment_bytes.max(1),
+        true,
         || Ok(stream.next_event().ok().flatten()),
         |seg| {
             segments.push(seg.json());
@@ -114,10 +121,12 @@ pub fn segments_of(text: &[u8], segment_bytes: usize) -> Vec<String> {
 
 /// Replays events through a `vt100` screen and hands `flush` each segment, in order
 /// (finished: see [`Segment::finish`]), cut every `segment_bytes` of output only between
-/// events of different times, as the player requires; the recording's duration.
+/// events of different times, as the player requires; the recording's duration. The
+/// segments hold their events only if `events` (else they are counted).
 fn cut(
     (mut cols, mut rows): (u16, u16),
     segment_bytes: usize,
+    events: bool,
     mut next: impl FnMut() -> Result<Option<Event>>,
     mut flush: impl FnMut(&Segment) -> Result<()>,
 ) -> Result<f64> {
@@ -130,6 +139,7 @@ fn cut(
     let (r, c) = emulated(cols, rows);
     let mut screen = vt100::Parser::new(r, c, 0);
     let mut seg = Segment::new(0.0, cols, rows, String::new());
+    seg.counted = !events;
     let mut index = 0u64;
     while let Some(ev) = next()? {
         index += 1;
@@ -140,7 +150,7 @@ fn cut(
             flush(&seg)?;
             let init = String::from_utf8_lossy(&screen.screen().contents_formatted()).into_owned();
             seg = Segment::new(secs(ev.time), cols, rows, init);
-            seg.first = index - 1;
+            (seg.first, seg.counted) = (index - 1, !events);
         }
         match &ev.kind {
             EventKind::Output(s) => screen.process(s.as_bytes()),
@@ -199,6 +209,7 @@ pub(super) fn build(session: Session<'_>, key: CacheKey, disk_from: u64) -> Resu
     let duration = cut(
         (cols, rows),
         SEGMENT_BYTES,
+        false,
         || {
             let Some((ev, at)) = reader.next_event_at()? else {
                 return Ok(None);
