@@ -1,12 +1,14 @@
 //! Recompaction: a finished session's recording rewritten once, at a level no live
-//! recorder could keep up with, frame for frame.
+//! recorder could keep up with.
 //!
 //! The recorder compresses at a level that keeps up with a flood of output (see
 //! [`crate::CastWriter`]); once the session has ended nothing is in a hurry, so its
-//! recording is written again at [`LEVEL`] with a longer window. The result has the same
-//! frames holding the same lines, each behind a seek mark (rewritten with its new
-//! offset), so seeking, damage tolerance and standard decoders work as before. A trailer
-//! (a skippable frame, [`COMPACTED_TAG`]) marks the file as compacted, so it happens once.
+//! recording is written again at [`LEVEL`] with a longer window, the header in a frame
+//! of its own and the events in frames of up to [`FRAME_TEXT`] of text, each behind a
+//! seek mark, so seeking, damage tolerance and standard decoders work as before. A
+//! trailer (a skippable frame, [`COMPACTED_TAG`]) marks the file as compacted, so it
+//! happens once, and says whether the frames hold the same lines as before (then a
+//! cache that points into frames by number still holds: [`compacted_from`]).
 //!
 //! Crash safety: the new file is made beside the old one (a hidden temp file, locked
 //! while it is written), read back and compared event for event with the old one,
@@ -25,7 +27,6 @@ use crate::cast_decode::CastReader;
 use crate::cast_file::{seek_mark, SKIPPABLE_MAGIC};
 use crate::command::{load_cache, save_cache, CacheKey};
 use crate::error::{Error, Result};
-use crate::event::Event;
 use crate::id::SessionId;
 use crate::meta::{SessionMeta, Status};
 use crate::store::{Store, CAST_FILE, COMMANDS_FILE, META_FILE, UPLOAD_KEY_FILE};
@@ -46,6 +47,17 @@ pub const WINDOW_LOG: u32 = 23;
 /// 640 MiB); for an 8 MiB one these find the same matches in about 100 MiB.
 const HASH_LOG: u32 = 23;
 const CHAIN_LOG: u32 = 24;
+/// Long-distance matching, sparser than zstd's defaults for level 22 (2^19 entries, one
+/// position in 16, 32-byte matches): its matches are taken as they are, before the
+/// optimal parser looks, and many of them crowd out better short ones. One position in
+/// 256 into 2^16 entries: the size bench's fixed session (12 MB of cast in one frame)
+/// compresses to 130.3 kB where the defaults make 132.5 kB and no long-distance matching
+/// 133.5 kB, in about the same time. (Swept on that session: denser or sparser hashing,
+/// shorter or longer matches, smaller buckets each cost 0.1-0.9%.)
+const LDM_HASH_LOG: u32 = 16;
+const LDM_HASH_RATE_LOG: u32 = 8;
+const LDM_MIN_MATCH: u32 = 32;
+const LDM_BUCKET_SIZE_LOG: u32 = 8;
 /// The tag of the trailer that marks a file as compacted.
 pub const COMPACTED_TAG: &[u8] = b"fixcast-compacted:";
 /// The temp files of compactions start with this (then the compactor's pid).
@@ -82,13 +94,27 @@ pub enum CompactError {
 
 /// Whether the recording at `path` was compacted (ends in the trailer).
 pub fn is_compacted(path: &Path) -> Result<bool> {
-    Ok(compacted_from(path)?.is_some())
+    Ok(trailer_of(path)?.is_some())
 }
 
-/// The size the recording at `path` had before it was compacted; `None` if it was not.
-/// A cache of the recording as it was (the same events and frames) still holds if its
+/// The size the recording at `path` had before it was compacted, if it was compacted
+/// into the same frames; `None` if it was not compacted, or its frames were regrouped. A
+/// cache of the recording as it was (the same events and frames) still holds if its
 /// key had that size and the same mtime (compaction keeps the mtime).
 pub fn compacted_from(path: &Path) -> Result<Option<u64>> {
+    Ok(trailer_of(path)?.and_then(|t| t.same_frames.then_some(t.from_size)))
+}
+
+/// What the trailer of a compacted file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Trailer {
+    from_size: u64,
+    /// Whether its frames hold the lines the old file's did (else the events are the
+    /// same, but a cache that points into frames by number does not hold).
+    same_frames: bool,
+}
+
+fn trailer_of(path: &Path) -> Result<Option<Trailer>> {
     let mut f = File::open(path).map_err(Error::io(path))?;
     let len = f.metadata().map_err(Error::io(path))?.len();
     let tail = len.min(MAX_TRAILER as u64);
@@ -102,8 +128,11 @@ pub fn compacted_from(path: &Path) -> Result<Option<u64>> {
 /// Trailers are short; this much of a file's end is read to find one.
 const MAX_TRAILER: usize = 256;
 
-/// The `from_size` of the trailer that `tail` (a file's last bytes) ends with, if any.
-fn parse_trailer(tail: &[u8]) -> Option<u64> {
+/// The trailer that `tail` (a file's last bytes) ends with, if any: `from_size` for a
+/// file of the same frames, `regrouped_from` for one whose frames were regrouped (a
+/// name older readers do not know: to them the file is not compacted, so they never
+/// point a cache of the old frames into it).
+fn parse_trailer(tail: &[u8]) -> Option<Trailer> {
     let start = tail
         .windows(SKIPPABLE_MAGIC.len())
         .rposition(|w| w == SKIPPABLE_MAGIC)?;
@@ -114,12 +143,26 @@ fn parse_trailer(tail: &[u8]) -> Option<u64> {
         return None;
     }
     let v: serde_json::Value = serde_json::from_slice(json).ok()?;
-    v.get("from_size")?.as_u64()
+    if let Some(from_size) = v.get("from_size").and_then(|n| n.as_u64()) {
+        return Some(Trailer {
+            from_size,
+            same_frames: true,
+        });
+    }
+    Some(Trailer {
+        from_size: v.get("regrouped_from")?.as_u64()?,
+        same_frames: false,
+    })
 }
 
-/// The skippable frame at the end of a compacted file, which was `from_size` bytes.
-fn trailer(from_size: u64) -> Vec<u8> {
-    let payload = format!("{{\"from_size\":{from_size}}}");
+/// The skippable frame at the end of a compacted file.
+fn trailer(t: Trailer) -> Vec<u8> {
+    let name = if t.same_frames {
+        "from_size"
+    } else {
+        "regrouped_from"
+    };
+    let payload = format!("{{\"{name}\":{}}}", t.from_size);
     let len = (COMPACTED_TAG.len() + payload.len()) as u32;
     let mut t = SKIPPABLE_MAGIC.to_vec();
     t.extend_from_slice(&len.to_le_bytes());
@@ -158,13 +201,13 @@ impl Store {
         let mtime = fs::metadata(&path)
             .and_then(|m| m.modified())
             .map_err(Error::io(&path))?;
-        let mut frames = rewrite(&path, temp.file()?, &temp.path, id, key.cast_size, LEVEL)?;
+        let (mut frames, _) = rewrite(&path, temp.file()?, &temp.path, id, key.cast_size, LEVEL)?;
         let size = |t: &TempFile| -> Result<u64> {
             Ok(t.file()?.metadata().map_err(Error::io(&t.path))?.len())
         };
         if size(&temp)? >= key.cast_size {
             temp.truncate()?;
-            frames = rewrite(
+            (frames, _) = rewrite(
                 &path,
                 temp.file()?,
                 &temp.path,
@@ -173,12 +216,14 @@ impl Store {
                 FALLBACK_LEVEL,
             )?;
         }
+        let mut kept = false;
         if size(&temp)? >= key.cast_size {
             // A tiny recording (a few hundred bytes) gains nothing: it is kept as it is,
             // the trailer after it, so that it too is done once.
             keep_as_it_is(&path, &temp, key.cast_size)?;
+            kept = true;
         }
-        verify(&path, &temp.path, id)?;
+        frames = verify(&path, &temp.path, id, (!kept).then_some(frames))?;
         temp.file()?
             .set_modified(mtime)
             .map_err(Error::io(&temp.path))?;
@@ -299,7 +344,12 @@ fn keep_as_it_is(path: &Path, temp: &TempFile, from_size: u64) -> Result<()> {
     out.set_len(0)
         .and_then(|_| out.seek(SeekFrom::Start(0)))
         .and_then(|_| io::copy(&mut (&mut old).take(from_size), &mut out))
-        .and_then(|_| out.write_all(&trailer(from_size)))
+        .and_then(|_| {
+            out.write_all(&trailer(Trailer {
+                from_size,
+                same_frames: true,
+            }))
+        })
         .map_err(io)
 }
 
@@ -330,6 +380,10 @@ fn frame_encoder(out: Counted<BufWriter<&File>>, level: i32) -> io::Result<Encod
         CParameter::HashLog(HASH_LOG),
         CParameter::ChainLog(CHAIN_LOG),
         CParameter::EnableLongDistanceMatching(true),
+        CParameter::LdmHashLog(LDM_HASH_LOG),
+        CParameter::LdmHashRateLog(LDM_HASH_RATE_LOG),
+        CParameter::LdmMinMatch(LDM_MIN_MATCH),
+        CParameter::LdmBucketSizeLog(LDM_BUCKET_SIZE_LOG),
         CParameter::ChecksumFlag(true),
     ] {
         enc.set_parameter(p)?;
@@ -346,8 +400,18 @@ fn next_frame(enc: Encoder<'_>, last: u64, level: i32) -> io::Result<Encoder<'_>
     frame_encoder(sink, level)
 }
 
-/// Writes the recording at `path` into `out` frame for frame at zstd `level`; the
-/// number of frames.
+/// Text a frame of the rewrite holds before the next begins (after the line that
+/// reaches it): a reader seeking into the recording decodes at most this much of it
+/// (about 20 ms at level 22's speed of decoding), and each frame starts its window
+/// afresh. A live recording's frames are far shorter where its writer switched modes
+/// (each switch ends one): the size bench's recorded session, made on a loaded machine
+/// mostly at the fast level, compacted to 1.77x `zstd -19` of its text with its frames
+/// kept, 0.96x regrouped.
+const FRAME_TEXT: u64 = 16 << 20;
+
+/// Writes the recording at `path` into `out` at zstd `level`: the header in a frame of
+/// its own (as the live file has it), then frames of [`FRAME_TEXT`] of text; the number
+/// of frames, and whether they hold the same lines as the old file's.
 fn rewrite(
     path: &Path,
     out: &File,
@@ -355,7 +419,7 @@ fn rewrite(
     id: &SessionId,
     from_size: u64,
     level: i32,
-) -> Result<usize, CompactError> {
+) -> Result<(usize, bool), CompactError> {
     let io = |e| Error::io(out_path)(e);
     let damaged = |reason: String| CompactError::Damaged {
         id: id.clone(),
@@ -373,22 +437,20 @@ fn rewrite(
     };
     let mut enc = frame_encoder(sink, level).map_err(io)?;
     enc.write_all(line.as_bytes()).map_err(io)?;
-    let (mut events, mut frames, mut last) = (0u64, 1usize, 0u64);
-    loop {
-        let ev: Option<Event> = reader.next_event()?;
-        // Every frame begun before this event (or, at the end, any left) ends here.
-        let begun = reader.decoder().frames();
-        while let Some(&(before, _)) = begun.get(frames - 1) {
-            if ev.is_some() && before > events {
-                break;
-            }
+    enc = next_frame(enc, 0, level).map_err(io)?;
+    // Events before each frame after the first, as the old file's are counted.
+    let mut starts = vec![0u64];
+    let (mut events, mut last, mut text) = (0u64, 0u64, 0u64);
+    while let Some(ev) = reader.next_event()? {
+        if text >= FRAME_TEXT {
             enc = next_frame(enc, last, level).map_err(io)?;
-            frames += 1;
+            starts.push(events);
+            text = 0;
         }
-        let Some(ev) = ev else { break };
         line.clear();
         v3.event(&ev, &mut line);
         enc.write_all(line.as_bytes()).map_err(io)?;
+        text += line.len() as u64;
         last = last.max(ev.time);
         events += 1;
     }
@@ -396,15 +458,27 @@ fn rewrite(
         let d = reader.damage();
         return Err(damaged(d.first().cloned().unwrap_or_default()));
     }
+    let old: Vec<u64> = reader.decoder().frames().iter().map(|f| f.0).collect();
+    let same_frames = old == starts;
     let mut sink = enc.finish().map_err(io)?;
-    sink.write_all(&trailer(from_size)).map_err(io)?;
+    let t = Trailer {
+        from_size,
+        same_frames,
+    };
+    sink.write_all(&trailer(t)).map_err(io)?;
     sink.out.flush().map_err(io)?;
-    Ok(frames)
+    Ok((starts.len() + 1, same_frames))
 }
 
 /// Reads both recordings through and compares them: the same header, the same events,
-/// and the new one undamaged.
-fn verify(old: &Path, new: &Path, id: &SessionId) -> Result<(), CompactError> {
+/// and the new one undamaged, in `frames` frames (`None`: as many as the old one); its
+/// frames.
+fn verify(
+    old: &Path,
+    new: &Path,
+    id: &SessionId,
+    frames: Option<usize>,
+) -> Result<usize, CompactError> {
     let mut a = CastReader::open(old)?;
     let mut b = CastReader::open(new)?;
     let bad = |what: &str| {
@@ -424,10 +498,12 @@ fn verify(old: &Path, new: &Path, id: &SessionId) -> Result<(), CompactError> {
             _ => return bad("reads back other events"),
         }
     }
-    if !b.damage().is_empty() || a.decoder().frames().len() != b.decoder().frames().len() {
+    let got = b.decoder().frames().len() + 1;
+    let want = frames.unwrap_or(a.decoder().frames().len() + 1);
+    if !b.damage().is_empty() || got != want {
         return bad("reads back damaged");
     }
-    Ok(())
+    Ok(got)
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub use error::{Error, Result};
 pub use html::esc;
 pub use knowledge::{Knowledge, KnowledgeError};
 pub use live::BACKLOG as LIVE_BACKLOG;
-pub use segments::{segments_of, SEGMENT_BYTES};
+pub use segments::{segments_of, DISK_FROM as SEGMENTS_ON_DISK_FROM, SEGMENT_BYTES};
 pub use server::Limits;
 pub use upload::UPLOAD_LIMIT;
 
@@ -101,6 +101,16 @@ impl AppState {
         self.inner
             .any_host
             .store(!addr.ip().is_loopback(), Ordering::Relaxed);
+        self
+    }
+
+    /// Caches the player's segments on disk for recordings of at least `output_bytes`
+    /// of output (default [`SEGMENTS_ON_DISK_FROM`]); shorter ones' are held in memory.
+    pub fn segments_on_disk_from(self, output_bytes: u64) -> Self {
+        self.inner
+            .segments
+            .disk_from
+            .store(output_bytes, Ordering::Relaxed);
         self
     }
 

@@ -4,24 +4,28 @@
 //! start as escape codes (`vt100`'s formatted contents). A seek downloads one segment
 //! and replays at most [`SEGMENT_BYTES`] of output, wherever it lands.
 //!
-//! Segments are derived data, cached where the store keeps a session's caches
-//! ([`Session::derived_path`]) in `segments.v3.json.zst` (the index) and `segments.v3.bin`
-//! (the segments' snapshots): only what cannot be had cheaply again. A snapshot is a
-//! zstd frame of its own, compressed against the recording's text just before its
-//! segment ([`PREFIX_BYTES`] of it, as a zstd prefix): a screen shows what was just
-//! printed, so most of it is a match into that text and a snapshot costs tens of bytes
-//! instead of hundreds. A request decodes that text anyway on its way to the segment's
-//! first event. A segment's
-//! events stay in the recording: the index says which zstd frame its first event is in
-//! (its seek mark's offset, see `fixcast_sessions::frame_marks`) and how many events of
-//! that frame come before it, and a request decodes them from there. The cache is keyed
-//! like the commands cache by the recording's size and mtime; a recording compacted
-//! since (the same events in the same frames, see `fixcast compact`) keeps it, its frames'
-//! new offsets looked up once.
+//! Segments are derived data. A segment's events stay in the recording: the index says
+//! which zstd frame its first event is in (its seek mark's offset, see
+//! `fixcast_sessions::frame_marks`), how many events of that frame come before it and
+//! where its first line is in the frame's text, and a request decodes them from there.
+//! Only the snapshots cannot be had cheaply again, and only for a long recording: one of
+//! less than [`DISK_FROM`] bytes of output is replayed through `vt100` again in a blink
+//! (about 15 ms per MB), so its snapshots are held in memory ([`MEMORY_BUDGET`], the
+//! least recently used dropped first) and nothing is written beside it: serving a
+//! session costs it no disk. A longer one's are cached where the store keeps a
+//! session's caches ([`Session::derived_path`]) in `segments.v3.json.zst` (the index)
+//! and `segments.v3.bin` (the snapshots): each snapshot a zstd frame of its own,
+//! compressed against the recording's text just before its segment ([`PREFIX_BYTES`]
+//! of it, as a zstd prefix): a screen shows what was just printed, so most of it is a
+//! match into that text, and a request decodes that text anyway on its way to the
+//! segment's first event. Either way the player gets the same index and segments.
+//! The cache is keyed like the commands cache by the recording's size and mtime; a
+//! recording compacted since (the same events in the same frames, see `fixcast
+//! compact`) keeps it, its frames' new offsets looked up once.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path as FsPath;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -29,23 +33,35 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fixcast_sessions::{
-    compacted_from, contain, emulated_size, frame_marks, write_atomic, write_atomic_with, CacheKey,
-    Event, EventKind, Session, SessionId, Status, Store,
+    compacted_from, contain, frame_marks, CacheKey, Session, SessionId, Status, Store,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::access::{blocking, load, session_commands};
 
+#[path = "segments_build.rs"]
+mod build;
 #[path = "segments_read.rs"]
 mod read;
 use crate::error::{Error, Result};
 use crate::AppState;
-use read::{pack_snapshots, read_segment};
+pub use build::segments_of;
+use build::{write_index, Segment};
+use read::read_segment;
 
 /// Output a segment holds before the next one starts: a seek replays at most this much
 /// in the browser (a few milliseconds) and downloads about as much.
 pub const SEGMENT_BYTES: usize = 512 * 1024;
+
+/// A recording of less output than this keeps no segment cache on disk: its snapshots
+/// are made again (one pass through `vt100`, about 15 ms of CPU per MB, a third of it
+/// `vt100` printing characters) when a server that does not hold them is asked, within a
+/// first seek's 300 ms: the size bench's session (11 MB of output) builds in 0.13-0.2 s
+/// of CPU on a loaded machine. A longer one's are cached (the 256 MB one takes seconds).
+pub const DISK_FROM: u64 = 16 << 20;
+/// Snapshots held in memory at most, in all (a screen of 200x50 is up to a few tens of
+/// KiB, a session under [`DISK_FROM`] has 64 at most).
+pub(crate) const MEMORY_BUDGET: usize = 64 << 20;
 
 const VERSION: u32 = 3;
 const INDEX_FILE: &str = "segments.v3.json.zst";
@@ -103,14 +119,46 @@ struct Entry {
     prefix: u64,
 }
 
+/// A session's segments as this process has them: the index, and the snapshots when
+/// they are held in memory (`None`: in the data file).
+#[derive(Clone)]
+pub(crate) struct Segments {
+    built: Arc<Built>,
+    snapshots: Option<Arc<Vec<String>>>,
+}
+
+impl Segments {
+    /// Bytes of snapshots held in memory.
+    fn held(&self) -> usize {
+        self.snapshots
+            .as_ref()
+            .map_or(0, |s| s.iter().map(String::len).sum())
+    }
+}
+
 /// Segments built or read in this process, and one build at a time.
-#[derive(Default)]
 pub(crate) struct Cache {
-    built: Mutex<HashMap<SessionId, Arc<Built>>>,
+    /// Each session's segments, and when they were last asked for (a tick of `clock`).
+    held: Mutex<HashMap<SessionId, (Segments, u64)>>,
+    clock: AtomicU64,
     /// Recordings the screen emulator panicked on, as they were then, and why: asked
     /// again, the answer comes at once.
     failed: Mutex<HashMap<SessionId, (CacheKey, String)>>,
     building: Mutex<()>,
+    /// Bytes of output from which a recording's snapshots are cached on disk.
+    pub(crate) disk_from: AtomicU64,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            held: Mutex::default(),
+            clock: AtomicU64::new(0),
+            failed: Mutex::default(),
+            building: Mutex::default(),
+            disk_from: AtomicU64::new(DISK_FROM),
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -130,15 +178,25 @@ impl Cache {
     /// Drops what this process holds of a session's segments: its recording turned out
     /// not to be the one they were made from.
     fn forget(&self, id: &SessionId) {
-        lock(&self.built).remove(id);
+        lock(&self.held).remove(id);
+    }
+
+    /// The session's segments as held, if they were made from the recording as `key`
+    /// says; marked as just used.
+    fn fresh(&self, id: &SessionId, key: &CacheKey) -> Option<Segments> {
+        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut held = lock(&self.held);
+        let (segs, used) = held.get_mut(id).filter(|(s, _)| s.built.key == *key)?;
+        *used = tick;
+        Some(segs.clone())
     }
 
     /// The session's segments, built now if there is no fresh cache.
-    fn get(&self, store: &Store, id: &SessionId) -> Result<Arc<Built>> {
+    fn get(&self, store: &Store, id: &SessionId) -> Result<Segments> {
         let session = store.session(id);
         let key = session.cast_key()?;
-        if let Some(b) = lock(&self.built).get(id).filter(|b| b.key == key) {
-            return Ok(b.clone());
+        if let Some(s) = self.fresh(id, &key) {
+            return Ok(s);
         }
         let unreadable = |reason: String| {
             Error::Store(fixcast_sessions::Error::Unreadable {
@@ -151,368 +209,107 @@ impl Cache {
             return Err(unreadable(reason.clone()));
         }
         let _one = lock(&self.building);
-        let built = match read_index(session, &key) {
-            Some(b) => b,
+        // Built by another request meanwhile.
+        if let Some(s) = self.fresh(id, &key) {
+            return Ok(s);
+        }
+        // Held for the recording as it was before a compaction: its frames moved.
+        let before = lock(&self.held).get(id).map(|(s, _)| s.clone());
+        let remapped = before.and_then(|s| {
+            let built = remap((*s.built).clone(), &key, &session.cast_path())?;
+            if s.snapshots.is_none() {
+                let _ = write_index(&session.derived_path(INDEX_FILE), &built);
+            }
+            Some(Segments {
+                built: Arc::new(built),
+                snapshots: s.snapshots,
+            })
+        });
+        let segs = match remapped.or_else(|| read_index(session, &key)) {
+            Some(s) => s,
             // `vt100` may panic on a recording: that session is a 422, never the server.
-            None => match contain(|| build(session, key.clone())) {
-                Ok(b) => b?,
-                Err(panic) => {
-                    lock(&self.failed).insert(id.clone(), (key, panic.to_string()));
-                    return Err(unreadable(panic.to_string()));
+            None => {
+                let disk_from = self.disk_from.load(Ordering::Relaxed);
+                match contain(|| build::build(session, key.clone(), disk_from)) {
+                    Ok(made) => {
+                        let made = made?;
+                        Segments {
+                            built: Arc::new(made.built),
+                            snapshots: made.snapshots.map(Arc::new),
+                        }
+                    }
+                    Err(panic) => {
+                        lock(&self.failed).insert(id.clone(), (key, panic.to_string()));
+                        return Err(unreadable(panic.to_string()));
+                    }
                 }
-            },
+            }
         };
-        let built = Arc::new(built);
-        lock(&self.built).insert(id.clone(), built.clone());
-        Ok(built)
+        self.hold(id, segs.clone());
+        Ok(segs)
+    }
+
+    /// Holds a session's segments, dropping the snapshots of the sessions asked for
+    /// least recently while more than [`MEMORY_BUDGET`] of them are held (then asked
+    /// for, they are built again).
+    fn hold(&self, id: &SessionId, segs: Segments) {
+        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut held = lock(&self.held);
+        held.insert(id.clone(), (segs, tick));
+        let mut total: usize = held.values().map(|(s, _)| s.held()).sum();
+        while total > MEMORY_BUDGET {
+            let oldest = held
+                .iter()
+                .filter(|(other, (s, _))| *other != id && s.snapshots.is_some())
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(other, (s, _))| (other.clone(), s.held()));
+            let Some((other, bytes)) = oldest else { break };
+            held.remove(&other);
+            total -= bytes;
+        }
     }
 }
 
-fn read_index(session: Session<'_>, key: &CacheKey) -> Option<Built> {
+/// The cache of the session's snapshots on disk, if it was made from the recording as
+/// `key` says (or as it was before a compaction).
+fn read_index(session: Session<'_>, key: &CacheKey) -> Option<Segments> {
     let path = session.derived_path(INDEX_FILE);
     let index = zstd::decode_all(&std::fs::read(&path).ok()?[..]).ok()?;
-    let mut b: Built = serde_json::from_slice(&index).ok()?;
+    let b: Built = serde_json::from_slice(&index).ok()?;
     let data = session.derived_path(DATA_FILE).is_file();
     if b.version != VERSION || !data {
         return None;
     }
-    if b.key == *key {
-        return Some(b);
-    }
-    // Compacted since it was built: the same events in the same frames, at new offsets.
-    let cast = session.cast_path();
+    let b = if b.key == *key {
+        b
+    } else {
+        let b = remap(b, key, &session.cast_path())?;
+        let _ = write_index(&path, &b);
+        b
+    };
+    Some(Segments {
+        built: Arc::new(b),
+        snapshots: None,
+    })
+}
+
+/// Segments made from a recording compacted since into the one at `cast` (as `key`
+/// says): the same events in the same frames, at new offsets. `None` if it was not.
+fn remap(mut b: Built, key: &CacheKey, cast: &FsPath) -> Option<Built> {
     let compacted =
-        b.key.cast_mtime == key.cast_mtime && compacted_from(&cast).ok()? == Some(b.key.cast_size);
+        b.key.cast_mtime == key.cast_mtime && compacted_from(cast).ok()? == Some(b.key.cast_size);
     if !compacted {
         return None;
     }
-    let marks = frame_marks(&std::fs::read(&cast).ok()?);
+    let marks = frame_marks(&std::fs::read(cast).ok()?);
     for e in &mut b.segments {
         e.at = marks.get(e.frame)?.offset;
     }
     b.key = key.clone();
-    let _ = write_index(&path, &b);
     Some(b)
 }
 
-/// The segment being filled.
-struct Segment {
-    start: f64,
-    snapshot: String,
-    events: String,
-    count: usize,
-    bytes: usize,
-    last: u64,
-    /// The recording's event (counting every kind) it starts with.
-    first: u64,
-}
-
-impl Segment {
-    fn new(start: f64, cols: u16, rows: u16, init: String) -> Segment {
-        Segment::with_snapshot(
-            start,
-            json!({ "cols": cols, "rows": rows, "init": init }).to_string(),
-        )
-    }
-
-    fn with_snapshot(start: f64, snapshot: String) -> Segment {
-        Segment {
-            start,
-            snapshot,
-            events: String::new(),
-            count: 0,
-            bytes: 0,
-            last: 0,
-            first: 0,
-        }
-    }
-
-    fn push(&mut self, time: u64, code: &str, data: &str) {
-        if self.count > 0 {
-            self.events.push(',');
-        }
-        let ev = json!([secs(time), code, data]);
-        self.events.push_str(&ev.to_string());
-        self.count += 1;
-        self.bytes += data.len();
-        self.last = time;
-    }
-
-    /// Adds an event as the player takes it; false for one it does not (markers, input).
-    fn push_event(&mut self, ev: &Event) -> bool {
-        match &ev.kind {
-            EventKind::Output(s) => self.push(ev.time, "o", s),
-            // The player is told the recorded size; only the emulation is clamped.
-            EventKind::Resize { cols, rows } => self.push(ev.time, "r", &format!("{cols}x{rows}")),
-            _ => return false,
-        }
-        true
-    }
-
-    /// A segment holds one event at least (the player's format wants one).
-    fn finish(&mut self) {
-        if self.count == 0 {
-            self.push(0, "o", "");
-        }
-    }
-
-    fn json(&self) -> String {
-        format!(
-            "{{\"snapshot\":{},\"events\":[{}]}}",
-            self.snapshot, self.events
-        )
-    }
-}
-
-fn secs(micros: u64) -> f64 {
-    micros as f64 / 1_000_000.0
-}
-
-/// The segments of a recording's asciicast text (decompressed), each as the JSON the
-/// player downloads, cut every `segment_bytes` of output; as far as the text parses. What
-/// the server serves, without the cache: for the fuzz target (`fuzz/`) and tests.
-pub fn segments_of(text: &[u8], segment_bytes: usize) -> Vec<String> {
-    let Ok(mut stream) = fixcast_sessions::asciicast::CastStream::open(text) else {
-        return Vec::new();
-    };
-    let bounded = |n: u16| Some(n).filter(|&n| n > 0 && n <= fixcast_sessions::MAX_SIDE);
-    let size = {
-        let h = stream.header();
-        (bounded(h.cols).unwrap_or(80), bounded(h.rows).unwrap_or(24))
-    };
-    let mut segments = Vec::new();
-    let _ = cut(
-        size,
-        segment_bytes.max(1),
-        || Ok(stream.next_event().ok().flatten()),
-        |seg| {
-            segments.push(seg.json());
-            Ok(())
-        },
-    );
-    segments
-}
-
-/// Replays events through a `vt100` screen and hands `flush` each segment, in order
-/// (finished: see [`Segment::finish`]), cut every `segment_bytes` of output only between
-/// events of different times, as the player requires; the recording's duration.
-fn cut(
-    (mut cols, mut rows): (u16, u16),
-    segment_bytes: usize,
-    mut next: impl FnMut() -> Result<Option<Event>>,
-    mut flush: impl FnMut(&Segment) -> Result<()>,
-) -> Result<f64> {
-    // The player is told the recorded sizes; the snapshots are drawn at the size `vt100`
-    // is safe at (a 1-row or 1-column terminal is emulated at 2).
-    let emulated = |cols, rows| {
-        let (c, r) = emulated_size(cols, rows);
-        (r, c)
-    };
-    let (r, c) = emulated(cols, rows);
-    let mut screen = vt100::Parser::new(r, c, 0);
-    let mut seg = Segment::new(0.0, cols, rows, String::new());
-    let mut index = 0u64;
-    while let Some(ev) = next()? {
-        index += 1;
-        if !matches!(ev.kind, EventKind::Output(_) | EventKind::Resize { .. }) {
-            continue;
-        }
-        if seg.count > 0 && seg.bytes >= segment_bytes && ev.time > seg.last {
-            flush(&seg)?;
-            let init = String::from_utf8_lossy(&screen.screen().contents_formatted()).into_owned();
-            seg = Segment::new(secs(ev.time), cols, rows, init);
-            seg.first = index - 1;
-        }
-        match &ev.kind {
-            EventKind::Output(s) => screen.process(s.as_bytes()),
-            EventKind::Resize { cols: c, rows: r } => {
-                (cols, rows) = (*c, *r);
-                let (r, c) = emulated(cols, rows);
-                screen.screen_mut().set_size(r, c);
-            }
-            _ => {}
-        }
-        seg.push_event(&ev);
-    }
-    seg.finish();
-    let duration = secs(seg.last);
-    flush(&seg)?;
-    Ok(duration)
-}
-
-fn build(session: Session<'_>, key: CacheKey) -> Result<Built> {
-    for old in OLD_FILES {
-        let _ = std::fs::remove_file(session.derived_path(old));
-    }
-    match build_with(session, key.clone(), true)? {
-        Some(b) => Ok(b),
-        // Damaged, or its text not as the index would say: snapshots on their own.
-        None => Ok(build_with(session, key, false)?.expect("no prefixes, no retry")),
-    }
-}
-
-/// Builds the segments, their snapshots compressed against the recording's text before
-/// them when `prefixed`; `None` if that turned out not to hold (a damaged recording).
-fn build_with(session: Session<'_>, key: CacheKey, prefixed: bool) -> Result<Option<Built>> {
-    // The store's reader: whole events, as far as they go past any damage.
-    let mut reader = session.cast_reader()?;
-    let tracked = reader.track_lines();
-    let (mut cols, mut rows) = (80u16, 24u16);
-    if let Some(h) = reader.header()? {
-        let size = |n: u16| Some(n).filter(|&n| n > 0 && n <= 1000);
-        cols = size(h.cols).unwrap_or(80);
-        rows = size(h.rows).unwrap_or(24);
-    }
-    let (term_cols, term_rows) = (cols, rows);
-    let data = session.derived_path(DATA_FILE);
-    // (start, first event, its snapshot's place in its group) of each segment, and
-    // where each group of snapshots is in the data file (with the prefix it was
-    // compressed against, when one is).
-    let mut cuts: Vec<(f64, u64, u64, u64)> = Vec::new();
-    let mut groups: Vec<(u64, u64, u64)> = Vec::new();
-    let mut events = 0u64;
-    // (where its line is in its frame, the time before it, its frame and that frame's
-    // offset) of the event just read, of the first one, and of each segment's first but
-    // the first's.
-    let current = std::cell::Cell::new((0u64, 0u64, 0usize, 0u64));
-    let (mut first_place, mut last_time) = ((0u64, 0u64), 0u64);
-    let mut starts: Vec<(u64, u64)> = Vec::new();
-    let mut prefixes = prefixed.then(|| read::Prefixes::new(session.cast_path()));
-    // The prefix of the segment begun last (its snapshot is packed once it is flushed).
-    let mut pending: Vec<u8> = Vec::new();
-    // Written whole or not at all: a panic in `vt100` leaves no half-written file.
-    let duration = write_atomic_with(&data, |out| {
-        let mut group = String::new();
-        let mut written = 0u64;
-        let mut pack = |group: &mut String, prefix: &[u8]| -> Result<()> {
-            let packed = pack_snapshots(group.as_bytes(), prefix).map_err(io_err(&data))?;
-            out.write_all(&packed).map_err(io_err(&data))?;
-            groups.push((written, packed.len() as u64, prefix.len() as u64));
-            written += packed.len() as u64;
-            group.clear();
-            Ok(())
-        };
-        let duration = cut(
-            (cols, rows),
-            SEGMENT_BYTES,
-            || {
-                let Some((ev, at)) = reader.next_event_at()? else {
-                    return Ok(None);
-                };
-                // The last frame begun at or before it holds it (see `frames` below).
-                let begun = reader.decoder().frames();
-                let k = begun.partition_point(|f| f.0 <= events);
-                let (frame, offset) = if k == 0 { (0, 0) } else { (k, begun[k - 1].1) };
-                current.set((at, last_time, frame, offset));
-                if events == 0 {
-                    first_place = (at, 0);
-                }
-                last_time = ev.time;
-                events += 1;
-                Ok(Some(ev))
-            },
-            |seg| {
-                // Flushed as the next segment begins, at the event just read.
-                let (text_at, base, frame, offset) = current.get();
-                starts.push((text_at, base));
-                let at = group.len() as u64;
-                group.push_str(&seg.snapshot);
-                cuts.push((seg.start, seg.first, at, seg.snapshot.len() as u64));
-                match prefixes.as_mut() {
-                    Some(p) => {
-                        pack(&mut group, &pending)?;
-                        // The text before the segment begun now, for its snapshot.
-                        pending.clear();
-                        if !p.before(frame, offset, text_at, &mut pending) {
-                            return Err(Error::Store(fixcast_sessions::Error::Unreadable {
-                                id: String::new(),
-                                what: "cut into segments",
-                                reason: NO_PREFIX.into(),
-                            }));
-                        }
-                    }
-                    None if cuts.len().is_multiple_of(SNAPSHOT_GROUP) => {
-                        pack(&mut group, &[])?;
-                    }
-                    None => {}
-                }
-                Ok(())
-            },
-        )?;
-        if !group.is_empty() {
-            pack(&mut group, &[])?;
-        }
-        Ok::<_, Error>(duration)
-    });
-    let duration = match duration {
-        Err(Error::Store(fixcast_sessions::Error::Unreadable { reason, .. }))
-            if reason == NO_PREFIX =>
-        {
-            return Ok(None);
-        }
-        d => d?,
-    };
-    let fast = tracked && reader.damage().is_empty();
-    if prefixed && !fast {
-        return Ok(None);
-    }
-    let per_group = if prefixed { 1 } else { SNAPSHOT_GROUP };
-    // Each frame as (events before it, its offset); the file's start is frame 0.
-    let mut frames = vec![(0u64, 0u64)];
-    frames.extend_from_slice(reader.decoder().frames());
-    let ends: Vec<u64> = cuts.iter().skip(1).map(|c| c.1).chain([events]).collect();
-    let segments = cuts
-        .iter()
-        .zip(ends)
-        .enumerate()
-        .map(|(i, (&(start, first, within, size), end))| {
-            // The last frame begun at or before its first event holds it.
-            let frame = frames.partition_point(|f| f.0 <= first) - 1;
-            let (offset, len, prefix) = groups[i / per_group];
-            let (text_at, base) = match i {
-                0 => first_place,
-                _ => starts[i - 1],
-            };
-            Entry {
-                text_at: fast.then_some(text_at),
-                base,
-                start,
-                offset,
-                len,
-                within,
-                size,
-                frame,
-                at: frames[frame].1,
-                skip: first - frames[frame].0,
-                count: end - first,
-                prefix,
-            }
-        })
-        .collect();
-    let built = Built {
-        version: VERSION,
-        key,
-        cols: term_cols,
-        rows: term_rows,
-        duration,
-        segments,
-    };
-    write_index(&session.derived_path(INDEX_FILE), &built)?;
-    Ok(Some(built))
-}
-
-/// What a build that found the recording's text not as its reader said fails with,
-/// to be built again without prefixes.
-const NO_PREFIX: &str = "the recording's text is not where its events are";
-
-/// The index, as compressed JSON (a long session's is tens of KiB of numbers).
-fn write_index(path: &FsPath, built: &Built) -> Result<()> {
-    let json = serde_json::to_vec(built).unwrap_or_default();
-    let packed = zstd::encode_all(&json[..], SNAPSHOT_LEVEL).map_err(io_err(path))?;
-    Ok(write_atomic(path, &packed)?)
-}
-
-async fn built(state: &AppState, id: &SessionId) -> Result<Arc<Built>> {
+async fn built(state: &AppState, id: &SessionId) -> Result<Segments> {
     let (s, id) = (state.clone(), id.clone());
     blocking(move || s.inner.segments.get(s.store(), &id)).await
 }
@@ -543,7 +340,7 @@ struct SegmentLink {
 /// `GET /api/sessions/{id}/segments`: the index, with the commands as markers.
 pub async fn index(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
     let meta = load(&state, id).await?;
-    let b = built(&state, &meta.id).await?;
+    let b = built(&state, &meta.id).await?.built;
     let cmds = session_commands(&state, &meta, false)
         .await
         .unwrap_or_default();
@@ -599,12 +396,13 @@ pub async fn segment(
     // A recording rewritten since the index was read (compacted, redacted) is looked at
     // again once: its index is then remapped or rebuilt.
     for _ in 0..2 {
-        let b = built(&state, &meta.id).await?;
-        let entry = b.segments.get(n).cloned().ok_or_else(|| {
+        let segs = built(&state, &meta.id).await?;
+        let entry = segs.built.segments.get(n).cloned().ok_or_else(|| {
             Error::NotFound(format!("session {}: no segment {n}", meta.id.short()))
         })?;
+        let snapshot = segs.snapshots.as_ref().and_then(|s| s.get(n).cloned());
         let (cast, data) = (cast.clone(), data.clone());
-        json = blocking(move || read_segment(cast, data, &entry)).await?;
+        json = blocking(move || read_segment(cast, data, &entry, snapshot)).await?;
         if json.is_some() {
             break;
         }
@@ -629,4 +427,51 @@ pub async fn segment(
         json,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(snapshot_bytes: usize) -> Segments {
+        let key = CacheKey {
+            version: 0,
+            cast_size: 1,
+            cast_mtime: 1,
+        };
+        Segments {
+            built: Arc::new(Built {
+                version: VERSION,
+                key,
+                cols: 80,
+                rows: 24,
+                duration: 0.0,
+                segments: Vec::new(),
+            }),
+            snapshots: Some(Arc::new(vec!["x".repeat(snapshot_bytes)])),
+        }
+    }
+
+    #[test]
+    fn snapshots_in_memory_are_bounded_the_least_recently_asked_for_dropped() {
+        let cache = Cache::default();
+        let (a, b, c) = (
+            SessionId::generate(),
+            SessionId::generate(),
+            SessionId::generate(),
+        );
+        let key = held(0).built.key.clone();
+        cache.hold(&a, held(MEMORY_BUDGET / 3));
+        cache.hold(&b, held(MEMORY_BUDGET / 3));
+        // Asked for again: `b` is now the one least recently used.
+        assert!(cache.fresh(&a, &key).is_some());
+        cache.hold(&c, held(MEMORY_BUDGET / 2));
+        assert!(cache.fresh(&b, &key).is_none(), "dropped");
+        assert!(cache.fresh(&a, &key).is_some());
+        assert!(cache.fresh(&c, &key).is_some());
+        // One session over the budget alone is still held (it was just built).
+        cache.hold(&b, held(MEMORY_BUDGET + 1));
+        assert!(cache.fresh(&b, &key).is_some());
+        assert!(cache.fresh(&a, &key).is_none() && cache.fresh(&c, &key).is_none());
+    }
 }

@@ -11,24 +11,35 @@ use fixcast_sessions::CastDecoder;
 use super::{io_err, Entry, Segment, PREFIX_BYTES, READ_BYTES, SNAPSHOT_LEVEL};
 use crate::error::Result;
 
-/// A segment's JSON: its snapshot from the data file, its events decoded from the
-/// recording's frame it starts in. `Ok(None)` when the recording is not the one the
-/// index was made for (rewritten meanwhile): the index is stale.
-pub(super) fn read_segment(cast: PathBuf, data: PathBuf, e: &Entry) -> Result<Option<Vec<u8>>> {
-    let mut f = File::open(&data).map_err(io_err(&data))?;
-    f.seek(SeekFrom::Start(e.offset)).map_err(io_err(&data))?;
-    let mut packed = vec![0; e.len as usize];
-    f.read_exact(&mut packed).map_err(io_err(&data))?;
-    if e.prefix > 0 {
-        return Ok(prefixed(&cast, &packed, e));
-    }
-    let group = zstd::decode_all(&packed[..]).map_err(io_err(&data))?;
-    let bad = || io_err(&data)(std::io::Error::other("segments: bad snapshot place"));
-    let place = usize::try_from(e.within).map_err(|_| bad())?
-        ..usize::try_from(e.within + e.size).map_err(|_| bad())?;
-    let snapshot = group.get(place).ok_or_else(bad)?;
-    let snapshot = String::from_utf8(snapshot.to_vec())
-        .map_err(|e| io_err(&data)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+/// A segment's JSON: its snapshot as held (`held`) or from the data file, its events
+/// decoded from the recording's frame it starts in. `Ok(None)` when the recording is not
+/// the one the index was made for (rewritten meanwhile): the index is stale.
+pub(super) fn read_segment(
+    cast: PathBuf,
+    data: PathBuf,
+    e: &Entry,
+    held: Option<String>,
+) -> Result<Option<Vec<u8>>> {
+    let snapshot = match held {
+        Some(s) => s,
+        None => {
+            let mut f = File::open(&data).map_err(io_err(&data))?;
+            f.seek(SeekFrom::Start(e.offset)).map_err(io_err(&data))?;
+            let mut packed = vec![0; e.len as usize];
+            f.read_exact(&mut packed).map_err(io_err(&data))?;
+            if e.prefix > 0 {
+                return Ok(prefixed(&cast, &packed, e));
+            }
+            let group = zstd::decode_all(&packed[..]).map_err(io_err(&data))?;
+            let bad = || io_err(&data)(std::io::Error::other("segments: bad snapshot place"));
+            let place = usize::try_from(e.within).map_err(|_| bad())?
+                ..usize::try_from(e.within + e.size).map_err(|_| bad())?;
+            let snapshot = group.get(place).ok_or_else(bad)?;
+            String::from_utf8(snapshot.to_vec()).map_err(|e| {
+                io_err(&data)(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            })?
+        }
+    };
     let mut seg = Segment::with_snapshot(e.start, snapshot.clone());
     let fast = e
         .text_at

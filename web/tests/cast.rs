@@ -26,7 +26,7 @@ async fn the_cast_is_asciicast_v3() {
 #[tokio::test]
 async fn segments_start_from_the_screen_they_continue() {
     let w = world();
-    let a = w.app(None);
+    let a = w.app_on_disk();
     let idx = get(&a, &format!("/api/sessions/{}/segments", w.long))
         .await
         .json();
@@ -68,9 +68,12 @@ async fn segments_start_from_the_screen_they_continue() {
     }
     // Cached beside the session: a second server reads it without building.
     assert!(w.store.dir(&w.long).join("segments.v3.json.zst").is_file());
-    let again = get(&w.app(None), &format!("/api/sessions/{}/segments", w.long))
-        .await
-        .json();
+    let again = get(
+        &w.app_on_disk(),
+        &format!("/api/sessions/{}/segments", w.long),
+    )
+    .await
+    .json();
     assert_eq!(again["segments"], idx["segments"]);
     get(&a, &format!("/api/sessions/{}/segments/999", w.long))
         .await
@@ -139,7 +142,7 @@ async fn segments_are_served_from_the_recordings_frames_and_outlive_compaction()
     assert!(expected.len() >= 3, "{} segments", expected.len());
     let marks = fixcast_sessions::frame_marks(&std::fs::read(&cast).unwrap());
     assert!(marks.len() >= 6, "{marks:?}");
-    let a = w.app(None);
+    let a = w.app_on_disk();
     assert_eq!(served_segments(&a, &id).await, expected);
     // Only the snapshots are cached: far less than the segments' events.
     let dir = w.store.dir(&id);
@@ -147,7 +150,8 @@ async fn segments_are_served_from_the_recordings_frames_and_outlive_compaction()
     let events: usize = expected.iter().map(String::len).sum();
     assert!(data.len() * 20 < events, "{} of {events}", data.len());
 
-    // Compacted: new offsets, the same segments, the snapshots not made again.
+    // Compacted: the writer's short frames regrouped into one, so the cache (frames by
+    // number) no longer holds: rebuilt, never misread; the same segments.
     let before = std::fs::read(dir.join("segments.v3.json.zst")).unwrap();
     assert!(matches!(
         w.store.compact(&id).unwrap(),
@@ -158,10 +162,10 @@ async fn segments_are_served_from_the_recordings_frames_and_outlive_compaction()
         marks
     );
     assert_eq!(served_segments(&a, &id).await, expected);
-    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    assert_eq!(served_segments(&w.app_on_disk(), &id).await, expected);
     let after = std::fs::read(dir.join("segments.v3.json.zst")).unwrap();
-    assert_ne!(before, after, "the index is remapped to the new file");
-    assert_eq!(std::fs::read(dir.join("segments.v3.bin")).unwrap(), data);
+    assert_ne!(before, after, "the index is made again for the new file");
+    assert_eq!(fixcast_sessions::compacted_from(&cast).unwrap(), None);
 }
 
 /// A finished session of listings (names and numbers that vary, colors), as a
@@ -211,7 +215,7 @@ async fn snapshots_are_compressed_against_the_text_before_them() {
     let text = zstd::stream::decode_all(std::fs::File::open(&cast).unwrap()).unwrap();
     let expected = fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES);
     assert!(expected.len() >= 4, "{} segments", expected.len());
-    let a = w.app(None);
+    let a = w.app_on_disk();
     assert_eq!(served_segments(&a, &id).await, expected);
     // Each screen is lines the recording printed just before: smaller than the screens
     // compressed on their own, 16 to a frame (as version 2 stored them; 1,751 B against
@@ -233,12 +237,12 @@ async fn snapshots_are_compressed_against_the_text_before_them() {
         expected.len()
     );
     // A second server serves them from the cache alone, and after a compaction too.
-    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    assert_eq!(served_segments(&w.app_on_disk(), &id).await, expected);
     assert!(matches!(
         w.store.compact(&id).unwrap(),
         fixcast_sessions::Compacted::Done { .. }
     ));
-    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    assert_eq!(served_segments(&w.app_on_disk(), &id).await, expected);
     assert_eq!(std::fs::read(dir.join("segments.v3.bin")).unwrap(), data);
 }
 
@@ -258,8 +262,58 @@ async fn an_older_segment_cache_is_removed_and_rebuilt_never_read() {
     )
     .unwrap();
     std::fs::write(dir.join("segments.v2.bin"), b"not these snapshots").unwrap();
-    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    assert_eq!(served_segments(&w.app_on_disk(), &id).await, expected);
     assert!(!dir.join("segments.v2.json.zst").exists());
     assert!(!dir.join("segments.v2.bin").exists());
     assert!(dir.join("segments.v3.bin").is_file());
+}
+
+#[tokio::test]
+async fn a_short_recordings_segments_are_held_in_memory_and_served_the_same() {
+    let w = world();
+    let id = framed(&w);
+    let cast = w.store.cast_path(&id);
+    let text = zstd::stream::decode_all(std::fs::File::open(&cast).unwrap()).unwrap();
+    let expected = fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES);
+    assert!(expected.len() >= 3, "{} segments", expected.len());
+    let dir = w.store.dir(&id);
+    let cached = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("segments"))
+            .collect::<Vec<_>>()
+    };
+    // What a disk cache holds is what memory holds: the same index, the same segments.
+    let on_disk = w.app_on_disk();
+    let disk_index = get(&on_disk, &format!("/api/sessions/{id}/segments"))
+        .await
+        .json();
+    assert_eq!(served_segments(&on_disk, &id).await, expected);
+    for f in cached(&dir) {
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
+    // A recording under SEGMENTS_ON_DISK_FROM of output: nothing written beside it.
+    let a = w.app(None);
+    let index = get(&a, &format!("/api/sessions/{id}/segments"))
+        .await
+        .json();
+    assert_eq!(index, disk_index);
+    assert_eq!(served_segments(&a, &id).await, expected);
+    assert_eq!(cached(&dir), Vec::<String>::new());
+    // A seek straight into a segment, on a server that holds nothing: built again.
+    let last = expected.len() - 1;
+    let r = get(&w.app(None), &format!("/api/sessions/{id}/segments/{last}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), expected[last]);
+    // Compacted: the frames moved; the server holding the snapshots serves the same,
+    // and so does a new one, and still nothing is on disk.
+    assert!(matches!(
+        w.store.compact(&id).unwrap(),
+        fixcast_sessions::Compacted::Done { .. }
+    ));
+    assert_eq!(served_segments(&a, &id).await, expected);
+    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    assert_eq!(cached(&dir), Vec::<String>::new());
 }

@@ -480,7 +480,7 @@ async fn a_session_the_emulator_panics_on_is_a_422_and_the_rest_goes_on() {
     // Narrowed through a wide character, then written where its second half was: a
     // panic in `vt100` at any size.
     let w = world();
-    let a = w.app(None);
+    let a = w.app_on_disk();
     let id = import_sized(
         &w,
         5,

@@ -193,6 +193,12 @@ impl World {
         ))
     }
 
+    /// The app of a server that caches every session's segments on disk (by default
+    /// only long recordings' are).
+    pub fn app_on_disk(&self) -> Router {
+        app(AppState::new(self.store.clone(), self.fake.clone(), None).segments_on_disk_from(0))
+    }
+
     /// The app of a server listening on `addr`.
     pub fn app_bound(&self, token: Option<&str>, addr: &std::net::SocketAddr) -> Router {
         app(AppState::new(
