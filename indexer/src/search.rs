@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
 use crate::index::{guard, CommandIndex};
 use crate::query::Query;
-use crate::top::{Ranked, RankedTop, SessionKey};
 
 /// A command among the best for a query, with what orders and collapses hits (read from
 /// fast fields, not from the stored document).
@@ -26,24 +25,52 @@ struct Candidate {
     marked: bool,
 }
 
-/// The collected documents with whether each is its session's marked fix (a fast field).
-fn candidates(searcher: &Searcher, top: Vec<Ranked>) -> Result<Vec<Candidate>> {
+/// Which session a candidate is of, ordered as the session ids are. In an index of one
+/// segment (as a rebuild leaves it), the id's place in the segment's sorted dictionary
+/// says it: reading the id itself decodes a block of that dictionary, for each of the
+/// hundred candidates of every search. Across segments those places differ: the id.
+#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum SessionKey {
+    Ord(u64),
+    Id(String),
+}
+
+/// The collected documents with their fast fields.
+fn candidates(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Result<Vec<Candidate>> {
     let mut out = Vec::with_capacity(top.len());
     let mut columns = HashMap::new();
-    for r in top {
-        let segment = r.addr.segment_ord;
+    let one_segment = searcher.segment_readers().len() == 1;
+    for (score, addr) in top {
+        let segment = addr.segment_ord;
         if let std::collections::hash_map::Entry::Vacant(slot) = columns.entry(segment) {
             let ff = searcher.segment_reader(segment).fast_fields();
-            slot.insert(ff.u64("marked").map_err(Error::index)?);
+            slot.insert((
+                ff.date("started").map_err(Error::index)?,
+                ff.str("session").map_err(Error::index)?,
+                ff.u64("seq").map_err(Error::index)?,
+                ff.u64("marked").map_err(Error::index)?,
+            ));
         }
-        let marked = &columns[&segment];
+        let (started, session, seq, marked) = &columns[&segment];
+        let doc = addr.doc_id;
+        let ord = session.as_ref().and_then(|col| col.term_ords(doc).next());
+        let session = match (ord, session) {
+            (Some(ord), _) if one_segment => SessionKey::Ord(ord),
+            (Some(ord), Some(col)) => {
+                let mut id = String::new();
+                col.ord_to_str(ord, &mut id)
+                    .map_err(|e| Error::Index(format!("cannot read a session id: {e}")))?;
+                SessionKey::Id(id)
+            }
+            _ => SessionKey::Id(String::new()),
+        };
         out.push(Candidate {
-            score: r.score,
-            addr: r.addr,
-            started: r.started,
-            session: r.session,
-            seq: r.seq,
-            marked: marked.first(r.addr.doc_id) == Some(1),
+            score,
+            addr,
+            started: started.first(doc).map_or(0, |d| d.into_timestamp_secs()),
+            session,
+            seq: seq.first(doc).unwrap_or(0),
+            marked: marked.first(doc) == Some(1),
         });
     }
     Ok(out)
@@ -182,8 +209,8 @@ impl CommandIndex {
         content: Option<&dyn tantivy::query::Query>,
         limit: usize,
     ) -> Result<Vec<Candidate>> {
-        // A few more than asked: the page orders scores rounded (`quantize`), newest
-        // first among equals, so a command just past the collector's cut may rank in.
+        // A few more than asked, so ties at the edge are ordered the same however the
+        // segments fell.
         let fetch = limit.saturating_add(16);
         // Commands standing for their session collapse into one: look further.
         let fetch = if content.is_some() {
@@ -193,7 +220,7 @@ impl CommandIndex {
         }
         .min(100_000);
         // Ranked by outcome too (a fix, a success), skipping what cannot enter the page.
-        let collector = RankedTop::new(fetch, searcher);
+        let collector = crate::top::RankedTop { limit: fetch };
         let top = searcher.search(q, &collector).map_err(Error::index)?;
         // Ordered and collapsed by fast fields: only the hits kept are loaded and get a
         // snippet (loading a document decompresses a block of the doc store).
