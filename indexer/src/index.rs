@@ -11,6 +11,7 @@ use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, TantivyDocument, 
 use crate::error::{Error, Result};
 use crate::read_only::ReadOnlyDirectory;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::stored::Stores;
 use crate::tokenizer::{output_analyzer, shell_analyzer, OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 use crate::writer::CommandWriter;
 
@@ -22,6 +23,9 @@ pub struct CommandIndex {
     pub(crate) index: Index,
     pub(crate) reader: IndexReader,
     pub(crate) fields: Fields,
+    /// Stored documents are read through these, checked (`stored.rs`), never through
+    /// `Searcher::doc`: a damaged store can make tantivy's own reader abort the process.
+    pub(crate) stores: Stores,
 }
 
 /// How a writer is sized.
@@ -162,6 +166,7 @@ impl CommandIndex {
             index,
             reader,
             fields,
+            stores: Stores::default(),
         })
     }
 

@@ -50,6 +50,7 @@ mod search;
 mod seen;
 mod space;
 mod stem;
+mod stored;
 mod tokenizer;
 mod top;
 mod writer;
@@ -60,6 +61,8 @@ mod fix_tests;
 mod output_tests;
 #[cfg(test)]
 mod ranked_tests;
+#[cfg(test)]
+mod stored_tests;
 #[cfg(test)]
 mod tests;
 

@@ -160,6 +160,11 @@ pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
                     alts.push((Occur::Should, q));
                 }
             }
+            // A match through another form of the word (`deny` in `Permission denied`)
+            // is in the output as much as one on the word as typed.
+            if let Some(q) = crate::stem::query(f, text, *phrase) {
+                alts.push((Occur::Should, q));
+            }
         }
     }
     (!alts.is_empty()).then(|| Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>)

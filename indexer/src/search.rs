@@ -7,7 +7,7 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term};
 
 use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
@@ -251,7 +251,7 @@ impl CommandIndex {
         snippets.set_max_num_chars(200);
         let mut hits = Vec::with_capacity(top.len());
         for c in top {
-            let doc: TantivyDocument = searcher.doc(c.addr).map_err(Error::index)?;
+            let doc = self.stores.doc(searcher, c.addr)?;
             let mut hit = Hit::of(&self.fields, &doc, c.score, c.started)?;
             let out = doc.get_first(self.fields.out).and_then(|v| v.as_str());
             hit.snippet = snippet(&snippets, out.unwrap_or_default());
@@ -310,7 +310,7 @@ impl CommandIndex {
                 out.entry((session.to_owned(), seq)).or_default();
             }
             for (_, addr) in top {
-                let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
+                let doc = self.stores.doc(&searcher, addr)?;
                 // Only its place, command and exit are told: no start needed.
                 let h = Hit::of(&self.fields, &doc, 0.0, 0)?;
                 // In every window it falls in (two hits close together share some).

@@ -7,7 +7,7 @@ use fixcast_sessions::{error_signature, Found};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Order, TantivyDocument, Term};
+use tantivy::{Order, Term};
 
 use crate::error::{Error, Result};
 use crate::hit::Hit;
@@ -76,7 +76,7 @@ impl CommandIndex {
             if rank >> CLASS_SHIFT == 0 {
                 return Ok(None);
             }
-            let doc: TantivyDocument = searcher.doc(addr).map_err(Error::index)?;
+            let doc = self.stores.doc(&searcher, addr)?;
             let started = crate::hit::started_at(&searcher, addr)?;
             let hit = Hit::of(&f, &doc, 0.0, started)?;
             Ok(hit.fix.is_some().then_some(hit))

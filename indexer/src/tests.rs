@@ -490,3 +490,19 @@ fn a_hit_keeps_its_times() {
     assert!((h.duration - 2.376544).abs() < 1e-9, "{}", h.duration);
     assert_eq!(h.started.unix_timestamp(), 1_777_000_754);
 }
+
+#[test]
+fn a_match_only_through_another_word_form_lists_every_command() {
+    // `deny` is in none of them as typed: every match is through the stem of `denied`.
+    let i = index_of(&[session(
+        "the deploy",
+        vec![
+            cmd(1, "cat /root/a", "cat: /root/a: Permission denied", Some(1)),
+            cmd(2, "cat /root/b", "cat: /root/b: Permission denied", Some(1)),
+            cmd(3, "cat /root/c", "cat: /root/c: Permission denied", Some(1)),
+        ],
+    )]);
+    let mut found: Vec<String> = search(&i, "deny").into_iter().map(|h| h.command).collect();
+    found.sort();
+    assert_eq!(found, ["cat /root/a", "cat /root/b", "cat /root/c"]);
+}
