@@ -19,7 +19,7 @@ use zstd::stream::raw::{self, Operation};
 use zstd::stream::zio;
 
 use crate::asciicast::{Header, Recording, V3Encoder};
-use crate::cast_decode::CastReader;
+use crate::cast_reader::CastReader;
 use crate::error::{Error, Result};
 use crate::event::Event;
 

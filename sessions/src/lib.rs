@@ -20,6 +20,7 @@ pub mod asciicast;
 mod atomic;
 mod cast_decode;
 mod cast_file;
+mod cast_reader;
 mod cast_tail;
 mod command;
 mod confusable;
@@ -43,8 +44,9 @@ pub mod synthetic;
 pub mod upload_protocol;
 
 pub use atomic::{write_atomic, write_atomic_with};
-pub use cast_decode::{CastDecoder, CastReader};
+pub use cast_decode::CastDecoder;
 pub use cast_file::{frame_marks, read_cast, CastWriter, FrameMark};
+pub use cast_reader::CastReader;
 pub use cast_tail::CastTail;
 pub use command::{CacheKey, CommandRecord, CommandSource, COMMANDS_VERSION};
 pub use confusable::{ascii_twin_text, suspicious_chars, Confusable};

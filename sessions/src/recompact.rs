@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::asciicast::V3Encoder;
-use crate::cast_decode::CastReader;
 use crate::cast_file::{seek_mark, SKIPPABLE_MAGIC};
+use crate::cast_reader::CastReader;
 use crate::command::{load_cache, save_cache, CacheKey};
 use crate::error::{Error, Result};
 use crate::id::SessionId;

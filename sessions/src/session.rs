@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use crate::asciicast::Header;
 use crate::atomic::{commit, temp_beside, write_atomic, Temp};
-use crate::cast_decode::CastReader;
 use crate::cast_file::CastWriter;
+use crate::cast_reader::CastReader;
 use crate::cast_tail::CastTail;
 use crate::command::CacheKey;
 use crate::error::{Error, Result};
