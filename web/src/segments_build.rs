@@ -272,24 +272,14 @@ pub(super) fn build(session: Session<'_>, key: CacheKey, disk_from: u64) -> Resu
         session.derived_path(INDEX_FILE),
         session.derived_path(DATA_FILE),
     );
-    if output < disk_from {
+    let on_disk = output >= disk_from;
+    if on_disk {
+        write_snapshots(session, fast, &snapshots, &starts, &mut segments)?;
+    } else {
         // Rebuilt in a moment whenever it is asked for again: nothing kept on disk.
         let _ = std::fs::remove_file(&index);
         let _ = std::fs::remove_file(&data);
-        let built = Built {
-            version: VERSION,
-            key,
-            cols,
-            rows,
-            duration,
-            segments,
-        };
-        return Ok(Made {
-            built,
-            snapshots: Some(snapshots),
-        });
     }
-    write_snapshots(session, fast, &snapshots, &starts, &mut segments)?;
     let built = Built {
         version: VERSION,
         key,
@@ -298,10 +288,16 @@ pub(super) fn build(session: Session<'_>, key: CacheKey, disk_from: u64) -> Resu
         duration,
         segments,
     };
-    write_index(&index, &built)?;
+    if on_disk {
+        write_index(&index, &built)?;
+        return Ok(Made {
+            built,
+            snapshots: None,
+        });
+    }
     Ok(Made {
         built,
-        snapshots: None,
+        snapshots: Some(snapshots),
     })
 }
 
