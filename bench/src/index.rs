@@ -330,7 +330,7 @@ fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
     let mut total_hits = 0;
     let mut pages = Vec::with_capacity(parsed.len());
     for q in &parsed {
-        let hits = index.search(q, 10)?;
+        let hits = index.search(q, 10, &fixcast_indexer::NoOutputs)?;
         total_hits += hits.len();
         pages.push(hits);
     }
@@ -343,7 +343,7 @@ fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
     for _ in 0..3 {
         for (i, q) in parsed.iter().enumerate() {
             let (t, c) = (Instant::now(), thread_cpu_ns());
-            let hits = index.search(q, 10)?;
+            let hits = index.search(q, 10, &fixcast_indexer::NoOutputs)?;
             let e = t.elapsed().as_secs_f64() * 1e3;
             let cpu = thread_cpu_ns().saturating_sub(c) as f64 / 1e6;
             std::hint::black_box(hits);

@@ -16,7 +16,7 @@
 //! (missing or damaged, and no room to rebuild it), they search an index built in
 //! memory from the sessions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,6 +29,7 @@ use crate::error::Error;
 use crate::hit::Hit;
 use crate::index::{CommandIndex, WriterOptions};
 use crate::live_written::Written;
+use crate::outputs::Outputs;
 use crate::query::Query;
 use crate::rebuild::Quiet;
 use crate::search::Following;
@@ -63,6 +64,10 @@ pub trait Sessions {
     fn meta(&self, id: &SessionId) -> Result<SessionMeta, SessionError>;
     /// A session's commands with their output text; a live one's so far.
     fn commands(&self, meta: &SessionMeta) -> Result<Vec<CommandRecord>, SessionError>;
+    /// The output text of commands `seqs` of a session, as [`Sessions::commands`] gives
+    /// it (for the snippets of a page of hits: the index keeps no copy of the output).
+    /// One that cannot be found now is left out.
+    fn outputs(&self, id: &SessionId, seqs: &[u32]) -> Result<HashMap<u32, String>, SessionError>;
     /// What the session looks like on disk now: a different value means "index again".
     fn fingerprint(&self, id: &SessionId) -> String;
     /// The read-only list fix records are derived with (a bad config is an error).
@@ -166,12 +171,13 @@ impl<S: Sessions> Catalog<S> {
     /// is read gets it rebuilt once, and the search retried.
     pub fn search(&self, query: &Query, limit: usize) -> Result<Hits> {
         let index = self.index()?;
-        match index.search(query, limit) {
+        let outputs = FromSessions(&self.sessions);
+        match index.search(query, limit, &outputs) {
             Ok(hits) => Ok(Hits { hits, index }),
             Err(e) if e.needs_rebuild() => {
                 self.forget();
                 let index = Arc::new(self.rebuild_or_read(&e)?);
-                let hits = index.search(query, limit)?;
+                let hits = index.search(query, limit, &outputs)?;
                 Ok(Hits { hits, index })
             }
             Err(e) => Err(e.into()),
@@ -487,6 +493,23 @@ struct Changes {
 impl Changes {
     fn is_empty(&self) -> bool {
         self.gone.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// The sessions' recordings as the source of hits' output text: a session that cannot
+/// give it is told once, and its hits have no snippet.
+struct FromSessions<'a, S>(&'a S);
+
+impl<S: Sessions> Outputs for FromSessions<'_, S> {
+    fn outputs(&self, session: &str, seqs: &[u32]) -> HashMap<u32, String> {
+        let Ok(id) = session.parse::<SessionId>() else {
+            return HashMap::new();
+        };
+        self.0.outputs(&id, seqs).unwrap_or_else(|e| {
+            self.0
+                .warn_once(&format!("session {id}: no snippets: {}", e.message));
+            HashMap::new()
+        })
     }
 }
 

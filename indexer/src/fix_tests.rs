@@ -45,11 +45,15 @@ fn immutable_file(fix_seq: Option<u32>) -> (SessionMeta, Vec<CommandRecord>) {
 }
 
 fn search(
-    (index, _): &(CommandIndex, Vec<(SessionMeta, Vec<CommandRecord>)>),
+    (index, sessions): &(CommandIndex, Vec<(SessionMeta, Vec<CommandRecord>)>),
     q: &str,
 ) -> Vec<Hit> {
     let q = parse(q, &ParseContext::default()).unwrap();
-    index.search(&q, 10).unwrap()
+    let mut outputs = crate::OutputTexts::default();
+    for (meta, cmds) in sessions {
+        outputs.add(meta.id.as_str(), cmds);
+    }
+    index.search(&q, 10, &outputs).unwrap()
 }
 
 /// The index, with the sessions whose output the snippets are made from.

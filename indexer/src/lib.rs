@@ -11,7 +11,7 @@
 //! the one [`Catalog::search`] entry the CLI and the server use.
 //!
 //! ```
-//! use fixcast_indexer::{parse, CommandIndex, ParseContext, WriterOptions};
+//! use fixcast_indexer::{parse, CommandIndex, NoOutputs, ParseContext, WriterOptions};
 //! use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
 //!
 //! let index = CommandIndex::in_ram();
@@ -25,7 +25,7 @@
 //! w.commit()?;
 //! index.reload()?;
 //! let q = parse("chattr -i", &ParseContext::default()).unwrap();
-//! assert_eq!(index.search(&q, 10)?[0].command, "chattr -i /etc/resolv.conf");
+//! assert_eq!(index.search(&q, 10, &NoOutputs)?[0].command, "chattr -i /etc/resolv.conf");
 //! # Ok::<(), fixcast_indexer::Error>(())
 //! ```
 #![forbid(unsafe_code)]
@@ -40,6 +40,7 @@ mod hit_json;
 mod index;
 mod links;
 mod live_written;
+mod outputs;
 mod phrase;
 mod plan;
 mod query;
@@ -74,6 +75,7 @@ pub use hit::{CommandSummary, Hit, Snippet};
 pub use hit_json::HitJson;
 pub use index::{CommandIndex, WriterOptions};
 pub use links::{play_command, play_time, play_url};
+pub use outputs::{NoOutputs, OutputTexts, Outputs};
 pub use query::{parse, ParseContext, Query, QueryError};
 pub use rebuild::{Built, Progress};
 pub use schema::SCHEMA_VERSION;

@@ -154,7 +154,7 @@ fn a_phrase_still_needs_its_words_next_to_each_other_in_order() {
             (format!("\"{phrase}\""), true),
         ] {
             let q = parse(&query, &ParseContext::default()).unwrap();
-            let hits = index.search(&q, 100_000).unwrap();
+            let hits = index.search(&q, 100_000, &crate::NoOutputs).unwrap();
             let want = with_phrase(&sessions, phrase, command_too);
             assert!(want > 100, "{query}: the corpus should have it often");
             // "refused connection", "connection was refused", "start failed to" and

@@ -17,7 +17,8 @@ use crate::tokenizer::{OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 /// 5: the stemmed output has only the stems that differ from their word, numbers and the
 /// fields asked only by name (`cwd`, `host`, `user`, `shell`) have no field norms,
 /// `offset` and `duration` are stored in microseconds, `started` is not stored.
-pub const SCHEMA_VERSION: u32 = 5;
+/// 6: the output is not stored (snippets are cut from the recordings).
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The field handles, kept from the schema builder.
 #[derive(Debug, Clone, Copy)]
@@ -108,18 +109,15 @@ pub(crate) fn build() -> (Schema, Fields) {
         offset: b.add_u64_field("offset", stored_only()),
         cmd: b.add_text_field("cmd", shell_text(true, true, true)),
         cmd_twin: b.add_text_field("cmd_twin", shell_text(false, true, true)),
-        // Stored, for the snippets: the sessions' commands caches keep everything but
-        // the output, and cutting a hit's recording again to show it would cost a
-        // search seconds on a long session.
+        // Not stored: a hit's snippet is made from its output rendered again from the
+        // recording (see `outputs.rs`); stored, it was a quarter of the index.
         out: b.add_text_field(
             "out",
-            TextOptions::default()
-                .set_indexing_options(
-                    TextFieldIndexing::default()
-                        .set_tokenizer(OUTPUT_TOKENIZER)
-                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-                )
-                .set_stored(),
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(OUTPUT_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
         ),
         out_stem: b.add_text_field(
             "out_stem",

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term};
 
 use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
 use crate::index::{guard, CommandIndex};
+use crate::outputs::Outputs;
 use crate::query::Query;
+use crate::writer::indexed_text;
 
 /// A command among the best for a query, with what orders and collapses hits (read from
 /// fast fields, not from the stored document).
@@ -156,13 +158,14 @@ fn one_per_session_unless(
 pub type Following = HashMap<(String, u32), Vec<CommandSummary>>;
 
 impl CommandIndex {
-    /// The best `limit` commands for `query`, best first. Equal scores are ordered newest
-    /// first, so the order does not depend on how the index was built.
-    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
-        guard(|| self.search_inner(query, limit))
+    /// The best `limit` commands for `query`, best first, their snippets made from the
+    /// output text `outputs` gives. Equal scores are ordered newest first, so the order
+    /// does not depend on how the index was built.
+    pub fn search(&self, query: &Query, limit: usize, outputs: &dyn Outputs) -> Result<Vec<Hit>> {
+        guard(|| self.search_inner(query, limit, outputs))
     }
 
-    fn search_inner(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
+    fn search_inner(&self, query: &Query, limit: usize, outputs: &dyn Outputs) -> Result<Vec<Hit>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -176,13 +179,13 @@ impl CommandIndex {
         if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
             let top = self.top(&searcher, &*q, content, limit)?;
             if top.len() >= limit {
-                return self.hits(&searcher, &*q, top);
+                return self.hits(&searcher, &*q, top, outputs);
             }
         }
         let q = crate::plan::plan(query, &self.fields);
         let top = self.top(&searcher, &*q, content, limit)?;
         if !top.is_empty() {
-            return self.hits(&searcher, &*q, top);
+            return self.hits(&searcher, &*q, top, outputs);
         }
         // No command has every word: the closest matches, most words first.
         for at_least in crate::plan::closest_levels(query).rev() {
@@ -191,7 +194,7 @@ impl CommandIndex {
             };
             let top = self.top(&searcher, &*q, content, limit)?;
             if !top.is_empty() {
-                let mut hits = self.hits(&searcher, &*q, top)?;
+                let mut hits = self.hits(&searcher, &*q, top, outputs)?;
                 hits.iter_mut().for_each(|h| h.partial = true);
                 return Ok(hits);
             }
@@ -239,23 +242,43 @@ impl CommandIndex {
         Ok(top)
     }
 
-    /// The hits of these commands, with snippets of what `q` matched in their output.
+    /// The hits of these commands, with snippets of what `q` matched in their output
+    /// (asked of `outputs` once per session on the page).
     fn hits(
         &self,
         searcher: &Searcher,
         q: &dyn tantivy::query::Query,
         top: Vec<Candidate>,
+        outputs: &dyn Outputs,
     ) -> Result<Vec<Hit>> {
-        let mut snippets =
-            SnippetGenerator::create(searcher, q, self.fields.out).map_err(Error::index)?;
-        snippets.set_max_num_chars(200);
         let mut hits = Vec::with_capacity(top.len());
         for c in top {
             let doc = self.stores.doc(searcher, c.addr)?;
-            let mut hit = Hit::of(&self.fields, &doc, c.score, c.started)?;
-            let out = doc.get_first(self.fields.out).and_then(|v| v.as_str());
-            hit.snippet = snippet(&snippets, out.unwrap_or_default());
-            hits.push(hit);
+            hits.push(Hit::of(&self.fields, &doc, c.score, c.started)?);
+        }
+        let mut by_session: HashMap<&str, Vec<u32>> = HashMap::new();
+        for h in &hits {
+            by_session
+                .entry(h.session.as_str())
+                .or_default()
+                .push(h.seq);
+        }
+        let texts: HashMap<(String, u32), String> = by_session
+            .into_iter()
+            .flat_map(|(session, seqs)| {
+                outputs
+                    .outputs(session, &seqs)
+                    .into_iter()
+                    .map(move |(seq, text)| ((session.to_owned(), seq), text))
+            })
+            .collect();
+        let mut snippets =
+            SnippetGenerator::create(searcher, q, self.fields.out).map_err(Error::index)?;
+        snippets.set_max_num_chars(200);
+        for h in &mut hits {
+            let key = (h.session.as_str().to_owned(), h.seq);
+            let text = texts.get(&key).map_or("", String::as_str);
+            h.snippet = snippet(&snippets, &indexed_text(text));
         }
         Ok(hits)
     }

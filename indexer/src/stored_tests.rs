@@ -136,7 +136,10 @@ fn child_reads_the_damaged_index() {
         Err(e) if e.needs_rebuild() => println!("{what}: rebuild ({e})"),
         Err(e) => println!("{what}: error {e}"),
     };
-    tell("search", index.search(&q, 200).map(|h| h.len()));
+    tell(
+        "search",
+        index.search(&q, 200, &crate::NoOutputs).map(|h| h.len()),
+    );
     tell(
         "following",
         index.following(SESSION, 0, 200).map(|h| h.len()),

@@ -2,7 +2,7 @@
 
 use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
 
-use crate::{parse, CommandIndex, Hit, ParseContext, WriterOptions};
+use crate::{parse, CommandIndex, Hit, OutputTexts, ParseContext, WriterOptions};
 
 pub(crate) fn cmd(seq: u32, command: &str, output: &str, exit: Option<i32>) -> CommandRecord {
     let start = f64::from(seq);
@@ -112,23 +112,57 @@ fn corpus() -> Vec<(SessionMeta, Vec<CommandRecord>)> {
     ]
 }
 
-pub(crate) fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> CommandIndex {
+/// An index and the output of the commands in it: what its snippets are made from, as
+/// the recordings are for a home's index.
+pub(crate) struct Indexed {
+    pub index: CommandIndex,
+    pub outputs: OutputTexts,
+}
+
+impl std::ops::Deref for Indexed {
+    type Target = CommandIndex;
+    fn deref(&self) -> &CommandIndex {
+        &self.index
+    }
+}
+
+pub(crate) fn index_of(sessions: &[(SessionMeta, Vec<CommandRecord>)]) -> Indexed {
     let index = CommandIndex::in_ram();
+    let mut outputs = OutputTexts::default();
     let mut w = index.writer(WriterOptions::default()).unwrap();
     for (m, c) in sessions {
         w.index_session(m, c).unwrap();
+        outputs.add(m.id.as_str(), c);
     }
     w.commit().unwrap();
     index.reload().unwrap();
-    index
+    Indexed { index, outputs }
 }
 
-pub(crate) fn search(index: &CommandIndex, q: &str) -> Vec<Hit> {
+/// What a test searches: an index, with the output its snippets are made from if known.
+pub(crate) trait Searched {
+    fn parts(&self) -> (&CommandIndex, &dyn crate::Outputs);
+}
+
+impl Searched for Indexed {
+    fn parts(&self) -> (&CommandIndex, &dyn crate::Outputs) {
+        (&self.index, &self.outputs)
+    }
+}
+
+impl Searched for CommandIndex {
+    fn parts(&self) -> (&CommandIndex, &dyn crate::Outputs) {
+        (self, &crate::NoOutputs)
+    }
+}
+
+pub(crate) fn search(index: &impl Searched, q: &str) -> Vec<Hit> {
     let q = parse(q, &ParseContext::default()).unwrap_or_else(|e| panic!("{q}: {e}"));
-    index.search(&q, 20).unwrap()
+    let (index, outputs) = index.parts();
+    index.search(&q, 20, outputs).unwrap()
 }
 
-fn first(index: &CommandIndex, q: &str) -> String {
+fn first(index: &impl Searched, q: &str) -> String {
     let hits = search(index, q);
     assert!(!hits.is_empty(), "{q}: no hits");
     hits[0].command.clone()

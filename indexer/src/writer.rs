@@ -41,9 +41,9 @@ fn indexed_output(out: &str) -> (&str, &str) {
     (head, tail)
 }
 
-/// The output text as indexed and stored: whole, or its head and tail around a marker
-/// (a snippet is made from the stored copy, so it shows what was indexed).
-fn indexed_text(out: &str) -> std::borrow::Cow<'_, str> {
+/// The output text as indexed: whole, or its head and tail around a marker (a snippet is
+/// made from the same, so it shows what was indexed).
+pub(crate) fn indexed_text(out: &str) -> std::borrow::Cow<'_, str> {
     match indexed_output(out) {
         (head, "") => head.into(),
         (head, tail) => format!("{head}\n[fixcast: output cut here in the index]\n{tail}").into(),

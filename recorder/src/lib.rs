@@ -42,7 +42,10 @@ mod utf8;
 mod vt100_sizes;
 mod writer;
 
-pub use commands::{cut_commands, split_prompt, Cutter, Mark, MarkScanner, OUTPUT_CAP};
+pub use commands::{
+    again_from, cut_commands, outputs_again, split_prompt, Again, Cutter, Mark, MarkScanner,
+    OUTPUT_CAP,
+};
 pub use error::Error;
 pub use integration::{integrate, Integration, IntegrationError, Shell};
 pub use notes::{FailedEnds, PromptNotes};

@@ -2,11 +2,12 @@
 //! [`CastDecoder`].
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::asciicast::Header;
 use crate::cast_decode::CastDecoder;
+use crate::cast_file::frame_marks;
 use crate::error::{Error, Result};
 use crate::event::Event;
 
@@ -22,6 +23,8 @@ pub struct CastReader {
     ready_at: std::collections::VecDeque<u64>,
     batch: Vec<Event>,
     ended: bool,
+    /// The file offset reading began at (0, or a frame's seek mark).
+    start: u64,
 }
 
 impl CastReader {
@@ -36,7 +39,38 @@ impl CastReader {
             ready_at: Default::default(),
             batch: Vec::new(),
             ended: false,
+            start: 0,
         })
+    }
+
+    /// The recording from its frame that holds time `at` (µs) on: the frames before it
+    /// are found from their seek marks and not decompressed, so the first events may
+    /// come before `at` (those of that frame) but none after `at` is missed. A reader
+    /// that starts past the first frame has no header.
+    pub fn open_at(path: &Path, at: u64) -> Result<CastReader> {
+        let raw = std::fs::read(path).map_err(Error::io(path))?;
+        // A frame's events are at or after its base: the last frame based before `at`.
+        let offset = frame_marks(&raw)
+            .into_iter()
+            .take_while(|m| m.offset == 0 || m.base < at)
+            .last()
+            .map_or(0, |m| m.offset);
+        drop(raw);
+        let mut reader = Self::open(path)?;
+        if offset > 0 {
+            reader
+                .file
+                .seek(SeekFrom::Start(offset))
+                .map_err(Error::io(path))?;
+            reader.decoder = CastDecoder::at_mark(offset);
+            reader.start = offset;
+        }
+        Ok(reader)
+    }
+
+    /// Whether this reader began at the recording's start (it then reads the header).
+    pub fn from_start(&self) -> bool {
+        self.start == 0
     }
 
     /// The header, reading as far as it takes to find it; `None` when the recording has
@@ -100,5 +134,61 @@ impl CastReader {
         self.ready.extend(self.batch.drain(..));
         self.ready_at.extend(self.decoder.take_lines_at());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asciicast::Header;
+    use crate::cast_file::CastWriter;
+    use crate::EventKind;
+
+    /// Five frames of ten events, one every 10 ms (the writer's mode switch ends a frame).
+    fn framed(path: &Path) -> Vec<Event> {
+        let header = Header {
+            cols: 80,
+            rows: 24,
+            ..Header::default()
+        };
+        let mut w = CastWriter::create(path, &header).unwrap();
+        let mut all = Vec::new();
+        for frame in 0..5u64 {
+            w.set_fast(frame % 2 == 1).unwrap();
+            for i in 0..10u64 {
+                let t = (frame * 10 + i + 1) * 10_000;
+                let ev = Event::new(t, EventKind::Output(format!("line {frame}.{i}\r\n")));
+                w.write(&ev).unwrap();
+                all.push(ev);
+            }
+        }
+        w.finish().unwrap();
+        all
+    }
+
+    fn read_all(mut r: CastReader) -> Vec<Event> {
+        std::iter::from_fn(|| r.next_event().unwrap()).collect()
+    }
+
+    /// Reading from a moment starts at the frame that holds it: nothing from that moment
+    /// on is missed, the frames before are not read, and the times are the recording's.
+    #[test]
+    fn a_reader_from_a_moment_starts_at_its_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.cast.zst");
+        let all = framed(&path);
+        assert!(frame_marks(&std::fs::read(&path).unwrap()).len() >= 5);
+        for at in [0, 10_000, 205_000, 300_000, 310_000, 500_000, 900_000] {
+            let r = CastReader::open_at(&path, at).unwrap();
+            // The first frame holds the header alone: only 0 reads it.
+            assert_eq!(r.from_start(), at == 0, "at {at}");
+            let got = read_all(r);
+            let wanted: Vec<&Event> = all.iter().filter(|e| e.time >= at).collect();
+            let from = got.len() - wanted.len();
+            assert_eq!(got[from..].iter().collect::<Vec<_>>(), wanted, "at {at}");
+            // Only the frame's own events come before the moment.
+            assert!(from <= 10, "at {at}: {from} events before it");
+        }
+        assert_eq!(read_all(CastReader::open_at(&path, 0).unwrap()), all);
     }
 }

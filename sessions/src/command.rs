@@ -54,6 +54,11 @@ pub struct CommandRecord {
     /// kept in the cache, so a failure's symptom is known without its output.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// The terminal's (columns, rows) when the command started, as the cutter emulated
+    /// it: rendering its output again from the recording starts from it (the index keeps
+    /// no copy of the output). `None` in caches made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<(u16, u16)>,
 }
 
 impl CommandRecord {
@@ -75,6 +80,7 @@ impl CommandRecord {
             suspicious: false,
             confusables: Vec::new(),
             errors: Vec::new(),
+            size: None,
         }
     }
 
@@ -98,6 +104,7 @@ impl CommandRecord {
             suspicious: self.suspicious,
             confusables: self.confusables.clone(),
             errors: self.errors.clone(),
+            size: self.size,
         }
     }
 

@@ -90,6 +90,7 @@ fn a_compacted_recording_reads_back_the_same_events_with_valid_seek_marks() {
         suspicious: false,
         confusables: Vec::new(),
         errors: Vec::new(),
+        size: None,
     };
     store.save_commands(&id, key, vec![cmd.clone()]).unwrap();
 

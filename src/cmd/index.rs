@@ -3,6 +3,7 @@
 //! (state file, pending queue, catch-up, rebuild-and-swap), and the progress line a
 //! rebuild draws on stderr.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -76,6 +77,11 @@ impl Sessions for StoreSessions {
                 unreadable,
             }
         })
+    }
+
+    fn outputs(&self, id: &SessionId, seqs: &[u32]) -> Result<HashMap<u32, String>, SessionError> {
+        super::outputs::outputs_of(&self.store, &self.live, id, seqs)
+            .map_err(|e| SessionError::new(format!("{e:#}")))
     }
 
     fn fingerprint(&self, id: &SessionId) -> String {

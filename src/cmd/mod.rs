@@ -13,6 +13,7 @@ mod import;
 mod index;
 mod live_cut;
 mod ls;
+mod outputs;
 mod play;
 mod rec;
 mod redact;

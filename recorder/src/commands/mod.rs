@@ -13,6 +13,7 @@
 //!
 //! Output text is rendered by [`ScreenText`], capped at [`OUTPUT_CAP`] (head and tail).
 
+mod again;
 mod chapters;
 mod lines;
 mod marks;
@@ -21,6 +22,7 @@ mod prompt;
 use fixcast_sessions::{emulated_size, CommandRecord, CommandSource, Event, EventKind};
 
 use crate::screen_text::ScreenText;
+pub use again::{again_from, outputs_again, Again};
 pub(crate) use chapters::Chapters;
 use lines::{cursor_line, line_above_cursor, trim_blank_lines, without_last_line};
 pub use marks::{Mark, MarkScanner};
@@ -62,6 +64,8 @@ struct Open {
     cwd: Option<String>,
     source: CommandSource,
     text: ScreenText,
+    /// (columns, rows) when it started.
+    size: (u16, u16),
 }
 
 /// Cuts commands as events arrive (so it can run after a session or lag behind one).
@@ -136,6 +140,7 @@ impl Cutter {
             cwd: self.cwd.clone(),
             source,
             text: ScreenText::with_cap(self.size.0, self.size.1, OUTPUT_CAP),
+            size: (self.size.1, self.size.0),
         }
     }
 
@@ -311,6 +316,7 @@ impl Cutter {
                 cwd,
                 source,
                 text,
+                size,
             } = open;
             let rendered = text.finish();
             if continuation && without_last_line(&rendered.text).trim().is_empty() {
@@ -321,6 +327,7 @@ impl Cutter {
             }
             let mut rec = open_from(start, first, source);
             rec.cwd = cwd;
+            rec.size = Some(size);
             let n = self.done.len();
             self.push(rec, rendered, None, true, time);
             self.hold_if_typed_ahead(n);
@@ -402,10 +409,12 @@ impl Cutter {
             cwd,
             source,
             text,
+            size,
         } = open;
         let rendered = text.finish();
         let mut rec = open_from(start, command, source);
         rec.cwd = cwd;
+        rec.size = Some(size);
         self.push(rec, rendered, exit, at_enter, self.now);
     }
 
@@ -438,6 +447,7 @@ impl Cutter {
         {
             let mut rec = open_from(open.start, open.command.clone(), open.source);
             rec.cwd.clone_from(&open.cwd);
+            rec.size = Some(open.size);
             let rendered = if output {
                 open.text.peek()
             } else {

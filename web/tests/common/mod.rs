@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use fixcast_indexer::{CommandIndex, Hit, Query, WriterOptions};
+use fixcast_indexer::{CommandIndex, Hit, Outputs, Query, WriterOptions};
 use fixcast_sessions::asciicast::{Header, Recording};
 use fixcast_sessions::synthetic::{self, Long};
 use fixcast_sessions::{
@@ -40,7 +40,7 @@ impl Knowledge for Fake {
             .unwrap_or_default())
     }
     fn search(&self, _: &Store, q: &Query, limit: usize) -> Result<Vec<Hit>, KnowledgeError> {
-        Ok(self.index.search(q, limit)?)
+        Ok(self.index.search(q, limit, self)?)
     }
     fn reindex(&self, _: &Store, meta: &SessionMeta) -> Result<(), KnowledgeError> {
         let cmds = self
@@ -56,6 +56,24 @@ impl Knowledge for Fake {
         self.index.reload()?;
         self.reindexed.lock().unwrap().push(meta.clone());
         Ok(())
+    }
+}
+
+/// The output of the commands it was given: what the snippets are made from.
+impl Outputs for Fake {
+    fn outputs(&self, session: &str, seqs: &[u32]) -> HashMap<u32, String> {
+        let commands = self.commands.lock().unwrap();
+        let Some(cmds) = session
+            .parse()
+            .ok()
+            .and_then(|id: SessionId| commands.get(&id))
+        else {
+            return HashMap::new();
+        };
+        cmds.iter()
+            .filter(|c| seqs.contains(&c.seq))
+            .map(|c| (c.seq, c.output.clone()))
+            .collect()
     }
 }
 

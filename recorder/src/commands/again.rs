@@ -1,0 +1,114 @@
+//! A command's output rendered again from its recording, for a snippet: the index keeps no
+//! copy of the output, the recording has it.
+//!
+//! A command's output text is its own screen's, opened afresh when it starts, so it does
+//! not depend on what came long before. A fresh [`Cutter`] fed the recording from a little
+//! before the command cuts it again with the same text: from the end of the command before
+//! it for one the shell reported (its marks follow), from the start of the one before for
+//! one cut at Enter (its line must be on the screen when Enter comes). The cutter stops as
+//! soon as the command has ended.
+
+use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind};
+
+use super::Cutter;
+
+/// A command to render again, and where in the recording its cutter starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Again<'a> {
+    pub record: &'a CommandRecord,
+    /// Microseconds into the recording (see [`again_from`]).
+    pub from: u64,
+}
+
+/// Where command `i` of a session's `commands` (in order) is rendered again from, in
+/// microseconds.
+pub fn again_from(commands: &[CommandRecord], i: usize) -> u64 {
+    let Some(before) = i.checked_sub(1).and_then(|b| commands.get(b)) else {
+        return 0;
+    };
+    let at = match commands.get(i).map(|c| c.source) {
+        Some(CommandSource::Integration) => before.end,
+        _ => before.start,
+    };
+    micros(at.min(commands[i].start))
+}
+
+/// The output of each of `wanted` (commands of one session) as cutting gave it, rendered
+/// again from `events`: the recording in order, from no later than the earliest `from`.
+/// `size` is the terminal's (columns, rows) at the first event, for commands whose record
+/// does not say; `command` is what `rec -c` ran, if anything. `None` for a command the
+/// events do not hold.
+pub fn outputs_again(
+    size: (u16, u16),
+    command: Option<&str>,
+    events: impl IntoIterator<Item = Event>,
+    wanted: &[Again<'_>],
+) -> Vec<Option<String>> {
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    order.sort_by_key(|&i| wanted[i].from);
+    let mut out: Vec<Option<String>> = vec![None; wanted.len()];
+    let mut waiting = order.into_iter().peekable();
+    let mut running: Vec<(usize, Cutter)> = Vec::new();
+    let mut size = size;
+    for ev in events {
+        while let Some(&i) = waiting.peek() {
+            if wanted[i].from > ev.time {
+                break;
+            }
+            waiting.next();
+            let (cols, rows) = wanted[i].record.size.unwrap_or(size);
+            // What `rec -c` ran is a command from the recording's start.
+            let whole = command.filter(|_| wanted[i].record.start == 0.0);
+            running.push((i, Cutter::new(cols, rows, whole)));
+        }
+        if let EventKind::Resize { cols, rows } = ev.kind {
+            size = (cols, rows);
+        }
+        running.retain_mut(|(i, cutter)| {
+            cutter.event(&ev);
+            match cutter.take_ended(wanted[*i].record) {
+                Some(rec) => {
+                    out[*i] = Some(rec.output);
+                    false
+                }
+                None => true,
+            }
+        });
+        if running.is_empty() && waiting.peek().is_none() {
+            return out;
+        }
+    }
+    // The recording ended with these still open (a session cut short, one still
+    // recorded): they end here, as cutting the whole recording ends them.
+    for (i, cutter) in running {
+        let want = wanted[i].record;
+        out[i] = cutter
+            .finish()
+            .into_iter()
+            .find(|c| is(c, want))
+            .map(|c| c.output);
+    }
+    out
+}
+
+impl Cutter {
+    /// `want`, if it has ended (it is then taken out of what this cutter holds).
+    fn take_ended(&mut self, want: &CommandRecord) -> Option<CommandRecord> {
+        for list in [&mut self.done, &mut self.typed_ahead] {
+            if let Some(at) = list.iter().position(|c| is(c, want)) {
+                return Some(list.remove(at));
+            }
+        }
+        None
+    }
+}
+
+/// Whether `cut` is `want` cut again: the same start. At one moment only one command
+/// starts, but a line read off the screen may differ (a fresh screen knows less).
+fn is(cut: &CommandRecord, want: &CommandRecord) -> bool {
+    cut.start == want.start && (cut.source == want.source)
+}
+
+fn micros(secs: f64) -> u64 {
+    (secs.max(0.0) * 1e6).round() as u64
+}

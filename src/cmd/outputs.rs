@@ -1,0 +1,67 @@
+//! The output text of a page of hits, rendered again from their recordings: the index
+//! keeps no copy of the output (see `fixcast_recorder::outputs_again`).
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use fixcast_recorder::{again_from, outputs_again, Again};
+use fixcast_sessions::{contain, CastReader, SessionId, Status, Store};
+
+use super::commands::{live_commands, unreadable, Output};
+use super::live_cut::LiveCuts;
+
+/// The output of commands `seqs` of session `id`, as cutting gave it: from the live cut
+/// of a session being recorded, else rendered again from the recording by one reader
+/// that starts at the frame of the earliest (frames before it are not decompressed).
+pub fn outputs_of(
+    store: &Store,
+    live: &LiveCuts,
+    id: &SessionId,
+    seqs: &[u32],
+) -> anyhow::Result<HashMap<u32, String>> {
+    let meta = store.load(id)?.meta;
+    if meta.status == Status::Recording {
+        let cmds = live_commands(store, live, &meta, None, Output::Keep)?;
+        return Ok(cmds
+            .into_iter()
+            .filter(|c| seqs.contains(&c.seq))
+            .map(|c| (c.seq, c.output))
+            .collect());
+    }
+    let cmds = live_commands(store, live, &meta, None, Output::Skip)?;
+    let wanted: Vec<Again> = seqs
+        .iter()
+        .filter_map(|&seq| {
+            let i = cmds.iter().position(|c| c.seq == seq)?;
+            Some(Again {
+                record: &cmds[i],
+                from: again_from(&cmds, i),
+            })
+        })
+        .collect();
+    let Some(from) = wanted.iter().map(|w| w.from).min() else {
+        return Ok(HashMap::new());
+    };
+    // A record that does not say its terminal's size (a cache an older fixcast made)
+    // takes it from the recording's start.
+    let from = if wanted.iter().all(|w| w.record.size.is_some()) {
+        from
+    } else {
+        0
+    };
+    let cast = store.cast_path(id);
+    let mut reader = CastReader::open_at(&cast, from)?;
+    let size = match reader.header()? {
+        Some(h) => (h.cols, h.rows),
+        None => (meta.term.cols, meta.term.rows),
+    };
+    let events = std::iter::from_fn(|| reader.next_event().ok().flatten());
+    let texts = contain(|| outputs_again(size, meta.command.as_deref(), events, &wanted))
+        .map_err(|panic| unreadable(id, "cut", panic.to_string()))
+        .with_context(|| format!("cannot render the output of {}", cast.display()))?;
+    Ok(wanted
+        .iter()
+        .zip(texts)
+        .filter_map(|(w, text)| Some((w.record.seq, text?)))
+        .collect())
+}
