@@ -177,3 +177,20 @@ fn the_index_keeps_no_copy_of_the_output() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].snippet.text, "");
 }
+
+/// A long output is kept, for its snippet: rendering it again would cost a search more
+/// than reading it (a 20 MB `seq` took a second).
+#[test]
+fn a_long_output_is_kept_for_its_snippet() {
+    let mut long: String = (0..3000).map(|n| format!("line {n}\n")).collect();
+    long.push_str("error: far-marker at the end\n");
+    let (m, c) = session("big", vec![cmd(1, "make", &long, Some(2))]);
+    let i = index_of(&[(m, c)]);
+    let hits = search(&i.index, "far-marker");
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0].snippet.text.contains("far-marker at the end"),
+        "{:?}",
+        hits[0].snippet
+    );
+}

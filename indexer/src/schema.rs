@@ -17,7 +17,8 @@ use crate::tokenizer::{OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 /// 5: the stemmed output has only the stems that differ from their word, numbers and the
 /// fields asked only by name (`cwd`, `host`, `user`, `shell`) have no field norms,
 /// `offset` and `duration` are stored in microseconds, `started` is not stored.
-/// 6: the output is not stored (snippets are cut from the recordings).
+/// 6: the output is not stored (snippets are cut from the recordings), but for long
+/// outputs (`out_kept`).
 pub const SCHEMA_VERSION: u32 = 6;
 
 /// The field handles, kept from the schema builder.
@@ -32,6 +33,8 @@ pub(crate) struct Fields {
     /// The command with look-alike characters replaced by ASCII (only when different).
     pub cmd_twin: Field,
     pub out: Field,
+    /// A long output's text, stored (only for those: see `writer::KEEP_OUTPUT_OVER`).
+    pub out_kept: Field,
     /// The output again, stemmed: word forms (`denied`, `deny`) meet.
     pub out_stem: Field,
     pub cwd: Field,
@@ -119,6 +122,7 @@ pub(crate) fn build() -> (Schema, Fields) {
                     .set_index_option(IndexRecordOption::WithFreqsAndPositions),
             ),
         ),
+        out_kept: b.add_text_field("out_kept", STORED),
         out_stem: b.add_text_field(
             "out_stem",
             TextOptions::default().set_indexing_options(
@@ -169,6 +173,7 @@ impl Fields {
             cmd: f("cmd")?,
             cmd_twin: f("cmd_twin")?,
             out: f("out")?,
+            out_kept: f("out_kept")?,
             out_stem: f("out_stem")?,
             cwd: f("cwd")?,
             exit: f("exit")?,

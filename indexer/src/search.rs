@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term};
 
@@ -252,26 +252,30 @@ impl CommandIndex {
         outputs: &dyn Outputs,
     ) -> Result<Vec<Hit>> {
         let mut hits = Vec::with_capacity(top.len());
+        let mut texts: HashMap<(String, u32), String> = HashMap::new();
         for c in top {
             let doc = self.stores.doc(searcher, c.addr)?;
-            hits.push(Hit::of(&self.fields, &doc, c.score, c.started)?);
+            let hit = Hit::of(&self.fields, &doc, c.score, c.started)?;
+            if let Some(text) = doc.get_first(self.fields.out_kept).and_then(|v| v.as_str()) {
+                texts.insert((hit.session.as_str().to_owned(), hit.seq), text.to_owned());
+            }
+            hits.push(hit);
         }
+        // The rest are rendered again from their recordings, a session at a time.
         let mut by_session: HashMap<&str, Vec<u32>> = HashMap::new();
         for h in &hits {
-            by_session
-                .entry(h.session.as_str())
-                .or_default()
-                .push(h.seq);
+            if !texts.contains_key(&(h.session.as_str().to_owned(), h.seq)) {
+                by_session
+                    .entry(h.session.as_str())
+                    .or_default()
+                    .push(h.seq);
+            }
         }
-        let texts: HashMap<(String, u32), String> = by_session
-            .into_iter()
-            .flat_map(|(session, seqs)| {
-                outputs
-                    .outputs(session, &seqs)
-                    .into_iter()
-                    .map(move |(seq, text)| ((session.to_owned(), seq), text))
-            })
-            .collect();
+        for (session, seqs) in by_session {
+            for (seq, text) in outputs.outputs(session, &seqs) {
+                texts.insert((session.to_owned(), seq), text);
+            }
+        }
         let mut snippets =
             SnippetGenerator::create(searcher, q, self.fields.out).map_err(Error::index)?;
         snippets.set_max_num_chars(200);

@@ -50,6 +50,11 @@ pub(crate) fn indexed_text(out: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Output text longer than this is kept in the index for its snippet: rendering it again
+/// from the recording would cost a search more than reading it (a 20 MB `seq` took a
+/// second). Nearly all output is shorter, and is rendered again instead.
+const KEEP_OUTPUT_OVER: usize = 16 * 1024;
+
 /// Seconds as whole microseconds, as `offset` and `duration` are stored (0 for a
 /// negative or not-a-number time).
 fn micros(secs: f64) -> u64 {
@@ -191,6 +196,9 @@ impl CommandWriter {
         let out = indexed_text(&c.output);
         doc.add_text(f.out, &*out);
         doc.add_text(f.out_stem, &*out);
+        if out.len() > KEEP_OUTPUT_OVER {
+            doc.add_text(f.out_kept, &*out);
+        }
         if let Some(cwd) = c
             .cwd
             .as_deref()

@@ -72,6 +72,8 @@ pub struct CastDecoder {
     frames: Vec<(u64, u64)>,
     /// Whether a frame began after something was found damaged.
     damage_before_a_frame: bool,
+    /// Events before this time (µs) are passed over: only their time is read.
+    skip_before: u64,
 }
 
 impl Default for CastDecoder {
@@ -101,6 +103,7 @@ impl CastDecoder {
             damage_before_a_frame: false,
             text_at: 0,
             lines_at: None,
+            skip_before: 0,
         }
     }
 
@@ -114,6 +117,13 @@ impl CastDecoder {
             header_noted: offset != 0,
             ..Self::new()
         }
+    }
+
+    /// Passes over the events before `at` (µs): their lines are not parsed beyond their
+    /// time, for a reader that wants what comes from `at` on (a frame's events before a
+    /// command whose output is rendered again).
+    pub fn skip_before(&mut self, at: u64) {
+        self.skip_before = at;
     }
 
     /// The header, once its line is decoded.
@@ -437,6 +447,12 @@ impl CastDecoder {
         for line in text[..end].split(|&b| b == b'\n') {
             let line_at = at;
             at += line.len() as u64 + 1;
+            if self.time < self.skip_before && !self.first_line {
+                if let Some(t) = time_only(line, self.time).filter(|&t| t < self.skip_before) {
+                    self.time = t;
+                    continue;
+                }
+            }
             let line = String::from_utf8_lossy(line);
             if std::mem::take(&mut self.first_line) {
                 match parse_v3_lenient(&line) {
@@ -467,6 +483,16 @@ impl CastDecoder {
         self.text.drain(..=end);
         self.text_at = at;
     }
+}
+
+/// The time of the event on `line`, the previous at `prev`, read from its interval alone
+/// (`[0.25, "o", …]`), as [`parse_v3_line`] reads it; `None` if it does not start so.
+fn time_only(line: &[u8], prev: u64) -> Option<u64> {
+    let rest = line.strip_prefix(b"[")?;
+    let comma = rest.iter().position(|&b| b == b',')?;
+    let interval: f64 = serde_json::from_slice(&rest[..comma]).ok()?;
+    let time = prev.saturating_add(crate::event::micros_from_seconds(interval)?);
+    (time <= crate::event::MAX_MICROS).then_some(time)
 }
 
 /// A zstd frame header's length and whether the frame ends in a checksum; `None` until

@@ -2,11 +2,11 @@
 //! copy of the output, the recording has it.
 //!
 //! A command's output text is its own screen's, opened afresh when it starts, so it does
-//! not depend on what came long before. A fresh [`Cutter`] fed the recording from a little
+//! not depend on what came before. A fresh [`Cutter`] fed the recording from a little
 //! before the command cuts it again with the same text: from the end of the command before
-//! it for one the shell reported (its marks follow), from the start of the one before for
-//! one cut at Enter (its line must be on the screen when Enter comes). The cutter stops as
-//! soon as the command has ended.
+//! it for one the shell reported (its marks follow), from its own Enter for one cut at
+//! Enter (told to make a command there even though its line is not on its blank screen).
+//! The cutter stops as soon as the command has ended.
 
 use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind};
 
@@ -23,14 +23,14 @@ pub struct Again<'a> {
 /// Where command `i` of a session's `commands` (in order) is rendered again from, in
 /// microseconds.
 pub fn again_from(commands: &[CommandRecord], i: usize) -> u64 {
-    let Some(before) = i.checked_sub(1).and_then(|b| commands.get(b)) else {
+    let Some(c) = commands.get(i) else {
         return 0;
     };
-    let at = match commands.get(i).map(|c| c.source) {
-        Some(CommandSource::Integration) => before.end,
-        _ => before.start,
-    };
-    micros(at.min(commands[i].start))
+    match (c.source, i.checked_sub(1).and_then(|b| commands.get(b))) {
+        (CommandSource::Heuristic, _) => micros(c.start),
+        (CommandSource::Integration, Some(before)) => micros(before.end.min(c.start)),
+        (CommandSource::Integration, None) => 0,
+    }
 }
 
 /// The output of each of `wanted` (commands of one session) as cutting gave it, rendered
@@ -56,10 +56,15 @@ pub fn outputs_again(
                 break;
             }
             waiting.next();
-            let (cols, rows) = wanted[i].record.size.unwrap_or(size);
+            let want = wanted[i].record;
+            let (cols, rows) = want.size.unwrap_or(size);
             // What `rec -c` ran is a command from the recording's start.
-            let whole = command.filter(|_| wanted[i].record.start == 0.0);
-            running.push((i, Cutter::new(cols, rows, whole)));
+            let whole = command.filter(|_| want.start == 0.0);
+            let mut cutter = Cutter::new(cols, rows, whole);
+            if want.source == CommandSource::Heuristic && whole.is_none() {
+                cutter.force_enter = Some(micros(want.start));
+            }
+            running.push((i, cutter));
         }
         if let EventKind::Resize { cols, rows } = ev.kind {
             size = (cols, rows);

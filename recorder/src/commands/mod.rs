@@ -102,6 +102,10 @@ pub struct Cutter {
     /// and marks them itself, and each integrated command takes the place of its copy
     /// here; those no integrated command claims are kept.
     typed_ahead: Vec<CommandRecord>,
+    /// An Enter (its time) that makes a command even when its line reads empty: the
+    /// command is being rendered again from its Enter on (see [`again`]), with nothing
+    /// before it on the screen.
+    force_enter: Option<u64>,
 }
 
 impl Cutter {
@@ -126,6 +130,7 @@ impl Cutter {
             pending_enter: None,
             marked: false,
             typed_ahead: Vec::new(),
+            force_enter: None,
         };
         if let Some(cmd) = command {
             c.whole = Some(c.open(0, cmd.to_owned(), CommandSource::Heuristic));
@@ -332,7 +337,7 @@ impl Cutter {
             self.push(rec, rendered, None, true, time);
             self.hold_if_typed_ahead(n);
         }
-        if !command.is_empty() {
+        if !command.is_empty() || self.force_enter == Some(time) {
             let mut open = self.open(time, command, CommandSource::Heuristic);
             // A nested shell's cwd is not known.
             open.cwd = None;
