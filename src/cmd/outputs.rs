@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use fixcast_recorder::{again_from, outputs_again, Again};
+use fixcast_recorder::{outputs_again, plan_again};
 use fixcast_sessions::{contain, CastReader, SessionId, Status, Store};
 
 use super::commands::{live_commands, unreadable, Output};
@@ -29,25 +29,8 @@ pub fn outputs_of(
             .collect());
     }
     let cmds = live_commands(store, live, &meta, None, Output::Skip)?;
-    let wanted: Vec<Again> = seqs
-        .iter()
-        .filter_map(|&seq| {
-            let i = cmds.iter().position(|c| c.seq == seq)?;
-            Some(Again {
-                record: &cmds[i],
-                from: again_from(&cmds, i),
-            })
-        })
-        .collect();
-    let Some(from) = wanted.iter().map(|w| w.from).min() else {
+    let Some((wanted, from)) = plan_again(&cmds, seqs) else {
         return Ok(HashMap::new());
-    };
-    // A record that does not say its terminal's size (a cache an older fixcast made)
-    // takes it from the recording's start.
-    let from = if wanted.iter().all(|w| w.record.size.is_some()) {
-        from
-    } else {
-        0
     };
     let cast = store.cast_path(id);
     let mut reader = CastReader::open_at(&cast, from)?;
@@ -59,6 +42,23 @@ pub fn outputs_of(
     let texts = contain(|| outputs_again(size, meta.command.as_deref(), events, &wanted))
         .map_err(|panic| unreadable(id, "cut", panic.to_string()))
         .with_context(|| format!("cannot render the output of {}", cast.display()))?;
+    let missing: Vec<String> = wanted
+        .iter()
+        .zip(&texts)
+        .filter(|(_, t)| t.is_none())
+        .map(|(w, _)| w.record.seq.to_string())
+        .collect();
+    if !missing.is_empty() {
+        let why = reader
+            .damage()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "it ends before them".into());
+        super::warn_once(format_args!(
+            "session {id}: no snippets for command {}: its recording: {why}",
+            missing.join(", ")
+        ));
+    }
     Ok(wanted
         .iter()
         .zip(texts)

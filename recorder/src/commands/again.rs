@@ -33,6 +33,29 @@ pub fn again_from(commands: &[CommandRecord], i: usize) -> u64 {
     }
 }
 
+/// Commands `seqs` of a session's `commands` (in order) to render again, and the moment
+/// the recording is read from: the earliest of theirs, or 0 when one does not say its
+/// terminal's size (a cache an older fixcast made), which is then tracked from the start.
+/// `None` when none of them is among `commands`.
+pub fn plan_again<'a>(
+    commands: &'a [CommandRecord],
+    seqs: &[u32],
+) -> Option<(Vec<Again<'a>>, u64)> {
+    let wanted: Vec<Again> = seqs
+        .iter()
+        .filter_map(|&seq| {
+            let i = commands.iter().position(|c| c.seq == seq)?;
+            Some(Again {
+                record: &commands[i],
+                from: again_from(commands, i),
+            })
+        })
+        .collect();
+    let from = wanted.iter().map(|w| w.from).min()?;
+    let sized = wanted.iter().all(|w| w.record.size.is_some());
+    Some((wanted, if sized { from } else { 0 }))
+}
+
 /// The output of each of `wanted` (commands of one session) as cutting gave it, rendered
 /// again from `events`: the recording in order, from no later than the earliest `from`.
 /// `size` is the terminal's (columns, rows) at the first event, for commands whose record
