@@ -45,3 +45,4 @@ mod upload;
 mod util;
 mod web;
 mod web_fit;
+mod web_resize;

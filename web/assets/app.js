@@ -127,37 +127,82 @@
 
   // The player's size: fit to the column's width, unless that makes the text too small
   // to read (a phone: then a readable size that scrolls sideways) or pushes the control
-  // bar below the window (then fit inside the height that is left).
-  function sizing(root, box) {
+  // bar below the window (then fit inside the height that is left). The player is always
+  // made to fit its wrapper's width (its `fit` option is read once, but it follows its
+  // wrapper's size), and the page sets how wide that wrapper is, again whenever the window
+  // is resized: the player rescales in place, the recording neither fetched again nor
+  // moved from where it was.
+  var FONT_PX = 15; // the player's font size at scale 1 (asciinema-player.css)
+  var BAR_PX = 32; // its control bar, below the terminal
+  var READABLE_PX = 9; // below this, the terminal scrolls sideways at SCROLL_PX
+  var SCROLL_PX = 11;
+
+  // The terminal's size in pixels at FONT_PX, measured as the player measures it.
+  function terminalPx(cols, rows) {
+    var outer = document.createElement("div");
+    outer.className = "ap-default-term-ff";
+    outer.style.cssText = "height:0;overflow:hidden;font-size:" + FONT_PX + "px";
+    var term = document.createElement("div");
+    term.className = "ap-term";
+    term.style.cssText = "width:" + cols + "ch;height:" + rows * 1.3333333333 + "em;font-size:100%";
+    outer.appendChild(term);
+    document.body.appendChild(outer);
+    var r = term.getBoundingClientRect();
+    document.body.removeChild(outer);
+    // A font not loaded yet measures as nothing: a monospace cell is about 0.6 em wide.
+    return {
+      w: r.width || cols * FONT_PX * 0.6,
+      h: r.height || rows * FONT_PX * 1.3333,
+    };
+  }
+
+  // Sets the player box's mode (its classes) and its wrapper's width for the window as
+  // it is now.
+  function layOut(root, box) {
     var cols = parseInt(root.dataset.cols, 10) || 80;
     var rows = parseInt(root.dataset.rows, 10) || 24;
+    var term = terminalPx(cols, rows);
     var width = box.clientWidth;
-    // A monospace cell is about 0.6 em wide and the player's lines 1.333 em high.
-    var font = width / (cols * 0.6);
-    if (font < 9) {
-      box.classList.add("scroll");
-      // The control bar spans the terminal, which is wider than the box: keep it as
-      // wide as the box and over its visible part (app.css), so Play and the progress
-      // bar stay in reach while the text scrolls under them.
-      var keepBar = function () {
-        box.style.setProperty("--box-width", box.clientWidth + "px");
-        box.style.setProperty("--box-scroll", box.scrollLeft + "px");
-      };
-      box.addEventListener("scroll", keepBar, { passive: true });
-      window.addEventListener("resize", keepBar);
-      keepBar();
-      return { fit: false, terminalFontSize: "11px" };
+    var scale = width / term.w;
+    var mode = "width";
+    var wrapper = null;
+    if (FONT_PX * scale < READABLE_PX) {
+      mode = "scroll";
+      wrapper = term.w * SCROLL_PX / FONT_PX;
+    } else {
+      var top = box.getBoundingClientRect().top + window.scrollY;
+      var avail = window.innerHeight - top - 12;
+      if (window.innerWidth > 900 && term.h * scale + BAR_PX > avail && avail > 240) {
+        mode = "fit-both";
+        wrapper = Math.floor((avail - BAR_PX) / term.h * term.w);
+      }
     }
-    var top = box.getBoundingClientRect().top + window.scrollY;
-    var avail = window.innerHeight - top - 12;
-    var natural = font * rows * 1.3333 + 4;
-    if (window.innerWidth > 900 && natural > avail && avail > 240) {
-      box.style.height = Math.floor(avail) + "px";
-      box.classList.add("fit-both");
-      return { fit: "both" };
-    }
-    return { fit: "width" };
+    box.classList.toggle("scroll", mode === "scroll");
+    box.classList.toggle("fit-both", mode === "fit-both");
+    if (wrapper === null) box.style.removeProperty("--wrapper-width");
+    else box.style.setProperty("--wrapper-width", Math.ceil(wrapper) + "px");
+    keepBar(box);
+    box.dataset.fit = mode;
   }
+
+  // The control bar spans the terminal, which is wider than the box when it scrolls:
+  // keep it as wide as the box and over its visible part (app.css), so Play and the
+  // progress bar stay in reach while the text scrolls under them.
+  function keepBar(box) {
+    box.style.setProperty("--box-width", box.clientWidth + "px");
+    box.style.setProperty("--box-scroll", box.scrollLeft + "px");
+  }
+
+  // The session on the page, laid out again a moment after the window stops changing
+  // size (a window dragged narrower, a phone turned).
+  var onScreen = null;
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      if (onScreen && onScreen.root.isConnected) layOut(onScreen.root, onScreen.box);
+    }, 100);
+  });
 
   function initSession(root) {
     var id = root.dataset.id;
@@ -184,9 +229,12 @@
     var list = root.querySelector("ol.cmds");
     var rows = Array.prototype.slice.call(root.querySelectorAll("li.cmd"));
     var box = document.getElementById("player");
-    var opts = sizing(root, box);
-    opts.preload = true;
-    opts.terminalFontSize = opts.terminalFontSize || "small";
+    layOut(root, box);
+    onScreen = { root: root, box: box };
+    box.addEventListener("scroll", function () {
+      keepBar(box);
+    }, { passive: true });
+    var opts = { fit: "width", preload: true };
     var src;
     if (root.dataset.format === "cast") {
       src = api + "/cast";
@@ -205,7 +253,7 @@
       player = window.AsciinemaPlayer.create(
         { driver: "eventsource", url: api + "/live", bufferTime: LIVE_BUFFER_MS },
         box,
-        { fit: opts.fit, autoPlay: true, terminalFontSize: opts.terminalFontSize }
+        { fit: opts.fit, autoPlay: true }
       );
       ready = Promise.resolve();
       root.dataset.ready = "live";

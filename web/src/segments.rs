@@ -23,7 +23,7 @@
 //! recording compacted since (the same events in the same frames, see `fixcast
 //! compact`) keeps it, its frames' new offsets looked up once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,7 +33,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fixcast_sessions::{
-    compacted_from, contain, frame_marks, CacheKey, Session, SessionId, Status, Store,
+    compacted_from, contain, frame_marks, CacheKey, Session, SessionId, SessionMeta, Status, Store,
 };
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +88,11 @@ pub(crate) struct Built {
     rows: u16,
     duration: f64,
     segments: Vec<Entry>,
+    /// Bytes of output (and resizes) in the recording, as the build counted them: whether
+    /// it is long enough to be cached on disk. `None` in an index written before it was
+    /// kept (by a build that cached every recording's snapshots on disk).
+    #[serde(default)]
+    output: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +152,8 @@ pub(crate) struct Cache {
     building: Mutex<()>,
     /// Bytes of output from which a recording's snapshots are cached on disk.
     pub(crate) disk_from: AtomicU64,
+    /// Sessions whose stale cache files could not be removed: said once.
+    warned: Mutex<HashSet<SessionId>>,
 }
 
 impl Default for Cache {
@@ -157,6 +164,7 @@ impl Default for Cache {
             failed: Mutex::default(),
             building: Mutex::default(),
             disk_from: AtomicU64::new(DISK_FROM),
+            warned: Mutex::default(),
         }
     }
 }
@@ -191,8 +199,9 @@ impl Cache {
         Some(segs.clone())
     }
 
-    /// The session's segments, built now if there is no fresh cache.
-    fn get(&self, store: &Store, id: &SessionId) -> Result<Segments> {
+    /// The session's segments, built now if there is no fresh cache. `live`: the session
+    /// is being recorded (its folder is its recorder's: no cache file is removed).
+    fn get(&self, store: &Store, id: &SessionId, live: bool) -> Result<Segments> {
         let session = store.session(id);
         let key = session.cast_key()?;
         if let Some(s) = self.fresh(id, &key) {
@@ -225,28 +234,60 @@ impl Cache {
                 snapshots: s.snapshots,
             })
         });
-        let segs = match remapped.or_else(|| read_index(session, &key)) {
+        let disk_from = self.disk_from.load(Ordering::Relaxed);
+        let segs = match remapped.or_else(|| read_index(session, &key, disk_from)) {
             Some(s) => s,
             // `vt100` may panic on a recording: that session is a 422, never the server.
-            None => {
-                let disk_from = self.disk_from.load(Ordering::Relaxed);
-                match contain(|| build::build(session, key.clone(), disk_from)) {
-                    Ok(made) => {
-                        let made = made?;
-                        Segments {
-                            built: Arc::new(made.built),
-                            snapshots: made.snapshots.map(Arc::new),
-                        }
-                    }
-                    Err(panic) => {
-                        lock(&self.failed).insert(id.clone(), (key, panic.to_string()));
-                        return Err(unreadable(panic.to_string()));
-                    }
+            None => match contain(|| build::build(session, key.clone(), disk_from)) {
+                Ok(made) => {
+                    let made = made?;
+                    let segs = Segments {
+                        built: Arc::new(made.built),
+                        snapshots: made.snapshots.map(Arc::new),
+                    };
+                    let live = live || store.is_being_recorded(id);
+                    self.drop_stale(session, live, segs.snapshots.is_some());
+                    segs
                 }
-            }
+                Err(panic) => {
+                    lock(&self.failed).insert(id.clone(), (key, panic.to_string()));
+                    return Err(unreadable(panic.to_string()));
+                }
+            },
         };
         self.hold(id, segs.clone());
         Ok(segs)
+    }
+
+    /// Removes the session's segment cache files this server no longer writes: an
+    /// earlier version's, and this version's when its snapshots are held in memory (a
+    /// short recording cached on disk by an older build: they would double its disk use
+    /// forever). Never while it is being recorded (`live`: the folder is its recorder's);
+    /// a file that cannot be removed is said once, and the request is served all the same.
+    fn drop_stale(&self, session: Session<'_>, live: bool, in_memory: bool) {
+        if live {
+            return;
+        }
+        let ours: &[&str] = if in_memory {
+            &[INDEX_FILE, DATA_FILE]
+        } else {
+            &[]
+        };
+        for name in OLD_FILES.iter().chain(ours) {
+            let path = session.derived_path(name);
+            let Err(e) = std::fs::remove_file(&path) else {
+                continue;
+            };
+            let gone = e.kind() == std::io::ErrorKind::NotFound;
+            if gone || !lock(&self.warned).insert(session.id().clone()) {
+                continue;
+            }
+            eprintln!(
+                "fixcast serve: session {}: cannot remove {} (a segment cache no longer used): {e}; remove it by hand",
+                session.id(),
+                path.display()
+            );
+        }
     }
 
     /// Holds a session's segments, dropping the snapshots of the sessions asked for
@@ -271,13 +312,15 @@ impl Cache {
 }
 
 /// The cache of the session's snapshots on disk, if it was made from the recording as
-/// `key` says (or as it was before a compaction).
-fn read_index(session: Session<'_>, key: &CacheKey) -> Option<Segments> {
+/// `key` says (or as it was before a compaction) and the recording is one whose
+/// snapshots are kept on disk (of `disk_from` bytes of output at least; a shorter one's,
+/// left by an older build, are built again and held in memory, the files removed).
+fn read_index(session: Session<'_>, key: &CacheKey, disk_from: u64) -> Option<Segments> {
     let path = session.derived_path(INDEX_FILE);
     let index = zstd::decode_all(&std::fs::read(&path).ok()?[..]).ok()?;
     let b: Built = serde_json::from_slice(&index).ok()?;
     let data = session.derived_path(DATA_FILE).is_file();
-    if b.version != VERSION || !data {
+    if b.version != VERSION || !data || !long_enough(&b, disk_from) {
         return None;
     }
     let b = if b.key == *key {
@@ -291,6 +334,20 @@ fn read_index(session: Session<'_>, key: &CacheKey) -> Option<Segments> {
         built: Arc::new(b),
         snapshots: None,
     })
+}
+
+/// Whether a cache on disk is of a recording of `disk_from` bytes of output at least.
+/// An index that does not say how much output (an older build's) tells a lower bound:
+/// every segment but the last holds [`SEGMENT_BYTES`] at least. Under it, the recording
+/// is built again to know (a long one's cache is then written again, saying it).
+fn long_enough(b: &Built, disk_from: u64) -> bool {
+    match b.output {
+        Some(output) => output >= disk_from,
+        None => {
+            let full = b.segments.len().saturating_sub(1) as u64;
+            full.saturating_mul(SEGMENT_BYTES as u64) >= disk_from
+        }
+    }
 }
 
 /// Segments made from a recording compacted since into the one at `cast` (as `key`
@@ -309,9 +366,10 @@ fn remap(mut b: Built, key: &CacheKey, cast: &FsPath) -> Option<Built> {
     Some(b)
 }
 
-async fn built(state: &AppState, id: &SessionId) -> Result<Segments> {
-    let (s, id) = (state.clone(), id.clone());
-    blocking(move || s.inner.segments.get(s.store(), &id)).await
+async fn built(state: &AppState, meta: &SessionMeta) -> Result<Segments> {
+    let (s, id) = (state.clone(), meta.id.clone());
+    let live = meta.status == Status::Recording;
+    blocking(move || s.inner.segments.get(s.store(), &id, live)).await
 }
 
 /// The player's segmented index: the screen size, the commands as markers (`[time,
@@ -340,7 +398,7 @@ struct SegmentLink {
 /// `GET /api/sessions/{id}/segments`: the index, with the commands as markers.
 pub async fn index(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
     let meta = load(&state, id).await?;
-    let b = built(&state, &meta.id).await?.built;
+    let b = built(&state, &meta).await?.built;
     let cmds = session_commands(&state, &meta, false)
         .await
         .unwrap_or_default();
@@ -396,7 +454,7 @@ pub async fn segment(
     // A recording rewritten since the index was read (compacted, redacted) is looked at
     // again once: its index is then remapped or rebuilt.
     for _ in 0..2 {
-        let segs = built(&state, &meta.id).await?;
+        let segs = built(&state, &meta).await?;
         let entry = segs.built.segments.get(n).cloned().ok_or_else(|| {
             Error::NotFound(format!("session {}: no segment {n}", meta.id.short()))
         })?;
@@ -447,6 +505,7 @@ mod tests {
                 rows: 24,
                 duration: 0.0,
                 segments: Vec::new(),
+                output: None,
             }),
             snapshots: Some(Arc::new(vec!["x".repeat(snapshot_bytes)])),
         }

@@ -10,7 +10,7 @@ use fixcast_sessions::{
 use serde_json::json;
 
 use super::read::{pack_snapshots, Prefixes};
-use super::{io_err, Built, Entry, DATA_FILE, INDEX_FILE, OLD_FILES, SEGMENT_BYTES, VERSION};
+use super::{io_err, Built, Entry, DATA_FILE, INDEX_FILE, SEGMENT_BYTES, VERSION};
 use super::{SNAPSHOT_GROUP, SNAPSHOT_LEVEL};
 use crate::error::{Error, Result};
 
@@ -181,13 +181,10 @@ pub(super) struct Made {
 type Place = (u64, u64, usize, u64);
 
 /// Builds the segments in one pass through `vt100`. A recording of less than `disk_from`
-/// bytes of output keeps its snapshots in memory and nothing on disk (a cache left of
-/// it is removed); a longer one's are packed into the data file (see [`write_snapshots`])
-/// and the index written beside it.
+/// bytes of output keeps its snapshots in memory and writes nothing (the caller removes
+/// a cache left of it, see `Cache::drop_stale`); a longer one's are packed into the data
+/// file (see [`write_snapshots`]) and the index written beside it.
 pub(super) fn build(session: Session<'_>, key: CacheKey, disk_from: u64) -> Result<Made> {
-    for old in OLD_FILES {
-        let _ = std::fs::remove_file(session.derived_path(old));
-    }
     // The store's reader: whole events, as far as they go past any damage.
     let mut reader = session.cast_reader()?;
     let tracked = reader.track_lines();
@@ -268,17 +265,10 @@ pub(super) fn build(session: Session<'_>, key: CacheKey, disk_from: u64) -> Resu
             }
         })
         .collect();
-    let (index, data) = (
-        session.derived_path(INDEX_FILE),
-        session.derived_path(DATA_FILE),
-    );
+    let index = session.derived_path(INDEX_FILE);
     let on_disk = output >= disk_from;
     if on_disk {
         write_snapshots(session, fast, &snapshots, &starts, &mut segments)?;
-    } else {
-        // Rebuilt in a moment whenever it is asked for again: nothing kept on disk.
-        let _ = std::fs::remove_file(&index);
-        let _ = std::fs::remove_file(&data);
     }
     let built = Built {
         version: VERSION,
@@ -287,6 +277,7 @@ pub(super) fn build(session: Session<'_>, key: CacheKey, disk_from: u64) -> Resu
         rows,
         duration,
         segments,
+        output: Some(output),
     };
     if on_disk {
         write_index(&index, &built)?;

@@ -369,6 +369,66 @@ scenarios.fits = async function (sessionPath, query) {
   return r;
 };
 
+// The player page opened at a desk's size, the window made a phone's, a desk's again,
+// then lower: each time the player is laid out as on a page opened at that size, in
+// place (the same player, the recording not fetched again, at the same moment). `fresh`:
+// the page opened at each size; `narrow`, `wide`, `low`: after each resize.
+// Screenshots of each.
+scenarios.resize = async function (sessionPath) {
+  const fetched = [];
+  page.on("request", (r) => {
+    if (/\/api\/sessions\/[^/]+\/(segments|cast)/.test(r.url())) fetched.push(r.url());
+  });
+  const fit = () => page.evaluate(() => {
+    const at = (e) => {
+      const r = e.getBoundingClientRect();
+      return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width };
+    };
+    const box = document.getElementById("player");
+    const term = document.querySelector("div.ap-term");
+    return {
+      fit: box.dataset.fit ?? null,
+      fontPx: parseFloat(getComputedStyle(term).fontSize),
+      box: at(box),
+      player: at(document.querySelector("div.ap-player")),
+      bar: at(document.querySelector("div.ap-control-bar")),
+      height: window.innerHeight,
+      term: term.getBoundingClientRect().width,
+      boxScrollWidth: box.scrollWidth,
+      width: document.documentElement.clientWidth,
+      scrollWidth: document.documentElement.scrollWidth,
+      time: window.fixcastPlayer.getCurrentTime(),
+      screen: document.querySelector(".ap-term-text")?.innerText ?? "",
+      created: window.__created.length,
+    };
+  });
+  // Past the page's wait for the window to stop changing size, and the player's own.
+  const settle = () => page.waitForTimeout(700);
+  const fresh = {};
+  for (const [w, h] of [[400, 800], [1400, 600], [1400, 900]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.goto(base + sessionPath);
+    await waitReady();
+    await settle();
+    fresh[w + "x" + h] = await fit();
+    await shot(page, "resize-fresh-" + w + "x" + h);
+  }
+  const loaded = fetched.length;
+  await page.setViewportSize({ width: 400, height: 800 });
+  await settle();
+  const narrow = await fit();
+  await shot(page, "resize-narrow-400x800");
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await settle();
+  const wide = await fit();
+  await shot(page, "resize-wide-1400x900");
+  await page.setViewportSize({ width: 1400, height: 600 });
+  await settle();
+  const low = await fit();
+  await shot(page, "resize-low-1400x600");
+  return { fresh, narrow, wide, low, fetched: fetched.slice(loaded) };
+};
+
 // Steps of a scenario driven together with the test: prints `STEP name`, waits for a
 // line on stdin (the test does its part: types into the recorded shell, ends it).
 import readline from "node:readline";

@@ -317,3 +317,103 @@ async fn a_short_recordings_segments_are_held_in_memory_and_served_the_same() {
     assert_eq!(served_segments(&w.app(None), &id).await, expected);
     assert_eq!(cached(&dir), Vec::<String>::new());
 }
+
+/// The segment cache files in a session's folder, by name.
+fn cache_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("segments"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Rewrites a segment index as a build that cached every recording on disk wrote it:
+/// the same, without the output it counted.
+fn as_an_older_build_wrote_it(index: &std::path::Path) {
+    let mut json: Value =
+        serde_json::from_slice(&zstd::decode_all(&std::fs::read(index).unwrap()[..]).unwrap())
+            .unwrap();
+    json.as_object_mut().unwrap().remove("output");
+    let packed = zstd::encode_all(json.to_string().as_bytes(), 3).unwrap();
+    std::fs::write(index, packed).unwrap();
+}
+
+#[tokio::test]
+async fn a_short_recordings_cache_left_on_disk_is_removed_when_it_is_served_from_memory() {
+    use fixcast_sessions::Status;
+    let w = world();
+    let id = framed(&w);
+    let dir = w.store.dir(&id);
+    // The cache an older build left (it wrote every recording's), and an older version's.
+    let expected = served_segments(&w.app_on_disk(), &id).await;
+    assert!(expected.len() >= 3, "{} segments", expected.len());
+    as_an_older_build_wrote_it(&dir.join("segments.v3.json.zst"));
+    std::fs::write(dir.join("segments.v2.bin"), b"older still").unwrap();
+    let stale = cache_files(&dir);
+    assert_eq!(
+        stale,
+        ["segments.v2.bin", "segments.v3.bin", "segments.v3.json.zst"]
+    );
+
+    // Being recorded: the folder is its recorder's, nothing in it is removed.
+    let mut meta = w.store.load(&id).unwrap().meta;
+    meta.status = Status::Recording;
+    w.store.save_meta(&meta).unwrap();
+    let recorder = w.store.hold(&id).unwrap();
+    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    assert_eq!(cache_files(&dir), stale);
+    drop(recorder);
+    meta.status = Status::Complete;
+    w.store.save_meta(&meta).unwrap();
+
+    // Served from memory: the files are gone, the segments the same.
+    let a = w.app(None);
+    assert_eq!(served_segments(&a, &id).await, expected);
+    assert_eq!(cache_files(&dir), Vec::<String>::new());
+    assert_eq!(served_segments(&a, &id).await, expected);
+
+    // The same for a cache this build writes (a server told to keep every one on disk).
+    assert_eq!(served_segments(&w.app_on_disk(), &id).await, expected);
+    assert_eq!(
+        cache_files(&dir),
+        ["segments.v3.bin", "segments.v3.json.zst"]
+    );
+    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    assert_eq!(cache_files(&dir), Vec::<String>::new());
+
+    // A file that cannot be removed (a folder by its name) is warned of, and the
+    // request is served all the same.
+    assert_eq!(served_segments(&w.app_on_disk(), &id).await, expected);
+    std::fs::remove_file(dir.join("segments.v3.bin")).unwrap();
+    std::fs::create_dir(dir.join("segments.v3.bin")).unwrap();
+    assert_eq!(served_segments(&w.app(None), &id).await, expected);
+    assert_eq!(cache_files(&dir), ["segments.v3.bin"]);
+}
+
+#[tokio::test]
+async fn a_long_recordings_cache_on_disk_is_kept_whoever_wrote_it() {
+    let w = world();
+    // 3 MB of output; a server that keeps the caches of 1 MiB and more.
+    let from_1m = || {
+        fixcast_web::app(
+            fixcast_web::AppState::new(w.store.clone(), w.fake.clone(), None)
+                .segments_on_disk_from(1 << 20),
+        )
+    };
+    let expected = served_segments(&from_1m(), &w.long).await;
+    let dir = w.store.dir(&w.long);
+    let index = dir.join("segments.v3.json.zst");
+    let files = cache_files(&dir);
+    assert_eq!(files, ["segments.v3.bin", "segments.v3.json.zst"]);
+    assert_eq!(served_segments(&from_1m(), &w.long).await, expected);
+    // Written by an older build (no output counted): its segments say it is long, so it
+    // is read as it is, not built again.
+    as_an_older_build_wrote_it(&index);
+    let older = std::fs::read(&index).unwrap();
+    assert_eq!(served_segments(&from_1m(), &w.long).await, expected);
+    assert_eq!(cache_files(&dir), files);
+    assert_eq!(std::fs::read(&index).unwrap(), older);
+}
