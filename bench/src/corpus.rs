@@ -465,7 +465,9 @@ pub fn secs(micros: u64) -> f64 {
 }
 
 /// The index of a corpus, built as a rebuild does (a large heap, both cores); with the
-/// seconds it took.
+/// seconds it took. Straight from the generated records, with no recordings: `hints`
+/// times only the "seen before" look-up, which reads no output back (`index` records
+/// and cuts its corpus instead, see [`crate::corpus_cast`]).
 pub fn build_index(
     dir: &std::path::Path,
     sessions: &[(SessionMeta, Vec<CommandRecord>)],

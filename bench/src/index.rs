@@ -247,10 +247,11 @@ struct Built {
 /// finished file, its metadata), which overlap.
 const RECORD_THREADS: usize = 6;
 
-/// Measured at 1M commands (2 cores shared with other work): recording bytes per
-/// command, seconds to write, read back and cut a million commands.
-const RECORDING_BYTES_PER_COMMAND: f64 = 150.0;
-const RECORDING_SECONDS_PER_1M: f64 = 120.0;
+/// Measured at 1M commands (2 cores shared with other work, load 5-7): bytes of the home
+/// per command (172 of recording, 75 of metadata and command cache), seconds to write,
+/// read back, cut and cache a million commands (on 6 threads).
+const RECORDING_BYTES_PER_COMMAND: f64 = 250.0;
+const RECORDING_SECONDS_PER_1M: f64 = 175.0;
 
 /// Generates the corpus a batch at a time, records each session into `store` and cuts
 /// it ([`corpus_cast::record_all`]), exports the cut commands and indexes them as a
