@@ -72,6 +72,16 @@ pub fn record(
         generated.len(),
         commands.len()
     );
+    // Every command, at any size: the figures are of the corpus that was generated.
+    for (g, c) in generated.iter().zip(&commands) {
+        anyhow::ensure!(
+            same(g, c),
+            "session {id}: command {} cut from its recording differs from the one generated ({:?} vs {:?}): the bench's recordings and the cutter disagree",
+            g.seq,
+            c.command,
+            g.command
+        );
+    }
     let listing = commands.iter().map(CommandRecord::without_output).collect();
     store
         .save_commands(&id, key, listing)
@@ -219,6 +229,47 @@ fn percent_encode(path: &str) -> String {
     s
 }
 
+/// Whether `cut` is `generated` as the cutter gives it back: line, status, cwd, times,
+/// and the output as a screen shows it ([`as_shown`]).
+pub fn same(generated: &CommandRecord, cut: &CommandRecord) -> bool {
+    cut.seq == generated.seq
+        && cut.command == generated.command
+        && cut.exit == generated.exit
+        && cut.cwd == generated.cwd
+        && (cut.start, cut.end) == (generated.start, generated.end)
+        && cut.output_cut == 0
+        && cut.output == as_shown(&generated.output)
+}
+
+/// What a screen shows of generated output: tabs at 8-column stops, no trailing spaces,
+/// no trailing blank lines.
+pub fn as_shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for line in text.lines() {
+        let start = out.len();
+        let mut col = 0;
+        for ch in line.chars() {
+            if ch == '\t' {
+                let n = 8 - col % 8;
+                out.extend(std::iter::repeat_n(' ', n));
+                col += n;
+            } else {
+                out.push(ch);
+                col += 1;
+            }
+        }
+        out.truncate(start + out[start..].trim_end().len());
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if out == "\n" {
+        out.clear();
+    }
+    out
+}
+
 /// Seconds as the whole microseconds the generator made them from.
 fn micros(secs: f64) -> u64 {
     (secs * 1e6).round() as u64
@@ -228,32 +279,6 @@ fn micros(secs: f64) -> u64 {
 mod tests {
     use super::*;
     use crate::util::TempDir;
-
-    /// What a screen shows of generated output: tabs at 8-column stops, no trailing
-    /// spaces, no trailing blank lines.
-    fn as_shown(text: &str) -> String {
-        let mut out = String::new();
-        for line in text.lines() {
-            let mut l = String::new();
-            for ch in line.chars() {
-                if ch == '\t' {
-                    let n = 8 - l.chars().count() % 8;
-                    l.extend(std::iter::repeat_n(' ', n));
-                } else {
-                    l.push(ch);
-                }
-            }
-            out.push_str(l.trim_end());
-            out.push('\n');
-        }
-        while out.ends_with("\n\n") {
-            out.pop();
-        }
-        if out == "\n" {
-            out.clear();
-        }
-        out
-    }
 
     /// The figures are honest only if cutting the recordings gives back what was
     /// generated: the same lines, statuses, cwds, times and (as a screen shows it) output.
@@ -280,6 +305,7 @@ mod tests {
                 assert_eq!((c.start, c.end), (g.start, g.end), "{at}");
                 assert_eq!(c.output, as_shown(&g.output), "{at}");
                 assert_eq!(c.output_cut, 0, "{at}");
+                assert!(same(g, c), "{at}");
                 moved += usize::from(g.command.starts_with("cd "));
                 tabs += usize::from(g.output.contains('\t'));
                 failed += usize::from(g.exit != Some(0));
@@ -294,6 +320,25 @@ mod tests {
             moved > 10 && tabs > 5 && failed > 20,
             "{moved} {tabs} {failed}"
         );
+    }
+
+    #[test]
+    fn output_is_compared_as_a_screen_shows_it() {
+        assert_eq!(as_shown("a\tb  \n\tat x\n\n"), "a       b\n        at x\n");
+        assert_eq!(as_shown(""), "");
+        assert_eq!(as_shown("\n\n"), "");
+        let mut c = CommandRecord::new(
+            1,
+            1.0,
+            2.0,
+            "ls".into(),
+            fixcast_sessions::CommandSource::Integration,
+        );
+        c.output = "x\n".into();
+        let mut cut = c.clone();
+        assert!(same(&c, &cut));
+        cut.output = "y\n".into();
+        assert!(!same(&c, &cut));
     }
 
     #[test]
