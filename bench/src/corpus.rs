@@ -395,12 +395,15 @@ fn command(r: &mut Rng, host: &str) -> (String, String, i32) {
 }
 
 /// Sessions (20–80 commands each) adding up to `total` commands, always the same for a
-/// seed.
+/// seed. Times are whole microseconds, as a recording holds them. About one command in
+/// twelve is a `cd` (from a generator of its own, so every other command is the one the
+/// seed always gave), and the commands after it run in the new directory.
 pub fn sessions(
     total: usize,
     seed: u64,
 ) -> impl Iterator<Item = (SessionMeta, Vec<CommandRecord>)> {
     let mut r = Rng::new(seed);
+    let mut moves = Rng::new(seed ^ 0x00c0_ffee_d1e5);
     let mut left = total;
     let start = time::macros::datetime!(2026-01-05 09:00 UTC);
     let mut k = 0u64;
@@ -424,22 +427,30 @@ pub fn sessions(
         meta.tags = vec![pick(&mut r, TAGS).to_owned()];
         meta.started = start + time::Duration::minutes(k as i64 * 37);
         meta.cwd = pick(&mut r, DIRS).to_owned();
-        let mut t = 0.0;
+        let mut cwd = meta.cwd.clone();
+        let mut t = 0u64;
         let commands = (0..n)
             .map(|i| {
-                let (command, output, exit) = command(&mut r, host);
-                t += 1.0 + r.below(20) as f64;
-                let took = r.below(3000) as f64 / 1000.0;
+                let (mut command, mut output, mut exit) = command(&mut r, host);
+                let moved = (moves.below(12) == 0).then(|| pick(&mut moves, DIRS));
+                if let Some(d) = moved {
+                    (command, output, exit) = (format!("cd {d}"), String::new(), 0);
+                }
+                t += 1_000_000 * (1 + r.below(20));
+                let took = 1_000 * r.below(3000);
                 let mut c = CommandRecord::new(
                     i as u32 + 1,
-                    t,
-                    t + took,
+                    secs(t),
+                    secs(t + took),
                     command,
                     CommandSource::Integration,
                 );
-                c.cwd = Some(meta.cwd.clone());
+                c.cwd = Some(cwd.clone());
                 c.exit = Some(exit);
                 c.output = output;
+                if let Some(d) = moved {
+                    d.clone_into(&mut cwd);
+                }
                 t += took;
                 c
             })
@@ -448,8 +459,15 @@ pub fn sessions(
     })
 }
 
+/// Microseconds as the seconds a cut command gives (the same arithmetic, so equal).
+pub fn secs(micros: u64) -> f64 {
+    micros as f64 / 1e6
+}
+
 /// The index of a corpus, built as a rebuild does (a large heap, both cores); with the
-/// seconds it took.
+/// seconds it took. Straight from the generated records, with no recordings: `hints`
+/// times only the "seen before" look-up, which reads no output back (`index` records
+/// and cuts its corpus instead, see [`crate::corpus_cast`]).
 pub fn build_index(
     dir: &std::path::Path,
     sessions: &[(SessionMeta, Vec<CommandRecord>)],

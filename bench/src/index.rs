@@ -1,20 +1,26 @@
 //! `index`: the knowledge base at scale. A synthetic corpus (see [`crate::corpus`]) is
-//! indexed through the indexer's API; then 50 fixed queries are timed against the index
-//! and, for comparison, `grep -c` over the same corpus exported as text.
+//! recorded into a real store as bash with fixcast's integration would have printed it,
+//! cut by the product's cutter (see [`crate::corpus_cast`]), and the cut commands are
+//! indexed through the indexer's API, as `reindex` indexes them; then 50 fixed queries
+//! are timed against the index and, for comparison, `grep -c` over the same cut commands
+//! exported as text.
 //!
-//! The corpus streams: it is generated, exported and indexed a batch of sessions at a
-//! time, so 10M commands never sit in memory at once (the writer's heap and a batch do).
+//! The corpus streams: it is generated, recorded, cut, exported and indexed a batch of
+//! sessions at a time, so 10M commands never sit in memory at once (the writer's heap
+//! and a batch do); the recordings stay on disk, where a search reads output back.
 
 use std::io::{BufWriter, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use fixcast_indexer::{parse, CommandIndex, ParseContext, SpaceUsage};
+use fixcast_indexer::{parse, CommandIndex, Outputs, ParseContext, SpaceUsage};
+use fixcast_recorder::{outputs_again, plan_again};
+use fixcast_sessions::{CastReader, SessionId, Store};
 
-use crate::corpus;
 use crate::report::{count, figure};
 use crate::util::{dir_bytes, list, mb, median_f64, output_of, percentile, TempDir};
+use crate::{corpus, corpus_cast};
 
 /// The queries, each with the fixed string `grep -c -i -F` looks for to answer it
 /// (grep has no fields: it gets the main literal).
@@ -77,8 +83,8 @@ const QUERIES: &[(&str, &str)] = &[
     ("zzzz-not-there", "zzzz-not-there"),
 ];
 
-/// Sessions generated (and exported) before they are indexed: about 50k commands, some
-/// 30 MB of text, whatever the size of the corpus.
+/// Sessions generated, recorded, cut (and exported) before they are indexed: about 50k
+/// commands, some 30 MB of text, whatever the size of the corpus.
 const BATCH_SESSIONS: usize = 1_000;
 
 /// The goals (fixcast issue 15), read at every size.
@@ -91,10 +97,13 @@ const GOAL_RATE: f64 = 20_000.0;
 /// 2 quiet cores: bytes of exported text and of index, seconds for the whole size
 /// (generate, build, merge: 560 s; 150 queries and 50 greps over 6 GB, a few minutes
 /// more). The merge into one segment holds the old segments and the new one at once:
-/// twice the index at its peak.
+/// twice the index at its peak. Recording and cutting (measured at 1M, busy cores) add
+/// their bytes and seconds.
 const TEXT_PER_COMMAND: f64 = 610.0;
 const INDEX_PER_COMMAND: f64 = 550.0;
 const SECONDS_PER_COMMAND: f64 = 1.0 / 11_000.0;
+const RECORDING_PER_COMMAND: f64 = RECORDING_BYTES_PER_COMMAND;
+const RECORDING_SECONDS_PER_COMMAND: f64 = RECORDING_SECONDS_PER_1M / 1e6;
 
 /// `per_query`: also print each query's times and first page ([`print_per_query`]).
 pub fn run(sizes: &[usize], per_query: bool) -> anyhow::Result<()> {
@@ -111,9 +120,10 @@ fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
     if n >= 2_000_000 {
         // A long run says what it costs before it starts (measured per command at 1M).
         println!(
-            "  expect about {:.0} min on 2 cores and up to {} of temp disk ({} of exported text for grep, {} of index, twice that while it merges)",
-            n as f64 * SECONDS_PER_COMMAND / 60.0,
-            mb((n as f64 * (TEXT_PER_COMMAND + 2.0 * INDEX_PER_COMMAND)) as u64),
+            "  expect about {:.0} min on 2 cores and up to {} of temp disk ({} of recordings, {} of exported text for grep, {} of index, twice that while it merges)",
+            n as f64 * (SECONDS_PER_COMMAND + RECORDING_SECONDS_PER_COMMAND) / 60.0,
+            mb((n as f64 * (RECORDING_PER_COMMAND + TEXT_PER_COMMAND + 2.0 * INDEX_PER_COMMAND)) as u64),
+            mb((n as f64 * RECORDING_PER_COMMAND) as u64),
             mb((n as f64 * TEXT_PER_COMMAND) as u64),
             mb((n as f64 * INDEX_PER_COMMAND) as u64),
         );
@@ -121,20 +131,29 @@ fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
     let tmp = TempDir::new("index")?;
     let dir = tmp.path().join("index");
     let text_path = tmp.path().join("corpus.txt");
+    let store = Store::open(tmp.path().join("home"))?;
 
-    let built = build(n, &dir, &text_path)?;
+    let built = build(n, &dir, &store, &text_path)?;
     let Built {
         index,
         raw,
         sessions,
         build,
         generated,
+        recorded,
+        stored,
     } = built;
     index.reload()?;
     let size = dir_bytes(&dir)?;
     println!(
-        "  corpus: {sessions} sessions, {} of command + output text (generated and exported in {generated:.1} s, untimed)",
+        "  corpus: {sessions} sessions, {} of command + output text as cut from their recordings (generated and exported in {generated:.1} s, untimed)",
         mb(raw),
+    );
+    println!(
+        "  recordings: {} on disk ({:.0} bytes/command; the home with metadata and command caches {}), written, read back, cut and cached in {recorded:.1} s on {RECORD_THREADS} threads (untimed)",
+        mb(stored),
+        stored as f64 / n as f64,
+        mb(tree_bytes(store.home())?),
     );
     let rate = n as f64 / build;
     println!(
@@ -165,7 +184,7 @@ fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
         Some(rate >= GOAL_RATE),
     );
 
-    let q = queries(&index, per_query)?;
+    let q = queries(&index, &store, per_query)?;
     let grep = grep(&text_path)?;
     let (g50, f50, f99) = (
         percentile(&grep, 50.0),
@@ -199,32 +218,54 @@ fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
         format!("≥ {GOAL_VS_GREP:.0}×"),
         Some(speed >= GOAL_VS_GREP),
     );
-    if n >= 2_000_000 {
-        println!(
-            "  this size took {:.1} min and {} of temp disk",
-            t_all.elapsed().as_secs_f64() / 60.0,
-            mb(dir_bytes(tmp.path())? + size)
-        );
-    }
+    // The merge held the old segments beside the new one: the index twice at the peak.
+    println!(
+        "  this size took {:.1} min and up to {} of temp disk",
+        t_all.elapsed().as_secs_f64() / 60.0,
+        mb(tree_bytes(tmp.path())? + size)
+    );
     Ok(())
 }
 
 struct Built {
     index: CommandIndex,
-    /// Bytes of command and output text.
+    /// Bytes of the cut commands' command and output text.
     raw: u64,
     sessions: usize,
     /// Seconds spent indexing (the writer's calls, its commit, the merge).
     build: f64,
     /// Seconds spent generating and exporting the corpus (not counted in `build`).
     generated: f64,
+    /// Seconds spent writing, reading back, cutting and caching the recordings (not
+    /// counted in `build`).
+    recorded: f64,
+    /// Bytes of recordings on disk.
+    stored: u64,
 }
 
-/// Generates, exports and indexes the corpus a batch at a time, as a rebuild indexes
-/// (a large heap, both cores), merged into one segment at the end (as `reindex` leaves
-/// it). Only the indexing is timed; the writer's threads may go on for a moment while
-/// the next batch is generated (bounded by tantivy's queue of documents).
-fn build(n: usize, dir: &std::path::Path, text_path: &std::path::Path) -> anyhow::Result<Built> {
+/// Threads that write and cut recordings while the writer waits: more than the 2 cores,
+/// as much of a session's time is the store's fsyncs (3 a session: the header, the
+/// finished file, its metadata), which overlap.
+const RECORD_THREADS: usize = 6;
+
+/// Measured at 1M commands (2 cores shared with other work, load 5-7): bytes of the home
+/// per command (172 of recording, 75 of metadata and command cache), seconds to write,
+/// read back, cut and cache a million commands (on 6 threads).
+const RECORDING_BYTES_PER_COMMAND: f64 = 250.0;
+const RECORDING_SECONDS_PER_1M: f64 = 175.0;
+
+/// Generates the corpus a batch at a time, records each session into `store` and cuts
+/// it ([`corpus_cast::record_all`]), exports the cut commands and indexes them as a
+/// rebuild does (a large heap, both cores), merged into one segment at the end (as
+/// `reindex` leaves it). Only the indexing is timed; the writer's threads may go on for
+/// a moment while the next batch is generated and recorded (bounded by tantivy's queue of
+/// documents).
+fn build(
+    n: usize,
+    dir: &std::path::Path,
+    store: &Store,
+    text_path: &std::path::Path,
+) -> anyhow::Result<Built> {
     let index = CommandIndex::create(dir)?;
     let mut w = index.writer(fixcast_indexer::WriterOptions {
         heap_bytes: 200_000_000,
@@ -232,26 +273,32 @@ fn build(n: usize, dir: &std::path::Path, text_path: &std::path::Path) -> anyhow
     })?;
     let mut text = BufWriter::new(std::fs::File::create(text_path)?);
     let mut corpus = corpus::sessions(n, 42);
-    let (mut raw, mut sessions, mut done) = (0u64, 0usize, 0usize);
-    let (mut build, mut generated) = (Duration::ZERO, Duration::ZERO);
+    let (mut raw, mut sessions, mut done, mut stored) = (0u64, 0usize, 0usize, 0u64);
+    let (mut build, mut generated, mut recorded) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut told = 0;
     loop {
         let t = Instant::now();
-        let batch: Vec<_> = corpus.by_ref().take(BATCH_SESSIONS).collect();
-        if batch.is_empty() {
+        let generated_batch: Vec<_> = corpus.by_ref().take(BATCH_SESSIONS).collect();
+        if generated_batch.is_empty() {
             break;
         }
-        for (_, cmds) in &batch {
-            for c in cmds {
+        generated += t.elapsed();
+        let t = Instant::now();
+        let batch = corpus_cast::record_all(store, generated_batch, RECORD_THREADS)?;
+        recorded += t.elapsed();
+        let t = Instant::now();
+        for s in &batch {
+            stored += s.stored;
+            for c in &s.commands {
                 writeln!(text, "$ {}\n{}", c.command, c.output)?;
                 raw += (c.command.len() + c.output.len()) as u64;
             }
         }
         generated += t.elapsed();
         let t = Instant::now();
-        for (meta, cmds) in &batch {
-            w.add_session(meta, cmds)?;
-            done += cmds.len();
+        for s in &batch {
+            w.add_session(&s.meta, &s.commands)?;
+            done += s.commands.len();
         }
         build += t.elapsed();
         sessions += batch.len();
@@ -259,9 +306,10 @@ fn build(n: usize, dir: &std::path::Path, text_path: &std::path::Path) -> anyhow
         if n >= 1_000_000 && done * 10 / n > told {
             told = done * 10 / n;
             println!(
-                "  ... {done} commands indexed ({:.0} s indexing, {:.0} s generating)",
+                "  ... {done} commands indexed ({:.0} s indexing, {:.0} s generating, {:.0} s recording and cutting)",
                 build.as_secs_f64(),
-                generated.as_secs_f64()
+                generated.as_secs_f64(),
+                recorded.as_secs_f64()
             );
         }
     }
@@ -276,7 +324,24 @@ fn build(n: usize, dir: &std::path::Path, text_path: &std::path::Path) -> anyhow
         sessions,
         build: build.as_secs_f64(),
         generated: generated.as_secs_f64(),
+        recorded: recorded.as_secs_f64(),
+        stored,
     })
+}
+
+/// Bytes of the files under `dir`, at any depth.
+fn tree_bytes(dir: &std::path::Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let m = e.metadata()?;
+        if m.is_dir() {
+            total += tree_bytes(&e.path())?;
+        } else if m.is_file() {
+            total += m.len();
+        }
+    }
+    Ok(total)
 }
 
 /// Where the bytes are: by part, and the largest fields.
@@ -320,17 +385,23 @@ struct Timed {
     cpu_ms: Vec<f64>,
 }
 
-/// One warm-up pass over the 50 queries, then three timed passes.
-fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
+/// One warm-up pass over the 50 queries (each hit checked against the store: it is a
+/// command cut from a recording there), then three timed passes. `store` holds the
+/// recordings the commands were cut from.
+fn queries(index: &CommandIndex, store: &Store, print_each: bool) -> anyhow::Result<Timed> {
     let ctx = ParseContext::default();
     let parsed: Vec<_> = QUERIES
         .iter()
         .map(|(q, _)| parse(q, &ctx).map_err(|e| anyhow::anyhow!("{q}: {e}")))
         .collect::<anyhow::Result<_>>()?;
-    let mut total_hits = 0;
+    let (mut total_hits, mut with_snippet) = (0, 0);
     let mut pages = Vec::with_capacity(parsed.len());
     for q in &parsed {
-        let hits = index.search(q, 10, &fixcast_indexer::NoOutputs)?;
+        let hits = index.search(q, 10, &FromRecordings(store))?;
+        for h in &hits {
+            in_store(store, h)?;
+        }
+        with_snippet += hits.iter().filter(|h| !h.snippet.text.is_empty()).count();
         total_hits += hits.len();
         pages.push(hits);
     }
@@ -343,7 +414,7 @@ fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
     for _ in 0..3 {
         for (i, q) in parsed.iter().enumerate() {
             let (t, c) = (Instant::now(), thread_cpu_ns());
-            let hits = index.search(q, 10, &fixcast_indexer::NoOutputs)?;
+            let hits = index.search(q, 10, &FromRecordings(store))?;
             let e = t.elapsed().as_secs_f64() * 1e3;
             let cpu = thread_cpu_ns().saturating_sub(c) as f64 / 1e6;
             std::hint::black_box(hits);
@@ -360,7 +431,7 @@ fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
         .collect();
     slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
     println!(
-        "  query (top 10 with snippets, 50 queries x 3): p50 {:.2} ms, p99 {:.2} ms (goal p99 <= {GOAL_P99_MS} ms); CPU p50 {:.2} ms, p99 {:.2} ms; {total_hits} hits in all",
+        "  query (top 10 with snippets, 50 queries x 3): p50 {:.2} ms, p99 {:.2} ms (goal p99 <= {GOAL_P99_MS} ms); CPU p50 {:.2} ms, p99 {:.2} ms; {total_hits} hits in all, {with_snippet} with a snippet cut again from its recording or kept",
         percentile(&timed.ms, 50.0),
         percentile(&timed.ms, 99.0),
         percentile(&timed.cpu_ms, 50.0),
@@ -376,6 +447,25 @@ fn queries(index: &CommandIndex, print_each: bool) -> anyhow::Result<Timed> {
         print_per_query(&per_query, &per_query_cpu, &pages);
     }
     Ok(timed)
+}
+
+/// Checks that a hit is a command of a session in `store`, as cut from its recording.
+fn in_store(store: &Store, hit: &fixcast_indexer::Hit) -> anyhow::Result<()> {
+    let cached = store
+        .cached_commands(&hit.session)?
+        .with_context(|| format!("session {}: no command cache in the store", hit.session))?;
+    let found = cached
+        .iter()
+        .find(|c| c.seq == hit.seq)
+        .is_some_and(|c| c.command == hit.command);
+    anyhow::ensure!(
+        found,
+        "session {}: the index's command {} ({:?}) is not the one cut from its recording",
+        hit.session,
+        hit.seq,
+        hit.command
+    );
+    Ok(())
 }
 
 /// Each query, slowest first: its median and runs (wall, then CPU: the machine may be
@@ -449,4 +539,34 @@ fn grep(text_path: &std::path::Path) -> anyhow::Result<Vec<f64>> {
         grep_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
     Ok(grep_ms)
+}
+
+/// The hits' output rendered again from the bench's recordings, as `fixcast search` does
+/// it (src/cmd/outputs.rs, for a finished session): the product's path to a snippet.
+struct FromRecordings<'a>(&'a Store);
+
+impl Outputs for FromRecordings<'_> {
+    fn outputs(&self, session: &str, seqs: &[u32]) -> std::collections::HashMap<u32, String> {
+        let rendered = || -> Option<std::collections::HashMap<u32, String>> {
+            let id: SessionId = session.parse().ok()?;
+            let meta = self.0.load(&id).ok()?.meta;
+            let cmds = self.0.cached_commands(&id).ok()??;
+            let (wanted, from) = plan_again(&cmds, seqs)?;
+            let mut reader = CastReader::open_at(&self.0.cast_path(&id), from).ok()?;
+            let size = match reader.header().ok()? {
+                Some(h) => (h.cols, h.rows),
+                None => (meta.term.cols, meta.term.rows),
+            };
+            let events = std::iter::from_fn(|| reader.next_event().ok().flatten());
+            let texts = outputs_again(size, meta.command.as_deref(), events, &wanted);
+            Some(
+                wanted
+                    .iter()
+                    .zip(texts)
+                    .filter_map(|(w, t)| Some((w.record.seq, t?)))
+                    .collect(),
+            )
+        };
+        rendered().unwrap_or_default()
+    }
 }

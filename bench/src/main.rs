@@ -48,6 +48,7 @@
 
 mod asciinema;
 mod corpus;
+mod corpus_cast;
 mod cut;
 mod cut_export;
 mod cut_fixes;
