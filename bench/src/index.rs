@@ -551,8 +551,10 @@ impl Outputs for FromRecordings<'_> {
             let id: SessionId = session.parse().ok()?;
             let meta = self.0.load(&id).ok()?.meta;
             let cmds = self.0.cached_commands(&id).ok()??;
-            let (wanted, from) = plan_again(&cmds, seqs)?;
-            let mut reader = CastReader::open_at(&self.0.cast_path(&id), from).ok()?;
+            let plan = plan_again(&cmds, seqs)?;
+            let path = self.0.cast_path(&id);
+            let mut reader = CastReader::open_between(&path, plan.from, plan.until).ok()?;
+            let wanted = plan.wanted;
             let size = match reader.header().ok()? {
                 Some(h) => (h.cols, h.rows),
                 None => (meta.term.cols, meta.term.rows),

@@ -44,7 +44,7 @@ mod writer;
 
 pub use commands::{
     again_from, cut_commands, outputs_again, plan_again, split_prompt, Again, Cutter, Mark,
-    MarkScanner, OUTPUT_CAP,
+    MarkScanner, Plan, OUTPUT_CAP,
 };
 pub use error::Error;
 pub use integration::{integrate, Integration, IntegrationError, Shell};

@@ -74,6 +74,9 @@ pub struct CastDecoder {
     damage_before_a_frame: bool,
     /// Events before this time (µs) are passed over: only their time is read.
     skip_before: u64,
+    /// Decoding stops at the first event after this time (µs).
+    stop_after: u64,
+    stopped: bool,
 }
 
 impl Default for CastDecoder {
@@ -104,6 +107,8 @@ impl CastDecoder {
             text_at: 0,
             lines_at: None,
             skip_before: 0,
+            stop_after: u64::MAX,
+            stopped: false,
         }
     }
 
@@ -124,6 +129,17 @@ impl CastDecoder {
     /// command whose output is rendered again).
     pub fn skip_before(&mut self, at: u64) {
         self.skip_before = at;
+    }
+
+    /// Stops decoding at the first event after `at` (µs): a reader that wants no more
+    /// leaves the rest of the file undecoded (see [`CastDecoder::stopped`]).
+    pub fn stop_after(&mut self, at: u64) {
+        self.stop_after = at;
+    }
+
+    /// Whether decoding stopped (see [`CastDecoder::stop_after`]): nothing more comes.
+    pub fn stopped(&self) -> bool {
+        self.stopped
     }
 
     /// The header, once its line is decoded.
@@ -194,8 +210,11 @@ impl CastDecoder {
             self.pending.drain(..self.start);
             self.start = 0;
         }
+        if self.stopped {
+            return;
+        }
         self.pending.extend_from_slice(bytes);
-        while self.step(events) {}
+        while !self.stopped && self.step(events) {}
     }
 
     /// The file ends here: what is left unfinished is a cut tail.
@@ -447,10 +466,17 @@ impl CastDecoder {
         for line in text[..end].split(|&b| b == b'\n') {
             let line_at = at;
             at += line.len() as u64 + 1;
-            if self.time < self.skip_before && !self.first_line {
-                if let Some(t) = time_only(line, self.time).filter(|&t| t < self.skip_before) {
-                    self.time = t;
-                    continue;
+            if !self.first_line && (self.time < self.skip_before || self.stop_after < u64::MAX) {
+                match time_only(line, self.time) {
+                    Some(t) if t < self.skip_before => {
+                        self.time = t;
+                        continue;
+                    }
+                    Some(t) if t > self.stop_after => {
+                        self.stopped = true;
+                        break;
+                    }
+                    _ => {}
                 }
             }
             let line = String::from_utf8_lossy(line);

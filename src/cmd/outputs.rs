@@ -29,11 +29,12 @@ pub fn outputs_of(
             .collect());
     }
     let cmds = live_commands(store, live, &meta, None, Output::Skip)?;
-    let Some((wanted, from)) = plan_again(&cmds, seqs) else {
+    let Some(plan) = plan_again(&cmds, seqs) else {
         return Ok(HashMap::new());
     };
+    let wanted = plan.wanted;
     let cast = store.cast_path(id);
-    let mut reader = CastReader::open_at(&cast, from)?;
+    let mut reader = CastReader::open_between(&cast, plan.from, plan.until)?;
     let size = match reader.header()? {
         Some(h) => (h.cols, h.rows),
         None => (meta.term.cols, meta.term.rows),

@@ -33,14 +33,25 @@ pub fn again_from(commands: &[CommandRecord], i: usize) -> u64 {
     }
 }
 
-/// Commands `seqs` of a session's `commands` (in order) to render again, and the moment
-/// the recording is read from: the earliest of theirs, or 0 when one does not say its
-/// terminal's size (a cache an older fixcast made), which is then tracked from the start.
-/// `None` when none of them is among `commands`.
-pub fn plan_again<'a>(
-    commands: &'a [CommandRecord],
-    seqs: &[u32],
-) -> Option<(Vec<Again<'a>>, u64)> {
+/// Commands to render again and the part of the recording to read for them.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    pub wanted: Vec<Again<'a>>,
+    /// Read from here (µs): the earliest `from`, or 0 when one does not say its
+    /// terminal's size (a cache an older fixcast made), which is then tracked from the
+    /// start.
+    pub from: u64,
+    /// ... to here (µs): past the last one's end by [`END_SLACK`], for a command cut at
+    /// Enter, which ends when the next Enter's line break is printed.
+    pub until: u64,
+}
+
+/// How long after its recorded end a command is read for (µs).
+pub const END_SLACK: u64 = 5_000_000;
+
+/// Commands `seqs` of a session's `commands` (in order) to render again; `None` when none
+/// of them is among `commands`.
+pub fn plan_again<'a>(commands: &'a [CommandRecord], seqs: &[u32]) -> Option<Plan<'a>> {
     let wanted: Vec<Again> = seqs
         .iter()
         .filter_map(|&seq| {
@@ -53,7 +64,12 @@ pub fn plan_again<'a>(
         .collect();
     let from = wanted.iter().map(|w| w.from).min()?;
     let sized = wanted.iter().all(|w| w.record.size.is_some());
-    Some((wanted, if sized { from } else { 0 }))
+    let end = wanted.iter().map(|w| micros(w.record.end)).max()?;
+    Some(Plan {
+        from: if sized { from } else { 0 },
+        until: end.saturating_add(END_SLACK),
+        wanted,
+    })
 }
 
 /// The output of each of `wanted` (commands of one session) as cutting gave it, rendered
