@@ -225,7 +225,7 @@ fn word(text: &str, from: usize, to: usize, position: usize) -> Word {
 pub struct ShellTokenizer {
     token: Token,
     /// The output variant: words for which [`atoms_only`] holds give their atoms and a
-    /// `:PORT` only.
+    /// `:PORT` only, and a word with punctuation around its core gives the core alone.
     output: bool,
 }
 
@@ -283,7 +283,13 @@ impl ShellTokenizer {
             }
             return;
         }
-        spans.push((w.whole.0, w.whole.1, w.position));
+        // In output, a word as typed that is its core with punctuation around it
+        // (`error:`, `(deleted)`, `'/etc/passwd'`) is only its core: a query word
+        // matches the core either way (see `plan::word_query`) and phrases are of cores,
+        // and one word in eight of output is such (a term and a position each).
+        if !self.output || w.core == w.whole {
+            spans.push((w.whole.0, w.whole.1, w.position));
+        }
         if w.core != w.whole {
             spans.push((w.core.0, w.core.1, w.position));
         }
@@ -427,6 +433,21 @@ mod tests {
             v.push((t.text.clone(), t.position));
         }
         v
+    }
+
+    /// In output, punctuation around a word makes no term of its own (one word in eight
+    /// of output had one); on a command line it does (`'-i'` as typed).
+    #[test]
+    fn output_words_in_punctuation_are_indexed_by_their_core() {
+        let texts = |v: Vec<(String, usize)>| v.into_iter().map(|t| t.0).collect::<Vec<_>>();
+        assert_eq!(
+            texts(output_texts("error: (deleted) 'chattr'")),
+            ["error", "deleted", "chattr"]
+        );
+        assert_eq!(
+            texts(tokens("error: (deleted)")),
+            ["error", "error:", "(deleted)", "deleted"]
+        );
     }
 
     #[test]

@@ -122,8 +122,8 @@ pub fn outputs_again(
             return out;
         }
     }
-    // The recording ended with these still open (a session cut short, one still
-    // recorded): they end here, as cutting the whole recording ends them.
+    // The events ended with these still open (a session cut short, or the reading
+    // window's end): they end here, as cutting the whole recording would end them.
     for (i, cutter) in running {
         let want = wanted[i].record;
         out[i] = cutter
@@ -150,7 +150,7 @@ impl Cutter {
 /// Whether `cut` is `want` cut again: the same start. At one moment only one command
 /// starts, but a line read off the screen may differ (a fresh screen knows less).
 fn is(cut: &CommandRecord, want: &CommandRecord) -> bool {
-    cut.start == want.start && (cut.source == want.source)
+    cut.start == want.start && cut.source == want.source
 }
 
 fn micros(secs: f64) -> u64 {
