@@ -13,16 +13,17 @@ use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
 use std::sync::Once;
 
-use fixcast_indexer::{parse, CommandIndex, ParseContext, WriterOptions};
+use fixcast_indexer::{parse, CommandIndex, OutputTexts, ParseContext, WriterOptions};
 use fixcast_sessions::{CommandRecord, CommandSource, SessionId, SessionMeta};
 use libfuzzer_sys::fuzz_target;
 use time::{OffsetDateTime, UtcOffset};
 
 thread_local! {
-    static INDEX: CommandIndex = index();
+    /// The index and the output its snippets are made from.
+    static INDEX: (CommandIndex, OutputTexts) = index();
 }
 
-fn index() -> CommandIndex {
+fn index() -> (CommandIndex, OutputTexts) {
     let index = CommandIndex::in_ram();
     let mut meta = SessionMeta::new(SessionId::generate(), 80, 24);
     meta.title = Some("resolv.conf is immutable".into());
@@ -78,7 +79,9 @@ fn index() -> CommandIndex {
     w.index_session(&meta, &cmds).expect("indexed");
     w.commit().expect("committed");
     index.reload().expect("reloaded");
-    index
+    let mut outputs = OutputTexts::default();
+    outputs.add(meta.id.as_str(), &cmds);
+    (index, outputs)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -88,8 +91,8 @@ fuzz_target!(|data: &[u8]| {
         offset: UtcOffset::from_hms(2, 0, 0).expect("an offset"),
     };
     match parse(&text, &ctx) {
-        Ok(q) => INDEX.with(|index| {
-            let search = || index.search(&q, 5);
+        Ok(q) => INDEX.with(|(index, outputs)| {
+            let search = || index.search(&q, 5, outputs);
             let result = if fixcast_fuzz::step_over("tantivy-phrase") {
                 match catch_known(search) {
                     Some(r) => r,
