@@ -156,3 +156,40 @@ fn is(cut: &CommandRecord, want: &CommandRecord) -> bool {
 fn micros(secs: f64) -> u64 {
     (secs.max(0.0) * 1e6).round() as u64
 }
+
+#[cfg(test)]
+/// Cuts as [`super::cut_commands`] does, and checks that each command's output is what
+/// rendering it again gives (what a search's snippet is made from), each alone and all in
+/// one pass (the cutting tests cut through this).
+pub(super) fn cut_checked<'a>(
+    cols: u16,
+    rows: u16,
+    command: Option<&str>,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> Vec<CommandRecord> {
+    let events: Vec<Event> = events.into_iter().cloned().collect();
+    let cmds = super::cut_commands(cols, rows, command, &events);
+    let wanted: Vec<Again> = (0..cmds.len())
+        .map(|i| Again {
+            record: &cmds[i],
+            from: again_from(&cmds, i),
+        })
+        .collect();
+    let expected: Vec<Option<String>> = cmds.iter().map(|c| Some(c.output.clone())).collect();
+    for (w, want) in wanted.iter().zip(&expected) {
+        let got = outputs_again(
+            (cols, rows),
+            command,
+            events.iter().cloned(),
+            std::slice::from_ref(w),
+        );
+        assert_eq!(
+            &got[0], want,
+            "command {} ({:?}) rendered again",
+            w.record.seq, w.record.command
+        );
+    }
+    let all = outputs_again((cols, rows), command, events.iter().cloned(), &wanted);
+    assert_eq!(all, expected, "all rendered again in one pass");
+    cmds
+}

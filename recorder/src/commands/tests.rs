@@ -1,40 +1,6 @@
 use super::*;
-
-/// Cuts as [`super::cut_commands`] does, and checks that each command's output is what
-/// rendering it again gives (what a search's snippet is made from), each alone and all in
-/// one pass: every cutting test below checks it too.
-fn cut_commands<'a>(
-    cols: u16,
-    rows: u16,
-    command: Option<&str>,
-    events: impl IntoIterator<Item = &'a Event>,
-) -> Vec<CommandRecord> {
-    let events: Vec<Event> = events.into_iter().cloned().collect();
-    let cmds = super::cut_commands(cols, rows, command, &events);
-    let wanted: Vec<Again> = (0..cmds.len())
-        .map(|i| Again {
-            record: &cmds[i],
-            from: again_from(&cmds, i),
-        })
-        .collect();
-    let expected: Vec<Option<String>> = cmds.iter().map(|c| Some(c.output.clone())).collect();
-    for (w, want) in wanted.iter().zip(&expected) {
-        let got = outputs_again(
-            (cols, rows),
-            command,
-            events.iter().cloned(),
-            std::slice::from_ref(w),
-        );
-        assert_eq!(
-            &got[0], want,
-            "command {} ({:?}) rendered again",
-            w.record.seq, w.record.command
-        );
-    }
-    let all = outputs_again((cols, rows), command, events.iter().cloned(), &wanted);
-    assert_eq!(all, expected, "all rendered again in one pass");
-    cmds
-}
+// Every cutting test below also checks that each command renders again to its output.
+use super::again::cut_checked as cut_commands;
 
 fn out(t: u64, s: &str) -> Event {
     Event::new(t, EventKind::Output(s.to_owned()))
