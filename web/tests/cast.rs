@@ -87,6 +87,12 @@ async fn segments_start_from_the_screen_they_continue() {
     assert_eq!(small["markers"][1][1], "chattr -i /etc/resolv.conf");
 }
 
+/// The segments of the recording at `cast`, cut from its whole text alone.
+fn segments_from_text(cast: &std::path::Path) -> Vec<String> {
+    let text = zstd::stream::decode_all(std::fs::File::open(cast).unwrap()).unwrap();
+    fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES)
+}
+
 /// A recording of several zstd frames (each switch of the writer's mode ends one), with
 /// markers between the output, as a recorder writes it: finished.
 fn framed(w: &World) -> fixcast_sessions::SessionId {
@@ -136,9 +142,8 @@ async fn segments_are_served_from_the_recordings_frames_and_outlive_compaction()
     let w = world();
     let id = framed(&w);
     let cast = w.store.cast_path(&id);
-    let text = zstd::stream::decode_all(std::fs::File::open(&cast).unwrap()).unwrap();
     // What the segments are, cut from the text alone (what the old cache held).
-    let expected = fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES);
+    let expected = segments_from_text(&cast);
     assert!(expected.len() >= 3, "{} segments", expected.len());
     let marks = fixcast_sessions::frame_marks(&std::fs::read(&cast).unwrap());
     assert!(marks.len() >= 6, "{marks:?}");
@@ -212,8 +217,7 @@ async fn snapshots_are_compressed_against_the_text_before_them() {
     let w = world();
     let id = listings(&w);
     let cast = w.store.cast_path(&id);
-    let text = zstd::stream::decode_all(std::fs::File::open(&cast).unwrap()).unwrap();
-    let expected = fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES);
+    let expected = segments_from_text(&cast);
     assert!(expected.len() >= 4, "{} segments", expected.len());
     let a = w.app_on_disk();
     assert_eq!(served_segments(&a, &id).await, expected);
@@ -251,8 +255,7 @@ async fn an_older_segment_cache_is_removed_and_rebuilt_never_read() {
     let w = world();
     let id = framed(&w);
     let cast = w.store.cast_path(&id);
-    let text = zstd::stream::decode_all(std::fs::File::open(&cast).unwrap()).unwrap();
-    let expected = fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES);
+    let expected = segments_from_text(&cast);
     let dir = w.store.dir(&id);
     // A version 2 cache (its index says so) whose snapshots are not these.
     let old = serde_json::json!({"version": 2, "segments": []}).to_string();
@@ -273,8 +276,7 @@ async fn a_short_recordings_segments_are_held_in_memory_and_served_the_same() {
     let w = world();
     let id = framed(&w);
     let cast = w.store.cast_path(&id);
-    let text = zstd::stream::decode_all(std::fs::File::open(&cast).unwrap()).unwrap();
-    let expected = fixcast_web::segments_of(&text, fixcast_web::SEGMENT_BYTES);
+    let expected = segments_from_text(&cast);
     assert!(expected.len() >= 3, "{} segments", expected.len());
     let dir = w.store.dir(&id);
     let cached = |dir: &std::path::Path| {
