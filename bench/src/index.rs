@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use fixcast_indexer::{parse, CommandIndex, Outputs, ParseContext, SpaceUsage};
-use fixcast_recorder::{outputs_again, plan_again};
-use fixcast_sessions::{CastReader, SessionId, Store};
+use fixcast_recorder::outputs_again;
+use fixcast_sessions::{Again, CastReader, Plan, SessionId, Store};
 
 use crate::report::{count, figure};
 use crate::util::{dir_bytes, list, mb, median_f64, output_of, percentile, TempDir};
@@ -546,12 +546,11 @@ fn grep(text_path: &std::path::Path) -> anyhow::Result<Vec<f64>> {
 struct FromRecordings<'a>(&'a Store);
 
 impl Outputs for FromRecordings<'_> {
-    fn outputs(&self, session: &str, seqs: &[u32]) -> std::collections::HashMap<u32, String> {
+    fn outputs(&self, session: &str, wanted: &[Again]) -> std::collections::HashMap<u32, String> {
         let rendered = || -> Option<std::collections::HashMap<u32, String>> {
             let id: SessionId = session.parse().ok()?;
             let meta = self.0.load(&id).ok()?.meta;
-            let cmds = self.0.cached_commands(&id).ok()??;
-            let plan = plan_again(&cmds, seqs)?;
+            let plan = Plan::of(wanted.to_vec())?;
             let path = self.0.cast_path(&id);
             let mut reader = CastReader::open_between(&path, plan.from, plan.until).ok()?;
             let wanted = plan.wanted;

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fixcast_sessions::{error_chain, CommandRecord, ReadOnly, SessionId, SessionMeta};
+use fixcast_sessions::{error_chain, Again, CommandRecord, ReadOnly, SessionId, SessionMeta};
 
 use crate::catalog_error::{CatalogError, SessionError};
 use crate::error::Error;
@@ -64,10 +64,14 @@ pub trait Sessions {
     fn meta(&self, id: &SessionId) -> Result<SessionMeta, SessionError>;
     /// A session's commands with their output text; a live one's so far.
     fn commands(&self, meta: &SessionMeta) -> Result<Vec<CommandRecord>, SessionError>;
-    /// The output text of commands `seqs` of a session, as [`Sessions::commands`] gives
-    /// it (for the snippets of a page of hits: the index keeps no copy of the output).
-    /// One that cannot be found now is left out.
-    fn outputs(&self, id: &SessionId, seqs: &[u32]) -> Result<HashMap<u32, String>, SessionError>;
+    /// The output text of commands `wanted` of a session, by seq, as
+    /// [`Sessions::commands`] gives it (for the snippets of a page of hits: the index
+    /// keeps no copy of most output). One that cannot be found now is left out.
+    fn outputs(
+        &self,
+        id: &SessionId,
+        wanted: &[Again],
+    ) -> Result<HashMap<u32, String>, SessionError>;
     /// What the session looks like on disk now: a different value means "index again".
     fn fingerprint(&self, id: &SessionId) -> String;
     /// The read-only list fix records are derived with (a bad config is an error).
@@ -501,11 +505,11 @@ impl Changes {
 struct FromSessions<'a, S>(&'a S);
 
 impl<S: Sessions> Outputs for FromSessions<'_, S> {
-    fn outputs(&self, session: &str, seqs: &[u32]) -> HashMap<u32, String> {
+    fn outputs(&self, session: &str, wanted: &[Again]) -> HashMap<u32, String> {
         let Ok(id) = session.parse::<SessionId>() else {
             return HashMap::new();
         };
-        self.0.outputs(&id, seqs).unwrap_or_else(|e| {
+        self.0.outputs(&id, wanted).unwrap_or_else(|e| {
             self.0
                 .warn_once(&format!("session {id}: no snippets: {}", e.message));
             HashMap::new()

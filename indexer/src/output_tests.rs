@@ -194,3 +194,64 @@ fn a_long_output_is_kept_for_its_snippet() {
         hits[0].snippet
     );
 }
+
+/// What the index hands the output source for each hit is what rendering it again from
+/// the session's commands takes ([`fixcast_sessions::again_from`], the terminal's size):
+/// a search renders snippets without reading the session's commands.
+#[test]
+fn each_hit_comes_with_where_its_output_is_rendered_again_from() {
+    use fixcast_sessions::{again_from, Again, CommandSource};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    struct Asked(Mutex<Vec<Again>>);
+    impl crate::Outputs for Asked {
+        fn outputs(&self, _: &str, wanted: &[Again]) -> HashMap<u32, String> {
+            self.0.lock().unwrap().extend(wanted.iter().cloned());
+            HashMap::new()
+        }
+    }
+
+    let mut cmds: Vec<_> = (1..=5)
+        .map(|i| cmd(i, &format!("probe-{i} x"), "some output", Some(0)))
+        .collect();
+    cmds[0].size = Some((80, 24));
+    cmds[1].size = Some((80, 24));
+    // Cut at Enter: rendered from its own start.
+    cmds[2].size = Some((132, 43));
+    cmds[2].source = CommandSource::Heuristic;
+    cmds[3].size = Some((132, 43));
+    // Its size not known (a cache an older fixcast made): from the recording's start.
+    cmds[4].size = None;
+    let (meta, cmds) = session("again", cmds);
+    let i = index_of(&[(meta, cmds.clone())]);
+    let asked = Asked(Mutex::new(Vec::new()));
+    let q = crate::parse("x", &crate::ParseContext::default()).unwrap();
+    let hits = i.index.search(&q, 10, &asked).unwrap();
+    assert_eq!(hits.len(), 5);
+    let mut got = asked.0.into_inner().unwrap();
+    got.sort_by_key(|a| a.record.seq);
+    type Told = (u32, u64, Option<(u16, u16)>, CommandSource);
+    let wanted: Vec<Told> = (0..cmds.len())
+        .map(|n| {
+            let c = &cmds[n];
+            (c.seq, again_from(&cmds, n), c.size, c.source)
+        })
+        .collect();
+    let got: Vec<_> = got
+        .iter()
+        .map(|a| (a.record.seq, a.from, a.record.size, a.record.source))
+        .collect();
+    assert_eq!(got, wanted);
+    // Not all from the start: the first from 0, the second from the first's end, the one
+    // cut at Enter from its own start, the unsized one from 0.
+    assert_eq!(
+        got.iter().map(|g| g.1).collect::<Vec<_>>(),
+        [0, 1_500_000, 3_000_000, 3_500_000, 0]
+    );
+    let ends: Vec<(f64, f64)> = hits
+        .iter()
+        .map(|h| (h.offset, h.offset + h.duration))
+        .collect();
+    assert!(ends.iter().all(|&(s, e)| e - s == 0.5), "{ends:?}");
+}

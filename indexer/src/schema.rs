@@ -19,7 +19,9 @@ use crate::tokenizer::{OUTPUT_TOKENIZER, SHELL_TOKENIZER};
 /// `offset` and `duration` are stored in microseconds, `started` is not stored.
 /// 6: the output is not stored (snippets are cut from the recordings), but for long
 /// outputs (`out_kept`).
-pub const SCHEMA_VERSION: u32 = 6;
+/// 7: where a command's output is rendered again from (`again`) and its terminal's size
+/// (`size`) are stored: a snippet is cut without reading the session's commands.
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The field handles, kept from the schema builder.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +37,12 @@ pub(crate) struct Fields {
     pub out: Field,
     /// A long output's text, stored (only for those: see `writer::KEEP_OUTPUT_OVER`).
     pub out_kept: Field,
+    /// Where rendering the output again starts, in microseconds before `offset` (see
+    /// `fixcast_sessions::again_from`); none when from the recording's start.
+    pub again: Field,
+    /// The terminal's size when the command started, columns << 16 | rows (none when not
+    /// known).
+    pub size: Field,
     /// The output again, stemmed: word forms (`denied`, `deny`) meet.
     pub out_stem: Field,
     pub cwd: Field,
@@ -123,6 +131,8 @@ pub(crate) fn build() -> (Schema, Fields) {
             ),
         ),
         out_kept: b.add_text_field("out_kept", STORED),
+        again: b.add_u64_field("again", stored_only()),
+        size: b.add_u64_field("size", stored_only()),
         out_stem: b.add_text_field(
             "out_stem",
             TextOptions::default().set_indexing_options(
@@ -174,6 +184,8 @@ impl Fields {
             cmd_twin: f("cmd_twin")?,
             out: f("out")?,
             out_kept: f("out_kept")?,
+            again: f("again")?,
+            size: f("size")?,
             out_stem: f("out_stem")?,
             cwd: f("cwd")?,
             exit: f("exit")?,

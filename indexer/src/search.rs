@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use fixcast_sessions::Again;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
@@ -12,7 +13,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term};
 use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
 use crate::index::{guard, CommandIndex};
-use crate::outputs::Outputs;
+use crate::outputs::{again_of, Outputs};
 use crate::query::Query;
 use crate::writer::indexed_text;
 
@@ -253,27 +254,28 @@ impl CommandIndex {
     ) -> Result<Vec<Hit>> {
         let mut hits = Vec::with_capacity(top.len());
         let mut texts: HashMap<(String, u32), String> = HashMap::new();
+        // The rest are rendered again from their recordings, a session at a time.
+        let mut by_session: HashMap<String, Vec<Again>> = HashMap::new();
         for c in top {
             let doc = self.stores.doc(searcher, c.addr)?;
             let hit = Hit::of(&self.fields, &doc, c.score, c.started)?;
-            if let Some(text) = doc.get_first(self.fields.out_kept).and_then(|v| v.as_str()) {
-                texts.insert((hit.session.as_str().to_owned(), hit.seq), text.to_owned());
+            let session = hit.session.as_str().to_owned();
+            match doc.get_first(self.fields.out_kept).and_then(|v| v.as_str()) {
+                Some(text) => {
+                    texts.insert((session, hit.seq), text.to_owned());
+                }
+                None => {
+                    by_session
+                        .entry(session)
+                        .or_default()
+                        .push(again_of(&self.fields, &doc, &hit))
+                }
             }
             hits.push(hit);
         }
-        // The rest are rendered again from their recordings, a session at a time.
-        let mut by_session: HashMap<&str, Vec<u32>> = HashMap::new();
-        for h in &hits {
-            if !texts.contains_key(&(h.session.as_str().to_owned(), h.seq)) {
-                by_session
-                    .entry(h.session.as_str())
-                    .or_default()
-                    .push(h.seq);
-            }
-        }
-        for (session, seqs) in by_session {
-            for (seq, text) in outputs.outputs(session, &seqs) {
-                texts.insert((session.to_owned(), seq), text);
+        for (session, wanted) in by_session {
+            for (seq, text) in outputs.outputs(&session, &wanted) {
+                texts.insert((session.clone(), seq), text);
             }
         }
         let mut snippets =

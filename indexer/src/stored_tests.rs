@@ -182,6 +182,10 @@ fn every_kind() -> Vec<(SessionMeta, Vec<CommandRecord>)> {
     ];
     cmds[0].note_errors();
     cmds[0].cwd = None;
+    // Sizes known: where each renders again from and its terminal's size are stored.
+    for c in &mut cmds[1..5] {
+        c.size = Some((132, 43));
+    }
     cmds[5].source = fixcast_sessions::CommandSource::Heuristic;
     vec![plain, (rich, cmds)]
 }

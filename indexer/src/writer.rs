@@ -2,8 +2,8 @@
 //! records say of it.
 
 use fixcast_sessions::{
-    ascii_twin_text, derive_fixes, error_signature, CommandRecord, CommandSource, ReadOnly,
-    SessionMeta,
+    again_from, ascii_twin_text, derive_fixes, error_signature, micros, CommandRecord,
+    CommandSource, ReadOnly, SessionMeta,
 };
 use tantivy::directory::error::LockError;
 use tantivy::indexer::NoMergePolicy;
@@ -55,12 +55,6 @@ pub(crate) fn indexed_text(out: &str) -> std::borrow::Cow<'_, str> {
 /// second). Nearly all output is shorter, and is rendered again instead.
 const KEEP_OUTPUT_OVER: usize = 16 * 1024;
 
-/// Seconds as whole microseconds, as `offset` and `duration` are stored (0 for a
-/// negative or not-a-number time).
-fn micros(secs: f64) -> u64 {
-    (secs.max(0.0) * 1e6).round().min(u64::MAX as f64) as u64
-}
-
 /// Writes sessions into the index. Nothing is visible to searches before
 /// [`CommandWriter::commit`].
 pub struct CommandWriter {
@@ -95,8 +89,16 @@ impl CommandWriter {
         if let Some(seq) = meta.fix_seq {
             info.entry(seq).or_default().marked = true;
         }
-        for c in commands {
-            let doc = self.document(meta, c, info.get(&c.seq));
+        for (i, c) in commands.iter().enumerate() {
+            let mut doc = self.document(meta, c, info.get(&c.seq));
+            let f = &self.fields;
+            let from = again_from(commands, i);
+            if from > 0 {
+                doc.add_u64(f.again, micros(c.start).saturating_sub(from));
+            }
+            if let Some((cols, rows)) = c.size {
+                doc.add_u64(f.size, u64::from(cols) << 16 | u64::from(rows));
+            }
             self.writer.add_document(doc).map_err(Error::index)?;
         }
         Ok(())

@@ -43,8 +43,7 @@ mod vt100_sizes;
 mod writer;
 
 pub use commands::{
-    again_from, cut_commands, outputs_again, plan_again, split_prompt, Again, Cutter, Mark,
-    MarkScanner, Plan, OUTPUT_CAP,
+    cut_commands, outputs_again, split_prompt, Cutter, Mark, MarkScanner, OUTPUT_CAP,
 };
 pub use error::Error;
 pub use integration::{integrate, Integration, IntegrationError, Shell};

@@ -12,12 +12,13 @@
 //! [`read_cast`]: crate::read_cast
 //! [`CastTail`]: crate::CastTail
 
-use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
+use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
 
 use crate::asciicast::{parse_v3_lenient, parse_v3_line, Header};
 use crate::cast_file::{parse_mark, SKIPPABLE_MAGIC};
 use crate::error::Result;
 use crate::event::Event;
+use crate::zstd_spare::{Lent, Parts};
 
 const ZSTD_MAGIC: [u8; 4] = 0xFD2F_B528_u32.to_le_bytes();
 /// The largest block the zstd format allows.
@@ -44,14 +45,14 @@ enum State {
 
 /// Compressed bytes in, header and events out, whatever the damage.
 pub struct CastDecoder {
-    zstd: Decoder<'static>,
+    /// The zstd context and the buffer it decodes into.
+    parts: Lent,
     state: State,
     /// Compressed bytes not decoded yet, from `start`: an incomplete block, header or mark.
     pending: Vec<u8>,
     start: usize,
     /// File offset of `pending[start]`.
     offset: u64,
-    out: Vec<u8>,
     /// Decoded text not yet ending in a newline.
     text: Vec<u8>,
     /// Where `text` starts in the current frame's text (from its seek mark, or the file's
@@ -88,12 +89,11 @@ impl Default for CastDecoder {
 impl CastDecoder {
     pub fn new() -> Self {
         CastDecoder {
-            zstd: Decoder::new().expect("a zstd decoder can be created"),
+            parts: Lent::new(MAX_BLOCK * 2),
             state: State::Between,
             pending: Vec::new(),
             start: 0,
             offset: 0,
-            out: vec![0; MAX_BLOCK * 2],
             text: Vec::new(),
             first_line: true,
             header: None,
@@ -366,7 +366,7 @@ impl CastDecoder {
                     let mark = avail.get(cand..cand + 8 + len).and_then(parse_mark);
                     if mark.is_some_and(|(offset, _)| offset == here) {
                         self.advance(cand);
-                        self.zstd.reinit().expect("a zstd decoder can be reset");
+                        self.parts.get().reset();
                         self.state = State::Between;
                         return true;
                     }
@@ -422,15 +422,16 @@ impl CastDecoder {
     fn decode(&mut self, len: usize, next: State, events: &mut Vec<Event>) -> bool {
         let input = &self.pending[self.start..self.start + len];
         let mut src = InBuffer::around(input);
+        let Parts { zstd, out } = self.parts.get();
         let failed = loop {
-            let mut dst = OutBuffer::around(&mut self.out[..]);
+            let mut dst = OutBuffer::around(&mut out[..]);
             let before = src.pos();
-            if let Err(e) = self.zstd.run(&mut src, &mut dst) {
+            if let Err(e) = zstd.run(&mut src, &mut dst) {
                 break Some(e.to_string());
             }
             let produced = dst.pos();
-            self.text.extend_from_slice(&self.out[..produced]);
-            if src.pos() == len && produced < self.out.len() {
+            self.text.extend_from_slice(&out[..produced]);
+            if src.pos() == len && produced < out.len() {
                 break None;
             }
             if src.pos() == before && produced == 0 {
@@ -438,7 +439,7 @@ impl CastDecoder {
             }
         };
         if let Some(why) = failed {
-            self.zstd.reinit().expect("a zstd decoder can be reset");
+            self.parts.get().reset();
             return self.lose(why, events);
         }
         self.advance(len);

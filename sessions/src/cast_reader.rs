@@ -30,17 +30,21 @@ pub struct CastReader {
 impl CastReader {
     pub fn open(path: &Path) -> Result<CastReader> {
         let file = File::open(path).map_err(Error::io(path))?;
-        Ok(CastReader {
+        Ok(Self::reading(path, file, CastDecoder::new(), 256 << 10, 0))
+    }
+
+    fn reading(path: &Path, file: File, decoder: CastDecoder, buf: usize, start: u64) -> Self {
+        CastReader {
             path: path.to_owned(),
             file,
-            decoder: CastDecoder::new(),
-            buf: vec![0; 256 << 10],
+            decoder,
+            buf: vec![0; buf],
             ready: Default::default(),
             ready_at: Default::default(),
             batch: Vec::new(),
             ended: false,
-            start: 0,
-        })
+            start,
+        }
     }
 
     /// The recording's events from time `at` (µs) on: the frames before it are found
@@ -54,7 +58,9 @@ impl CastReader {
     /// [`CastReader::open_at`], ending at the first event after `until` (µs): the rest
     /// of the file is not decoded, and reads go a block at a time, not 256 KiB.
     pub fn open_between(path: &Path, at: u64, until: u64) -> Result<CastReader> {
-        let raw = std::fs::read(path).map_err(Error::io(path))?;
+        let mut file = File::open(path).map_err(Error::io(path))?;
+        let mut raw = Vec::new();
+        file.read_to_end(&mut raw).map_err(Error::io(path))?;
         // A frame's events are at or after its base: the last frame based before `at`.
         let offset = frame_marks(&raw)
             .into_iter()
@@ -62,21 +68,17 @@ impl CastReader {
             .last()
             .map_or(0, |m| m.offset);
         drop(raw);
-        let mut reader = Self::open(path)?;
-        if offset > 0 {
-            reader
-                .file
-                .seek(SeekFrom::Start(offset))
-                .map_err(Error::io(path))?;
-            reader.decoder = CastDecoder::at_mark(offset);
-            reader.start = offset;
-        }
-        reader.decoder.skip_before(at);
-        if until < u64::MAX {
-            reader.decoder.stop_after(until);
-            reader.buf.truncate(16 << 10);
-        }
-        Ok(reader)
+        file.seek(SeekFrom::Start(offset))
+            .map_err(Error::io(path))?;
+        let mut decoder = CastDecoder::at_mark(offset);
+        decoder.skip_before(at);
+        let buf = if until < u64::MAX {
+            decoder.stop_after(until);
+            16 << 10
+        } else {
+            256 << 10
+        };
+        Ok(Self::reading(path, file, decoder, buf, offset))
     }
 
     /// Whether this reader began at the recording's start (it then reads the header).

@@ -16,6 +16,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod again;
 pub mod asciicast;
 mod atomic;
 mod cast_decode;
@@ -42,7 +43,9 @@ mod store;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
 pub mod upload_protocol;
+mod zstd_spare;
 
+pub use again::{again_from, micros, Again, Plan, END_SLACK};
 pub use atomic::{write_atomic, write_atomic_with};
 pub use cast_decode::CastDecoder;
 pub use cast_file::{frame_marks, read_cast, CastWriter, FrameMark};

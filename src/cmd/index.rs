@@ -8,7 +8,9 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use fixcast_indexer::{Built, Catalog, Progress, SessionError, Sessions};
-use fixcast_sessions::{error_chain, CommandRecord, ReadOnly, SessionId, SessionMeta, Store};
+use fixcast_sessions::{
+    error_chain, Again, CommandRecord, ReadOnly, SessionId, SessionMeta, Store,
+};
 
 use super::commands::{is_unreadable, live_commands, Output};
 use super::live_cut::LiveCuts;
@@ -79,8 +81,12 @@ impl Sessions for StoreSessions {
         })
     }
 
-    fn outputs(&self, id: &SessionId, seqs: &[u32]) -> Result<HashMap<u32, String>, SessionError> {
-        super::outputs::outputs_of(&self.store, &self.live, id, seqs)
+    fn outputs(
+        &self,
+        id: &SessionId,
+        wanted: &[Again],
+    ) -> Result<HashMap<u32, String>, SessionError> {
+        super::outputs::outputs_of(&self.store, &self.live, id, wanted)
             .map_err(|e| SessionError::new(format!("{e:#}")))
     }
 

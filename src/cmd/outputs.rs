@@ -1,35 +1,36 @@
 //! The output text of a page of hits, rendered again from their recordings: the index
-//! keeps no copy of the output (see `fixcast_recorder::outputs_again`).
+//! keeps no copy of most output (see `fixcast_recorder::outputs_again`), and tells where
+//! in the recording each starts (`fixcast_sessions::Again`).
 
 use std::collections::HashMap;
 
 use anyhow::Context;
-use fixcast_recorder::{outputs_again, plan_again};
-use fixcast_sessions::{contain, CastReader, SessionId, Status, Store};
+use fixcast_recorder::outputs_again;
+use fixcast_sessions::{contain, Again, CastReader, Plan, SessionId, Status, Store};
 
 use super::commands::{live_commands, unreadable, Output};
 use super::live_cut::LiveCuts;
 
-/// The output of commands `seqs` of session `id`, as cutting gave it: from the live cut
-/// of a session being recorded, else rendered again from the recording by one reader
-/// that starts at the frame of the earliest (frames before it are not decompressed).
+/// The output of commands `wanted` of session `id`, by seq, as cutting gave it: from the
+/// live cut of a session being recorded, else rendered again from the recording by one
+/// reader that starts at the frame of the earliest (frames before it are not
+/// decompressed, the session's commands are not read).
 pub fn outputs_of(
     store: &Store,
     live: &LiveCuts,
     id: &SessionId,
-    seqs: &[u32],
+    wanted: &[Again],
 ) -> anyhow::Result<HashMap<u32, String>> {
     let meta = store.load(id)?.meta;
     if meta.status == Status::Recording {
         let cmds = live_commands(store, live, &meta, None, Output::Keep)?;
         return Ok(cmds
             .into_iter()
-            .filter(|c| seqs.contains(&c.seq))
+            .filter(|c| wanted.iter().any(|w| w.record.seq == c.seq))
             .map(|c| (c.seq, c.output))
             .collect());
     }
-    let cmds = live_commands(store, live, &meta, None, Output::Skip)?;
-    let Some(plan) = plan_again(&cmds, seqs) else {
+    let Some(plan) = Plan::of(wanted.to_vec()) else {
         return Ok(HashMap::new());
     };
     let wanted = plan.wanted;

@@ -1,76 +1,11 @@
-//! A command's output rendered again from its recording, for a snippet: the index keeps no
-//! copy of the output, the recording has it.
-//!
-//! A command's output text is its own screen's, opened afresh when it starts, so it does
-//! not depend on what came before. A fresh [`Cutter`] fed the recording from a little
-//! before the command cuts it again with the same text: from the end of the command before
-//! it for one the shell reported (its marks follow), from its own Enter for one cut at
-//! Enter (told to make a command there even though its line is not on its blank screen).
-//! The cutter stops as soon as the command has ended.
+//! A command's output rendered again from its recording, for a snippet (where from: see
+//! [`fixcast_sessions::again_from`]). A fresh [`Cutter`] is fed the recording from there;
+//! for a command cut at Enter it is told to make a command at that Enter even though its
+//! line is not on its blank screen. The cutter stops as soon as the command has ended.
 
-use fixcast_sessions::{CommandRecord, CommandSource, Event, EventKind};
+use fixcast_sessions::{micros, Again, CommandRecord, CommandSource, Event, EventKind};
 
 use super::Cutter;
-
-/// A command to render again, and where in the recording its cutter starts.
-#[derive(Debug, Clone, Copy)]
-pub struct Again<'a> {
-    pub record: &'a CommandRecord,
-    /// Microseconds into the recording (see [`again_from`]).
-    pub from: u64,
-}
-
-/// Where command `i` of a session's `commands` (in order) is rendered again from, in
-/// microseconds.
-pub fn again_from(commands: &[CommandRecord], i: usize) -> u64 {
-    let Some(c) = commands.get(i) else {
-        return 0;
-    };
-    match (c.source, i.checked_sub(1).and_then(|b| commands.get(b))) {
-        (CommandSource::Heuristic, _) => micros(c.start),
-        (CommandSource::Integration, Some(before)) => micros(before.end.min(c.start)),
-        (CommandSource::Integration, None) => 0,
-    }
-}
-
-/// Commands to render again and the part of the recording to read for them.
-#[derive(Debug)]
-pub struct Plan<'a> {
-    pub wanted: Vec<Again<'a>>,
-    /// Read from here (µs): the earliest `from`, or 0 when one does not say its
-    /// terminal's size (a cache an older fixcast made), which is then tracked from the
-    /// start.
-    pub from: u64,
-    /// ... to here (µs): past the last one's end by [`END_SLACK`], for a command cut at
-    /// Enter, which ends when the next Enter's line break is printed.
-    pub until: u64,
-}
-
-/// How long after its recorded end a command is read for (µs).
-pub const END_SLACK: u64 = 5_000_000;
-
-/// Commands `seqs` of a session's `commands` (in order) to render again; `None` when none
-/// of them is among `commands`.
-pub fn plan_again<'a>(commands: &'a [CommandRecord], seqs: &[u32]) -> Option<Plan<'a>> {
-    let wanted: Vec<Again> = seqs
-        .iter()
-        .filter_map(|&seq| {
-            let i = commands.iter().position(|c| c.seq == seq)?;
-            Some(Again {
-                record: &commands[i],
-                from: again_from(commands, i),
-            })
-        })
-        .collect();
-    let from = wanted.iter().map(|w| w.from).min()?;
-    let sized = wanted.iter().all(|w| w.record.size.is_some());
-    let end = wanted.iter().map(|w| micros(w.record.end)).max()?;
-    Some(Plan {
-        from: if sized { from } else { 0 },
-        until: end.saturating_add(END_SLACK),
-        wanted,
-    })
-}
 
 /// The output of each of `wanted` (commands of one session) as cutting gave it, rendered
 /// again from `events`: the recording in order, from no later than the earliest `from`.
@@ -81,7 +16,7 @@ pub fn outputs_again(
     size: (u16, u16),
     command: Option<&str>,
     events: impl IntoIterator<Item = Event>,
-    wanted: &[Again<'_>],
+    wanted: &[Again],
 ) -> Vec<Option<String>> {
     let mut order: Vec<usize> = (0..wanted.len()).collect();
     order.sort_by_key(|&i| wanted[i].from);
@@ -95,7 +30,7 @@ pub fn outputs_again(
                 break;
             }
             waiting.next();
-            let want = wanted[i].record;
+            let want = &wanted[i].record;
             let (cols, rows) = want.size.unwrap_or(size);
             // What `rec -c` ran is a command from the recording's start.
             let whole = command.filter(|_| want.start == 0.0);
@@ -110,7 +45,7 @@ pub fn outputs_again(
         }
         running.retain_mut(|(i, cutter)| {
             cutter.event(&ev);
-            match cutter.take_ended(wanted[*i].record) {
+            match cutter.take_ended(&wanted[*i].record) {
                 Some(rec) => {
                     out[*i] = Some(rec.output);
                     false
@@ -125,7 +60,7 @@ pub fn outputs_again(
     // The events ended with these still open (a session cut short, or the reading
     // window's end): they end here, as cutting the whole recording would end them.
     for (i, cutter) in running {
-        let want = wanted[i].record;
+        let want = &wanted[i].record;
         out[i] = cutter
             .finish()
             .into_iter()
@@ -147,14 +82,11 @@ impl Cutter {
     }
 }
 
-/// Whether `cut` is `want` cut again: the same start. At one moment only one command
+/// Whether `cut` is `want` cut again: the same start (to the recording's microsecond:
+/// `want` may come from the index, which keeps it so). At one moment only one command
 /// starts, but a line read off the screen may differ (a fresh screen knows less).
 fn is(cut: &CommandRecord, want: &CommandRecord) -> bool {
-    cut.start == want.start && cut.source == want.source
-}
-
-fn micros(secs: f64) -> u64 {
-    (secs.max(0.0) * 1e6).round() as u64
+    micros(cut.start) == micros(want.start) && cut.source == want.source
 }
 
 #[cfg(test)]
@@ -171,8 +103,8 @@ pub(super) fn cut_checked<'a>(
     let cmds = super::cut_commands(cols, rows, command, &events);
     let wanted: Vec<Again> = (0..cmds.len())
         .map(|i| Again {
-            record: &cmds[i],
-            from: again_from(&cmds, i),
+            record: cmds[i].without_output(),
+            from: fixcast_sessions::again_from(&cmds, i),
         })
         .collect();
     let expected: Vec<Option<String>> = cmds.iter().map(|c| Some(c.output.clone())).collect();

@@ -22,7 +22,7 @@ mod prompt;
 use fixcast_sessions::{emulated_size, CommandRecord, CommandSource, Event, EventKind};
 
 use crate::screen_text::ScreenText;
-pub use again::{again_from, outputs_again, plan_again, Again, Plan};
+pub use again::outputs_again;
 pub(crate) use chapters::Chapters;
 use lines::{cursor_line, line_above_cursor, trim_blank_lines, without_last_line};
 pub use marks::{Mark, MarkScanner};

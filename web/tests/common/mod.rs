@@ -12,7 +12,7 @@ use fixcast_indexer::{CommandIndex, Hit, Outputs, Query, WriterOptions};
 use fixcast_sessions::asciicast::{Header, Recording};
 use fixcast_sessions::synthetic::{self, Long};
 use fixcast_sessions::{
-    CommandRecord, CommandSource, Event, EventKind, SessionId, SessionMeta, Store,
+    Again, CommandRecord, CommandSource, Event, EventKind, SessionId, SessionMeta, Store,
 };
 use fixcast_web::{app, AppState, Knowledge, KnowledgeError};
 use serde_json::Value;
@@ -61,7 +61,7 @@ impl Knowledge for Fake {
 
 /// The output of the commands it was given: what the snippets are made from.
 impl Outputs for Fake {
-    fn outputs(&self, session: &str, seqs: &[u32]) -> HashMap<u32, String> {
+    fn outputs(&self, session: &str, wanted: &[Again]) -> HashMap<u32, String> {
         let commands = self.commands.lock().unwrap();
         let Some(cmds) = session
             .parse()
@@ -71,7 +71,7 @@ impl Outputs for Fake {
             return HashMap::new();
         };
         cmds.iter()
-            .filter(|c| seqs.contains(&c.seq))
+            .filter(|c| wanted.iter().any(|w| w.record.seq == c.seq))
             .map(|c| (c.seq, c.output.clone()))
             .collect()
     }
