@@ -18,6 +18,7 @@ use crate::asciicast::{parse_v3_lenient, parse_v3_line, Header};
 use crate::cast_file::{parse_mark, SKIPPABLE_MAGIC};
 use crate::error::Result;
 use crate::event::Event;
+use crate::time_only::time_only;
 use crate::zstd_spare::{Lent, Parts};
 
 const ZSTD_MAGIC: [u8; 4] = 0xFD2F_B528_u32.to_le_bytes();
@@ -349,7 +350,7 @@ impl CastDecoder {
     fn resync(&mut self) -> bool {
         let avail = &self.pending[self.start..];
         let mut at = 0;
-        while let Some(pos) = find(&avail[at..], &SKIPPABLE_MAGIC) {
+        while let Some(pos) = memchr::memmem::find(&avail[at..], &SKIPPABLE_MAGIC) {
             let cand = at + pos;
             let here = self.offset + cand as u64;
             match avail.get(cand + 4..cand + 8) {
@@ -385,7 +386,7 @@ impl CastDecoder {
     fn mark_inside(&self, len: usize) -> Option<usize> {
         let avail = &self.pending[self.start..];
         let mut at = 1;
-        while let Some(pos) = find(&avail[at..len], &SKIPPABLE_MAGIC) {
+        while let Some(pos) = memchr::memmem::find(&avail[at..len], &SKIPPABLE_MAGIC) {
             let cand = at + pos;
             let mark_len = avail
                 .get(cand + 4..cand + 8)
@@ -459,12 +460,15 @@ impl CastDecoder {
 
     /// Parses the complete lines of decoded text.
     fn take_lines(&mut self, events: &mut Vec<Event>) {
-        let Some(end) = self.text.iter().rposition(|&b| b == b'\n') else {
+        let Some(end) = memchr::memrchr(b'\n', &self.text) else {
             return;
         };
         let text = std::mem::take(&mut self.text);
         let mut at = self.text_at;
-        for line in text[..end].split(|&b| b == b'\n') {
+        let mut rest = &text[..=end];
+        while let Some(n) = memchr::memchr(b'\n', rest) {
+            let line = &rest[..n];
+            rest = &rest[n + 1..];
             let line_at = at;
             at += line.len() as u64 + 1;
             if !self.first_line && (self.time < self.skip_before || self.stop_after < u64::MAX) {
@@ -512,16 +516,6 @@ impl CastDecoder {
     }
 }
 
-/// The time of the event on `line`, the previous at `prev`, read from its interval alone
-/// (`[0.25, "o", …]`), as [`parse_v3_line`] reads it; `None` if it does not start so.
-fn time_only(line: &[u8], prev: u64) -> Option<u64> {
-    let rest = line.strip_prefix(b"[")?;
-    let comma = rest.iter().position(|&b| b == b',')?;
-    let interval: f64 = serde_json::from_slice(&rest[..comma]).ok()?;
-    let time = prev.saturating_add(crate::event::micros_from_seconds(interval)?);
-    (time <= crate::event::MAX_MICROS).then_some(time)
-}
-
 /// A zstd frame header's length and whether the frame ends in a checksum; `None` until
 /// its descriptor byte is there.
 fn frame_header_len(b: &[u8]) -> Option<Result<(usize, bool), String>> {
@@ -541,18 +535,4 @@ fn frame_header_len(b: &[u8]) -> Option<Result<(usize, bool), String>> {
         5 + usize::from(!single) + dict + size,
         fhd & 0x04 != 0,
     )))
-}
-
-/// Where `needle` first is in `hay`: this runs over every compressed byte, so it looks
-/// for the first byte before comparing.
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(pos) = hay[from..].iter().position(|&b| b == needle[0]) {
-        let at = from + pos;
-        if hay[at..].starts_with(needle) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
 }

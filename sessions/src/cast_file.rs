@@ -305,7 +305,7 @@ pub(crate) fn read_cast_parts(path: &Path) -> Result<(Option<Header>, Vec<Event>
 pub fn frame_marks(raw: &[u8]) -> Vec<FrameMark> {
     let mut marks = vec![FrameMark { offset: 0, base: 0 }];
     let mut at = 0;
-    while let Some(pos) = find(&raw[at..], &SKIPPABLE_MAGIC) {
+    while let Some(pos) = memchr::memmem::find(&raw[at..], &SKIPPABLE_MAGIC) {
         let start = at + pos;
         at = start + 1;
         let Some(len) = raw.get(start + 4..start + 8) else {
@@ -335,10 +335,6 @@ pub(crate) fn parse_mark(frame: &[u8]) -> Option<(u64, u64)> {
     let v = serde_json::from_slice::<serde_json::Value>(json).ok()?;
     let offset = v.get("offset")?.as_u64()?;
     Some((offset, v.get("base").and_then(|b| b.as_u64()).unwrap_or(0)))
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

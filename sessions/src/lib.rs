@@ -42,6 +42,7 @@ mod shell_words;
 mod store;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
+mod time_only;
 pub mod upload_protocol;
 mod zstd_spare;
 

@@ -46,6 +46,11 @@ pub(super) fn out_of_range(what: &str, t: f64) -> String {
 
 /// Splits a `[number, "code", "data"]` line.
 pub(super) fn event_triple(line: &str) -> Result<(f64, String, String), String> {
+    // Read as the triple it nearly always is (no JSON tree, no copies of its strings);
+    // anything else is read again as JSON to say what is wrong with it.
+    if let Ok(triple) = serde_json::from_str::<(f64, String, String)>(line) {
+        return Ok(triple);
+    }
     let v: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
     let a = v
