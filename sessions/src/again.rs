@@ -14,8 +14,8 @@ use crate::command::{CommandRecord, CommandSource};
 /// A command to render again, and where in the recording its rendering starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Again {
-    /// What rendering it again needs of it: its seq, start, end and source, the terminal
-    /// size it started at, and what `rec -c` ran if it was that (no output).
+    /// What rendering it again needs of it (no output): its seq, start, end and source,
+    /// and the terminal's size when it started.
     pub record: CommandRecord,
     /// Microseconds into the recording (see [`again_from`]); 0 reads from the start.
     pub from: u64,
