@@ -48,6 +48,31 @@ fn a_snippet_is_cut_from_the_recording_and_a_damaged_one_costs_only_the_snippet(
     );
 }
 
+/// The commands a damaged recording cost their snippets are named once, in order (the
+/// page's order, newest first among equals, named them backwards).
+#[test]
+fn the_commands_without_snippets_are_named_in_order() {
+    let home = Home::new();
+    let runs: Vec<(f64, String)> = (1..=3)
+        .map(|n| {
+            let run = integrated(
+                "/src",
+                &format!("make part{n}"),
+                "error: same-marker\r\n",
+                2,
+            );
+            (0.5 + f64::from(n), run)
+        })
+        .collect();
+    let id = import_cast(&home, "build", &runs);
+    spoil_recording(&home, &id);
+    let run = home.run(&["search", "same-marker"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert_eq!(err.matches("no snippets").count(), 1, "{err}");
+    assert!(err.contains("for command 1, 2, 3:"), "{err}");
+}
+
 /// A long output's snippet is read from the index: rendering it again would cost a search
 /// more than reading it (a 20 MB `seq` took a second), so the recording is not read.
 #[test]

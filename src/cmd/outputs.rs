@@ -44,12 +44,14 @@ pub fn outputs_of(
     let texts = contain(|| outputs_again(size, meta.command.as_deref(), events, &wanted))
         .map_err(|panic| unreadable(id, "cut", panic.to_string()))
         .with_context(|| format!("cannot render the output of {}", cast.display()))?;
-    let missing: Vec<String> = wanted
+    let mut missing: Vec<u32> = wanted
         .iter()
         .zip(&texts)
         .filter(|(_, t)| t.is_none())
-        .map(|(w, _)| w.record.seq.to_string())
+        .map(|(w, _)| w.record.seq)
         .collect();
+    missing.sort_unstable();
+    let missing: Vec<String> = missing.iter().map(u32::to_string).collect();
     if !missing.is_empty() {
         let why = reader
             .damage()
