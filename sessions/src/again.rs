@@ -64,22 +64,6 @@ impl Plan {
             wanted,
         })
     }
-
-    /// Commands `seqs` of a session's `commands` (in order); `None` when none of them is
-    /// among `commands`.
-    pub fn of_seqs(commands: &[CommandRecord], seqs: &[u32]) -> Option<Plan> {
-        let wanted = seqs
-            .iter()
-            .filter_map(|&seq| {
-                let i = commands.iter().position(|c| c.seq == seq)?;
-                Some(Again {
-                    record: commands[i].without_output(),
-                    from: again_from(commands, i),
-                })
-            })
-            .collect();
-        Self::of(wanted)
-    }
 }
 
 /// Seconds as the recording's whole microseconds (0 for a negative or not-a-number time).
