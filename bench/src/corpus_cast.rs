@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Context;
-use fixcast_sessions::{CommandRecord, Event, EventKind, SessionMeta, Status, Store};
+use fixcast_sessions::{micros, CommandRecord, Event, EventKind, SessionMeta, Status, Store};
 
 /// A session as stored and cut.
 pub struct Recorded {
@@ -268,11 +268,6 @@ pub fn as_shown(text: &str) -> String {
         out.clear();
     }
     out
-}
-
-/// Seconds as the whole microseconds the generator made them from.
-fn micros(secs: f64) -> u64 {
-    (secs * 1e6).round() as u64
 }
 
 #[cfg(test)]
