@@ -174,24 +174,29 @@ fn the_end_of_a_long_output_is_searchable_as_well_as_its_start() {
 #[test]
 fn a_word_only_in_a_session_s_title_or_notes_matches_the_session_once() {
     let (mut meta, cmds) = immutable_file(None);
-    meta.title = Some("EPERM on app.conf".into());
+    meta.title = Some("frozen app.conf".into());
     meta.notes = Some("root cause: someone ran chattr +i; lsattr shows it".into());
     let index = indexed(&[(meta.clone(), cmds.clone())]);
-    let hits = search(&index, "EPERM");
+    let hits = search(&index, "frozen");
     assert_eq!(hits.len(), 1, "{hits:#?}");
     // A word in the notes that is also a command: that command alone.
     let hits = search(&index, "lsattr");
     assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), vec![3]);
-    // A word in a command and another in the title: every such command counts.
-    let hits = search(&index, "EPERM chattr");
+    // A word in a command and another in the title or notes: every such command counts.
+    let hits = search(&index, "frozen chattr");
     assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), vec![4]);
+    // So does a word in the output by its other name (`Operation not permitted` is EPERM).
+    let hits = search(&index, "EPERM frozen");
+    assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), vec![1]);
     // The marked fix stands for its session.
     meta.fix_seq = Some(4);
     let index = indexed(&[(meta, cmds)]);
-    let hits = search(&index, "EPERM");
+    let hits = search(&index, "frozen");
     assert_eq!((hits.len(), hits[0].seq, hits[0].marked_fix), (1, 4, true));
 }
 
+/// A search skips looking for commands that stand for their session only when a word it
+/// requires is in no title, tags or notes (then every match is by what a command is).
 #[test]
 fn error_words_match_across_their_forms_in_the_output() {
     let index = indexed(&[immutable_file(None)]);

@@ -161,9 +161,15 @@ pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
                 }
             }
             // A match through another form of the word (`deny` in `Permission denied`)
-            // is in the output as much as one on the word as typed.
+            // or another name (`ECONNREFUSED`) is in the output as much as one on the
+            // word as typed.
             if let Some(q) = crate::stem::query(f, text, *phrase) {
                 alts.push((Occur::Should, q));
+            }
+            for other in crate::aliases::others(text) {
+                if let Some(q) = text_query(f.out, other, true, true) {
+                    alts.push((Occur::Should, q));
+                }
             }
         }
     }
