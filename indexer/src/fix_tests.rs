@@ -198,6 +198,46 @@ fn a_word_only_in_a_session_s_title_or_notes_matches_the_session_once() {
 /// A search skips looking for commands that stand for their session only when a word it
 /// requires is in no title, tags or notes (then every match is by what a command is).
 #[test]
+fn only_words_in_no_session_s_title_tags_or_notes_match_by_content_alone() {
+    let (mut meta, cmds) = immutable_file(None);
+    meta.title = Some("EPERM on app.conf".into());
+    meta.notes = Some("root cause: someone ran chattr +i; lsattr shows it".into());
+    meta.tags = vec!["incident".into()];
+    let (index, _) = indexed(&[(meta, cmds)]);
+    let searcher = index.reader.searcher();
+    let only = |q: &str| {
+        let q = parse(q, &ParseContext::default()).unwrap();
+        crate::plan::only_by_content(&q, &index.fields, &searcher)
+    };
+    for q in [
+        "Operation",
+        "\"No such file\"",
+        "nonexistent app.conf",
+        "lsattr nonexistent",
+        // Another name of the words is in the output too.
+        "EACCES",
+        "\"Operation not permitted\"",
+    ] {
+        assert!(only(q), "{q}: a word in no title, tags or notes");
+    }
+    for q in [
+        // In the title, the notes, the tags.
+        "EPERM",
+        "lsattr",
+        "incident",
+        "EPERM chattr",
+        "\"app.conf\"",
+        // Only in a group of alternatives, or excluded: not required.
+        "nonexistent OR lsattr",
+        "-nonexistent lsattr",
+        // No plain word.
+        "exit:1",
+    ] {
+        assert!(!only(q), "{q}");
+    }
+}
+
+#[test]
 fn error_words_match_across_their_forms_in_the_output() {
     let index = indexed(&[immutable_file(None)]);
     // `Operation not permitted` is found by `permission` and `permit`.

@@ -8,6 +8,7 @@ use tantivy::directory::error::LockError;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, TantivyDocument, TantivyError};
 
+use crate::columns::Columns;
 use crate::error::{Error, Result};
 use crate::read_only::ReadOnlyDirectory;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
@@ -26,6 +27,8 @@ pub struct CommandIndex {
     /// Stored documents are read through these, checked (`stored.rs`), never through
     /// `Searcher::doc`: a damaged store can make tantivy's own reader abort the process.
     pub(crate) stores: Stores,
+    /// The fast fields a search reads, per segment (`columns.rs`).
+    pub(crate) columns: Columns,
 }
 
 /// How a writer is sized.
@@ -167,6 +170,7 @@ impl CommandIndex {
             reader,
             fields,
             stores: Stores::default(),
+            columns: Columns::default(),
         })
     }
 

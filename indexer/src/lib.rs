@@ -33,6 +33,7 @@
 mod aliases;
 mod catalog;
 mod catalog_error;
+mod columns;
 mod error;
 mod fixes;
 mod hit;

@@ -7,18 +7,23 @@
 //! A phrase occurs at most as often as its rarest word, and BM25 grows with the count:
 //! so the score with each field's count taken as its words' least frequency bounds the
 //! real one from above, from frequencies alone. When that bound cannot beat the page's
-//! last (the collector's threshold, see `top.rs`), the positions are never read.
+//! last (the collector's threshold, see `top.rs`), the positions are never read. And a
+//! run of documents is passed over whole where the best its rarest word's block allows
+//! (tantivy keeps, per block of 128, the count and length that score best) cannot.
 //!
 //! Everything but the top-of-page walk (`for_each_pruning`) is the plain union's.
 
+use tantivy::fastfield::AliveBitSet;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings};
 use tantivy::query::{
     Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query,
     Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+
+use crate::top::{RankedWalk, SegmentTop};
 
 /// The phrase in one field: its terms at their offsets, and how much a match counts.
 #[derive(Debug, Clone)]
@@ -58,16 +63,31 @@ impl PhraseInFields {
     }
 }
 
-impl Query for PhraseInFields {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let union = self.union.weight(scoring)?;
+impl PhraseInFields {
+    /// The walk that fills a ranked page (`top.rs`), scored with `searcher`'s statistics.
+    pub(crate) fn ranked_walk(
+        &self,
+        searcher: &tantivy::Searcher,
+    ) -> tantivy::Result<Box<dyn RankedWalk>> {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        match self.scored(scoring)? {
+            Some(w) => Ok(Box::new(w)),
+            None => Err(tantivy::TantivyError::InternalError(
+                "a phrase's walk needs scoring".into(),
+            )),
+        }
+    }
+
+    /// The weight that can skip, when scoring is on (else the plain union's will do).
+    fn scored(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Option<PhraseInFieldsWeight>> {
         let EnableScoring::Enabled {
             statistics_provider,
             ..
         } = scoring
         else {
-            return Ok(union);
+            return Ok(None);
         };
+        let union = self.union.weight(scoring)?;
         let mut parts = Vec::with_capacity(self.parts.len());
         for p in &self.parts {
             // As the phrase (or term) query weighs it: its terms by offset, then boosted.
@@ -81,7 +101,16 @@ impl Query for PhraseInFields {
                 bm25,
             });
         }
-        Ok(Box::new(PhraseInFieldsWeight { union, parts }))
+        Ok(Some(PhraseInFieldsWeight { union, parts }))
+    }
+}
+
+impl Query for PhraseInFields {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        match self.scored(scoring)? {
+            Some(w) => Ok(Box::new(w)),
+            None => self.union.weight(scoring),
+        }
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -115,10 +144,83 @@ impl Weight for PhraseInFieldsWeight {
 
     fn for_each_pruning(
         &self,
-        mut threshold: Score,
+        threshold: Score,
         reader: &SegmentReader,
         callback: &mut dyn FnMut(DocId, Score) -> Score,
     ) -> tantivy::Result<()> {
+        self.walk_into(
+            reader,
+            &mut Callback {
+                threshold,
+                callback,
+            },
+        )
+    }
+}
+
+/// What the walk fills: a page of the best matches.
+trait Page {
+    /// At or below this score nothing can enter, whatever it is (`Score::MIN` or below
+    /// 0: anything can).
+    fn threshold(&self) -> Score;
+    /// Whether document `doc`, scoring at most `bound`, is worth scoring exactly.
+    fn wanted(&self, doc: DocId, bound: Score) -> bool;
+    fn push(&mut self, doc: DocId, score: Score);
+}
+
+/// tantivy's walk: a callback that takes a match and says the new threshold.
+struct Callback<'a> {
+    threshold: Score,
+    callback: &'a mut dyn FnMut(DocId, Score) -> Score,
+}
+
+impl Page for Callback<'_> {
+    fn threshold(&self) -> Score {
+        self.threshold
+    }
+
+    fn wanted(&self, _doc: DocId, bound: Score) -> bool {
+        bound > self.threshold
+    }
+
+    fn push(&mut self, doc: DocId, score: Score) {
+        if score > self.threshold {
+            self.threshold = (self.callback)(doc, score);
+        }
+    }
+}
+
+/// The ranked page (`top.rs`): a document is weighed by its own outcome before its
+/// positions are read, not by the best any outcome could give.
+struct Ranked<'a> {
+    top: &'a mut SegmentTop,
+    alive: Option<&'a AliveBitSet>,
+}
+
+impl Page for Ranked<'_> {
+    fn threshold(&self) -> Score {
+        self.top.threshold()
+    }
+
+    fn wanted(&self, doc: DocId, bound: Score) -> bool {
+        self.alive.is_none_or(|a| a.is_alive(doc)) && !self.top.cannot_enter(doc, bound)
+    }
+
+    fn push(&mut self, doc: DocId, score: Score) {
+        self.top.push(doc, score);
+    }
+}
+
+impl RankedWalk for PhraseInFieldsWeight {
+    fn walk(&self, reader: &SegmentReader, top: &mut SegmentTop) -> tantivy::Result<()> {
+        let alive = reader.alive_bitset();
+        self.walk_into(reader, &mut Ranked { top, alive })
+    }
+}
+
+impl PhraseInFieldsWeight {
+    /// Every document with the phrase in some field that `page` may want, in order.
+    fn walk_into(&self, reader: &SegmentReader, page: &mut dyn Page) -> tantivy::Result<()> {
         // Clause order, as the union sums them.
         let mut cursors = Vec::with_capacity(self.parts.len());
         for (i, p) in self.parts.iter().enumerate() {
@@ -133,6 +235,17 @@ impl Weight for PhraseInFieldsWeight {
             if doc == TERMINATED {
                 return Ok(());
             }
+            // A full page: the documents up to the end of the blocks here cannot beat its
+            // last if their blocks' best, summed, cannot.
+            let threshold = page.threshold();
+            if threshold >= 0.0 {
+                if let Some(end) = skippable(&mut cursors, &self.parts, threshold) {
+                    for c in cursors.iter_mut().filter(|c| c.doc <= end) {
+                        c.doc = c.align(end + 1);
+                    }
+                    continue;
+                }
+            }
             at.clear();
             at.extend((0..cursors.len()).filter(|&k| cursors[k].doc == doc));
             let mut bound: Score = 0.0;
@@ -140,7 +253,7 @@ impl Weight for PhraseInFieldsWeight {
                 let c = &cursors[k];
                 bound += c.score(&self.parts[c.part], doc, c.least_freq());
             }
-            if bound > threshold {
+            if page.wanted(doc, bound) {
                 let mut score: Score = 0.0;
                 let mut found = false;
                 for &k in &at {
@@ -151,8 +264,8 @@ impl Weight for PhraseInFieldsWeight {
                         score += c.score(&self.parts[c.part], doc, count);
                     }
                 }
-                if found && score > threshold {
-                    threshold = callback(doc, score);
+                if found {
+                    page.push(doc, score);
                 }
             }
             for &k in &at {
@@ -160,6 +273,23 @@ impl Weight for PhraseInFieldsWeight {
             }
         }
     }
+}
+
+/// The last document of a run starting at the smallest cursor's document in which no
+/// document can score above `threshold`, if there is one: each cursor's run ends with its
+/// rarest term's block, where the block's best bounds the part's score (see
+/// [`Cursor::block_bound`]); a cursor whose next document is past the run adds nothing.
+fn skippable(cursors: &mut [Cursor], parts: &[PartWeight], threshold: Score) -> Option<DocId> {
+    let mut end = TERMINATED;
+    for c in cursors.iter_mut().filter(|c| c.doc != TERMINATED) {
+        let (last, _) = c.block_bound(&parts[c.part])?;
+        end = end.min(last);
+    }
+    let mut bound: Score = 0.0;
+    for c in cursors.iter().filter(|c| c.doc <= end) {
+        bound += c.block.map_or(Score::MAX, |(_, b)| b);
+    }
+    (end != TERMINATED && bound <= threshold).then_some(end)
 }
 
 /// One part's documents that have all of its terms, walked forward.
@@ -170,6 +300,13 @@ struct Cursor {
     max_offset: u32,
     fieldnorms: FieldNormReader,
     doc: DocId,
+    /// The rarest term's blocks (with the best score each allows), for skipping: every
+    /// document of the part has that term, as often as the phrase at least. `None` for a
+    /// field without norms.
+    pivot: Option<BlockSegmentPostings>,
+    /// The last document of the pivot's block at `doc`, and the most the part can score
+    /// in that block.
+    block: Option<(DocId, Score)>,
 }
 
 impl Cursor {
@@ -194,16 +331,24 @@ impl Cursor {
         }
         let max_offset = postings.iter().map(|(o, _)| *o).max().unwrap_or(0);
         // As the phrase scorer reads them: a field without norms counts every doc as 1.
-        let fieldnorms = match reader.fieldnorms_readers().get_field(p.field)? {
-            Some(f) => f,
-            None => FieldNormReader::constant(reader.max_doc(), 1),
+        let norms = reader.fieldnorms_readers().get_field(p.field)?;
+        // `postings` is in the order of `p.terms`.
+        let rarest = (0..postings.len()).min_by_key(|&i| postings[i].1.doc_freq());
+        let pivot = match (&norms, rarest.and_then(|i| p.terms.get(i))) {
+            (Some(_), Some((_, t))) => {
+                inverted.read_block_postings(t, IndexRecordOption::WithFreqs)?
+            }
+            _ => None,
         };
+        let fieldnorms = norms.unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
         let mut c = Cursor {
             part,
             postings,
             max_offset,
             fieldnorms,
             doc: 0,
+            pivot,
+            block: None,
         };
         c.doc = c.align(c.postings[0].1.doc());
         Ok(Some(c))
@@ -233,6 +378,27 @@ impl Cursor {
     fn next(&mut self) {
         let d = self.postings[0].1.advance();
         self.doc = self.align(d);
+    }
+
+    /// The last document of the pivot's block that holds `doc`, and the most the part can
+    /// score there: the block's best (term count, length) pair scored as the phrase (the
+    /// phrase occurs no more often than its rarest word, and BM25 grows with the count).
+    /// `None` without a pivot.
+    fn block_bound(&mut self, p: &PartWeight) -> Option<(DocId, Score)> {
+        if let Some((last, bound)) = self.block {
+            if self.doc <= last {
+                return Some((last, bound));
+            }
+        }
+        let pivot = self.pivot.as_mut()?;
+        pivot.seek(self.doc);
+        let last = *pivot.docs().last()?;
+        if last < self.doc {
+            return None;
+        }
+        let bound = pivot.block_max_score(&self.fieldnorms, &p.bm25);
+        self.block = Some((last, bound));
+        self.block
     }
 
     /// The most times the phrase can occur here: its rarest word's count.

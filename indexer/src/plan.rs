@@ -176,6 +176,40 @@ pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
     (!alts.is_empty()).then(|| Box::new(BooleanQuery::new(alts)) as Box<dyn TQuery>)
 }
 
+/// Whether every command that matches all of `q`'s words matches [`plan_content`] too,
+/// as far as the index's words tell: a word `q` requires has none of its terms in any
+/// session's title, tags or notes. Then no command stands for its
+/// session, and a search need not look for them (nor fetch more to collapse them).
+/// `false` when it cannot tell (every word is somewhere in a title, or `q` has none
+/// standing alone). Not for a closest match: it may leave that word out.
+pub(crate) fn only_by_content(q: &Query, f: &Fields, searcher: &tantivy::Searcher) -> bool {
+    let in_index = |t: &TTerm| searcher.doc_freq(t).map_or(true, |n| n > 0);
+    q.groups.iter().any(|group| {
+        let [one] = group.as_slice() else {
+            return false;
+        };
+        let Term::Text {
+            field: TextField::Any,
+            text,
+            phrase,
+        } = &one.term
+        else {
+            return false;
+        };
+        if one.negated {
+            return false;
+        }
+        let mut found = false;
+        for field in [f.title, f.tags, f.notes] {
+            if let Some(q) = text_query(field, text, *phrase, false) {
+                // A match in the field needs at least one of these terms there.
+                q.query_terms(&mut |t, _| found |= in_index(t));
+            }
+        }
+        !found
+    })
+}
+
 /// How many words a closest match may leave out at most (all but one).
 pub(crate) fn closest_levels(q: &Query) -> std::ops::Range<usize> {
     1..optional_words(q)
@@ -347,9 +381,11 @@ fn phrase_in_fields(
         }
         for other in crate::aliases::others(text) {
             let ws = words(other);
-            match ws.len() {
-                0 => {}
-                1 => return None,
+            match ws.as_slice() {
+                [] => {}
+                // A word the output has as one term (`ECONNREFUSED`) is a part of one
+                // term; one matched by its pieces or other forms, the plain union asks.
+                [w] if !one_term(other, w) => return None,
                 _ => parts.push(Part {
                     field: f.out,
                     boost: BOOST_STEM,
@@ -415,6 +451,18 @@ fn text_query_in(
             }
         }
     }
+}
+
+/// Whether `w` is looked for as its one term alone ([`word_query`]): no pieces, no
+/// other spelling.
+fn one_term(text: &str, w: &crate::tokenizer::Word) -> bool {
+    let core = &text[w.core.0..w.core.1];
+    text[w.whole.0..w.whole.1] == *core
+        && match w.atoms.as_slice() {
+            [] => true,
+            [(a, b)] => normalize(&text[*a..*b]) == normalize(core),
+            _ => false,
+        }
 }
 
 /// A phrase of several words in one field: each word by its core (or its only atom),

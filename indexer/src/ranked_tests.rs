@@ -110,9 +110,12 @@ fn the_page_is_what_scoring_every_match_gives() {
         for (which, q) in plans.iter().enumerate() {
             for k in [1, 10, 26, 104] {
                 let want = every_match(&searcher, q.as_ref(), k);
-                let got = searcher
-                    .search(q.as_ref(), &RankedTop { limit: k })
-                    .unwrap();
+                let got = RankedTop {
+                    limit: k,
+                    columns: &[],
+                }
+                .page(&searcher, q.as_ref())
+                .unwrap();
                 assert!(!want.is_empty(), "{text}: no match at all");
                 let docs = |v: &[(Score, DocAddress)]| v.iter().map(|h| h.1).collect::<Vec<_>>();
                 assert_eq!(docs(&got), docs(&want), "{text} (plan {which}), top {k}");

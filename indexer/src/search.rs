@@ -2,6 +2,7 @@
 //! command has every word, and what followed a command in its session.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use fixcast_sessions::Again;
 use tantivy::collector::TopDocs;
@@ -10,6 +11,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term};
 
+use crate::columns::SegmentColumns;
 use crate::error::{Error, Result};
 use crate::hit::{quantize, snippet, CommandSummary, Hit};
 use crate::index::{guard, CommandIndex};
@@ -38,26 +40,21 @@ enum SessionKey {
     Id(String),
 }
 
-/// The collected documents with their fast fields.
-fn candidates(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Result<Vec<Candidate>> {
+/// The collected documents with their fast fields (`columns`: each segment's, by ord).
+fn candidates(
+    searcher: &Searcher,
+    columns: &[Arc<SegmentColumns>],
+    top: Vec<(Score, DocAddress)>,
+) -> Result<Vec<Candidate>> {
     let mut out = Vec::with_capacity(top.len());
-    let mut columns = HashMap::new();
     let one_segment = searcher.segment_readers().len() == 1;
     for (score, addr) in top {
-        let segment = addr.segment_ord;
-        if let std::collections::hash_map::Entry::Vacant(slot) = columns.entry(segment) {
-            let ff = searcher.segment_reader(segment).fast_fields();
-            slot.insert((
-                ff.date("started").map_err(Error::index)?,
-                ff.str("session").map_err(Error::index)?,
-                ff.u64("seq").map_err(Error::index)?,
-                ff.u64("marked").map_err(Error::index)?,
-            ));
-        }
-        let (started, session, seq, marked) = &columns[&segment];
+        let c = columns
+            .get(addr.segment_ord as usize)
+            .ok_or_else(|| Error::Index(format!("no segment {}", addr.segment_ord)))?;
         let doc = addr.doc_id;
-        let ord = session.as_ref().and_then(|col| col.term_ords(doc).next());
-        let session = match (ord, session) {
+        let ord = c.session.as_ref().and_then(|col| col.term_ords(doc).next());
+        let session = match (ord, &c.session) {
             (Some(ord), _) if one_segment => SessionKey::Ord(ord),
             (Some(ord), Some(col)) => {
                 let mut id = String::new();
@@ -70,10 +67,10 @@ fn candidates(searcher: &Searcher, top: Vec<(Score, DocAddress)>) -> Result<Vec<
         out.push(Candidate {
             score,
             addr,
-            started: started.first(doc).map_or(0, |d| d.into_timestamp_secs()),
+            started: c.started.first(doc).map_or(0, |d| d.into_timestamp_secs()),
             session,
-            seq: seq.first(doc).unwrap_or(0),
-            marked: marked.first(doc) == Some(1),
+            seq: c.seq.first(doc).unwrap_or(0),
+            marked: c.marked.first(doc) == Some(1),
         });
     }
     Ok(out)
@@ -175,16 +172,20 @@ impl CommandIndex {
         let searcher = self.reader.searcher();
         let content = crate::plan::plan_content(query, &self.fields);
         let content = content.as_deref();
+        // While every word is required, a query whose words are in no session's title,
+        // tags or notes matches commands by what they are alone.
+        let every_word =
+            content.filter(|_| !crate::plan::only_by_content(query, &self.fields, &searcher));
         // The words as typed first: for a common phrase that fills the page, the other
         // forms (stems, pieces in order) would double the work for hits ranked below.
         if let Some(q) = crate::plan::plan_as_typed(query, &self.fields) {
-            let top = self.top(&searcher, &*q, content, limit)?;
+            let top = self.top(&searcher, &*q, every_word, limit)?;
             if top.len() >= limit {
                 return self.hits(&searcher, &*q, top, outputs);
             }
         }
         let q = crate::plan::plan(query, &self.fields);
-        let top = self.top(&searcher, &*q, content, limit)?;
+        let top = self.top(&searcher, &*q, every_word, limit)?;
         if !top.is_empty() {
             return self.hits(&searcher, &*q, top, outputs);
         }
@@ -224,11 +225,15 @@ impl CommandIndex {
         }
         .min(100_000);
         // Ranked by outcome too (a fix, a success), skipping what cannot enter the page.
-        let collector = crate::top::RankedTop { limit: fetch };
-        let top = searcher.search(q, &collector).map_err(Error::index)?;
+        let columns = self.columns.of(searcher)?;
+        let collector = crate::top::RankedTop {
+            limit: fetch,
+            columns: &columns,
+        };
+        let top = collector.page(searcher, q).map_err(Error::index)?;
         // Ordered and collapsed by fast fields: only the hits kept are loaded and get a
         // snippet (loading a document decompresses a block of the doc store).
-        let mut top = candidates(searcher, top)?;
+        let mut top = candidates(searcher, &columns, top)?;
         if let Some(content) = content {
             top = one_per_session_unless(searcher, content, top)?;
         }

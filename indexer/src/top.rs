@@ -10,10 +10,13 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
+use std::sync::Arc;
+
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, Score, SegmentReader};
+
+use crate::columns::SegmentColumns;
 
 /// A knowledge base of fixes: among equally good matches, the command that worked (exit
 /// 0) comes before the attempts that failed, and those with an unknown status between.
@@ -24,29 +27,24 @@ const RESOLVED_WEIGHT: f32 = 1.5;
 /// The most any outcome multiplies a score by.
 const MAX_WEIGHT: f32 = RESOLVED_WEIGHT;
 
-/// The `limit` best documents by ranked score, best first.
-pub(crate) struct RankedTop {
+/// The `limit` best documents by ranked score, best first. `columns`: each segment's,
+/// by its ord (see [`Columns::of`](crate::columns::Columns::of)).
+pub(crate) struct RankedTop<'a> {
     pub limit: usize,
+    pub columns: &'a [Arc<SegmentColumns>],
 }
 
 /// What a command's outcome is worth, read from a segment's fast fields.
 struct Outcome {
-    exit: Option<std::sync::Arc<dyn tantivy::columnar::ColumnValues<i64>>>,
-    resolved: Option<std::sync::Arc<dyn tantivy::columnar::ColumnValues<u64>>>,
+    exit: Option<Arc<dyn tantivy::columnar::ColumnValues<i64>>>,
+    resolved: Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>,
 }
 
 impl Outcome {
-    fn of(segment: &SegmentReader) -> Outcome {
-        let ff = segment.fast_fields();
+    fn of(columns: &SegmentColumns) -> Outcome {
         Outcome {
-            exit: ff
-                .i64("exit")
-                .ok()
-                .map(|c: Column<i64>| c.first_or_default_col(i64::MIN)),
-            resolved: ff
-                .u64("resolved")
-                .ok()
-                .map(|c: Column<u64>| c.first_or_default_col(0)),
+            exit: columns.exit.clone(),
+            resolved: columns.resolved.clone(),
         }
     }
 
@@ -67,7 +65,8 @@ impl Outcome {
 /// collector must agree with.
 #[cfg(test)]
 pub(crate) fn rank_of(segment: &SegmentReader) -> impl Fn(DocId, Score) -> Score {
-    let outcome = Outcome::of(segment);
+    let columns = SegmentColumns::open(segment).expect("the segment's columns");
+    let outcome = Outcome::of(&columns);
     move |doc, score| outcome.rank(doc, score)
 }
 
@@ -110,7 +109,7 @@ pub(crate) struct SegmentTop {
 
 impl SegmentTop {
     #[inline]
-    fn push(&mut self, doc: DocId, score: Score) {
+    pub(crate) fn push(&mut self, doc: DocId, score: Score) {
         let e = Entry {
             score: self.outcome.rank(doc, score),
             addr: DocAddress::new(self.segment, doc),
@@ -123,12 +122,28 @@ impl SegmentTop {
         }
     }
 
+    /// Whether a document of this segment whose query score is at most `bound` cannot enter
+    /// the page, by its own outcome (a page not full takes anything).
+    #[inline]
+    pub(crate) fn cannot_enter(&self, doc: DocId, bound: Score) -> bool {
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() >= self.limit => {
+                let best = Entry {
+                    score: self.outcome.rank(doc, bound),
+                    addr: DocAddress::new(self.segment, doc),
+                };
+                best <= worst.0
+            }
+            _ => false,
+        }
+    }
+
     /// The query score a document must beat to be worth ranking: at or below it, even the
     /// best outcome leaves it not above the page's last. Exactly the largest such score,
     /// in the collector's own arithmetic: many matches score alike (a phrase once in a
     /// line), and a bound a hair lower would let every one of them through.
     #[inline]
-    fn threshold(&self) -> Score {
+    pub(crate) fn threshold(&self) -> Score {
         match self.heap.peek() {
             Some(worst) if self.heap.len() >= self.limit => below(worst.0.score),
             _ => Score::MIN,
@@ -167,7 +182,46 @@ impl SegmentCollector for SegmentTop {
     }
 }
 
-impl Collector for RankedTop {
+/// A query that walks a segment's matches itself, into a page that knows each document's
+/// outcome before its score is worked out (see [`SegmentTop::cannot_enter`]).
+pub(crate) trait RankedWalk {
+    /// Pushes into `top` every live match that may enter it (others may be left out).
+    fn walk(&self, reader: &SegmentReader, top: &mut SegmentTop) -> tantivy::Result<()>;
+}
+
+impl RankedTop<'_> {
+    /// The page for `q`. A phrase weighs each document by its own outcome before reading
+    /// its positions (its walk); any other query is collected.
+    pub(crate) fn page(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &dyn tantivy::query::Query,
+    ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+        match q.downcast_ref::<crate::phrase::PhraseInFields>() {
+            Some(phrase) => self.collect_walk(searcher, &*phrase.ranked_walk(searcher)?),
+            None => searcher.search(q, self),
+        }
+    }
+
+    /// The page `walk` gives over every segment: what [`Collector`] gives for its query.
+    fn collect_walk(
+        &self,
+        searcher: &tantivy::Searcher,
+        walk: &dyn RankedWalk,
+    ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+        let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let mut top = self.for_segment(ord as u32, reader)?;
+            if self.limit > 0 {
+                walk.walk(reader, &mut top)?;
+            }
+            fruits.push(top.harvest());
+        }
+        self.merge_fruits(fruits)
+    }
+}
+
+impl Collector for RankedTop<'_> {
     type Fruit = Vec<(Score, DocAddress)>;
     type Child = SegmentTop;
 
@@ -175,7 +229,12 @@ impl Collector for RankedTop {
         Ok(SegmentTop {
             limit: self.limit,
             segment,
-            outcome: Outcome::of(reader),
+            outcome: match self.columns.get(segment as usize) {
+                Some(columns) => Outcome::of(columns),
+                None => Outcome::of(&SegmentColumns::open(reader).map_err(|e| {
+                    tantivy::TantivyError::InternalError(format!("segment {segment}: {e}"))
+                })?),
+            },
             heap: BinaryHeap::with_capacity(self.limit.min(4096) + 1),
         })
     }
