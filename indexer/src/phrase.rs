@@ -11,7 +11,8 @@
 //! run of documents is passed over whole where the best its rarest word's block allows
 //! (tantivy keeps, per block of 128, the count and length that score best) cannot.
 //!
-//! Everything but the top-of-page walk (`for_each_pruning`) is the plain union's.
+//! Everything but the top-of-page walk (`for_each_pruning`, and the ranked page's own,
+//! [`RankedWalk`]) is the plain union's.
 
 use tantivy::fastfield::AliveBitSet;
 use tantivy::fieldnorm::FieldNormReader;
@@ -64,53 +65,50 @@ impl PhraseInFields {
 }
 
 impl PhraseInFields {
-    /// The walk that fills a ranked page (`top.rs`), scored with `searcher`'s statistics.
+    /// The walk that fills a ranked page (`top.rs`), scored with `searcher`'s statistics
+    /// (the plain union's weight is not needed for it).
     pub(crate) fn ranked_walk(
         &self,
         searcher: &tantivy::Searcher,
     ) -> tantivy::Result<Box<dyn RankedWalk>> {
-        let scoring = EnableScoring::enabled_from_searcher(searcher);
-        match self.scored(scoring)? {
-            Some(w) => Ok(Box::new(w)),
-            None => Err(tantivy::TantivyError::InternalError(
-                "a phrase's walk needs scoring".into(),
-            )),
-        }
+        Ok(Box::new(self.walk(searcher)?))
     }
 
-    /// The weight that can skip, when scoring is on (else the plain union's will do).
-    fn scored(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Option<PhraseInFieldsWeight>> {
-        let EnableScoring::Enabled {
-            statistics_provider,
-            ..
-        } = scoring
-        else {
-            return Ok(None);
-        };
-        let union = self.union.weight(scoring)?;
+    /// Each part weighed as the phrase (or term) query weighs it: its terms by offset,
+    /// then boosted.
+    fn walk(
+        &self,
+        statistics: &dyn tantivy::query::Bm25StatisticsProvider,
+    ) -> tantivy::Result<PhraseWalk> {
         let mut parts = Vec::with_capacity(self.parts.len());
         for p in &self.parts {
-            // As the phrase (or term) query weighs it: its terms by offset, then boosted.
             let mut by_offset = p.terms.clone();
             by_offset.sort_by_key(|(offset, _)| *offset);
             let terms: Vec<Term> = by_offset.iter().map(|(_, t)| t.clone()).collect();
-            let bm25 = Bm25Weight::for_terms(statistics_provider, &terms)?.boost_by(p.boost);
+            let bm25 = Bm25Weight::for_terms(statistics, &terms)?.boost_by(p.boost);
             parts.push(PartWeight {
                 field: p.field,
                 terms: by_offset,
                 bm25,
             });
         }
-        Ok(Some(PhraseInFieldsWeight { union, parts }))
+        Ok(PhraseWalk { parts })
     }
 }
 
 impl Query for PhraseInFields {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        match self.scored(scoring)? {
-            Some(w) => Ok(Box::new(w)),
-            None => self.union.weight(scoring),
-        }
+        let union = self.union.weight(scoring)?;
+        // Without scores nothing can be skipped: the plain union's.
+        let EnableScoring::Enabled {
+            statistics_provider,
+            ..
+        } = scoring
+        else {
+            return Ok(union);
+        };
+        let walk = self.walk(statistics_provider)?;
+        Ok(Box::new(PhraseInFieldsWeight { union, walk }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -124,9 +122,15 @@ struct PartWeight {
     bm25: Bm25Weight,
 }
 
+/// The parts, weighed: what walks the matches.
+struct PhraseWalk {
+    parts: Vec<PartWeight>,
+}
+
+/// The plain union for everything but the walk.
 struct PhraseInFieldsWeight {
     union: Box<dyn Weight>,
-    parts: Vec<PartWeight>,
+    walk: PhraseWalk,
 }
 
 impl Weight for PhraseInFieldsWeight {
@@ -148,7 +152,7 @@ impl Weight for PhraseInFieldsWeight {
         reader: &SegmentReader,
         callback: &mut dyn FnMut(DocId, Score) -> Score,
     ) -> tantivy::Result<()> {
-        self.walk_into(
+        self.walk.walk_into(
             reader,
             &mut Callback {
                 threshold,
@@ -211,14 +215,14 @@ impl Page for Ranked<'_> {
     }
 }
 
-impl RankedWalk for PhraseInFieldsWeight {
+impl RankedWalk for PhraseWalk {
     fn walk(&self, reader: &SegmentReader, top: &mut SegmentTop) -> tantivy::Result<()> {
         let alive = reader.alive_bitset();
         self.walk_into(reader, &mut Ranked { top, alive })
     }
 }
 
-impl PhraseInFieldsWeight {
+impl PhraseWalk {
     /// Every document with the phrase in some field that `page` may want, in order.
     fn walk_into(&self, reader: &SegmentReader, page: &mut dyn Page) -> tantivy::Result<()> {
         // Clause order, as the union sums them.

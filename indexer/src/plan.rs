@@ -178,8 +178,8 @@ pub(crate) fn plan_content(q: &Query, f: &Fields) -> Option<Box<dyn TQuery>> {
 
 /// Whether every command that matches all of `q`'s words matches [`plan_content`] too,
 /// as far as the index's words tell: a word `q` requires has none of its terms in any
-/// session's title, tags or notes. Then no command stands for its
-/// session, and a search need not look for them (nor fetch more to collapse them).
+/// session's title, tags or notes. Then no command stands for its session, and a search
+/// need not look for them (nor fetch more to collapse them).
 /// `false` when it cannot tell (every word is somewhere in a title, or `q` has none
 /// standing alone). Not for a closest match: it may leave that word out.
 pub(crate) fn only_by_content(q: &Query, f: &Fields, searcher: &tantivy::Searcher) -> bool {
