@@ -140,12 +140,17 @@ impl Store {
     /// A session's metadata, repairing it first if its recorder died.
     pub fn load(&self, id: &SessionId) -> Result<Listed> {
         let path = self.dir(id).join(META_FILE);
-        let meta = SessionMeta::load(&path)?;
+        let mut meta = SessionMeta::load(&path)?;
         if meta.status == Status::Recording && !self.is_being_recorded(id) {
-            return self.repair(meta).map(|meta| Listed {
-                meta,
-                repaired: true,
-            });
+            // A recorder saves its final metadata before it lets go of the session, so
+            // what is read now is final: the first read may be from just before that save.
+            meta = SessionMeta::load(&path)?;
+            if meta.status == Status::Recording {
+                return self.repair(meta).map(|meta| Listed {
+                    meta,
+                    repaired: true,
+                });
+            }
         }
         Ok(Listed {
             meta,

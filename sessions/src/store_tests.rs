@@ -171,3 +171,45 @@ fn last_and_last_n_name_the_newest_sessions() {
     // A real id and a prefix still resolve as before.
     assert_eq!(store.resolve(ids[0].as_str()).unwrap(), ids[0]);
 }
+
+/// A reader that read `recording` just before the recorder saved `complete`, and looked
+/// at the locks just after the recorder let go, took the finished session for a dead
+/// one and wrote `interrupted` over `complete` (seen once in twenty in the concurrency
+/// suite). Readers loop over each session while its recorder finishes.
+#[test]
+fn a_reader_racing_the_recorders_last_save_never_marks_it_interrupted() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let home = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(home.path()).unwrap());
+    for round in 0..150 {
+        let (mut meta, writer) = recording(&store);
+        let held = store.hold(&meta.id).unwrap();
+        writer.finish().unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, done, id) = (store.clone(), done.clone(), meta.id.clone());
+                std::thread::spawn(move || {
+                    while !done.load(Ordering::Relaxed) {
+                        let _ = store.load(&id);
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_micros(200 + round * 7));
+        meta.status = Status::Complete;
+        store.save_meta(&meta).unwrap();
+        drop(held);
+        std::thread::sleep(Duration::from_millis(1));
+        done.store(true, Ordering::Relaxed);
+        for r in readers {
+            r.join().unwrap();
+        }
+        assert_eq!(
+            store.load(&meta.id).unwrap().meta.status,
+            Status::Complete,
+            "round {round}"
+        );
+    }
+}
