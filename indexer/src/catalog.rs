@@ -56,8 +56,9 @@ pub fn index_dir(home: &Path) -> PathBuf {
 }
 
 /// What the catalog needs of the sessions, and how it tells the user things. The binary
-/// implements it over the store (and the live cutter for sessions being recorded).
-pub trait Sessions {
+/// implements it over the store (and the live cutter for sessions being recorded). It is
+/// shared by the threads a page of hits is made on.
+pub trait Sessions: Sync {
     /// Every session's id, oldest first.
     fn ids(&self) -> Result<Vec<SessionId>, SessionError>;
     /// A session's metadata (a dead recorder's session repaired first).

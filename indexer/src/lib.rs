@@ -42,6 +42,7 @@ mod index;
 mod links;
 mod live_written;
 mod outputs;
+mod page;
 mod phrase;
 mod plan;
 mod query;

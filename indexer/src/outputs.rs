@@ -13,8 +13,9 @@ use tantivy::TantivyDocument;
 use crate::hit::Hit;
 use crate::schema::Fields;
 
-/// Output text of commands, asked for the few a page of hits shows.
-pub trait Outputs {
+/// Output text of commands, asked for the few a page of hits shows: for several sessions
+/// at once, from the threads a page is made on (see `page.rs`).
+pub trait Outputs: Sync {
     /// The output text of commands `wanted` of session `session` (its full id), by seq,
     /// as it was indexed (`CommandRecord::output`). A command left out gets a snippet of
     /// nothing: a search never fails for want of a snippet.

@@ -4,28 +4,25 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use fixcast_sessions::Again;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term};
 
 use crate::columns::SegmentColumns;
 use crate::error::{Error, Result};
-use crate::hit::{quantize, snippet, CommandSummary, Hit};
+use crate::hit::{quantize, CommandSummary, Hit};
 use crate::index::{guard, CommandIndex};
-use crate::outputs::{again_of, Outputs};
+use crate::outputs::Outputs;
 use crate::query::Query;
-use crate::writer::indexed_text;
 
 /// A command among the best for a query, with what orders and collapses hits (read from
 /// fast fields, not from the stored document).
-struct Candidate {
-    score: Score,
-    addr: DocAddress,
-    started: i64,
-    session: SessionKey,
+pub(crate) struct Candidate {
+    pub(crate) score: Score,
+    pub(crate) addr: DocAddress,
+    pub(crate) started: i64,
+    pub(crate) session: SessionKey,
     seq: u64,
     marked: bool,
 }
@@ -34,8 +31,8 @@ struct Candidate {
 /// segment (as a rebuild leaves it), the id's place in the segment's sorted dictionary
 /// says it: reading the id itself decodes a block of that dictionary, for each of the
 /// hundred candidates of every search. Across segments those places differ: the id.
-#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum SessionKey {
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum SessionKey {
     Ord(u64),
     Id(String),
 }
@@ -246,52 +243,6 @@ impl CommandIndex {
         });
         top.truncate(limit);
         Ok(top)
-    }
-
-    /// The hits of these commands, with snippets of what `q` matched in their output
-    /// (asked of `outputs` once per session on the page).
-    fn hits(
-        &self,
-        searcher: &Searcher,
-        q: &dyn tantivy::query::Query,
-        top: Vec<Candidate>,
-        outputs: &dyn Outputs,
-    ) -> Result<Vec<Hit>> {
-        let mut hits = Vec::with_capacity(top.len());
-        let mut texts: HashMap<(String, u32), String> = HashMap::new();
-        // The rest are rendered again from their recordings, a session at a time.
-        let mut by_session: HashMap<String, Vec<Again>> = HashMap::new();
-        for c in top {
-            let doc = self.stores.doc(searcher, c.addr)?;
-            let hit = Hit::of(&self.fields, &doc, c.score, c.started)?;
-            let session = hit.session.as_str().to_owned();
-            match doc.get_first(self.fields.out_kept).and_then(|v| v.as_str()) {
-                Some(text) => {
-                    texts.insert((session, hit.seq), text.to_owned());
-                }
-                None => {
-                    by_session
-                        .entry(session)
-                        .or_default()
-                        .push(again_of(&self.fields, &doc, &hit))
-                }
-            }
-            hits.push(hit);
-        }
-        for (session, wanted) in by_session {
-            for (seq, text) in outputs.outputs(&session, &wanted) {
-                texts.insert((session.clone(), seq), text);
-            }
-        }
-        let mut snippets =
-            SnippetGenerator::create(searcher, q, self.fields.out).map_err(Error::index)?;
-        snippets.set_max_num_chars(200);
-        for h in &mut hits {
-            let key = (h.session.as_str().to_owned(), h.seq);
-            let text = texts.get(&key).map_or("", String::as_str);
-            h.snippet = snippet(&snippets, &indexed_text(text));
-        }
-        Ok(hits)
     }
 
     /// The `k` commands that followed command `seq` of `session`.
