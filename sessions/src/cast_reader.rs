@@ -3,13 +3,14 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::asciicast::Header;
 use crate::cast_decode::CastDecoder;
-use crate::cast_file::frame_marks;
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::mark_scan::scan_marks;
 
 /// A whole recording read event by event, in bounded memory (the decoder's window and a
 /// read buffer), for readers that stream: the web's cast and segments.
@@ -59,15 +60,18 @@ impl CastReader {
     /// of the file is not decoded, and reads go a block at a time, not 256 KiB.
     pub fn open_between(path: &Path, at: u64, until: u64) -> Result<CastReader> {
         let mut file = File::open(path).map_err(Error::io(path))?;
-        let mut raw = Vec::new();
-        file.read_to_end(&mut raw).map_err(Error::io(path))?;
-        // A frame's events are at or after its base: the last frame based before `at`.
-        let offset = frame_marks(&raw)
-            .into_iter()
-            .take_while(|m| m.offset == 0 || m.base < at)
-            .last()
-            .map_or(0, |m| m.offset);
-        drop(raw);
+        // A frame's events are at or after its base: the last frame based before `at`
+        // (the file is read up to the mark after it, a piece at a time).
+        let mut offset = 0;
+        scan_marks(&mut file, |m| {
+            if m.offset == 0 || m.base < at {
+                offset = m.offset;
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        })
+        .map_err(Error::io(path))?;
         file.seek(SeekFrom::Start(offset))
             .map_err(Error::io(path))?;
         let mut decoder = CastDecoder::at_mark(offset);
@@ -192,7 +196,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("session.cast.zst");
         let all = framed(&path);
-        assert!(frame_marks(&std::fs::read(&path).unwrap()).len() >= 5);
+        assert!(crate::frame_marks(&std::fs::read(&path).unwrap()).len() >= 5);
         for at in [0, 10_000, 205_000, 300_000, 310_000, 500_000, 900_000] {
             let r = CastReader::open_at(&path, at).unwrap();
             // The first frame holds the header alone: only 0 reads it.

@@ -33,7 +33,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fixcast_sessions::{
-    compacted_from, contain, frame_marks, CacheKey, Session, SessionId, SessionMeta, Status, Store,
+    compacted_from, contain, read_frame_marks, CacheKey, Session, SessionId, SessionMeta, Status,
+    Store,
 };
 use serde::{Deserialize, Serialize};
 
@@ -358,7 +359,7 @@ fn remap(mut b: Built, key: &CacheKey, cast: &FsPath) -> Option<Built> {
     if !compacted {
         return None;
     }
-    let marks = frame_marks(&std::fs::read(cast).ok()?);
+    let marks = read_frame_marks(cast).ok()?;
     for e in &mut b.segments {
         e.at = marks.get(e.frame)?.offset;
     }
