@@ -46,7 +46,7 @@ impl Maker<'_> {
             }
             hits.push((*at, hit));
         }
-        if let (false, Some((_, first))) = (wanted.is_empty(), hits.first()) {
+        if let Some((_, first)) = hits.first().filter(|_| !wanted.is_empty()) {
             texts.extend(self.outputs.outputs(first.session.as_str(), &wanted));
         }
         for (_, h) in &mut hits {
