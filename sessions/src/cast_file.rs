@@ -301,34 +301,6 @@ pub(crate) fn read_cast_parts(path: &Path) -> Result<(Option<Header>, Vec<Event>
     Ok((header, events, reader.damage()))
 }
 
-/// The frames of a file, found from its seek marks without decompressing anything.
-pub fn frame_marks(raw: &[u8]) -> Vec<FrameMark> {
-    let mut marks = vec![FrameMark { offset: 0, base: 0 }];
-    let mut at = 0;
-    while let Some(pos) = memchr::memmem::find(&raw[at..], &SKIPPABLE_MAGIC) {
-        let start = at + pos;
-        at = start + 1;
-        let Some(len) = raw.get(start + 4..start + 8) else {
-            break;
-        };
-        let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
-        // The mark records the offset it was written at: a match elsewhere is a false hit.
-        let Some((_, base)) = raw
-            .get(start..start + 8 + len)
-            .and_then(parse_mark)
-            .filter(|&(offset, _)| offset == start as u64)
-        else {
-            continue;
-        };
-        marks.push(FrameMark {
-            offset: start as u64,
-            base,
-        });
-        at = start + 8 + len;
-    }
-    marks
-}
-
 /// A seek mark's offset and base, if `frame` (a whole skippable frame) is one.
 pub(crate) fn parse_mark(frame: &[u8]) -> Option<(u64, u64)> {
     let json = frame.get(8..)?.strip_prefix(SEEK_TAG)?;
@@ -344,6 +316,7 @@ mod damage_tests;
 mod tests {
     use super::*;
     use crate::event::EventKind;
+    use crate::frame_marks;
 
     /// Frames of 4 MiB of text keep the tests fast.
     const TEST_FRAME_TEXT: u64 = 4 << 20;

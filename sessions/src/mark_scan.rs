@@ -1,7 +1,8 @@
-//! Seek marks found by reading a recording a piece at a time, as [`frame_marks`] finds
-//! them in a whole one: a reader that starts at a moment of a long recording (a search's
-//! snippet, the player's segments after a compaction) holds a piece of it in memory, not
-//! the file, and stops reading at the first mark past that moment.
+//! Seek marks, found without decompressing anything: in a whole recording in memory
+//! ([`frame_marks`]), or by reading one a piece at a time: a reader that starts at a
+//! moment of a long recording (a search's snippet, the player's segments after a
+//! compaction) holds a piece of it in memory, not the file, and stops reading at the
+//! first mark past that moment.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -9,8 +10,6 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use crate::cast_file::{parse_mark, FrameMark, SKIPPABLE_MAGIC};
-#[cfg(doc)]
-use crate::frame_marks;
 
 /// How much is read at a time.
 const PIECE: usize = 64 << 10;
@@ -18,7 +17,7 @@ const PIECE: usize = 64 << 10;
 const MARK_MOST: usize = 1 << 10;
 
 /// The seek marks of the recording `file` reads, in order and with the recording's start
-/// first (as [`frame_marks`] gives them), each handed to `each` until it breaks.
+/// first, each handed to `each` until it breaks.
 pub(crate) fn scan_marks(
     file: impl Read,
     each: impl FnMut(FrameMark) -> ControlFlow<()>,
@@ -28,8 +27,18 @@ pub(crate) fn scan_marks(
 
 /// Every seek mark of the recording at `path`, read a piece at a time.
 pub fn read_frame_marks(path: &Path) -> io::Result<Vec<FrameMark>> {
+    all_marks(File::open(path)?, PIECE)
+}
+
+/// The frames of a whole recording in memory, found from its seek marks.
+pub fn frame_marks(raw: &[u8]) -> Vec<FrameMark> {
+    // A slice reads without error.
+    all_marks(raw, raw.len().max(1)).unwrap_or_default()
+}
+
+fn all_marks(file: impl Read, piece: usize) -> io::Result<Vec<FrameMark>> {
     let mut marks = Vec::new();
-    scan_marks(File::open(path)?, |m| {
+    scan_in_pieces(file, piece, |m| {
         marks.push(m);
         ControlFlow::Continue(())
     })?;
@@ -117,7 +126,6 @@ fn fill(file: &mut impl Read, buf: &mut Vec<u8>, piece: usize) -> io::Result<boo
 mod tests {
     use super::*;
     use crate::cast_file::seek_mark;
-    use crate::frame_marks;
     use proptest::prelude::*;
 
     /// Bytes with marks at some places, a false magic number (its offset wrong, its
@@ -140,13 +148,7 @@ mod tests {
     }
 
     fn scanned(raw: &[u8], piece: usize) -> Vec<FrameMark> {
-        let mut marks = Vec::new();
-        scan_in_pieces(raw, piece, |m| {
-            marks.push(m);
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-        marks
+        all_marks(raw, piece).unwrap()
     }
 
     proptest! {

@@ -1,8 +1,9 @@
 use super::*;
 use crate::asciicast::Header;
-use crate::cast_file::{frame_marks, read_cast};
+use crate::cast_file::read_cast;
 use crate::command::{CommandRecord, CommandSource};
 use crate::event::{Event, EventKind};
+use crate::frame_marks;
 
 fn header() -> Header {
     Header {

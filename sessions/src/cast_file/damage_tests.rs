@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::event::EventKind;
-use crate::CastTail;
+use crate::{frame_marks, CastTail};
 
 /// A recording as written, and what its bytes hold where.
 struct Written {
