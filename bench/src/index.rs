@@ -106,15 +106,16 @@ const RECORDING_PER_COMMAND: f64 = RECORDING_BYTES_PER_COMMAND;
 const RECORDING_SECONDS_PER_COMMAND: f64 = RECORDING_SECONDS_PER_1M / 1e6;
 
 /// `per_query`: also print each query's times and first page ([`print_per_query`]).
-pub fn run(sizes: &[usize], per_query: bool) -> anyhow::Result<()> {
+/// `keep`: build in that folder and keep it, or query what a run kept there (one size).
+pub fn run(sizes: &[usize], per_query: bool, keep: Option<&std::path::Path>) -> anyhow::Result<()> {
     assert_eq!(QUERIES.len(), 50);
     for &n in sizes {
-        one(n, per_query)?;
+        one(n, per_query, keep)?;
     }
     Ok(())
 }
 
-fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
+fn one(n: usize, per_query: bool, keep: Option<&std::path::Path>) -> anyhow::Result<()> {
     let t_all = Instant::now();
     println!("index: {n} commands");
     if n >= 2_000_000 {
@@ -128,12 +129,23 @@ fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
             mb((n as f64 * INDEX_PER_COMMAND) as u64),
         );
     }
-    let tmp = TempDir::new("index")?;
-    let dir = tmp.path().join("index");
-    let text_path = tmp.path().join("corpus.txt");
-    let store = Store::open(tmp.path().join("home"))?;
+    let tmp;
+    let root = match keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            dir
+        }
+        None => {
+            tmp = TempDir::new("index")?;
+            tmp.path()
+        }
+    };
+    let dir = root.join("index");
+    let text_path = root.join("corpus.txt");
+    let store = Store::open(root.join("home"))?;
 
-    let built = build(n, &dir, &store, &text_path)?;
+    let built = crate::index_keep::built_or(n, root, || build(n, &dir, &store, &text_path))?;
     let Built {
         index,
         raw,
@@ -227,25 +239,25 @@ fn one(n: usize, per_query: bool) -> anyhow::Result<()> {
     println!(
         "  this size took {:.1} min and up to {} of temp disk",
         t_all.elapsed().as_secs_f64() / 60.0,
-        mb(tree_bytes(tmp.path())? + size)
+        mb(tree_bytes(root)? + size)
     );
     Ok(())
 }
 
-struct Built {
-    index: CommandIndex,
+pub(crate) struct Built {
+    pub index: CommandIndex,
     /// Bytes of the cut commands' command and output text.
-    raw: u64,
-    sessions: usize,
+    pub raw: u64,
+    pub sessions: usize,
     /// Seconds spent indexing (the writer's calls, its commit, the merge).
-    build: f64,
+    pub build: f64,
     /// Seconds spent generating and exporting the corpus (not counted in `build`).
-    generated: f64,
+    pub generated: f64,
     /// Seconds spent writing, reading back, cutting and caching the recordings (not
     /// counted in `build`).
-    recorded: f64,
+    pub recorded: f64,
     /// Bytes of recordings on disk.
-    stored: u64,
+    pub stored: u64,
 }
 
 /// Threads that write and cut recordings while the writer waits: more than the 2 cores,
@@ -433,11 +445,14 @@ fn queries(index: &CommandIndex, store: &Store, print_each: bool) -> anyhow::Res
             per_query_cpu[i].push(cpu);
         }
     }
+    let mut per_query_search = vec![Vec::new(); parsed.len()];
     for _ in 0..3 {
-        for q in &parsed {
+        for (i, q) in parsed.iter().enumerate() {
             let t = Instant::now();
             std::hint::black_box(index.search(q, 10, &fixcast_indexer::NoOutputs)?);
-            timed.search_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            let e = t.elapsed().as_secs_f64() * 1e3;
+            timed.search_ms.push(e);
+            per_query_search[i].push(e);
         }
     }
     let mut slowest: Vec<(f64, &str, &Vec<f64>)> = per_query
@@ -460,7 +475,7 @@ fn queries(index: &CommandIndex, store: &Store, print_each: bool) -> anyhow::Res
         .collect();
     println!("  slowest (median of 3): {}", top.join("; "));
     if print_each {
-        print_per_query(&per_query, &per_query_cpu, &pages);
+        print_per_query(&per_query, &per_query_cpu, &per_query_search, &pages);
     }
     Ok(timed)
 }
@@ -485,10 +500,15 @@ fn in_store(store: &Store, hit: &fixcast_indexer::Hit) -> anyhow::Result<()> {
 }
 
 /// Each query, slowest first: its median and runs (wall, then CPU: the machine may be
-/// busy), and its first page as `session:seq`
-/// (with `~` for a partial match) and a hash of its snippets, so two builds' answers can
+/// busy), the median of the search alone (no snippets), and its first page as
+/// `session:seq` (with `~` for a partial match) and a hash of its snippets, so two builds' answers can
 /// be compared line by line.
-fn print_per_query(runs: &[Vec<f64>], cpu: &[Vec<f64>], pages: &[Vec<fixcast_indexer::Hit>]) {
+fn print_per_query(
+    runs: &[Vec<f64>],
+    cpu: &[Vec<f64>],
+    search: &[Vec<f64>],
+    pages: &[Vec<fixcast_indexer::Hit>],
+) {
     let mut order: Vec<usize> = (0..runs.len()).collect();
     order.sort_by(|&a, &b| median_f64(&runs[b]).total_cmp(&median_f64(&runs[a])));
     for i in order {
@@ -509,11 +529,12 @@ fn print_per_query(runs: &[Vec<f64>], cpu: &[Vec<f64>], pages: &[Vec<fixcast_ind
             }
         }
         println!(
-            "  per-query {:>8.2} ms {} cpu {:.2} ms {} {:?} snippets {:016x} [{}]",
+            "  per-query {:>8.2} ms {} cpu {:.2} ms {} search alone {:.2} ms {:?} snippets {:016x} [{}]",
             median_f64(&runs[i]),
             list(&runs[i], 1),
             median_f64(&cpu[i]),
             list(&cpu[i], 1),
+            median_f64(&search[i]),
             QUERIES[i].0,
             h.finish(),
             page.join(" ")

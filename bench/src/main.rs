@@ -55,6 +55,7 @@ mod cut_fixes;
 mod hints;
 mod http;
 mod index;
+mod index_keep;
 mod latency;
 mod live;
 mod live_growth;
@@ -145,6 +146,11 @@ enum What {
         /// Also print each query's times and its first page (session:seq of each hit)
         #[arg(long)]
         per_query: bool,
+        /// Build the corpus and the index in DIR and keep them there; a later run given
+        /// the same DIR queries them again without building (its build figures are the
+        /// first run's, read back). One size only.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
     /// rec's "seen before" look-up: p50/p99 at 100k and 1M commands
     Hints {
@@ -225,9 +231,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         What::Index {
             commands,
             per_query,
+            keep,
         } => {
             let sizes = commands.map_or(index_sizes, |n| vec![n.max(1)]);
-            section("index", &|| index::run(&sizes, per_query));
+            if keep.is_some() && sizes.len() != 1 {
+                bail!("--keep holds one size: give --commands N");
+            }
+            section("index", &|| index::run(&sizes, per_query, keep.as_deref()));
             return finish(&cli, t0, &failed);
         }
         What::Relay {
@@ -284,7 +294,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         section("latency", &|| latency::run(&fixcast, cli.samples as usize));
     }
     if all {
-        section("index", &|| index::run(&index_sizes, false));
+        section("index", &|| index::run(&index_sizes, false, None));
         section("hints", &|| hints::run(&[100_000, 1_000_000]));
     }
     match what {
