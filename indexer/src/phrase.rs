@@ -224,6 +224,12 @@ impl RankedWalk for PhraseWalk {
 
 impl PhraseWalk {
     /// Every document with the phrase in some field that `page` may want, in order.
+    ///
+    /// Each part's cursor stands on its rarest word's documents. A phrase occurs no more
+    /// often there than that word does, so its count alone bounds the part's score: a
+    /// document whose bound cannot beat the page's last is passed over before the other
+    /// words are looked for in it (for `"failed to start"`, nine in ten commands with all
+    /// three words), and only the rest have the words' least count, then positions, read.
     fn walk_into(&self, reader: &SegmentReader, page: &mut dyn Page) -> tantivy::Result<()> {
         // Clause order, as the union sums them.
         let mut cursors = Vec::with_capacity(self.parts.len());
@@ -234,6 +240,8 @@ impl PhraseWalk {
         }
         let mut positions = Positions::default();
         let mut at: Vec<usize> = Vec::with_capacity(cursors.len());
+        // Only a push moves it.
+        let mut threshold = page.threshold();
         loop {
             let doc = cursors.iter().map(|c| c.doc).min().unwrap_or(TERMINATED);
             if doc == TERMINATED {
@@ -241,23 +249,35 @@ impl PhraseWalk {
             }
             // A full page: the documents up to the end of the blocks here cannot beat its
             // last if their blocks' best, summed, cannot.
-            let threshold = page.threshold();
             if threshold >= 0.0 {
                 if let Some(end) = skippable(&mut cursors, &self.parts, threshold) {
                     for c in cursors.iter_mut().filter(|c| c.doc <= end) {
-                        c.doc = c.align(end + 1);
+                        c.seek(end + 1);
                     }
                     continue;
                 }
             }
             at.clear();
             at.extend((0..cursors.len()).filter(|&k| cursors[k].doc == doc));
+            let by_rarest: Score = at
+                .iter()
+                .map(|&k| cursors[k].bound(&self.parts[cursors[k].part], doc))
+                .sum();
+            if by_rarest <= threshold {
+                for &k in &at {
+                    cursors[k].advance();
+                }
+                continue;
+            }
+            // The parts that have every word here; the others move on to their next
+            // document that has.
+            at.retain(|&k| cursors[k].has_all(doc));
             let mut bound: Score = 0.0;
             for &k in &at {
                 let c = &cursors[k];
                 bound += c.score(&self.parts[c.part], doc, c.least_freq());
             }
-            if page.wanted(doc, bound) {
+            if !at.is_empty() && page.wanted(doc, bound) {
                 let mut score: Score = 0.0;
                 let mut found = false;
                 for &k in &at {
@@ -270,10 +290,11 @@ impl PhraseWalk {
                 }
                 if found {
                     page.push(doc, score);
+                    threshold = page.threshold();
                 }
             }
             for &k in &at {
-                cursors[k].next();
+                cursors[k].advance();
             }
         }
     }
@@ -296,14 +317,18 @@ fn skippable(cursors: &mut [Cursor], parts: &[PartWeight], threshold: Score) -> 
     (end != TERMINATED && bound <= threshold).then_some(end)
 }
 
-/// One part's documents that have all of its terms, walked forward.
+/// One part's documents, walked forward on its rarest term's: those that have all of its
+/// terms are found among them.
 struct Cursor {
     part: usize,
-    /// (offset, postings) of each term.
+    /// (offset, postings) of each term, the rarest first: it leads.
     postings: Vec<(u32, SegmentPostings)>,
     max_offset: u32,
     fieldnorms: FieldNormReader,
+    /// The rarest term's document.
     doc: DocId,
+    /// Whether every term is known to be at `doc`.
+    all: bool,
     /// The rarest term's blocks (with the best score each allows), for skipping: every
     /// document of the part has that term, as often as the phrase at least. `None` for a
     /// field without norms.
@@ -327,35 +352,49 @@ impl Cursor {
         };
         let inverted = reader.inverted_index(p.field)?;
         let mut postings = Vec::with_capacity(p.terms.len());
+        let mut rarest: Option<(u32, &Term)> = None;
         for (offset, term) in &p.terms {
             let Some(list) = inverted.read_postings(term, record)? else {
                 return Ok(None);
             };
+            if rarest.is_none_or(|(df, _)| list.doc_freq() < df) {
+                rarest = Some((list.doc_freq(), term));
+            }
             postings.push((*offset as u32, list));
         }
+        // Positions are matched by offset, in any order of the terms.
+        postings.sort_by_key(|(_, list)| list.doc_freq());
         let max_offset = postings.iter().map(|(o, _)| *o).max().unwrap_or(0);
         // As the phrase scorer reads them: a field without norms counts every doc as 1.
         let norms = reader.fieldnorms_readers().get_field(p.field)?;
-        // `postings` is in the order of `p.terms`.
-        let rarest = (0..postings.len()).min_by_key(|&i| postings[i].1.doc_freq());
-        let pivot = match (&norms, rarest.and_then(|i| p.terms.get(i))) {
+        let pivot = match (&norms, rarest) {
             (Some(_), Some((_, t))) => {
                 inverted.read_block_postings(t, IndexRecordOption::WithFreqs)?
             }
             _ => None,
         };
         let fieldnorms = norms.unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
-        let mut c = Cursor {
+        let doc = postings.first().map_or(TERMINATED, |(_, l)| l.doc());
+        Ok(Some(Cursor {
             part,
             postings,
             max_offset,
             fieldnorms,
-            doc: 0,
+            doc,
+            all: false,
             pivot,
             block: None,
-        };
-        c.doc = c.align(c.postings[0].1.doc());
-        Ok(Some(c))
+        }))
+    }
+
+    /// Whether every term is at `doc` (the cursor's); if not, the cursor moves on to the
+    /// next document that has them all.
+    fn has_all(&mut self, doc: DocId) -> bool {
+        if !self.all {
+            self.doc = self.align(doc);
+            self.all = true;
+        }
+        self.doc == doc
     }
 
     /// The first document at or after `target` that has every term.
@@ -379,9 +418,26 @@ impl Cursor {
         }
     }
 
-    fn next(&mut self) {
-        let d = self.postings[0].1.advance();
-        self.doc = self.align(d);
+    /// On to the rarest term's next document.
+    fn advance(&mut self) {
+        self.doc = self.postings[0].1.advance();
+        self.all = false;
+    }
+
+    /// On to the rarest term's first document at or after `target`.
+    fn seek(&mut self, target: DocId) {
+        let lead = &mut self.postings[0].1;
+        self.doc = if lead.doc() < target {
+            lead.seek(target)
+        } else {
+            lead.doc()
+        };
+        self.all = false;
+    }
+
+    /// The most the part can score at `doc` (the cursor's), from its rarest term's count.
+    fn bound(&self, p: &PartWeight, doc: DocId) -> Score {
+        self.score(p, doc, self.postings[0].1.term_freq())
     }
 
     /// The last document of the pivot's block that holds `doc`, and the most the part can
