@@ -309,18 +309,25 @@ fn term_query_in(t: &Term, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
             IndexRecordOption::Basic,
         )),
         Term::Exit { code, not: true } => {
-            let has_exit = RangeQuery::new(
-                Bound::Included(TTerm::from_field_i64(f.exit, i64::MIN)),
-                Bound::Included(TTerm::from_field_i64(f.exit, i64::MAX)),
-            );
+            // Every known status but `code`: the ranges either side of it. (A range over
+            // every status, `code` excluded from it, walked the whole index one command
+            // at a time once tantivy saw that range hold every command: 9 ms at 1M.)
+            let status = |v| TTerm::from_field_i64(f.exit, v);
+            let range = |lo, hi| Box::new(RangeQuery::new(lo, hi)) as Box<dyn TQuery>;
             Box::new(BooleanQuery::new(vec![
-                (Occur::Must, Box::new(has_exit)),
                 (
-                    Occur::MustNot,
-                    Box::new(TermQuery::new(
-                        TTerm::from_field_i64(f.exit, *code),
-                        IndexRecordOption::Basic,
-                    )),
+                    Occur::Should,
+                    range(
+                        Bound::Included(status(i64::MIN)),
+                        Bound::Excluded(status(*code)),
+                    ),
+                ),
+                (
+                    Occur::Should,
+                    range(
+                        Bound::Excluded(status(*code)),
+                        Bound::Included(status(i64::MAX)),
+                    ),
                 ),
             ]))
         }

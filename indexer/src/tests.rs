@@ -210,6 +210,42 @@ fn exit_filters() {
     assert!(search(&i, "exit:!0").iter().all(|h| h.exit != Some(0)));
 }
 
+/// `exit:!N` is every command whose status is known and is not N: no more, no fewer (the
+/// ranges either side of N, see `plan.rs`).
+#[test]
+fn not_an_exit_status_is_every_other_known_one() {
+    let sessions = corpus();
+    let i = index_of(&sessions);
+    let mut codes: Vec<i32> = sessions
+        .iter()
+        .flat_map(|(_, c)| c.iter().filter_map(|c| c.exit))
+        .collect();
+    codes.extend([3, 255]);
+    codes.sort_unstable();
+    codes.dedup();
+    assert!(codes.len() >= 4, "{codes:?}");
+    for code in codes {
+        let q = parse(&format!("exit:!{code}"), &ParseContext::default()).unwrap();
+        let mut got: Vec<(String, u32)> = i
+            .search(&q, 1000, &crate::NoOutputs)
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.session.to_string(), h.seq))
+            .collect();
+        let mut want: Vec<(String, u32)> = sessions
+            .iter()
+            .flat_map(|(m, cmds)| {
+                cmds.iter()
+                    .filter(|c| c.exit.is_some_and(|e| e != code))
+                    .map(|c| (m.id.as_str().to_owned(), c.seq))
+            })
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "exit:!{code}");
+    }
+}
+
 #[test]
 fn fields_restrict_where_words_are_looked_for() {
     let i = index_of(&corpus());
