@@ -35,6 +35,7 @@ mod catalog;
 mod catalog_error;
 mod columns;
 mod error;
+mod excluding;
 mod fixes;
 mod hit;
 mod hit_json;

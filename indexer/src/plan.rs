@@ -9,6 +9,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DateTime, Term as TTerm};
 
+use crate::excluding::Excluding;
 use crate::phrase::{Part, PhraseInFields};
 use crate::query::{Clause, Query, Term, TextField};
 use crate::schema::Fields;
@@ -49,14 +50,32 @@ pub(crate) fn plan(q: &Query, f: &Fields) -> Box<dyn TQuery> {
 
 /// Every one of these clauses. One required clause is that clause itself: the same score,
 /// and a union of words under it stays one that can skip what cannot enter the page
-/// (block-WAND), which a conjunction around it cannot.
+/// (block-WAND), which a conjunction around it cannot. Exclusions beside what is required
+/// are looked at only for what may enter the page ([`Excluding`]).
 fn all_of(mut must: Vec<(Occur, Box<dyn TQuery>)>) -> Box<dyn TQuery> {
     if matches!(must.as_slice(), [(Occur::Must, _)]) {
         if let Some((_, q)) = must.pop() {
             return q;
         }
     }
-    Box::new(BooleanQuery::new(must))
+    let excluded: Vec<Box<dyn TQuery>> = must
+        .iter()
+        .filter(|(o, _)| *o == Occur::MustNot)
+        .map(|(_, q)| q.box_clone())
+        .collect();
+    let kept: Vec<(Occur, Box<dyn TQuery>)> = must
+        .iter()
+        .filter(|(o, _)| *o != Occur::MustNot)
+        .map(|(o, q)| (*o, q.box_clone()))
+        .collect();
+    if excluded.is_empty() || kept.is_empty() {
+        return Box::new(BooleanQuery::new(must));
+    }
+    Box::new(Excluding::new(
+        all_of(kept),
+        excluded,
+        BooleanQuery::new(must),
+    ))
 }
 
 /// The query with its words only as typed (no stems, other names, or pieces of a word

@@ -85,6 +85,11 @@ const QUERIES: &[&str] = &[
     "\"connection refused\" curl",
     "out:\"connection refused\"",
     "cmd:\"connection refused\"",
+    "connection -refused",
+    "refused -curl -psql",
+    "\"connection refused\" -curl",
+    "curl -\"connection refused\"",
+    "connection -out:reset refused",
 ];
 
 /// Every match scored, ranked by outcome: what the collector must agree with.

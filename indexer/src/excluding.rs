@@ -1,0 +1,129 @@
+//! A query's matches less another's (`checkout -staging`), able to skip what cannot enter
+//! the page. tantivy's exclusion scores every match of the words kept before the page can
+//! say it is not wanted; here the words kept are walked as they would be alone (a union of
+//! terms skips by block-WAND) and only a match that may enter the page is looked for among
+//! the excluded. Everything but that walk is the plain query's (`Must` and `MustNot`
+//! clauses in one boolean query), so scores, counts and snippets are the same.
+
+use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term};
+
+/// `kept` less `excluded`; `plain` is the same as one boolean query.
+#[derive(Debug)]
+pub(crate) struct Excluding {
+    kept: Box<dyn Query>,
+    excluded: Vec<Box<dyn Query>>,
+    plain: BooleanQuery,
+}
+
+impl Excluding {
+    pub(crate) fn new(
+        kept: Box<dyn Query>,
+        excluded: Vec<Box<dyn Query>>,
+        plain: BooleanQuery,
+    ) -> Excluding {
+        Excluding {
+            kept,
+            excluded,
+            plain,
+        }
+    }
+}
+
+impl Clone for Excluding {
+    fn clone(&self) -> Excluding {
+        Excluding {
+            kept: self.kept.box_clone(),
+            excluded: self.excluded.iter().map(|q| q.box_clone()).collect(),
+            plain: self.plain.clone(),
+        }
+    }
+}
+
+impl Query for Excluding {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let plain = self.plain.weight(scoring)?;
+        if !scoring.is_scoring_enabled() {
+            return Ok(plain);
+        }
+        let kept = self.kept.weight(scoring)?;
+        let excluded = self
+            .excluded
+            .iter()
+            .map(|q| q.weight(scoring))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(Box::new(ExcludingWeight {
+            plain,
+            kept,
+            excluded,
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.plain.query_terms(visitor);
+    }
+}
+
+struct ExcludingWeight {
+    plain: Box<dyn Weight>,
+    kept: Box<dyn Weight>,
+    excluded: Vec<Box<dyn Weight>>,
+}
+
+impl ExcludingWeight {
+    fn excluded_scorers(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Box<dyn Scorer>>> {
+        self.excluded
+            .iter()
+            .map(|w| w.scorer(reader, 1.0))
+            .collect()
+    }
+}
+
+impl Weight for ExcludingWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.plain.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.plain.explain(reader, doc)
+    }
+
+    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
+        self.plain.count(reader)
+    }
+
+    fn for_each_pruning(
+        &self,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        let mut excluded = self.excluded_scorers(reader)?;
+        // A walk hands its matches over in order; were one ever to come back, the
+        // excluded are read again from the start rather than sought backwards.
+        let mut last: Option<DocId> = None;
+        let mut failed = None;
+        let mut current = threshold;
+        self.kept
+            .for_each_pruning(threshold, reader, &mut |doc, score| {
+                if last.is_some_and(|l| doc <= l) {
+                    match self.excluded_scorers(reader) {
+                        Ok(fresh) => excluded = fresh,
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                            return Score::MAX;
+                        }
+                    }
+                }
+                last = Some(doc);
+                let out = excluded
+                    .iter_mut()
+                    .any(|s| s.seek_danger(doc) == SeekDangerResult::Found);
+                if !out {
+                    current = callback(doc, score);
+                }
+                current
+            })?;
+        failed.map_or(Ok(()), Err)
+    }
+}
