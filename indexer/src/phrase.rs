@@ -18,8 +18,8 @@ use tantivy::fastfield::AliveBitSet;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings};
 use tantivy::query::{
-    Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query,
-    Scorer, TermQuery, Weight,
+    Bm25Weight, BooleanQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query, Scorer,
+    TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
@@ -45,7 +45,7 @@ impl Part {
         if self.boost == 1.0 {
             q
         } else {
-            Box::new(BoostQuery::new(q, self.boost))
+            crate::excluding::boosted(q, self.boost)
         }
     }
 }
@@ -58,6 +58,11 @@ pub(crate) struct PhraseInFields {
 }
 
 impl PhraseInFields {
+    /// Its parts: the phrase in each field.
+    pub(crate) fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
     pub(crate) fn new(parts: Vec<Part>) -> PhraseInFields {
         let union = BooleanQuery::new(parts.iter().map(|p| (Occur::Should, p.query())).collect());
         PhraseInFields { parts, union }

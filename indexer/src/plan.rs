@@ -3,13 +3,13 @@
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query as TQuery,
-    RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query as TQuery, RangeQuery,
+    RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DateTime, Term as TTerm};
 
-use crate::excluding::Excluding;
+use crate::excluding::{boosted, Excluding};
 use crate::phrase::{Part, PhraseInFields};
 use crate::query::{Clause, Query, Term, TextField};
 use crate::schema::Fields;
@@ -298,23 +298,19 @@ fn term_query_in(t: &Term, f: &Fields, as_typed: bool) -> Box<dyn TQuery> {
                 .into_iter()
                 .filter_map(|(field, boost)| {
                     let q = text_query_in(field, text, *phrase, field == f.out, as_typed)?;
-                    let q: Box<dyn TQuery> = if boost == 1.0 {
-                        q
-                    } else {
-                        Box::new(BoostQuery::new(q, boost))
-                    };
+                    let q: Box<dyn TQuery> = if boost == 1.0 { q } else { boosted(q, boost) };
                     Some((Occur::Should, q))
                 })
                 .collect();
             let mut per_field = per_field;
             if !as_typed && matches!(field, TextField::Any | TextField::Out) {
                 if let Some(q) = crate::stem::query(f, text, *phrase) {
-                    per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
+                    per_field.push((Occur::Should, boosted(q, BOOST_STEM)));
                 }
                 // `EACCES` finds `Permission denied`, `"bad interpreter"` bash 5.2's words.
                 for other in crate::aliases::others(text) {
                     if let Some(q) = text_query(f.out, other, true, true) {
-                        per_field.push((Occur::Should, Box::new(BoostQuery::new(q, BOOST_STEM))));
+                        per_field.push((Occur::Should, boosted(q, BOOST_STEM)));
                     }
                 }
             }

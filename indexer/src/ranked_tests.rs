@@ -90,6 +90,7 @@ const QUERIES: &[&str] = &[
     "\"connection refused\" -curl",
     "curl -\"connection refused\"",
     "connection -out:reset refused",
+    "curl -\"by peer\"",
 ];
 
 /// Every match scored, ranked by outcome: what the collector must agree with.
