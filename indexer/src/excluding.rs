@@ -81,11 +81,43 @@ struct ExcludingWeight {
 }
 
 impl ExcludingWeight {
-    fn excluded_scorers(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Box<dyn Scorer>>> {
+    fn excluded_sets(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Excluded>> {
         self.excluded
             .iter()
-            .map(|w| w.scorer(reader, 1.0))
+            .map(|w| {
+                let scorer = w.scorer(reader, 1.0)?;
+                Ok(Excluded {
+                    floor: scorer.doc(),
+                    scorer,
+                })
+            })
             .collect()
+    }
+}
+
+/// One excluded query's matches, asked in increasing order.
+struct Excluded {
+    scorer: Box<dyn Scorer>,
+    /// No match below it: a scorer is sought (`seek_danger`) only at or past where it
+    /// stands, which tantivy's scorers require.
+    floor: DocId,
+}
+
+impl Excluded {
+    fn has(&mut self, doc: DocId) -> bool {
+        if doc < self.floor {
+            return false;
+        }
+        match self.scorer.seek_danger(doc) {
+            SeekDangerResult::Found => {
+                self.floor = doc.saturating_add(1);
+                true
+            }
+            SeekDangerResult::SeekLowerBound(next) => {
+                self.floor = next.max(doc.saturating_add(1));
+                false
+            }
+        }
     }
 }
 
@@ -108,7 +140,7 @@ impl Weight for ExcludingWeight {
         reader: &SegmentReader,
         callback: &mut dyn FnMut(DocId, Score) -> Score,
     ) -> tantivy::Result<()> {
-        let mut excluded = self.excluded_scorers(reader)?;
+        let mut excluded = self.excluded_sets(reader)?;
         // A walk hands its matches over in order; were one ever to come back, the
         // excluded are read again from the start rather than sought backwards.
         let mut last: Option<DocId> = None;
@@ -117,7 +149,7 @@ impl Weight for ExcludingWeight {
         self.kept
             .for_each_pruning(threshold, reader, &mut |doc, score| {
                 if last.is_some_and(|l| doc <= l) {
-                    match self.excluded_scorers(reader) {
+                    match self.excluded_sets(reader) {
                         Ok(fresh) => excluded = fresh,
                         Err(e) => {
                             failed.get_or_insert(e);
@@ -126,9 +158,7 @@ impl Weight for ExcludingWeight {
                     }
                 }
                 last = Some(doc);
-                let out = excluded
-                    .iter_mut()
-                    .any(|s| s.seek_danger(doc) == SeekDangerResult::Found);
+                let out = excluded.iter_mut().any(|e| e.has(doc));
                 if !out {
                     current = callback(doc, score);
                 }
