@@ -24,7 +24,7 @@ use crate::{corpus, corpus_cast};
 
 /// The queries, each with the fixed string `grep -c -i -F` looks for to answer it
 /// (grep has no fields: it gets the main literal).
-const QUERIES: &[(&str, &str)] = &[
+pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("lsattr", "lsattr"),
     ("chattr -i", "chattr -i"),
     ("\"Operation not permitted\"", "Operation not permitted"),
@@ -475,7 +475,7 @@ fn queries(index: &CommandIndex, store: &Store, print_each: bool) -> anyhow::Res
         .collect();
     println!("  slowest (median of 3): {}", top.join("; "));
     if print_each {
-        print_per_query(&per_query, &per_query_cpu, &per_query_search, &pages);
+        crate::index_per_query::print(&per_query, &per_query_cpu, &per_query_search, &pages);
     }
     Ok(timed)
 }
@@ -497,49 +497,6 @@ fn in_store(store: &Store, hit: &fixcast_indexer::Hit) -> anyhow::Result<()> {
         hit.command
     );
     Ok(())
-}
-
-/// Each query, slowest first: its median and runs (wall, then CPU: the machine may be
-/// busy), the median of the search alone (no snippets), and its first page as
-/// `session:seq` (with `~` for a partial match) and a hash of its snippets, so two builds' answers can
-/// be compared line by line.
-fn print_per_query(
-    runs: &[Vec<f64>],
-    cpu: &[Vec<f64>],
-    search: &[Vec<f64>],
-    pages: &[Vec<fixcast_indexer::Hit>],
-) {
-    let mut order: Vec<usize> = (0..runs.len()).collect();
-    order.sort_by(|&a, &b| median_f64(&runs[b]).total_cmp(&median_f64(&runs[a])));
-    for i in order {
-        let page: Vec<String> = pages[i]
-            .iter()
-            .map(|h| {
-                let partial = if h.partial { "~" } else { "" };
-                format!("{partial}{}:{}", h.session, h.seq)
-            })
-            .collect();
-        // The snippets too, as one hash: equal pages show the same text, highlighted alike.
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for hit in &pages[i] {
-            hit.snippet.text.hash(&mut h);
-            for r in &hit.snippet.highlights {
-                (r.start, r.end).hash(&mut h);
-            }
-        }
-        println!(
-            "  per-query {:>8.2} ms {} cpu {:.2} ms {} search alone {:.2} ms {:?} snippets {:016x} [{}]",
-            median_f64(&runs[i]),
-            list(&runs[i], 1),
-            median_f64(&cpu[i]),
-            list(&cpu[i], 1),
-            median_f64(&search[i]),
-            QUERIES[i].0,
-            h.finish(),
-            page.join(" ")
-        );
-    }
 }
 
 /// CPU time of this process so far, in nanoseconds (0 where it cannot be read): a page

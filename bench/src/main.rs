@@ -56,6 +56,7 @@ mod hints;
 mod http;
 mod index;
 mod index_keep;
+mod index_per_query;
 mod latency;
 mod live;
 mod live_growth;
