@@ -105,7 +105,7 @@ const SECONDS_PER_COMMAND: f64 = 1.0 / 11_000.0;
 const RECORDING_PER_COMMAND: f64 = RECORDING_BYTES_PER_COMMAND;
 const RECORDING_SECONDS_PER_COMMAND: f64 = RECORDING_SECONDS_PER_1M / 1e6;
 
-/// `per_query`: also print each query's times and first page ([`print_per_query`]).
+/// `per_query`: also print each query's times and first page (`index_per_query.rs`).
 /// `keep`: build in that folder and keep it, or query what a run kept there (one size).
 pub fn run(sizes: &[usize], per_query: bool, keep: Option<&std::path::Path>) -> anyhow::Result<()> {
     assert_eq!(QUERIES.len(), 50);
@@ -146,15 +146,15 @@ fn one(n: usize, per_query: bool, keep: Option<&std::path::Path>) -> anyhow::Res
     let store = Store::open(root.join("home"))?;
 
     let built = crate::index_keep::built_or(n, root, || build(n, &dir, &store, &text_path))?;
-    let Built {
-        index,
+    let Built { index, figures } = built;
+    let BuildFigures {
         raw,
         sessions,
         build,
         generated,
         recorded,
         stored,
-    } = built;
+    } = figures;
     index.reload()?;
     let size = dir_bytes(&dir)?;
     println!(
@@ -246,18 +246,24 @@ fn one(n: usize, per_query: bool, keep: Option<&std::path::Path>) -> anyhow::Res
 
 pub(crate) struct Built {
     pub index: CommandIndex,
+    pub figures: BuildFigures,
+}
+
+/// What a build measured (kept beside the index by `--keep`, see `index_keep.rs`).
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub(crate) struct BuildFigures {
     /// Bytes of the cut commands' command and output text.
-    pub raw: u64,
-    pub sessions: usize,
+    raw: u64,
+    sessions: usize,
     /// Seconds spent indexing (the writer's calls, its commit, the merge).
-    pub build: f64,
+    build: f64,
     /// Seconds spent generating and exporting the corpus (not counted in `build`).
-    pub generated: f64,
+    generated: f64,
     /// Seconds spent writing, reading back, cutting and caching the recordings (not
     /// counted in `build`).
-    pub recorded: f64,
+    recorded: f64,
     /// Bytes of recordings on disk.
-    pub stored: u64,
+    stored: u64,
 }
 
 /// Threads that write and cut recordings while the writer waits: more than the 2 cores,
@@ -337,12 +343,14 @@ fn build(
     build += t.elapsed();
     Ok(Built {
         index,
-        raw,
-        sessions,
-        build: build.as_secs_f64(),
-        generated: generated.as_secs_f64(),
-        recorded: recorded.as_secs_f64(),
-        stored,
+        figures: BuildFigures {
+            raw,
+            sessions,
+            build: build.as_secs_f64(),
+            generated: generated.as_secs_f64(),
+            recorded: recorded.as_secs_f64(),
+            stored,
+        },
     })
 }
 

@@ -9,18 +9,13 @@ use anyhow::Context;
 use fixcast_indexer::CommandIndex;
 use serde::{Deserialize, Serialize};
 
-use crate::index::Built;
+use crate::index::{BuildFigures, Built};
 
-/// What a build measured, as kept in `DIR/built.json`.
+/// What a build measured, and for how many commands, as kept in `DIR/built.json`.
 #[derive(Serialize, Deserialize)]
 struct Kept {
     commands: usize,
-    raw: u64,
-    sessions: usize,
-    build: f64,
-    generated: f64,
-    recorded: f64,
-    stored: u64,
+    figures: BuildFigures,
 }
 
 const KEPT: &str = "built.json";
@@ -49,12 +44,7 @@ pub(crate) fn built_or(
             );
             Ok(Built {
                 index: CommandIndex::open(&root.join("index"))?,
-                raw: k.raw,
-                sessions: k.sessions,
-                build: k.build,
-                generated: k.generated,
-                recorded: k.recorded,
-                stored: k.stored,
+                figures: k.figures,
             })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -66,12 +56,7 @@ pub(crate) fn built_or(
             let built = build()?;
             let k = Kept {
                 commands: n,
-                raw: built.raw,
-                sessions: built.sessions,
-                build: built.build,
-                generated: built.generated,
-                recorded: built.recorded,
-                stored: built.stored,
+                figures: built.figures,
             };
             std::fs::write(&path, serde_json::to_vec_pretty(&k)?)
                 .with_context(|| format!("cannot write {}", path.display()))?;
