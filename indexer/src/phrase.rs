@@ -356,26 +356,23 @@ impl Cursor {
             IndexRecordOption::WithFreqsAndPositions
         };
         let inverted = reader.inverted_index(p.field)?;
-        let mut postings = Vec::with_capacity(p.terms.len());
-        let mut rarest: Option<(u32, &Term)> = None;
+        let mut lists = Vec::with_capacity(p.terms.len());
         for (offset, term) in &p.terms {
             let Some(list) = inverted.read_postings(term, record)? else {
                 return Ok(None);
             };
-            if rarest.is_none_or(|(df, _)| list.doc_freq() < df) {
-                rarest = Some((list.doc_freq(), term));
-            }
-            postings.push((*offset as u32, list));
+            lists.push((*offset as u32, term, list));
         }
-        // Positions are matched by offset, in any order of the terms.
-        postings.sort_by_key(|(_, list)| list.doc_freq());
+        // The rarest first. Positions are matched by offset, in any order of the terms.
+        lists.sort_by_key(|(_, _, list)| list.doc_freq());
+        let rarest = lists.first().map(|(_, term, _)| *term);
+        let postings: Vec<(u32, SegmentPostings)> =
+            lists.into_iter().map(|(o, _, list)| (o, list)).collect();
         let max_offset = postings.iter().map(|(o, _)| *o).max().unwrap_or(0);
         // As the phrase scorer reads them: a field without norms counts every doc as 1.
         let norms = reader.fieldnorms_readers().get_field(p.field)?;
         let pivot = match (&norms, rarest) {
-            (Some(_), Some((_, t))) => {
-                inverted.read_block_postings(t, IndexRecordOption::WithFreqs)?
-            }
+            (Some(_), Some(t)) => inverted.read_block_postings(t, IndexRecordOption::WithFreqs)?,
             _ => None,
         };
         let fieldnorms = norms.unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
