@@ -10,10 +10,10 @@
 //! it, and for phrases that means reading their positions in every one of them
 //! (`curl -"connection refused"` took 85 ms at 1M).
 
-use tantivy::query::{
-    BooleanQuery, BoostWeight, EnableScoring, Explanation, Occur, Query, Scorer, Weight,
-};
+use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term};
+
+use crate::boosted::Boosted;
 
 /// `kept` less `excluded`; `plain` is the same as one boolean query.
 #[derive(Debug)]
@@ -172,7 +172,7 @@ impl Weight for ExcludingWeight {
 /// depth, boosts aside, a phrase's fields), else `q` itself.
 fn members(q: &dyn Query, out: &mut Vec<Box<dyn Query>>) {
     if let Some(b) = q.downcast_ref::<Boosted>() {
-        return members(b.inner.as_ref(), out);
+        return members(b.inner(), out);
     }
     if let Some(p) = q.downcast_ref::<crate::phrase::PhraseInFields>() {
         for part in p.parts() {
@@ -191,41 +191,4 @@ fn members(q: &dyn Query, out: &mut Vec<Box<dyn Query>>) {
         }
     }
     out.push(q.box_clone());
-}
-
-/// tantivy's `BoostQuery` (the same weight), with the query it boosts in reach of
-/// [`members`].
-#[derive(Debug)]
-pub(crate) struct Boosted {
-    inner: Box<dyn Query>,
-    boost: Score,
-}
-
-/// `q`, its score times `boost`.
-pub(crate) fn boosted(q: Box<dyn Query>, boost: Score) -> Box<dyn Query> {
-    Box::new(Boosted { inner: q, boost })
-}
-
-impl Clone for Boosted {
-    fn clone(&self) -> Boosted {
-        Boosted {
-            inner: self.inner.box_clone(),
-            boost: self.boost,
-        }
-    }
-}
-
-impl Query for Boosted {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let weight = self.inner.weight(scoring)?;
-        Ok(if scoring.is_scoring_enabled() {
-            Box::new(BoostWeight::new(weight, self.boost))
-        } else {
-            weight
-        })
-    }
-
-    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        self.inner.query_terms(visitor);
-    }
 }

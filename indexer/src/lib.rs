@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 mod aliases;
+mod boosted;
 mod catalog;
 mod catalog_error;
 mod columns;

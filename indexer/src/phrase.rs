@@ -45,7 +45,7 @@ impl Part {
         if self.boost == 1.0 {
             q
         } else {
-            crate::excluding::boosted(q, self.boost)
+            crate::boosted::boosted(q, self.boost)
         }
     }
 }

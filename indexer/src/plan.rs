@@ -9,7 +9,8 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DateTime, Term as TTerm};
 
-use crate::excluding::{boosted, Excluding};
+use crate::boosted::boosted;
+use crate::excluding::Excluding;
 use crate::phrase::{Part, PhraseInFields};
 use crate::query::{Clause, Query, Term, TextField};
 use crate::schema::Fields;
