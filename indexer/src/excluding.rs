@@ -141,30 +141,18 @@ impl Weight for ExcludingWeight {
         callback: &mut dyn FnMut(DocId, Score) -> Score,
     ) -> tantivy::Result<()> {
         let mut excluded = self.excluded_sets(reader)?;
-        // A walk hands its matches over in order; were one ever to come back, the
-        // excluded are read again from the start rather than sought backwards.
+        // A walk hands its matches over in order, as each excluded scorer is sought.
         let mut last: Option<DocId> = None;
-        let mut failed = None;
         let mut current = threshold;
         self.kept
             .for_each_pruning(threshold, reader, &mut |doc, score| {
-                if last.is_some_and(|l| doc <= l) {
-                    match self.excluded_sets(reader) {
-                        Ok(fresh) => excluded = fresh,
-                        Err(e) => {
-                            failed.get_or_insert(e);
-                            return Score::MAX;
-                        }
-                    }
-                }
+                debug_assert!(last.is_none_or(|l| l < doc), "{doc} after {last:?}");
                 last = Some(doc);
-                let out = excluded.iter_mut().any(|e| e.has(doc));
-                if !out {
+                if !excluded.iter_mut().any(|e| e.has(doc)) {
                     current = callback(doc, score);
                 }
                 current
-            })?;
-        failed.map_or(Ok(()), Err)
+            })
     }
 }
 
