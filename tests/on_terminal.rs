@@ -106,12 +106,19 @@ impl OnTerminal {
 
     /// Waits for the player to exit; its status code.
     pub fn exit_code(&mut self, limit: Duration) -> u32 {
+        self.exited_within(limit).expect("player still running")
+    }
+
+    /// The player's status code once it has exited; `None` if it still runs after `limit`.
+    pub fn exited_within(&mut self, limit: Duration) -> Option<u32> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                return status.exit_code();
+                return Some(status.exit_code());
             }
-            assert!(Instant::now() < deadline, "player still running");
+            if Instant::now() >= deadline {
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::model::Model;
 use super::restore::{reset_sequence, Terminal};
-use super::tty::{self, Key, RawInput};
+use super::tty::{Key, RawInput, Stop};
 use super::{Act, Plan};
 
 /// How a replay ended.
@@ -28,7 +28,7 @@ const BADGE: &str = " paused ";
 /// Plays `plan` on the terminal; with `keys`, standard input steers it (raw, until the
 /// end). The terminal is given back on every way out.
 pub fn play(plan: &Plan, keys: bool) -> anyhow::Result<Ending> {
-    let stop = tty::stop_flag()?;
+    let stop = Stop::on_signals()?;
     let terminal = Terminal::take(keys)?;
     let mut player = Player::new(plan, io::stdout().lock(), &terminal);
     let ending = if keys {
@@ -99,9 +99,9 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
     }
 
     /// Without keys: everything at once (a signal still stops it).
-    fn write_all(&mut self, stop: &tty::StopFlag) -> io::Result<Ending> {
+    fn write_all(&mut self, stop: &Stop) -> io::Result<Ending> {
         for i in 0..self.plan.frames.len() {
-            if let Some(sig) = tty::stopped(stop) {
+            if let Some(sig) = stop.signal() {
                 return Ok(Ending::Signal(sig));
             }
             self.write_frame(i)?;
@@ -110,10 +110,10 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
         Ok(Ending::End)
     }
 
-    fn run(&mut self, input: &RawInput, stop: &tty::StopFlag) -> io::Result<Ending> {
+    fn run(&mut self, input: &RawInput<io::Stdin>, stop: &Stop) -> io::Result<Ending> {
         self.jump(self.plan.start)?;
         loop {
-            if let Some(sig) = tty::stopped(stop) {
+            if let Some(sig) = stop.signal() {
                 return Ok(Ending::Signal(sig));
             }
             if self.next >= self.plan.frames.len() {
@@ -134,7 +134,7 @@ impl<'p, 'a, W: Write> Player<'p, 'a, W> {
                 }
                 Some(due)
             };
-            for key in input.keys(wait)? {
+            for key in input.keys(wait, stop)? {
                 match key {
                     Key::Quit => return Ok(Ending::Quit),
                     Key::Pause => self.toggle_pause()?,

@@ -1,7 +1,9 @@
 //! The player's keyboard: keys read from a raw standard input, the keys the player
 //! understands, and the signals that stop it.
 
-use std::io::{self, Stdin};
+use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,19 +11,27 @@ use std::time::Duration;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 
-/// Keys from standard input (put in raw mode by [`super::restore::Terminal`]).
-pub struct RawInput {
-    stdin: Stdin,
+/// Keys from a terminal: standard input, put in raw mode by [`super::restore::Terminal`].
+pub struct RawInput<F> {
+    keyboard: F,
 }
 
-impl RawInput {
+impl RawInput<io::Stdin> {
     pub fn new() -> Self {
-        RawInput { stdin: io::stdin() }
+        RawInput::on(io::stdin())
+    }
+}
+
+impl<F: AsFd> RawInput<F> {
+    /// Keys read from `keyboard`.
+    pub fn on(keyboard: F) -> Self {
+        RawInput { keyboard }
     }
 
     /// Waits up to `timeout` (forever if `None`) for keys; returns those pressed, in order
-    /// (none on timeout or when a signal arrived).
-    pub fn keys(&self, timeout: Option<Duration>) -> io::Result<Vec<Key>> {
+    /// (none on timeout, or once `stop` has been signalled: even by a signal that came
+    /// before the wait began).
+    pub fn keys(&self, timeout: Option<Duration>, stop: &Stop) -> io::Result<Vec<Key>> {
         // Rounded up, so that a wait never ends just before its deadline.
         let timeout = timeout.map(|d| {
             let ms = u64::try_from(d.as_millis())
@@ -32,11 +42,17 @@ impl RawInput {
                 tv_nsec: 0,
             })
         });
-        let mut fds = [PollFd::new(&self.stdin, PollFlags::IN)];
+        let mut fds = [
+            PollFd::new(&self.keyboard, PollFlags::IN),
+            PollFd::new(&stop.woken, PollFlags::IN),
+        ];
         match poll(&mut fds, timeout.as_ref()) {
             Ok(0) | Err(Errno::INTR) => return Ok(Vec::new()),
             Ok(_) => {}
             Err(e) => return Err(e.into()),
+        }
+        if stop.signal().is_some() {
+            return Ok(Vec::new());
         }
         if !fds[0].revents().contains(PollFlags::IN) {
             // The terminal hung up: nobody is watching any more.
@@ -44,7 +60,7 @@ impl RawInput {
         }
         let mut buf = [0u8; 256];
         // Read the fd itself: std's buffered stdin could keep keys from the next poll.
-        let n = match rustix::io::read(&self.stdin, &mut buf) {
+        let n = match rustix::io::read(&self.keyboard, &mut buf) {
             Ok(n) => n,
             Err(Errno::INTR | Errno::AGAIN) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
@@ -124,35 +140,85 @@ fn escape_len(s: &[u8]) -> usize {
     }
 }
 
-/// The number of the signal that asked the player to stop; see [`stop_flag`].
-pub type StopFlag = Arc<AtomicUsize>;
-
-/// Set to the number of the signal (SIGINT, SIGTERM or SIGHUP) that asked the player to
-/// stop, so that it stops cleanly (and gives the terminal back) instead of dying with the
-/// terminal in the recording's modes; 0 until then.
-pub fn stop_flag() -> io::Result<StopFlag> {
-    let flag = Arc::new(AtomicUsize::new(0));
-    for sig in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        signal_hook::flag::register_usize(sig, Arc::clone(&flag), sig as usize)?;
-    }
-    Ok(flag)
+/// What stops the player: SIGINT, SIGTERM or SIGHUP, so that it stops cleanly (and gives
+/// the terminal back) instead of dying with the terminal in the recording's modes.
+///
+/// A flag says which signal came; a byte on a socket wakes a wait for keys. A flag alone
+/// is not enough: a signal that lands after the player last looked at it but before it
+/// begins to wait would leave it waiting, up to forever when paused.
+pub struct Stop {
+    flag: Arc<AtomicUsize>,
+    /// Readable once a signal has come.
+    woken: UnixStream,
 }
 
-/// The signal that stopped the player, if one did.
-pub fn stopped(flag: &AtomicUsize) -> Option<i32> {
-    match flag.load(Ordering::Relaxed) {
-        0 => None,
-        sig => Some(sig as i32),
+impl Stop {
+    /// Stops on SIGINT, SIGTERM and SIGHUP.
+    pub fn on_signals() -> io::Result<Stop> {
+        Stop::on(&[
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+        ])
+    }
+
+    fn on(signals: &[i32]) -> io::Result<Stop> {
+        let flag = Arc::new(AtomicUsize::new(0));
+        let (woken, wake) = UnixStream::pair()?;
+        for &sig in signals {
+            // The flag first: actions run in the order registered, so a woken wait
+            // always finds it set.
+            signal_hook::flag::register_usize(sig, Arc::clone(&flag), sig as usize)?;
+            signal_hook::low_level::pipe::register(sig, wake.try_clone()?)?;
+        }
+        Ok(Stop { flag, woken })
+    }
+
+    /// The signal that asked the player to stop, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        match self.flag.load(Ordering::SeqCst) {
+            0 => None,
+            sig => Some(sig as i32),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use std::time::Instant;
+
+    #[test]
+    fn a_signal_that_comes_before_the_wait_ends_it_at_once() {
+        // The player looked at the flag, then the signal came, then it waited for keys.
+        let stop = Stop::on(&[signal_hook::consts::SIGUSR1]).unwrap();
+        signal_hook::low_level::raise(signal_hook::consts::SIGUSR1).unwrap();
+        let (keyboard, _typist) = UnixStream::pair().unwrap();
+        let start = Instant::now();
+        let keys = RawInput::on(keyboard)
+            .keys(Some(Duration::from_secs(20)), &stop)
+            .unwrap();
+        assert!(keys.is_empty());
+        assert!(start.elapsed() < Duration::from_secs(5), "waited on");
+        assert_eq!(stop.signal(), Some(signal_hook::consts::SIGUSR1));
+    }
+
+    #[test]
+    fn keys_are_read_until_the_keyboard_goes_away() {
+        let stop = Stop::on(&[signal_hook::consts::SIGUSR2]).unwrap();
+        let (keyboard, mut typist) = UnixStream::pair().unwrap();
+        let input = RawInput::on(keyboard);
+        let none = input.keys(Some(Duration::from_millis(50)), &stop).unwrap();
+        assert!(none.is_empty());
+        typist.write_all(b" q").unwrap();
+        let keys = input.keys(Some(Duration::from_secs(20)), &stop).unwrap();
+        assert_eq!(keys, [Key::Pause, Key::Quit]);
+        drop(typist);
+        let keys = input.keys(None, &stop).unwrap();
+        assert_eq!(keys, [Key::Quit]);
+        assert_eq!(stop.signal(), None);
+    }
 
     #[test]
     fn keys_map_from_bytes() {
